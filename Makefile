@@ -1,0 +1,32 @@
+# Two entry points: `make site` and `make test`. Each does all the set-up it needs on a fresh
+# Debian machine: virtual environment, pinned dependencies, a running engine, the base images.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+export NO_MKDOCS_2_WARNING := 1
+
+STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+
+.PHONY: site test serve engine bases clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+engine:
+	bash scripts/ensure-engine.sh
+
+bases: $(STAMP) engine
+	$(PY) -m macros bases
+
+site: bases
+	$(VENV)/bin/mkdocs build --strict
+
+test: bases
+	$(PY) -m pytest
+
+serve: bases
+	$(VENV)/bin/mkdocs serve
+
+clean: $(STAMP)
+	$(PY) -m macros clean

@@ -1,0 +1,135 @@
+"""The mkdocs-macros module: measure every variant once per build and expose the numbers as macros.
+
+Importing this package is cheap; the work happens in `define_env`, which mkdocs-macros calls once
+per build (on every rebuild under `mkdocs serve`).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from mkdocs.exceptions import PluginError
+
+from . import render
+from .errors import BuildError, ProjectError
+from .log import log
+from .measure import human_size
+from .results import write_json
+
+RESULTS_JSON = "results.json"
+_SESSION = "smallest_go_session"
+
+
+def define_env(env: Any) -> None:
+    from .session import measure_all
+
+    try:
+        session = measure_all()
+    except ProjectError as exc:
+        # The one place a project error becomes a failed build: a message, no traceback.
+        if isinstance(exc, BuildError) and exc.log_tail:
+            log.error("tail of the build log:\n" + exc.log_tail)
+        raise PluginError(str(exc)) from None
+    env.variables[_SESSION] = session
+
+    def result(variant_id: str):  # noqa: ANN202 - a Result, for templates
+        return session.result(variant_id)
+
+    @env.macro
+    def dockerfile(variant_id: str) -> str:
+        """The exact Dockerfile that was built, in a titled code block."""
+        r = result(variant_id)
+        return render.code_block(r.dockerfile_text, lang="dockerfile", title=r.dockerfile)
+
+    @env.macro
+    def run_output(variant_id: str) -> str:
+        return render.run_block(result(variant_id))
+
+    @env.macro
+    def size(variant_id: str) -> str:
+        return result(variant_id).size_human
+
+    @env.macro
+    def size_bytes(variant_id: str) -> str:
+        return f"{result(variant_id).size_bytes:,}"
+
+    @env.macro
+    def transfer(variant_id: str) -> str:
+        return human_size(result(variant_id).compressed_bytes)
+
+    @env.macro
+    def binary_size(variant_id: str) -> str:
+        return human_size(result(variant_id).binary_bytes)
+
+    @env.macro
+    def go_version(variant_id: str) -> str:
+        return result(variant_id).go_version
+
+    @env.macro
+    def times_smaller(big: str, small: str) -> str:
+        ratio = result(big).size_bytes / result(small).size_bytes
+        return f"{ratio:,.0f}" if ratio >= 10 else f"{ratio:.2f}"
+
+    @env.macro
+    def difference(big: str, small: str) -> str:
+        return human_size(result(big).size_bytes - result(small).size_bytes)
+
+    @env.macro
+    def start_error(variant_id: str) -> str:
+        return result(variant_id).start_error
+
+    @env.macro
+    def layers(variant_id: str) -> str:
+        return render.layers_details(result(variant_id))
+
+    @env.macro
+    def results_table() -> str:
+        return render.results_table(session.results)
+
+    @env.macro
+    def bases_table() -> str:
+        return render.bases_table(session.bases)
+
+    @env.macro
+    def base_size(reference: str) -> str:
+        for b in session.bases:
+            if b.reference == reference:
+                return human_size(b.size_bytes)
+        raise KeyError(f"no base image {reference!r}")
+
+    @env.macro
+    def size_chart() -> str:
+        from .chart import size_chart_svg
+
+        return f'<div class="size-chart">\n{size_chart_svg(session.results)}\n</div>'
+
+    @env.macro
+    def engine_table() -> str:
+        e = session.engine
+        return render.facts_table([
+            ("Docker Engine", e.version), ("Engine API", e.api_version), ("Storage driver", e.storage_driver),
+            ("Engine OS", e.os), ("Architecture", e.arch), ("Kernel", e.kernel),
+            ("Measured at (UTC)", session.generated_at),
+        ])
+
+    @env.macro
+    def measured_at() -> str:
+        return session.generated_at
+
+    @env.macro
+    def results_link(text: str = RESULTS_JSON) -> str:
+        """A link to results.json that works from any page depth (raw HTML: mkdocs does not
+        know the file, which is written after the pages)."""
+        depth = env.page.url.count("/") if env.page is not None else 0
+        return f'<a href="{"../" * depth}{RESULTS_JSON}"><code>{text}</code></a>'
+
+
+def on_post_build(env: Any) -> None:
+    """Write results.json beside the pages, from the same session the pages were made from."""
+    session = env.variables.get(_SESSION)
+    if session is None:
+        return
+    target = Path(env.conf["site_dir"]) / RESULTS_JSON
+    write_json(target, engine=session.engine_dict(), bases=[b.as_dict() for b in session.bases],
+               results=session.results, generated_at=session.generated_at)
+    log.info(f"wrote {target}")

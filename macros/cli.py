@@ -1,0 +1,52 @@
+"""`python -m macros <command>`: the project's command line. Errors become one message and exit 1."""
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from collections.abc import Callable
+
+from . import bases, engine
+from .errors import ProjectError
+from .log import log, to_terminal
+from .measure import human_size
+
+
+def _bases(args: argparse.Namespace) -> int:
+    client = engine.connect()
+    started = time.monotonic()
+    provisioner = bases.Provisioner(client, bases.load_recipes())
+    found = provisioner.ensure_all(bases.wanted_references())
+    log.info(f"bases: {len(found)} ready in {time.monotonic() - started:.1f}s")
+    rows = [("REFERENCE", "SOURCE", "IMAGE ID", "SIZE", "BYTES", "FROM")]
+    for b in found:
+        detail = b.repo_digest or (f"recipe {b.recipe_hash[:12]}" if b.recipe_hash else "found in the engine")
+        rows.append((b.reference, b.source, b.image_id.removeprefix("sha256:")[:12],
+                     human_size(b.size_bytes), str(b.size_bytes), detail))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip())
+    return 0
+
+
+COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
+    "bases": ("make every base image the Dockerfiles name present, and print their provenance", _bases),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m macros", description="Smallest Go image: the build's tools.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="also print every build log line")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (text, _) in COMMANDS.items():
+        sub.add_parser(name, help=text, description=text)
+    args = parser.parse_args(argv)
+    to_terminal(logging.DEBUG if args.verbose else logging.INFO)
+    try:
+        return COMMANDS[args.command][1](args)
+    except ProjectError as exc:
+        log.error(str(exc))
+        return 1
+    except KeyboardInterrupt:
+        log.error("interrupted")
+        return 130

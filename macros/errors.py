@@ -1,0 +1,43 @@
+"""The one family of errors the project raises on purpose.
+
+Each carries a message for a person: what went wrong, where, and (in `hint`) what to do about it.
+They are raised where the fault happens and turned into output in exactly one place per entry point
+(`cli.main` for the command line, `macros.__init__` for mkdocs).
+"""
+from __future__ import annotations
+
+
+class ProjectError(Exception):
+    """A fault a user can act on. `str()` gives the full message, hint included."""
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message}\n  --> {self.hint}" if self.hint else self.message
+
+
+class EngineError(ProjectError):
+    """The Docker engine cannot be reached, or stopped answering."""
+
+
+class ConfigError(ProjectError):
+    """A variants file, a bases file or a Dockerfile is not what it should be."""
+
+
+class BaseImageError(ProjectError):
+    """A base image could not be found, pulled or built from its recipe."""
+
+
+class BuildError(ProjectError):
+    """`docker build` of a variant or a stand-in failed."""
+
+    def __init__(self, message: str, *, hint: str = "", log_tail: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.log_tail = log_tail
+
+
+class VerificationError(ProjectError):
+    """A variant ran, but not the way its entry in the variants file says it should."""

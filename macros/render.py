@@ -1,0 +1,114 @@
+"""Markdown/HTML fragments for the pages. Pure: takes records, returns text; never talks to Docker.
+
+Everything inserted is escaped: HTML tables go through `html.escape`, code goes into fenced blocks
+whose fence is longer than any backtick run inside. Macro output is not evaluated again by Jinja,
+so `{{ ... }}` in a Dockerfile or an output stays literal.
+"""
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+
+from .bases import BaseImage
+from .measure import human_size
+from .results import Result
+
+_SOURCE_WORDS = {
+    "pulled": "pulled from its registry",
+    "stand-in": "local stand-in, built from the recipe in the repository",
+    "present": "found in the engine (origin unknown)",
+}
+
+
+def code_block(text: str, *, lang: str = "text", title: str = "") -> str:
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    attrs = f' title="{_attr(title)}"' if title else ""
+    body = text if text.endswith("\n") or not text else text + "\n"
+    return f"{fence} {lang}{attrs}\n{body}{fence}"
+
+
+def _attr(text: str) -> str:
+    # pymdownx reads the title up to the next double quote; keep it to safe characters.
+    return re.sub(r'["<>&\\]', "_", text)
+
+
+def run_block(result: Result) -> str:
+    """What a reader would see in a terminal running the image, streams kept apart."""
+    command = f"docker run --rm {result.tag}"
+    parts = []
+    if result.start_error:
+        parts.append(code_block(f"$ {command}\ndocker: Error response from daemon: {result.start_error}\n",
+                                lang="console", title=f"{command}: the container does not start"))
+    for name, text, cut in (("stdout", result.stdout, result.stdout_truncated),
+                            ("stderr", result.stderr, result.stderr_truncated)):
+        if text or not result.start_error:
+            shown = (text or "(nothing)\n") + ("[… cut: the stream was longer]\n" if cut else "")
+            parts.append(code_block(shown, title=f"{command}: {name}"))
+    if not result.start_error:
+        parts.append(f"Exit code: **{result.exit_code}**.")
+    return "\n\n".join(parts)
+
+
+def _table(head: Sequence[str], rows: Iterable[Sequence[str]], *, numeric: set[int] | None = None,
+           raw: set[int] | None = None) -> str:
+    """An HTML table on one line per row (no blank lines: Markdown keeps the block raw).
+
+    Cells are escaped unless their column is listed in `raw` (used only for our own markup)."""
+    numeric, raw = numeric or set(), raw or set()
+
+    def cell(tag: str, i: int, value: str) -> str:
+        style = ' style="text-align:right"' if i in numeric else ""
+        return f"<{tag}{style}>{value if i in raw else html.escape(value)}</{tag}>"
+
+    lines = ["<table>", "<thead><tr>" + "".join(cell("th", i, h) for i, h in enumerate(head)) + "</tr></thead>",
+             "<tbody>"]
+    lines += ["<tr>" + "".join(cell("td", i, v) for i, v in enumerate(row)) + "</tr>" for row in rows]
+    lines += ["</tbody>", "</table>"]
+    return "\n".join(lines)
+
+
+def results_table(results: Sequence[Result]) -> str:
+    head = ("Variant", "Final base", "Size", "Bytes", "Transfer (gzip -6)", "Layers", "Verified", "2022 article")
+    rows = []
+    for r in results:
+        verified = ("✔ " if r.verified else "✘ ") + r.verify_note
+        rows.append((r.title, r.final_base, r.size_human, f"{r.size_bytes:,}", human_size(r.compressed_bytes),
+                     str(r.layer_count), verified, r.article_2022 or "—"))
+    return _table(head, rows, numeric={2, 3, 4, 5})
+
+
+def bases_table(bases: Sequence[BaseImage]) -> str:
+    head = ("Base image", "Image ID", "Size", "Bytes", "Where it came from")
+    rows = []
+    for b in bases:
+        origin = _SOURCE_WORDS.get(b.source, b.source)
+        if b.repo_digest:
+            origin += f" ({b.repo_digest})"
+        elif b.recipe_hash:
+            origin += f" (recipe {b.recipe_hash[:12]})"
+        rows.append((b.reference, b.image_id.removeprefix("sha256:")[:12], human_size(b.size_bytes),
+                     f"{b.size_bytes:,}", origin))
+    return _table(head, rows, numeric={2, 3})
+
+
+def layers_details(result: Result) -> str:
+    """A collapsible table of the image history: each instruction and the bytes it added."""
+    rows = [(_instruction(layer.created_by), human_size(layer.size_bytes), f"{layer.size_bytes:,}")
+            for layer in result.layers]
+    table = _table(("Instruction", "Size", "Bytes"), rows, numeric={1, 2})
+    summary = html.escape(f"Layers of {result.tag}: {len(result.layers)} history entries, "
+                          f"{result.layer_count} filesystem layers")
+    return f'<details class="info">\n<summary>{summary}</summary>\n{table}\n</details>'
+
+
+def _instruction(created_by: str) -> str:
+    text = re.sub(r"^/bin/sh -c #\(nop\)\s*", "", created_by.strip())
+    text = re.sub(r"^/bin/sh -c ", "RUN ", text)
+    text = re.sub(r"\s+", " ", text)
+    return text if len(text) <= 140 else text[:139] + "…"
+
+
+def facts_table(pairs: Sequence[tuple[str, str]]) -> str:
+    return _table(("What", "Value"), pairs)

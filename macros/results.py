@@ -1,0 +1,72 @@
+"""The record of one measured variant, and results.json. Plain, typed, JSON-serialisable."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Layer:
+    created_by: str
+    size_bytes: int
+
+
+@dataclass(frozen=True)
+class Result:
+    id: str
+    title: str
+    description: str
+    dockerfile: str             # path relative to the repository
+    dockerfile_text: str        # the exact bytes that were built (UTF-8)
+    final_base: str
+    image_id: str
+    tag: str
+    size_bytes: int             # what `docker images` shows, from the engine's inspect
+    size_human: str             # the same, formatted as the docker CLI formats it
+    compressed_bytes: int       # sum of gzip -6 sizes of the image's layer tars
+    layer_count: int
+    layers: list[Layer]         # image history, oldest first: the instruction and its size
+    binary_bytes: int
+    go_version: str
+    exit_code: int | None
+    stdout: str
+    stderr: str
+    stdout_truncated: bool
+    stderr_truncated: bool
+    start_error: str
+    expected: str               # the declared expectation, in words
+    verified: bool
+    verify_note: str            # why it counts as verified (or what differed)
+    build_s: float
+    run_s: float
+    measured_at: str            # ISO 8601, UTC
+    article_2022: str | None = None
+    cache_key: str = ""
+    reused: bool = False        # True when this build served it from the cache
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Result:
+        data = dict(data)
+        data["layers"] = [Layer(**layer) for layer in data["layers"]]
+        return cls(**data)
+
+
+def write_json(path: Path, *, engine: dict[str, Any], bases: list[dict[str, Any]], results: list[Result],
+               generated_at: str) -> None:
+    document = {
+        "schema": SCHEMA_VERSION,
+        "generated_at": generated_at,
+        "engine": engine,
+        "bases": bases,
+        "variants": [r.as_dict() for r in results],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

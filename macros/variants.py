@@ -1,0 +1,155 @@
+"""The variants file: one entry per Dockerfile variant, validated with a JSON Schema."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from .errors import ConfigError
+from .paths import REPO, VARIANTS_FILE
+
+_ID = "^[a-z0-9][a-z0-9-]{0,62}$"
+_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["variants"],
+    "additionalProperties": False,
+    "properties": {
+        "variants": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["id", "title", "description", "expect"],
+                "additionalProperties": False,
+                "properties": {
+                    "id": {"type": "string", "pattern": _ID},
+                    "title": {"type": "string", "minLength": 1},
+                    "description": {"type": "string", "minLength": 1},
+                    "dockerfile": {"type": "string", "minLength": 1},
+                    "context": {"type": "string", "minLength": 1},
+                    "build_args": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "binary": {"type": "string", "pattern": "^/"},
+                    "timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 3600},
+                    "article_2022": {"type": "string"},
+                    "expect": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {
+                            "exit_code": {"type": "integer"},
+                            "stdout": {"type": "string"},
+                            "stderr": {"type": "string"},
+                            "fails_with": {"type": "string", "minLength": 1},
+                        },
+                        "oneOf": [
+                            {"required": ["exit_code"], "not": {"required": ["fails_with"]}},
+                            {"required": ["fails_with"],
+                             "not": {"anyOf": [{"required": ["exit_code"]}, {"required": ["stdout"]},
+                                               {"required": ["stderr"]}]}},
+                        ],
+                    },
+                },
+            },
+        },
+    },
+}
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What running the image must do: exit with a code and print exactly what is given (a stream
+    left out is not checked), or fail to start with an engine message containing `fails_with`."""
+    exit_code: int | None = None
+    stdout: str | None = None
+    stderr: str | None = None
+    fails_with: str | None = None
+
+    def describe(self) -> str:
+        if self.fails_with is not None:
+            return f"fails to run, with a message containing {self.fails_with!r}"
+        parts = [f"exit code {self.exit_code}"]
+        parts += [f"stdout {self.stdout!r}"] if self.stdout is not None else []
+        parts += [f"stderr {self.stderr!r}"] if self.stderr is not None else []
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Variant:
+    id: str
+    title: str
+    description: str
+    dockerfile: Path
+    context: Path
+    expect: Expectation
+    binary: str = "/main"
+    timeout_s: float = 30.0
+    article_2022: str | None = None
+    build_args: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def dockerfile_rel(self) -> str:
+        return self.dockerfile.relative_to(REPO).as_posix() if self.dockerfile.is_relative_to(REPO) \
+            else str(self.dockerfile)
+
+
+def load(path: Path = VARIANTS_FILE, *, repo: Path = REPO) -> list[Variant]:
+    """Read and check the variants file; every fault names the file, the entry and the key."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: is not valid YAML: {exc}") from None
+    _validate(path, data)
+    variants: list[Variant] = []
+    seen: set[str] = set()
+    for raw in data["variants"]:
+        vid = raw["id"]
+        where = f"{path}: variant {vid!r}"
+        if vid in seen:
+            raise ConfigError(f"{where}: the id is used twice", hint="Give each variant its own id.")
+        seen.add(vid)
+        dockerfile = (path.parent / raw.get("dockerfile", f"Dockerfile.{vid}")).resolve()
+        if not dockerfile.is_file():
+            raise ConfigError(f"{where}: key 'dockerfile': {dockerfile} does not exist",
+                              hint=f"Create it, or point 'dockerfile' at an existing file in {path.parent}.")
+        context = (repo / raw.get("context", "go-app")).resolve()
+        if not context.is_relative_to(repo.resolve()):
+            raise ConfigError(f"{where}: key 'context': {context} is outside the repository",
+                              hint="The build context must be a folder inside the repository.")
+        if not context.is_dir():
+            raise ConfigError(f"{where}: key 'context': {context} is not a folder")
+        variants.append(Variant(
+            id=vid, title=raw["title"], description=raw["description"], dockerfile=dockerfile,
+            context=context, expect=Expectation(**raw["expect"]), binary=raw.get("binary", "/main"),
+            timeout_s=float(raw.get("timeout_s", 30)), article_2022=raw.get("article_2022"),
+            build_args=dict(raw.get("build_args", {})),
+        ))
+    return variants
+
+
+def _validate(path: Path, data: Any) -> None:
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(_SCHEMA).iter_errors(data))
+    if error is None:
+        return
+    where = f"{path}"
+    loc = list(error.absolute_path)
+    if len(loc) >= 2 and loc[0] == "variants" and isinstance(loc[1], int):
+        entry = data["variants"][loc[1]]
+        name = entry.get("id") if isinstance(entry, dict) else None
+        where += f": variant {name!r}" if name else f": variant #{loc[1] + 1}"
+        loc = loc[2:]
+    key = "/".join(str(p) for p in loc)
+    if error.validator == "additionalProperties":
+        unknown = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        raise ConfigError(f"{where}: unknown key {', '.join(map(repr, unknown))}"
+                          + (f" under {key!r}" if key else ""),
+                          hint=f"Allowed keys: {', '.join(error.schema.get('properties', {}))}.")
+    if error.validator == "required":
+        raise ConfigError(f"{where}: {error.message.replace('property', 'key')}" + (f" under {key!r}" if key else ""))
+    if error.validator == "oneOf" and key == "expect":
+        raise ConfigError(f"{where}: key 'expect' must give either 'exit_code' (with optional 'stdout' "
+                          "and 'stderr') or 'fails_with', not both and not neither")
+    raise ConfigError(f"{where}: key {key!r}: {error.message}" if key else f"{where}: {error.message}")

@@ -1,0 +1,27 @@
+"""Compare what a run did with what its variant declares. Pure logic."""
+from __future__ import annotations
+
+from .engine import RunOutcome
+from .variants import Expectation
+
+
+def check(expect: Expectation, outcome: RunOutcome) -> str:
+    """"" when the run matches the expectation; otherwise what differed, for a person to read."""
+    if outcome.timed_out:
+        return f"the run did not finish within its timeout ({outcome.duration_s:.1f}s) and was killed"
+    if expect.fails_with is not None:
+        if not outcome.start_error and outcome.exit_code == 0:
+            return f"expected a failure containing {expect.fails_with!r}, but it ran and exited 0"
+        said = "\n".join(filter(None, (outcome.start_error, outcome.stdout, outcome.stderr)))
+        if expect.fails_with not in said:
+            return f"expected a failure containing {expect.fails_with!r}, got {said.strip()[:300]!r}"
+        return ""
+    if outcome.start_error:
+        return f"expected exit code {expect.exit_code}, but it could not start: {outcome.start_error}"
+    problems = []
+    if outcome.exit_code != expect.exit_code:
+        problems.append(f"exit code {outcome.exit_code} (expected {expect.exit_code})")
+    for name, want, got in (("stdout", expect.stdout, outcome.stdout), ("stderr", expect.stderr, outcome.stderr)):
+        if want is not None and got != want:
+            problems.append(f"{name} {got[:300]!r} (expected {want!r})")
+    return "; ".join(problems)
