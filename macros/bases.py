@@ -103,8 +103,11 @@ def load_recipes(path: Path = BASES_FILE) -> dict[str, Recipe]:
 
 def wanted_references(folder: Path = DOCKERFILES) -> list[str]:
     """Every base named by the Dockerfiles in `folder` (the variants), in a stable order."""
+    dockerfiles = sorted(folder.glob("Dockerfile*")) if folder.is_dir() else []
+    if not dockerfiles:
+        raise ConfigError(f"{folder}: no Dockerfile* files there", hint="Name a folder that holds the variants' Dockerfiles.")
     refs: list[str] = []
-    for dockerfile in sorted(folder.glob("Dockerfile*")):
+    for dockerfile in dockerfiles:
         refs += [r for r in base_references(dockerfile) if r not in refs]
     return refs
 

@@ -5,18 +5,20 @@ import argparse
 import logging
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from . import bases, engine
 from .errors import ProjectError
 from .log import log, to_terminal
 from .measure import human_size
+from .paths import DOCKERFILES
 
 
 def _bases(args: argparse.Namespace) -> int:
     client = engine.connect()
     started = time.monotonic()
     provisioner = bases.Provisioner(client, bases.load_recipes())
-    found = provisioner.ensure_all(bases.wanted_references())
+    found = provisioner.ensure_all(bases.wanted_references(args.dockerfiles))
     log.info(f"bases: {len(found)} ready in {time.monotonic() - started:.1f}s")
     rows = [("REFERENCE", "SOURCE", "IMAGE ID", "SIZE", "BYTES", "FROM")]
     for b in found:
@@ -29,8 +31,17 @@ def _bases(args: argparse.Namespace) -> int:
     return 0
 
 
+def _clean(args: argparse.Namespace) -> int:
+    """Remove what the project made: run containers, variant images, and with --all the stand-ins."""
+    client = engine.connect()
+    removed = engine.remove_ours(client, include_bases=args.all)
+    log.info(f"clean: removed {removed['containers']} containers and {removed['images']} images")
+    return 0
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "bases": ("make every base image the Dockerfiles name present, and print their provenance", _bases),
+    "clean": ("remove the containers and images this project created (and no others)", _clean),
 }
 
 
@@ -38,8 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m macros", description="Smallest Go image: the build's tools.")
     parser.add_argument("-v", "--verbose", action="store_true", help="also print every build log line")
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, (text, _) in COMMANDS.items():
-        sub.add_parser(name, help=text, description=text)
+    commands = {name: sub.add_parser(name, help=text, description=text) for name, (text, _) in COMMANDS.items()}
+    commands["bases"].add_argument("--dockerfiles", type=Path, default=DOCKERFILES, metavar="DIR",
+                                   help="folder whose Dockerfile* files name the bases (default: %(default)s)")
+    commands["clean"].add_argument("--all", action="store_true", help="also remove the base-image stand-ins")
     args = parser.parse_args(argv)
     to_terminal(logging.DEBUG if args.verbose else logging.INFO)
     try:

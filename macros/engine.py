@@ -159,7 +159,8 @@ def build(
                 tail.append(line)
                 log(line)
                 if m := _STEP.match(line):
-                    step = f"step {m.group(1)} ({m.group(2)[:120]})"
+                    # the total counts the LABEL steps the API adds, so give the number alone
+                    step = f"step {m.group(1).split('/')[0]} ({m.group(2)[:120]})"
                 elif m := _BUILT.search(line):
                     image_id = image_id or m.group(1)
     except APIError as exc:
@@ -291,3 +292,21 @@ class _ChunkReader(io.RawIOBase):
         buffer[:size] = self._pending[:size]
         self._pending = self._pending[size:]  # a view: no copy of the rest
         return size
+
+
+def remove_ours(client: docker.DockerClient, *, include_bases: bool = False) -> dict[str, int]:
+    """Remove containers and images that carry our label; nothing else is touched."""
+    api = client.api
+    containers = api.containers(all=True, filters=labels.filter_ours())
+    for c in containers:
+        api.remove_container(c["Id"], force=True)
+    roles = ["variant"] + (["base-stand-in"] if include_bases else [])
+    images = [i for role in roles for i in api.images(filters=labels.filter_ours(role))]
+    removed = 0
+    for image in images:
+        try:
+            api.remove_image(image["Id"], force=True)
+            removed += 1
+        except NotFound:
+            pass  # already gone with an image it shared a tag with
+    return {"containers": len(containers), "images": removed}

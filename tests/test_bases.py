@@ -1,0 +1,101 @@
+"""Base images against the real engine: the stand-ins are what they claim to be."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import docker
+import pytest
+
+from macros import bases, engine, labels
+from macros.errors import BaseImageError
+
+pytestmark = pytest.mark.docker
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def provisioned(client: docker.DockerClient) -> dict[str, bases.BaseImage]:
+    found = bases.Provisioner(client, bases.load_recipes()).ensure_all(bases.wanted_references())
+    return {b.reference: b for b in found}
+
+
+def _run(client: docker.DockerClient, image: str, command: list[str]) -> str:
+    out = client.containers.run(image, command, remove=True, network_disabled=True,
+                                labels=labels.ours("probe"), stdout=True, stderr=True)
+    return out.decode()
+
+
+def test_every_base_is_present_with_provenance(provisioned: dict[str, bases.BaseImage]) -> None:
+    assert set(provisioned) == {"debian:bullseye", "golang:1.21-bullseye", "gcr.io/distroless/static-debian11"}
+    for b in provisioned.values():
+        assert b.image_id.startswith("sha256:") and b.size_bytes > 0
+        assert b.source in ("pulled", "stand-in", "present")
+        if b.source == "stand-in":
+            assert len(b.recipe_hash) == 64
+
+
+def test_debian_stand_in_is_within_ten_percent_of_the_official_image(provisioned: dict[str, bases.BaseImage]) -> None:
+    official = 124_000_000
+    assert 0.9 * official <= provisioned["debian:bullseye"].size_bytes <= 1.1 * official
+
+
+def test_golang_stand_in_runs_go_1_21_13(client: docker.DockerClient, provisioned: dict[str, bases.BaseImage]) -> None:
+    assert _run(client, "golang:1.21-bullseye", ["go", "version"]).startswith("go version go1.21.13 linux/amd64")
+    config = client.api.inspect_image("golang:1.21-bullseye")["Config"]
+    assert config["WorkingDir"] == "/go" and "GOPATH=/go" in config["Env"]
+
+
+def test_distroless_stand_in_files_and_config(client: docker.DockerClient,
+                                               provisioned: dict[str, bases.BaseImage]) -> None:
+    image = provisioned["gcr.io/distroless/static-debian11"].image_id
+    assert engine.read_file(client, image, "/etc/passwd").decode() == (
+        "root:x:0:0:root:/root:/sbin/nologin\n"
+        "nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n"
+        "nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n")
+    assert engine.read_file(client, image, "/etc/group").decode() == (
+        "root:x:0:\nnobody:x:65534:\ntty:x:5:\nstaff:x:50:\nnonroot:x:65532:\n")
+    assert b"PRETTY_NAME=\"Distroless\"" in engine.read_file(client, image, "/etc/os-release")
+    assert engine.read_file(client, image, "/etc/ssl/certs/ca-certificates.crt").count(b"BEGIN CERTIFICATE") > 100
+    config = client.api.inspect_image(image)["Config"]
+    assert config["User"] in ("0", "root") and config["WorkingDir"] == "/"
+    assert "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt" in config["Env"]
+    for missing in ("/bin/sh", "/usr/bin/apt-get", "/usr/bin/dpkg"):
+        with pytest.raises(docker.errors.NotFound):
+            engine.read_file(client, image, missing)
+
+
+def test_second_provisioning_is_a_quick_no_op(client: docker.DockerClient,
+                                              provisioned: dict[str, bases.BaseImage]) -> None:
+    before = {i["Id"] for i in client.api.images(all=True)}
+    started = time.monotonic()
+    again = bases.Provisioner(client, bases.load_recipes()).ensure_all(bases.wanted_references())
+    elapsed = time.monotonic() - started
+    assert {b.reference: b.image_id for b in again} == {r: b.image_id for r, b in provisioned.items()}
+    assert {i["Id"] for i in client.api.images(all=True)} == before
+    assert elapsed < 2.0
+
+
+def test_unknown_base_without_recipe_is_a_clear_error(client: docker.DockerClient) -> None:
+    with pytest.raises(BaseImageError) as caught:
+        bases.Provisioner(client, {}, pull_timeout_s=5).ensure("smallest-go-test/no-such-image:1")
+    message = str(caught.value)
+    assert "smallest-go-test/no-such-image:1" in message and "no recipe" in message and "pull failed" in message
+
+
+def test_cli_reports_unknown_base_and_exits_non_zero(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile.x").write_text("FROM smallest-go-test/no-such-image:1\n")
+    done = subprocess.run([sys.executable, "-m", "macros", "bases", "--dockerfiles", str(tmp_path)],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "smallest-go-test/no-such-image:1" in done.stdout and "Traceback" not in done.stdout + done.stderr
+
+
+def test_cli_prints_provenance(provisioned: dict[str, bases.BaseImage]) -> None:
+    done = subprocess.run([sys.executable, "-m", "macros", "bases"], cwd=REPO, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    for ref, b in provisioned.items():
+        assert ref in done.stdout and b.image_id.removeprefix("sha256:")[:12] in done.stdout

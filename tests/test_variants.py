@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from macros import variants
+from macros.errors import ConfigError
+
+REPO = Path(__file__).resolve().parent.parent
+
+GOOD = """
+variants:
+  - id: hello
+    title: Hello
+    description: one line
+    expect: {exit_code: 0, stderr: "Hello, World!\\n"}
+"""
+
+
+def _repo(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "go-app").mkdir()
+    (tmp_path / "dockerfiles").mkdir()
+    (tmp_path / "dockerfiles" / "Dockerfile.hello").write_text("FROM scratch\n")
+    path = tmp_path / "dockerfiles" / "variants.yml"
+    path.write_text(text)
+    return path
+
+
+def _error(tmp_path: Path, text: str) -> str:
+    with pytest.raises(ConfigError) as caught:
+        variants.load(_repo(tmp_path, text), repo=tmp_path)
+    return str(caught.value)
+
+
+def test_the_projects_variants_file_loads() -> None:
+    loaded = variants.load()
+    assert [v.id for v in loaded] == ["debian", "distroless", "distroless-nonroot", "scratch"]
+    assert loaded[1].expect.fails_with and loaded[0].expect.stderr == "Hello, World!\n"
+    assert all(v.dockerfile.is_file() and v.context == REPO / "go-app" for v in loaded)
+
+
+def test_defaults(tmp_path: Path) -> None:
+    [v] = variants.load(_repo(tmp_path, GOOD), repo=tmp_path)
+    assert v.dockerfile.name == "Dockerfile.hello" and v.context == tmp_path / "go-app"
+    assert (v.binary, v.timeout_s, v.expect.stdout) == ("/main", 30.0, None)
+
+
+def test_unknown_key_names_file_entry_and_key(tmp_path: Path) -> None:
+    message = _error(tmp_path, GOOD + "    colour: blue\n")
+    assert "variants.yml" in message and "'hello'" in message and "'colour'" in message
+
+
+def test_unknown_key_inside_expect(tmp_path: Path) -> None:
+    message = _error(tmp_path, GOOD.replace("exit_code: 0", "exit_code: 0, exitcode: 1"))
+    assert "'hello'" in message and "'exitcode'" in message and "expect" in message
+
+
+def test_missing_key(tmp_path: Path) -> None:
+    message = _error(tmp_path, GOOD.replace("    title: Hello\n", ""))
+    assert "'hello'" in message and "'title'" in message
+
+
+def test_duplicate_ids(tmp_path: Path) -> None:
+    entry = GOOD.split("variants:\n")[1]
+    assert "used twice" in _error(tmp_path, GOOD + entry)
+
+
+def test_missing_dockerfile(tmp_path: Path) -> None:
+    message = _error(tmp_path, GOOD.replace("title: Hello", "title: Hello\n    dockerfile: Dockerfile.nope"))
+    assert "'dockerfile'" in message and "Dockerfile.nope" in message and "does not exist" in message
+
+
+def test_context_outside_the_repository(tmp_path: Path) -> None:
+    message = _error(tmp_path, GOOD.replace("title: Hello", "title: Hello\n    context: ../.."))
+    assert "'context'" in message and "outside the repository" in message
+
+
+def test_expect_needs_exactly_one_kind(tmp_path: Path) -> None:
+    message = _error(tmp_path, GOOD.replace("exit_code: 0,", "exit_code: 0, fails_with: x,"))
+    assert "'expect'" in message
+
+
+def test_not_yaml(tmp_path: Path) -> None:
+    assert "not valid YAML" in _error(tmp_path, "variants: [\n")

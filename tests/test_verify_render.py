@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import re
+
+from macros import render, verify
+from macros.engine import RunOutcome
+from macros.results import Layer, Result
+from macros.variants import Expectation
+
+
+def _outcome(**kw) -> RunOutcome:
+    base = dict(exit_code=0, stdout="", stderr="Hello, World!\n", stdout_truncated=False,
+                stderr_truncated=False, start_error="", timed_out=False, duration_s=0.1)
+    return RunOutcome(**{**base, **kw})
+
+
+def test_verify_accepts_the_declared_run() -> None:
+    assert verify.check(Expectation(exit_code=0, stdout="", stderr="Hello, World!\n"), _outcome()) == ""
+
+
+def test_verify_tells_what_differed() -> None:
+    problem = verify.check(Expectation(exit_code=0, stdout="Hello, World!\n"), _outcome(exit_code=2))
+    assert "exit code 2 (expected 0)" in problem and "stdout ''" in problem
+
+
+def test_verify_expected_failure_must_fail_with_the_text() -> None:
+    expect = Expectation(fails_with="unable to find user")
+    assert verify.check(expect, _outcome(exit_code=None, start_error="unable to find user x")) == ""
+    assert "ran and exited 0" in verify.check(expect, _outcome())
+    assert "got 'boom'" in verify.check(expect, _outcome(exit_code=None, start_error="boom", stderr=""))
+
+
+def test_verify_reports_a_timeout() -> None:
+    assert "timeout" in verify.check(Expectation(exit_code=0), _outcome(timed_out=True, exit_code=None))
+
+
+def _result(**kw) -> Result:
+    base = dict(id="x", title="X <b>", description="d", dockerfile="dockerfiles/Dockerfile.x",
+                dockerfile_text="FROM scratch\n", final_base="scratch", image_id="sha256:" + "a" * 64,
+                tag="smallest-go/x:latest", size_bytes=3_368_770, size_human="3.37MB", compressed_bytes=1_410_000,
+                layer_count=1, layers=[Layer("/bin/sh -c #(nop) COPY file:abc in / ", 10)], binary_bytes=1,
+                go_version="go1.21.13", exit_code=0, stdout="", stderr="<script>alert(1)</script>\n",
+                stdout_truncated=False, stderr_truncated=False, start_error="", expected="exit code 0",
+                verified=True, verify_note="ok", build_s=1.0, run_s=0.1, measured_at="2026-01-01T00:00:00+00:00")
+    return Result(**{**base, **kw})
+
+
+def test_code_block_fence_outgrows_backticks_inside() -> None:
+    block = render.code_block("RUN echo ````\n", lang="dockerfile", title='a"b')
+    assert block.startswith("````` dockerfile title=\"a_b\"\n") and block.endswith("\n`````")
+
+
+def test_results_table_escapes_everything_it_inserts() -> None:
+    table = render.results_table([_result(title="<script>x</script> | {{ a }}")])
+    assert "<script>" not in table and "&lt;script&gt;" in table
+    assert "3.37MB" in table and "3,368,770" in table and "1.41MB" in table
+    assert not re.search(r"\n\s*\n", table)  # no blank line: Markdown must keep the block raw
+
+
+def test_run_block_keeps_streams_apart() -> None:
+    block = render.run_block(_result())
+    assert "stdout" in block and "(nothing)" in block and "<script>alert(1)</script>" in block
+    assert "Exit code: **0**" in block
+
+
+def test_layers_details_shows_instruction() -> None:
+    assert "COPY file:abc in /" in render.layers_details(_result())
