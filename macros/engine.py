@@ -130,6 +130,7 @@ def build(
     what: str,
     image_labels: dict[str, str],
     buildargs: dict[str, str] | None = None,
+    nocache: bool = False,
     log: Log,
 ) -> str:
     """Build with the classic builder from a tar context; stream each log line to `log`.
@@ -143,7 +144,7 @@ def build(
     try:
         stream = client.api.build(
             fileobj=context, custom_context=True, dockerfile=dockerfile, rm=True, forcerm=True,
-            pull=False, labels=image_labels, buildargs=buildargs or {}, decode=True,
+            pull=False, nocache=nocache, labels=image_labels, buildargs=buildargs or {}, decode=True,
         )
         for chunk in stream:
             if "error" in chunk:

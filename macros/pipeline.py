@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from concurrent.futures import Future
+from dataclasses import replace
 
 import docker
 
@@ -11,6 +13,7 @@ from .dockerfile import final_base
 from .errors import VerificationError
 from .log import log
 from .results import Layer, Result
+from .transfer import TransferSizer
 from .variants import Variant
 
 TAG_REPOSITORY = "smallest-go"
@@ -20,7 +23,9 @@ def image_tag(variant: Variant) -> str:
     return f"{TAG_REPOSITORY}/{variant.id}:latest"
 
 
-def measure_variant(client: docker.DockerClient, variant: Variant) -> Result:
+def measure_variant(client: docker.DockerClient, variant: Variant, *, sizer: TransferSizer,
+                    cache_key: str = "", nocache: bool = False) -> Future[Result]:
+    """Build, run and verify now; the transfer size follows in the background (see transfer.py)."""
     what = f"variant {variant.id!r} ({variant.dockerfile_rel})"
     log.info(f"{variant.id}: building {variant.dockerfile_rel}")
     ctx = context.for_folder(variant.context, variant.dockerfile)
@@ -29,7 +34,7 @@ def measure_variant(client: docker.DockerClient, variant: Variant) -> Result:
         image_id = engine.build(
             client, context=tar, dockerfile=ctx.dockerfile_name, what=what,
             image_labels=labels.ours("variant", **{labels.VARIANT: variant.id}),
-            buildargs=variant.build_args, log=lambda line: log.debug(f"{variant.id}: {line}"),
+            buildargs=variant.build_args, nocache=nocache, log=lambda line: log.debug(f"{variant.id}: {line}"),
         )
     build_s = time.monotonic() - started
     engine.tag(client, image_id, image_tag(variant))
@@ -49,14 +54,13 @@ def measure_variant(client: docker.DockerClient, variant: Variant) -> Result:
     log.info(f"{variant.id}: ran in {outcome.duration_s:.2f}s, verified ({note[:80]})")
 
     binary = engine.read_file(client, image_id, variant.binary)
-    layers = measure.layer_sizes(engine.export(client, image_id))
     history = client.api.history(image_id)
-    return Result(
+    partial = Result(
         id=variant.id, title=variant.title, description=variant.description,
         dockerfile=variant.dockerfile_rel, dockerfile_text=variant.dockerfile.read_text(encoding="utf-8"),
         final_base=final_base(variant.dockerfile), image_id=image_id, tag=image_tag(variant),
         size_bytes=size, size_human=measure.human_size(size),
-        compressed_bytes=sum(layer.gzip_bytes for layer in layers),
+        compressed_bytes=0,  # filled in below, once the layers are compressed
         layer_count=len((record.get("RootFS") or {}).get("Layers") or []),
         layers=[Layer(str(h.get("CreatedBy", "")), int(h.get("Size", 0))) for h in reversed(history)],
         binary_bytes=len(binary), go_version=measure.go_version(binary),
@@ -65,5 +69,6 @@ def measure_variant(client: docker.DockerClient, variant: Variant) -> Result:
         start_error=outcome.start_error, expected=variant.expect.describe(), verified=True, verify_note=note,
         build_s=round(build_s, 2), run_s=round(outcome.duration_s, 3),
         measured_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        article_2022=variant.article_2022,
+        article_2022=variant.article_2022, cache_key=cache_key,
     )
+    return sizer.submit(image_id, lambda size: replace(partial, compressed_bytes=size))

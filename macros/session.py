@@ -1,16 +1,32 @@
-"""One doc build's worth of measurements: the engine, the bases, and every variant's Result."""
+"""One doc build's worth of measurements: the engine, the bases, and every variant's Result.
+
+Per variant: compute the cache key; a hit whose image still exists is reused (one inspect call,
+no build, run or export); a miss is built, run and verified in file order while the previous
+variant's layers are compressed in the background, then stored.
+"""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
-from dataclasses import asdict, dataclass
+from concurrent.futures import Future
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from . import bases, engine, pipeline, variants
+import docker
+
+from . import bases, context, engine, pipeline, variants
 from .bases import BaseImage
+from .cache import ResultCache, cache_key
+from .errors import ConfigError
 from .log import log
-from .paths import VARIANTS_FILE
+from .paths import CACHE, VARIANTS_FILE
 from .results import Result
+from .transfer import TransferSizer
+
+REFRESH_ENV = "SMALLEST_GO_REFRESH"  # "all", or variant ids separated by commas
+NO_BUILD_CACHE_ENV = "SMALLEST_GO_NO_BUILD_CACHE"  # "1": ignore the engine's layer cache (benchmarks)
 
 
 @dataclass(frozen=True)
@@ -31,20 +47,84 @@ class Session:
         return asdict(self.engine)
 
 
-def measure_all(*, variants_file: Path = VARIANTS_FILE) -> Session:
-    """Provision the bases, then build, run, verify and measure every variant, in file order."""
+def refresh_wanted(declared: list[variants.Variant], raw: str | None = None) -> set[str]:
+    """Which variants the author asked to re-measure, from SMALLEST_GO_REFRESH."""
+    raw = os.environ.get(REFRESH_ENV, "") if raw is None else raw
+    wanted = {part.strip() for part in raw.split(",") if part.strip()}
+    ids = {v.id for v in declared}
+    if "all" in wanted:
+        return ids
+    unknown = wanted - ids
+    if unknown:
+        raise ConfigError(f"{REFRESH_ENV} names unknown variants: {', '.join(sorted(unknown))}",
+                          hint=f"Use 'all' or some of: {', '.join(sorted(ids))}.")
+    return wanted
+
+
+def measure_all(*, variants_file: Path = VARIANTS_FILE, cache_root: Path | None = None) -> Session:
     started = time.monotonic()
     declared = variants.load(variants_file)
+    refresh = refresh_wanted(declared)
+    root = cache_root or CACHE
     client = engine.connect()
+    sizer = TransferSizer(client, root / "layers.json")
     try:
         facts = engine.facts(client)
         refs: list[str] = []
         for v in declared:
             refs += [r for r in bases.base_references(v.dockerfile) if r not in refs]
-        provisioned = bases.Provisioner(client, bases.load_recipes()).ensure_all(refs)
-        results = [pipeline.measure_variant(client, v) for v in declared]
+        provisioner = bases.Provisioner(client, bases.load_recipes())
+        provisioned = provisioner.ensure_all(refs)
+        results = _measure(client, declared, provisioner, facts, ResultCache(root / "results"), sizer, refresh)
     finally:
+        sizer.close()
         client.close()
-    log.info(f"measured {len(results)} variants in {time.monotonic() - started:.1f}s")
+    fresh = sum(not r.reused for r in results)
+    log.info(f"{len(results)} variants ready in {time.monotonic() - started:.1f}s "
+             f"({fresh} measured, {len(results) - fresh} reused from the cache, {sizer.exports} exports)")
     return Session(engine=facts, bases=provisioned, results=results,
                    generated_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+
+
+def _measure(client: docker.DockerClient, declared: list[variants.Variant], provisioner: bases.Provisioner,
+             facts: engine.EngineFacts, cache: ResultCache, sizer: TransferSizer,
+             refresh: set[str]) -> list[Result]:
+    slots: list[Result | Future[Result]] = []
+    keys: list[str] = []
+    with ExitStack() as held_locks:
+        for v in declared:
+            key = cache_key(
+                context_digest=context.for_folder(v.context, v.dockerfile).digest(),
+                bases={r: provisioner.ensure(r).image_id for r in bases.base_references(v.dockerfile)},
+                build_args=v.build_args, expectation=v.expect, binary=v.binary, timeout_s=v.timeout_s,
+                engine_version=facts.version, storage_driver=facts.storage_driver,
+            )
+            keys.append(key)
+            hit = None if v.id in refresh else _usable(client, cache, key)
+            if hit is None:
+                held_locks.enter_context(cache.lock(key))
+                if v.id not in refresh:  # another build may have measured it while we waited
+                    hit = _usable(client, cache, key)
+            if hit is not None:
+                engine.tag(client, hit.image_id, hit.tag)
+                log.info(f"{v.id}: reused the measurement of {hit.measured_at} ({hit.size_human})")
+                slots.append(replace(hit, reused=True))
+            else:
+                slots.append(pipeline.measure_variant(client, v, sizer=sizer, cache_key=key,
+                                                      nocache=os.environ.get(NO_BUILD_CACHE_ENV) == "1"))
+        results: list[Result] = []
+        for key, slot in zip(keys, slots):
+            if isinstance(slot, Future):
+                slot = slot.result()
+                cache.put(key, slot)
+            results.append(slot)
+    return results
+
+
+def _usable(client: docker.DockerClient, cache: ResultCache, key: str) -> Result | None:
+    """A cached result whose image is still in the engine (the page links to it by ID)."""
+    hit = cache.get(key)
+    if hit is not None and engine.inspect_image(client, hit.image_id) is None:
+        log.info(f"{hit.id}: the cached image {hit.image_id[:19]} is gone; measuring again")
+        return None
+    return hit

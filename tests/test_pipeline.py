@@ -2,16 +2,25 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import docker
 import pytest
 
 from macros import pipeline, variants
+from macros.transfer import TransferSizer
 from macros.errors import BuildError, VerificationError
 
 pytestmark = pytest.mark.docker
 REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def sizer(client: docker.DockerClient, tmp_path: Path) -> Iterator[TransferSizer]:
+    s = TransferSizer(client, tmp_path / "layers.json")
+    yield s
+    s.close()
 
 
 def _variant(tmp_path: Path, expect: str, dockerfile: str = "Dockerfile.scratch") -> variants.Variant:
@@ -23,9 +32,9 @@ def _variant(tmp_path: Path, expect: str, dockerfile: str = "Dockerfile.scratch"
     return variant
 
 
-def test_scratch_variant_is_built_run_verified_and_measured(client: docker.DockerClient, tmp_path: Path) -> None:
+def test_scratch_variant_is_built_run_verified_and_measured(client: docker.DockerClient, tmp_path: Path, sizer: TransferSizer) -> None:
     variant = _variant(tmp_path, '{exit_code: 0, stdout: "", stderr: "Hello, World!\\n"}')
-    result = pipeline.measure_variant(client, variant)
+    result = pipeline.measure_variant(client, variant, sizer=sizer).result()
     inspect = client.api.inspect_image(result.image_id)
     assert result.size_bytes == inspect["Size"]
     assert result.layer_count == len(inspect["RootFS"]["Layers"])
@@ -38,34 +47,34 @@ def test_scratch_variant_is_built_run_verified_and_measured(client: docker.Docke
     assert not client.api.containers(all=True, filters={"label": "io.smallest-go.variant=pytest-scratch"})
 
 
-def test_expectation_mismatch_fails_naming_the_variant(client: docker.DockerClient, tmp_path: Path) -> None:
+def test_expectation_mismatch_fails_naming_the_variant(client: docker.DockerClient, tmp_path: Path, sizer: TransferSizer) -> None:
     variant = _variant(tmp_path, '{exit_code: 0, stderr: "Goodbye\\n"}')
     with pytest.raises(VerificationError) as caught:
-        pipeline.measure_variant(client, variant)
+        pipeline.measure_variant(client, variant, sizer=sizer).result()
     message = str(caught.value)
     assert "pytest-scratch" in message and "Goodbye" in message and "Hello, World!" in message
 
 
-def test_expected_failure_that_does_not_happen_fails(client: docker.DockerClient, tmp_path: Path) -> None:
+def test_expected_failure_that_does_not_happen_fails(client: docker.DockerClient, tmp_path: Path, sizer: TransferSizer) -> None:
     variant = _variant(tmp_path, '{fails_with: "unable to find user"}')
     with pytest.raises(VerificationError, match="ran and exited 0"):
-        pipeline.measure_variant(client, variant)
+        pipeline.measure_variant(client, variant, sizer=sizer).result()
 
 
-def test_the_articles_distroless_dockerfile_really_fails_to_start(client: docker.DockerClient,
-                                                                  tmp_path: Path) -> None:
+def test_the_articles_distroless_dockerfile_really_fails_to_start(client: docker.DockerClient, tmp_path: Path,
+                                                                  sizer: TransferSizer) -> None:
     variant = _variant(tmp_path, '{fails_with: "unable to find user small-user"}', "Dockerfile.distroless")
-    result = pipeline.measure_variant(client, variant)
+    result = pipeline.measure_variant(client, variant, sizer=sizer).result()
     assert "unable to find user small-user" in result.start_error and result.verified
 
 
-def test_failing_run_step_names_the_step(client: docker.DockerClient, tmp_path: Path) -> None:
+def test_failing_run_step_names_the_step(client: docker.DockerClient, tmp_path: Path, sizer: TransferSizer) -> None:
     (tmp_path / "Dockerfile.t").write_text("FROM debian:bullseye\nRUN echo about to fail && exit 3\n")
     (tmp_path / "variants.yml").write_text(
         "variants:\n  - id: pytest-broken\n    title: T\n    description: d\n"
         "    dockerfile: Dockerfile.t\n    expect: {exit_code: 0}\n")
     [variant] = variants.load(tmp_path / "variants.yml", repo=REPO)
     with pytest.raises(BuildError) as caught:
-        pipeline.measure_variant(client, variant)
+        pipeline.measure_variant(client, variant, sizer=sizer).result()
     assert "pytest-broken" in str(caught.value) and "step 2 (RUN echo about to fail" in str(caught.value)
     assert "about to fail" in caught.value.log_tail

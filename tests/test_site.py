@@ -17,13 +17,25 @@ REPO = Path(__file__).resolve().parent.parent
 SIZE = re.compile(r"\b\d+(?:[.,]\d+)?\s?(?:[kKMG]i?B|bytes)\b")
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("site")
+def _build(out: Path, cache: Path) -> str:
     done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(out)], cwd=REPO,
                           capture_output=True, text=True, timeout=1800,
-                          env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+                          env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "SMALLEST_GO_CACHE": str(cache)})
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done.stdout + done.stderr
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> Path:
+    """A cold build: an empty cache, so every variant is built, run and measured."""
+    out = tmp_path_factory.mktemp("site")
+    log = _build(out, cache_dir)
+    assert "4 measured, 0 reused" in log, log[-2000:]
     return out
 
 
@@ -74,3 +86,15 @@ def test_no_page_holds_a_hand_typed_size() -> None:
     for page in (REPO / "docs").rglob("*.md"):
         prose = re.sub(r"\{\{.*?\}\}|\{%.*?%\}", "", page.read_text(), flags=re.S)
         assert not SIZE.findall(prose), f"{page.relative_to(REPO)}: hand-typed size {SIZE.findall(prose)}"
+
+
+@pytest.mark.docker
+def test_warm_rebuild_reuses_every_measurement(site: Path, cache_dir: Path, results: dict[str, Any],
+                                               tmp_path: Path) -> None:
+    log = _build(tmp_path / "again", cache_dir)
+    assert "0 measured, 4 reused from the cache, 0 exports" in log
+    assert "building dockerfiles/" not in log
+    again = json.loads((tmp_path / "again" / "results.json").read_text())
+    assert [v["size_bytes"] for v in again["variants"]] == [v["size_bytes"] for v in results["variants"]]
+    assert all(v["reused"] for v in again["variants"]) and not any(v["reused"] for v in results["variants"])
+    assert "reused" in (tmp_path / "again" / "index.html").read_text()

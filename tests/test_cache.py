@@ -1,0 +1,125 @@
+"""The cache key, corruption and concurrency: pure logic and the file system, no engine."""
+from __future__ import annotations
+
+import json
+import multiprocessing
+import time
+from pathlib import Path
+
+import pytest
+
+from macros import cache, context
+from macros.cache import ResultCache, cache_key
+from macros.variants import Expectation
+from tests.test_verify_render import _result
+
+BASE = dict(context_digest="c" * 64, bases={"golang:1.21-bullseye": "sha256:aa", "scratch-ish": "sha256:bb"},
+            build_args={"A": "1"}, expectation=Expectation(exit_code=0, stderr="Hello, World!\n"),
+            binary="/main", timeout_s=30.0, engine_version="20.10.24", storage_driver="overlay2")
+
+
+@pytest.mark.parametrize(("name", "other"), [
+    ("context_digest", "d" * 64),
+    ("bases", {"golang:1.21-bullseye": "sha256:ff", "scratch-ish": "sha256:bb"}),
+    ("build_args", {"A": "2"}),
+    ("expectation", Expectation(exit_code=0, stderr="Hello\n")),
+    ("binary", "/app"),
+    ("timeout_s", 10.0),
+    ("engine_version", "28.2.2"),
+    ("storage_driver", "vfs"),
+])
+def test_each_input_on_its_own_changes_the_key(name: str, other: object) -> None:
+    assert cache_key(**{**BASE, name: other}) != cache_key(**BASE)
+
+
+def test_nothing_else_changes_the_key() -> None:
+    reordered = {**BASE, "bases": dict(reversed(list(BASE["bases"].items()))),
+                 "build_args": dict(BASE["build_args"])}
+    assert cache_key(**reordered) == cache_key(**BASE)
+    assert cache_key(**BASE) == cache_key(**BASE)
+
+
+def test_schema_version_changes_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = cache_key(**BASE)
+    monkeypatch.setattr(cache, "SCHEMA", "999")
+    assert cache_key(**BASE) != before
+
+
+def _context(tmp_path: Path) -> context.Context:
+    app = tmp_path / "app"
+    app.mkdir(exist_ok=True)
+    (app / "main.go").write_text("package main\n")
+    (app / ".dockerignore").write_text("# notes\nnotes.txt\n")
+    (app / "notes.txt").write_text("ignored\n")
+    (tmp_path / "Dockerfile.x").write_text("FROM scratch\nCOPY . .\n")
+    return context.for_folder(app, tmp_path / "Dockerfile.x")
+
+
+def test_context_digest_follows_sent_files_and_dockerfile_only(tmp_path: Path) -> None:
+    ctx = _context(tmp_path)
+    first = ctx.digest()
+    assert ctx.files() == [".dockerignore", "main.go"]
+    (tmp_path / "app" / "notes.txt").write_text("changed, but .dockerignore keeps it out\n")
+    (tmp_path / "unrelated.txt").write_text("outside the context\n")
+    assert ctx.digest() == first
+    (tmp_path / "app" / "main.go").write_text("package main // edited\n")
+    second = ctx.digest()
+    assert second != first
+    (tmp_path / "Dockerfile.x").write_text("FROM scratch\nCOPY . /\n")
+    assert ctx.digest() != second
+
+
+def test_round_trip_and_corrupt_entries_are_misses(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    store = ResultCache(tmp_path)
+    result = _result()
+    store.put("k", result)
+    assert store.get("k") == result
+    text = (tmp_path / "k.json").read_text()
+    (tmp_path / "k.json").write_text(text[: len(text) // 2])  # truncated
+    assert store.get("k") is None
+    assert "unreadable" in caplog.text
+    store.put("k", result)  # rewritten
+    assert store.get("k") == result
+    (tmp_path / "k.json").write_text(json.dumps({"id": "x"}))  # readable JSON, wrong shape
+    assert store.get("k") is None
+
+
+def _writer(root: str, n: int) -> None:
+    store = ResultCache(Path(root))
+    for i in range(n):
+        store.put("same", _result(size_bytes=i + 1))
+
+
+def test_concurrent_writers_never_leave_a_torn_entry(tmp_path: Path) -> None:
+    ctx = multiprocessing.get_context("fork")
+    writers = [ctx.Process(target=_writer, args=(str(tmp_path), 200)) for _ in range(2)]
+    for w in writers:
+        w.start()
+    store = ResultCache(tmp_path)
+    while any(w.is_alive() for w in writers):
+        got = store.get("same")
+        assert got is None or got.size_bytes >= 1
+    for w in writers:
+        w.join()
+        assert w.exitcode == 0
+    assert store.get("same") is not None
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def _hold(root: str, seconds: float, started: multiprocessing.synchronize.Event) -> None:
+    with ResultCache(Path(root)).lock("k"):
+        started.set()
+        time.sleep(seconds)
+
+
+def test_lock_makes_a_second_build_wait(tmp_path: Path) -> None:
+    ctx = multiprocessing.get_context("fork")
+    started = ctx.Event()
+    holder = ctx.Process(target=_hold, args=(str(tmp_path), 0.5, started))
+    holder.start()
+    assert started.wait(10)
+    began = time.monotonic()
+    with ResultCache(tmp_path).lock("k"):
+        waited = time.monotonic() - began
+    holder.join()
+    assert waited > 0.2
