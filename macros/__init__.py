@@ -5,6 +5,10 @@ per build (on every rebuild under `mkdocs serve`).
 """
 from __future__ import annotations
 
+import functools
+import json
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,17 +18,29 @@ from . import render
 from .errors import BuildError, ProjectError
 from .log import log
 from .measure import human_size
+from .paths import CACHE
 from .results import write_json
 
 RESULTS_JSON = "results.json"
 _SESSION = "smallest_go_session"
 
 
+class _VariantFailed(Exception):
+    def __init__(self, variant_id: str, message: str) -> None:
+        super().__init__(message)
+        self.variant_id, self.message = variant_id, message
+
+
+def _serving() -> bool:
+    """Under `mkdocs serve` a failed variant shows an error box; a real build fails instead."""
+    return len(sys.argv) > 1 and sys.argv[1] == "serve"
+
+
 def define_env(env: Any) -> None:
     from .session import measure_all
 
     try:
-        session = measure_all()
+        session = measure_all(keep_going=_serving())
     except ProjectError as exc:
         # The one place a project error becomes a failed build: a message, no traceback.
         if isinstance(exc, BuildError) and exc.log_tail:
@@ -33,77 +49,93 @@ def define_env(env: Any) -> None:
     env.variables[_SESSION] = session
 
     def result(variant_id: str):  # noqa: ANN202 - a Result, for templates
+        if variant_id in session.failures:
+            raise _VariantFailed(variant_id, session.failures[variant_id])
         return session.result(variant_id)
 
-    @env.macro
+    def macro(*, block: bool) -> Callable[[Callable[..., str]], Callable[..., str]]:
+        """Register a macro; a failed variant renders as an error box (block) or a marker (inline)."""
+        def register(fn: Callable[..., str]) -> Callable[..., str]:
+            @functools.wraps(fn)
+            def guarded(*args: Any, **kwargs: Any) -> str:
+                try:
+                    return fn(*args, **kwargs)
+                except _VariantFailed as failed:
+                    return render.error_box(failed.variant_id, failed.message) if block \
+                        else render.error_marker(failed.variant_id)
+            env.macro(guarded)
+            return guarded
+        return register
+
+    @macro(block=True)
     def dockerfile(variant_id: str) -> str:
         """The exact Dockerfile that was built, in a titled code block."""
         r = result(variant_id)
         return render.code_block(r.dockerfile_text, lang="dockerfile", title=r.dockerfile)
 
-    @env.macro
+    @macro(block=True)
     def run_output(variant_id: str) -> str:
         return render.run_block(result(variant_id))
 
-    @env.macro
+    @macro(block=False)
     def size(variant_id: str) -> str:
         return result(variant_id).size_human
 
-    @env.macro
+    @macro(block=False)
     def size_bytes(variant_id: str) -> str:
         return f"{result(variant_id).size_bytes:,}"
 
-    @env.macro
+    @macro(block=False)
     def transfer(variant_id: str) -> str:
         return human_size(result(variant_id).compressed_bytes)
 
-    @env.macro
+    @macro(block=False)
     def binary_size(variant_id: str) -> str:
         return human_size(result(variant_id).binary_bytes)
 
-    @env.macro
+    @macro(block=False)
     def go_version(variant_id: str) -> str:
         return result(variant_id).go_version
 
-    @env.macro
+    @macro(block=False)
     def times_smaller(big: str, small: str) -> str:
         ratio = result(big).size_bytes / result(small).size_bytes
         return f"{ratio:,.0f}" if ratio >= 10 else f"{ratio:.2f}"
 
-    @env.macro
+    @macro(block=False)
     def difference(big: str, small: str) -> str:
         return human_size(result(big).size_bytes - result(small).size_bytes)
 
-    @env.macro
+    @macro(block=False)
     def start_error(variant_id: str) -> str:
         return result(variant_id).start_error
 
-    @env.macro
+    @macro(block=True)
     def layers(variant_id: str) -> str:
         return render.layers_details(result(variant_id))
 
-    @env.macro
+    @macro(block=False)
     def results_table() -> str:
         return render.results_table(session.results)
 
-    @env.macro
+    @macro(block=False)
     def bases_table() -> str:
         return render.bases_table(session.bases)
 
-    @env.macro
+    @macro(block=False)
     def base_size(reference: str) -> str:
         for b in session.bases:
             if b.reference == reference:
                 return human_size(b.size_bytes)
         raise KeyError(f"no base image {reference!r}")
 
-    @env.macro
+    @macro(block=False)
     def size_chart() -> str:
         from .chart import size_chart_svg
 
-        return f'<div class="size-chart">\n{size_chart_svg(session.results)}\n</div>'
+        return f'<div class="size-chart">\n{size_chart_svg(session.results, cache_dir=CACHE / "charts")}\n</div>'
 
-    @env.macro
+    @macro(block=False)
     def engine_table() -> str:
         e = session.engine
         return render.facts_table([
@@ -112,11 +144,21 @@ def define_env(env: Any) -> None:
             ("Measured at (UTC)", session.generated_at),
         ])
 
-    @env.macro
+    @macro(block=False)
+    def benchmark_table() -> str:
+        """The latest figures of scripts/benchmark.py, with the machine they came from."""
+        path = Path(env.conf["docs_dir"]) / "data" / "benchmark.json"
+        if not path.is_file():
+            return "*The benchmark has not been run yet: `.venv/bin/python scripts/benchmark.py`.*"
+        data = json.loads(path.read_text(encoding="utf-8"))
+        table = render.benchmark_table(data["rows"])
+        return f"{table}\n\nMeasured {data['measured_at']} on {data['machine']}."
+
+    @macro(block=False)
     def measured_at() -> str:
         return session.generated_at
 
-    @env.macro
+    @macro(block=False)
     def results_link(text: str = RESULTS_JSON) -> str:
         """A link to results.json that works from any page depth (raw HTML: mkdocs does not
         know the file, which is written after the pages)."""

@@ -76,6 +76,7 @@ class BaseImage:
     repo_digest: str = ""
     recipe_hash: str = ""
     created: str = ""
+    compressed_bytes: int | None = None  # gzip -6 of its layers, once transfer.py has sized them
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -5,10 +5,14 @@ takes the page's text colour and reads in both the light and the dark scheme.
 """
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import re
 from collections.abc import Sequence
+from pathlib import Path
 
+from .cache import write_atomic
 from .measure import human_size
 from .results import Result
 
@@ -17,7 +21,21 @@ _BAR = "#4f86c6"    # mid blue: visible on white and on slate
 _GRID = "#8c8c8c"
 
 
-def size_chart_svg(results: Sequence[Result]) -> str:
+def size_chart_svg(results: Sequence[Result], *, cache_dir: Path | None = None) -> str:
+    """The chart for these results; reused from `cache_dir` when the same chart was drawn before
+    (importing matplotlib and drawing costs more than a whole warm build of the pages)."""
+    inputs = [(r.title, r.size_bytes) for r in results]
+    key = hashlib.sha256(json.dumps(inputs).encode() + Path(__file__).read_bytes()).hexdigest()
+    cached = cache_dir / f"{key}.svg" if cache_dir else None
+    if cached and cached.is_file():
+        return cached.read_text(encoding="utf-8")
+    svg = _draw(results)
+    if cached:
+        write_atomic(cached, svg)
+    return svg
+
+
+def _draw(results: Sequence[Result]) -> str:
     import matplotlib
 
     matplotlib.use("Agg")

@@ -5,13 +5,15 @@ import argparse
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from . import bases, engine
 from .errors import ProjectError
 from .log import log, to_terminal
 from .measure import human_size
-from .paths import DOCKERFILES
+from .paths import CACHE, DOCKERFILES
+from .transfer import TransferSizer
 
 
 def _bases(args: argparse.Namespace) -> int:
@@ -20,11 +22,20 @@ def _bases(args: argparse.Namespace) -> int:
     provisioner = bases.Provisioner(client, bases.load_recipes())
     found = provisioner.ensure_all(bases.wanted_references(args.dockerfiles))
     log.info(f"bases: {len(found)} ready in {time.monotonic() - started:.1f}s")
-    rows = [("REFERENCE", "SOURCE", "IMAGE ID", "SIZE", "BYTES", "FROM")]
-    for b in found:
+    # The transfer size of a base is a property of the base: measure it once, here, so that doc
+    # builds only compress the layers their variants add (cheap when already known).
+    sizer = TransferSizer(client, CACHE)
+    try:
+        sized = [replace(b, compressed_bytes=sizer.size(b.image_id)) for b in found]
+    finally:
+        sizer.close()
+    if sizer.compressed:
+        log.info(f"bases: compressed {sizer.compressed} new layers in {time.monotonic() - started:.1f}s (total)")
+    rows = [("REFERENCE", "SOURCE", "IMAGE ID", "SIZE", "BYTES", "GZIP -6", "FROM")]
+    for b in sized:
         detail = b.repo_digest or (f"recipe {b.recipe_hash[:12]}" if b.recipe_hash else "found in the engine")
         rows.append((b.reference, b.source, b.image_id.removeprefix("sha256:")[:12],
-                     human_size(b.size_bytes), str(b.size_bytes), detail))
+                     human_size(b.size_bytes), str(b.size_bytes), human_size(b.compressed_bytes or 0), detail))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip())

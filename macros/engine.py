@@ -224,8 +224,8 @@ def run(client: docker.DockerClient, image_id: str, *, variant: str, sandbox: Sa
         if not start_error:
             try:
                 exit_code = int(api.wait(container, timeout=sandbox.timeout_s)["StatusCode"])
-            except requests.exceptions.ConnectionError:
-                # docker-py surfaces the read timeout of a long wait as a ConnectionError
+            except (requests.exceptions.Timeout, requests.exceptions.ConnectionError):
+                # the wait's read timeout; docker-py surfaces it as either, by version
                 timed_out = True
                 api.kill(container)
         duration = time.monotonic() - started

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import tarfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
 
@@ -28,14 +29,16 @@ def human_size(size: float) -> str:
 class LayerSize:
     diff_id: str     # sha256 of the uncompressed layer tar, as listed in the image's RootFS
     size_bytes: int  # uncompressed tar bytes
-    gzip_bytes: int  # the same tar through gzip -6
+    gzip_bytes: int | None  # the same tar through gzip -6; None when it was not compressed
 
 
-def layer_sizes(export: IO[bytes]) -> list[LayerSize]:
+def layer_sizes(export: IO[bytes], *, skip: Callable[[int], bool] = lambda size: False) -> list[LayerSize]:
     """Every layer tar in a `docker save` stream, with its digest and gzip-6 size, streamed.
 
     Works with both the classic save layout (<id>/layer.tar) and the OCI one (blobs/sha256/<d>):
-    a member is a layer when it is itself a tar, which configs and manifests are not.
+    a member is a layer when it is itself a tar, which configs and manifests are not. A layer
+    whose byte size `skip` accepts is only hashed (cheap), not compressed (costly): the caller
+    expects to know it already and checks the digest afterwards.
     """
     layers: dict[str, LayerSize] = {}
     with tarfile.open(fileobj=export, mode="r|") as outer:
@@ -47,16 +50,18 @@ def layer_sizes(export: IO[bytes]) -> list[LayerSize]:
             if head[257:262] != b"ustar":
                 continue
             digest = hashlib.sha256()
-            compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)  # 31: gzip framing
+            compressor = None if skip(member.size) else zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)
             compressed = 0
             block = head
             while block:
                 digest.update(block)
-                compressed += len(compressor.compress(block))
+                if compressor:
+                    compressed += len(compressor.compress(block))
                 block = body.read(_CHUNK)
-            compressed += len(compressor.flush())
+            if compressor:
+                compressed += len(compressor.flush())
             diff_id = f"sha256:{digest.hexdigest()}"
-            layers[diff_id] = LayerSize(diff_id, member.size, compressed)
+            layers[diff_id] = LayerSize(diff_id, member.size, compressed if compressor else None)
     return list(layers.values())
 
 

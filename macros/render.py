@@ -82,7 +82,7 @@ def results_table(results: Sequence[Result]) -> str:
 
 
 def bases_table(bases: Sequence[BaseImage]) -> str:
-    head = ("Base image", "Image ID", "Size", "Bytes", "Where it came from")
+    head = ("Base image", "Image ID", "Size", "Bytes", "Transfer (gzip -6)", "Where it came from")
     rows = []
     for b in bases:
         origin = _SOURCE_WORDS.get(b.source, b.source)
@@ -90,9 +90,10 @@ def bases_table(bases: Sequence[BaseImage]) -> str:
             origin += f" ({b.repo_digest})"
         elif b.recipe_hash:
             origin += f" (recipe {b.recipe_hash[:12]})"
+        transfer = human_size(b.compressed_bytes) if b.compressed_bytes is not None else "—"
         rows.append((b.reference, b.image_id.removeprefix("sha256:")[:12], human_size(b.size_bytes),
-                     f"{b.size_bytes:,}", origin))
-    return _table(head, rows, numeric={2, 3})
+                     f"{b.size_bytes:,}", transfer, origin))
+    return _table(head, rows, numeric={2, 3, 4})
 
 
 def layers_details(result: Result) -> str:
@@ -114,3 +115,18 @@ def _instruction(created_by: str) -> str:
 
 def facts_table(pairs: Sequence[tuple[str, str]]) -> str:
     return _table(("What", "Value"), pairs)
+
+
+def error_box(variant_id: str, message: str) -> str:
+    """What `mkdocs serve` shows instead of numbers for a variant that failed."""
+    body = code_block(message, title="what went wrong")
+    indented = "\n".join("    " + line if line else "" for line in body.splitlines())
+    return f'!!! failure "Variant {_attr(variant_id)} failed: no numbers are shown for it"\n\n{indented}'
+
+
+def error_marker(variant_id: str) -> str:
+    return f'<strong class="smallest-go-error">[{html.escape(variant_id)}: failed, see the error above]</strong>'
+
+
+def benchmark_table(rows: Sequence[Sequence[str]]) -> str:
+    return _table(("Scenario", "This project", "Compared with", "Ratio or result"), rows)

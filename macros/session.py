@@ -11,7 +11,7 @@ import os
 import time
 from concurrent.futures import Future
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import docker
@@ -19,7 +19,7 @@ import docker
 from . import bases, context, engine, pipeline, variants
 from .bases import BaseImage
 from .cache import ResultCache, cache_key
-from .errors import ConfigError
+from .errors import ConfigError, ProjectError
 from .log import log
 from .paths import CACHE, VARIANTS_FILE
 from .results import Result
@@ -35,6 +35,7 @@ class Session:
     bases: list[BaseImage]
     results: list[Result]
     generated_at: str
+    failures: dict[str, str] = field(default_factory=dict)  # variant id -> message (serve mode only)
 
     def result(self, variant_id: str) -> Result:
         for r in self.results:
@@ -61,13 +62,16 @@ def refresh_wanted(declared: list[variants.Variant], raw: str | None = None) -> 
     return wanted
 
 
-def measure_all(*, variants_file: Path = VARIANTS_FILE, cache_root: Path | None = None) -> Session:
+def measure_all(*, variants_file: Path = VARIANTS_FILE, cache_root: Path | None = None,
+                keep_going: bool = False) -> Session:
+    """Measure every variant. The first failure raises, unless `keep_going` (for `mkdocs serve`),
+    which records it in `Session.failures` and carries on with the others."""
     started = time.monotonic()
     declared = variants.load(variants_file)
     refresh = refresh_wanted(declared)
     root = cache_root or CACHE
     client = engine.connect()
-    sizer = TransferSizer(client, root / "layers.json")
+    sizer = TransferSizer(client, root)
     try:
         facts = engine.facts(client)
         refs: list[str] = []
@@ -75,50 +79,74 @@ def measure_all(*, variants_file: Path = VARIANTS_FILE, cache_root: Path | None 
             refs += [r for r in bases.base_references(v.dockerfile) if r not in refs]
         provisioner = bases.Provisioner(client, bases.load_recipes())
         provisioned = provisioner.ensure_all(refs)
-        results = _measure(client, declared, provisioner, facts, ResultCache(root / "results"), sizer, refresh)
+        # queued first, so a variant's export finds its base layers already known
+        sized_bases = [sizer.submit(b.image_id, lambda n, b=b: replace(b, compressed_bytes=n)) for b in provisioned]
+        failures: dict[str, str] = {}
+        results = _measure(client, declared, provisioner, facts, ResultCache(root / "results"), sizer, refresh,
+                           failures if keep_going else None)
+        provisioned = [f.result() for f in sized_bases]
     finally:
         sizer.close()
         client.close()
     fresh = sum(not r.reused for r in results)
     log.info(f"{len(results)} variants ready in {time.monotonic() - started:.1f}s "
              f"({fresh} measured, {len(results) - fresh} reused from the cache, {sizer.exports} exports)")
-    return Session(engine=facts, bases=provisioned, results=results,
+    return Session(engine=facts, bases=provisioned, results=results, failures=failures,
                    generated_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
 
 
 def _measure(client: docker.DockerClient, declared: list[variants.Variant], provisioner: bases.Provisioner,
              facts: engine.EngineFacts, cache: ResultCache, sizer: TransferSizer,
-             refresh: set[str]) -> list[Result]:
-    slots: list[Result | Future[Result]] = []
-    keys: list[str] = []
-    with ExitStack() as held_locks:
+             refresh: set[str], failures: dict[str, str] | None) -> list[Result]:
+    def failed(variant_id: str, exc: ProjectError) -> None:
+        if failures is None:
+            raise exc
+        failures[variant_id] = str(exc)
+        log.error(f"{variant_id}: {exc}")
+
+    pending: list[tuple[str, str, Result | Future[Result]]] = []
+    results: list[Result] = []
+    with ExitStack() as held_locks:  # a lock per key being measured, released once it is stored
         for v in declared:
-            key = cache_key(
-                context_digest=context.for_folder(v.context, v.dockerfile).digest(),
-                bases={r: provisioner.ensure(r).image_id for r in bases.base_references(v.dockerfile)},
-                build_args=v.build_args, expectation=v.expect, binary=v.binary, timeout_s=v.timeout_s,
-                engine_version=facts.version, storage_driver=facts.storage_driver,
-            )
-            keys.append(key)
-            hit = None if v.id in refresh else _usable(client, cache, key)
-            if hit is None:
-                held_locks.enter_context(cache.lock(key))
-                if v.id not in refresh:  # another build may have measured it while we waited
-                    hit = _usable(client, cache, key)
-            if hit is not None:
-                engine.tag(client, hit.image_id, hit.tag)
-                log.info(f"{v.id}: reused the measurement of {hit.measured_at} ({hit.size_human})")
-                slots.append(replace(hit, reused=True))
-            else:
-                slots.append(pipeline.measure_variant(client, v, sizer=sizer, cache_key=key,
-                                                      nocache=os.environ.get(NO_BUILD_CACHE_ENV) == "1"))
-        results: list[Result] = []
-        for key, slot in zip(keys, slots):
+            try:
+                key = _key(v, provisioner, facts)
+                pending.append((v.id, key, _hit_or_measure(client, v, key, cache, sizer, refresh, held_locks)))
+            except ProjectError as exc:
+                failed(v.id, exc)
+        for variant_id, key, slot in pending:
             if isinstance(slot, Future):
-                slot = slot.result()
+                try:
+                    slot = slot.result()
+                except ProjectError as exc:
+                    failed(variant_id, exc)
+                    continue
                 cache.put(key, slot)
             results.append(slot)
     return results
+
+
+def _key(v: variants.Variant, provisioner: bases.Provisioner, facts: engine.EngineFacts) -> str:
+    return cache_key(
+        context_digest=context.for_folder(v.context, v.dockerfile).digest(),
+        bases={r: provisioner.ensure(r).image_id for r in bases.base_references(v.dockerfile)},
+        build_args=v.build_args, expectation=v.expect, binary=v.binary, timeout_s=v.timeout_s,
+        engine_version=facts.version, storage_driver=facts.storage_driver,
+    )
+
+
+def _hit_or_measure(client: docker.DockerClient, v: variants.Variant, key: str, cache: ResultCache,
+                    sizer: TransferSizer, refresh: set[str], held_locks: ExitStack) -> Result | Future[Result]:
+    hit = None if v.id in refresh else _usable(client, cache, key)
+    if hit is None:
+        held_locks.enter_context(cache.lock(key))
+        if v.id not in refresh:  # another build may have measured it while we waited for the lock
+            hit = _usable(client, cache, key)
+    if hit is not None:
+        engine.tag(client, hit.image_id, hit.tag)
+        log.info(f"{v.id}: reused the measurement of {hit.measured_at} ({hit.size_human})")
+        return replace(hit, reused=True)
+    return pipeline.measure_variant(client, v, sizer=sizer, cache_key=key,
+                                    nocache=os.environ.get(NO_BUILD_CACHE_ENV) == "1")
 
 
 def _usable(client: docker.DockerClient, cache: ResultCache, key: str) -> Result | None:

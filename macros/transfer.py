@@ -1,8 +1,10 @@
 """Estimated transfer size of an image, with the gzip-6 size memoised per layer digest.
 
-A layer shared by several images (or by successive builds of one) is compressed once: when every
-layer of an image is already known, no export happens at all. Work runs in a background thread so
-compressing one image overlaps with building the next.
+A layer shared by several images (or by successive builds of one) is compressed once. When every
+layer of an image is known, nothing is exported; otherwise the export is streamed and the layers
+already known are only hashed (recognised by their byte size, confirmed by their digest), so only
+new layers are compressed. Work runs in a background thread so that compressing one image
+overlaps with building the next.
 """
 from __future__ import annotations
 
@@ -19,27 +21,29 @@ from . import engine
 from .cache import write_atomic
 from .errors import ProjectError
 from .log import log
-from .measure import layer_sizes
+from .measure import LayerSize, layer_sizes
 
 T = TypeVar("T")
+MEMO_FILE = "layers-v2.json"  # diff_id -> {"size": tar bytes, "gzip": gzip -6 bytes}
 
 
 class TransferSizer:
-    def __init__(self, client: docker.DockerClient, memo_path: Path, *, workers: int = 1) -> None:
+    def __init__(self, client: docker.DockerClient, cache_root: Path, *, workers: int = 1) -> None:
         self.client = client
-        self.memo_path = memo_path
+        self.memo_path = cache_root / MEMO_FILE
         self._lock = threading.Lock()
-        self._memo: dict[str, int] = self._load()
+        self._memo: dict[str, dict[str, int]] = self._load()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gzip")
-        self.exports = 0  # how many images had to be exported (the benchmark reports it)
+        self.exports = 0      # images that had to be exported (the benchmark and tests read these)
+        self.compressed = 0   # layers that had to be compressed
 
-    def _load(self) -> dict[str, int]:
+    def _load(self) -> dict[str, dict[str, int]]:
         try:
             data = json.loads(self.memo_path.read_text(encoding="utf-8"))
-            return {str(k): int(v) for k, v in data.items()}
+            return {str(k): {"size": int(v["size"]), "gzip": int(v["gzip"])} for k, v in data.items()}
         except FileNotFoundError:
             return {}
-        except (OSError, ValueError, TypeError, AttributeError) as exc:
+        except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
             log.warning(f"cache: {self.memo_path} is unreadable ({type(exc).__name__}); starting it afresh")
             return {}
 
@@ -50,23 +54,31 @@ class TransferSizer:
     def size(self, image_id: str) -> int:
         """Sum of gzip-6 sizes over the image's distinct layers."""
         record = engine.inspect_image(self.client, image_id) or {}
-        diff_ids = set((record.get("RootFS") or {}).get("Layers") or [])
+        wanted = set((record.get("RootFS") or {}).get("Layers") or [])
         with self._lock:
-            known = {d: self._memo[d] for d in diff_ids if d in self._memo}
-        if len(known) < len(diff_ids):
-            self.exports += 1
-            found = {layer.diff_id: layer.gzip_bytes for layer in layer_sizes(engine.export(self.client, image_id))}
+            known = {d: self._memo[d] for d in wanted if d in self._memo}
+        if len(known) < len(wanted):
+            sizes = {entry["size"] for entry in known.values()}
+            found = self._export(image_id, skip=lambda size: size in sizes)
+            unconfirmed = [layer for layer in found if layer.gzip_bytes is None and layer.diff_id not in known]
+            if unconfirmed:  # a new layer happened to have a known layer's byte size: compress all
+                found = self._export(image_id, skip=lambda size: False)
             with self._lock:
-                # merge with what other builds may have written meanwhile
-                self._memo.update(self._load())
-                self._memo.update(found)
+                self._memo.update(self._load())  # keep what other builds wrote meanwhile
+                self._memo.update({layer.diff_id: {"size": layer.size_bytes, "gzip": layer.gzip_bytes}
+                                   for layer in found if layer.gzip_bytes is not None})
                 write_atomic(self.memo_path, json.dumps(self._memo, indent=0, sort_keys=True))
-                known = {d: self._memo[d] for d in diff_ids if d in self._memo}
-            missing = diff_ids - set(known)
-            if missing:
-                raise ProjectError(f"the export of {image_id} lacked layers {sorted(missing)}",
+                known = {d: self._memo[d] for d in wanted if d in self._memo}
+            if len(known) < len(wanted):
+                raise ProjectError(f"the export of {image_id} lacked layers {sorted(wanted - set(known))}",
                                    hint="The image changed while it was measured; build again.")
-        return sum(known.values())
+        return sum(entry["gzip"] for entry in known.values())
+
+    def _export(self, image_id: str, *, skip: Callable[[int], bool]) -> list[LayerSize]:
+        self.exports += 1
+        found = layer_sizes(engine.export(self.client, image_id), skip=skip)
+        self.compressed += sum(layer.gzip_bytes is not None for layer in found)
+        return found
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)

@@ -49,3 +49,13 @@ def test_go_version_reads_inline_build_info() -> None:
     binary = os.urandom(4096).replace(b"\xff", b"\0") + header + bytes([len(version)]) + version + b"\0" * 64
     assert go_version(binary) == "go1.21.13"
     assert go_version(b"not a go binary") == ""
+
+
+def test_layers_of_a_skipped_size_are_hashed_not_compressed() -> None:
+    layer_a = _tar_bytes({"a": os.urandom(10_000)})
+    layer_b = _tar_bytes({"b": os.urandom(50_000)})
+    save = _tar_bytes({"1/layer.tar": layer_a, "2/layer.tar": layer_b})
+    found = {layer.size_bytes: layer for layer in layer_sizes(io.BytesIO(save), skip=lambda size: size == len(layer_a))}
+    assert found[len(layer_a)].gzip_bytes is None
+    assert found[len(layer_a)].diff_id == f"sha256:{hashlib.sha256(layer_a).hexdigest()}"
+    assert found[len(layer_b)].gzip_bytes == len(gzip.compress(layer_b, compresslevel=6, mtime=0))

@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def sizer(client: docker.DockerClient, tmp_path: Path) -> Iterator[TransferSizer]:
-    s = TransferSizer(client, tmp_path / "layers.json")
+    s = TransferSizer(client, tmp_path)
     yield s
     s.close()
 
@@ -78,3 +78,16 @@ def test_failing_run_step_names_the_step(client: docker.DockerClient, tmp_path: 
         pipeline.measure_variant(client, variant, sizer=sizer).result()
     assert "pytest-broken" in str(caught.value) and "step 2 (RUN echo about to fail" in str(caught.value)
     assert "about to fail" in caught.value.log_tail
+
+
+def test_transfer_size_is_memoised_per_layer(client: docker.DockerClient, tmp_path: Path, sizer: TransferSizer) -> None:
+    variant = _variant(tmp_path, '{exit_code: 0, stdout: "", stderr: "Hello, World!\\n"}')
+    result = pipeline.measure_variant(client, variant, sizer=sizer).result()
+    exports = sizer.exports
+    assert sizer.size(result.image_id) == result.compressed_bytes
+    assert sizer.exports == exports  # every layer known: nothing exported again
+    fresh = TransferSizer(client, tmp_path / "elsewhere")
+    try:
+        assert fresh.size(result.image_id) == result.compressed_bytes  # same number from scratch
+    finally:
+        fresh.close()
