@@ -37,8 +37,10 @@ def _serving() -> bool:
 
 
 def define_env(env: Any) -> None:
+    from . import interrupt
     from .session import measure_all
 
+    interrupt.install()
     try:
         session = measure_all(keep_going=_serving())
     except ProjectError as exc:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from . import bases, engine
+from . import bases, engine, interrupt
 from .errors import ProjectError
 from .log import log, to_terminal
 from .measure import human_size
@@ -36,10 +36,32 @@ def _bases(args: argparse.Namespace) -> int:
         detail = b.repo_digest or (f"recipe {b.recipe_hash[:12]}" if b.recipe_hash else "found in the engine")
         rows.append((b.reference, b.source, b.image_id.removeprefix("sha256:")[:12],
                      human_size(b.size_bytes), str(b.size_bytes), human_size(b.compressed_bytes or 0), detail))
+    _print_rows(rows)
+    return 0
+
+
+def _measure(args: argparse.Namespace) -> int:
+    """Build, run, verify and measure every variant (with the cache), print the results."""
+    from .results import write_json
+    from .session import measure_all
+
+    session = measure_all()
+    rows = [("VARIANT", "SIZE", "BYTES", "GZIP -6", "VERIFIED", "MEASURED")]
+    for r in session.results:
+        rows.append((r.id, r.size_human, str(r.size_bytes), human_size(r.compressed_bytes),
+                     "yes" if r.verified else "no", "reused" if r.reused else "now"))
+    _print_rows(rows)
+    if args.json:
+        write_json(args.json, engine=session.engine_dict(), bases=[b.as_dict() for b in session.bases],
+                   results=session.results, generated_at=session.generated_at)
+        log.info(f"wrote {args.json}")
+    return 0
+
+
+def _print_rows(rows: list[tuple[str, ...]]) -> None:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip())
-    return 0
 
 
 def _clean(args: argparse.Namespace) -> int:
@@ -52,6 +74,7 @@ def _clean(args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "bases": ("make every base image the Dockerfiles name present, and print their provenance", _bases),
+    "measure": ("build, run, verify and measure every variant (using the cache) and print the results", _measure),
     "clean": ("remove the containers and images this project created (and no others)", _clean),
 }
 
@@ -63,9 +86,11 @@ def main(argv: list[str] | None = None) -> int:
     commands = {name: sub.add_parser(name, help=text, description=text) for name, (text, _) in COMMANDS.items()}
     commands["bases"].add_argument("--dockerfiles", type=Path, default=DOCKERFILES, metavar="DIR",
                                    help="folder whose Dockerfile* files name the bases (default: %(default)s)")
+    commands["measure"].add_argument("--json", type=Path, metavar="FILE", help="also write results.json here")
     commands["clean"].add_argument("--all", action="store_true", help="also remove the base-image stand-ins")
     args = parser.parse_args(argv)
     to_terminal(logging.DEBUG if args.verbose else logging.INFO)
+    interrupt.install()
     try:
         return COMMANDS[args.command][1](args)
     except ProjectError as exc:

@@ -17,17 +17,20 @@ from typing import IO, Any
 
 import docker
 import requests
+import urllib3
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 
 from . import labels
 from .errors import BuildError, EngineError
 
-PING_TIMEOUT_S = 10
+PING_TIMEOUT_S = 5  # a hung engine fails the build well within 10 s
 # Builds can stay silent for minutes (apt, go build); the API client waits that long for a line.
 STREAM_TIMEOUT_S = 900
 LOG_TAIL_LINES = 30
 
 Log = Callable[[str], None]
+# What a lost connection looks like, depending on where in a request or a stream it happens.
+_TRANSPORT = (DockerException, requests.RequestException, urllib3.exceptions.HTTPError)
 
 
 def endpoint() -> str:
@@ -45,12 +48,12 @@ def _unreachable(detail: str) -> EngineError:
 def connect() -> docker.DockerClient:
     """A client whose engine has answered a ping within PING_TIMEOUT_S seconds."""
     try:
-        probe = docker.from_env(timeout=PING_TIMEOUT_S)
-        probe.ping()
-        probe.close()
-        return docker.from_env(timeout=STREAM_TIMEOUT_S)
-    except (DockerException, requests.RequestException) as exc:
+        client = docker.from_env(timeout=PING_TIMEOUT_S)
+        client.ping()
+    except _TRANSPORT as exc:
         raise _unreachable(_short(exc)) from None
+    client.api.timeout = STREAM_TIMEOUT_S  # later calls may wait long for a silent build step
+    return client
 
 
 def _short(exc: BaseException) -> str:
@@ -75,7 +78,7 @@ def facts(client: docker.DockerClient) -> EngineFacts:
     try:
         version = client.version()
         info = client.info()
-    except (DockerException, requests.RequestException) as exc:
+    except _TRANSPORT as exc:
         raise _unreachable(_short(exc)) from None
     return EngineFacts(
         endpoint=endpoint(),
@@ -94,7 +97,7 @@ def inspect_image(client: docker.DockerClient, ref: str) -> dict[str, Any] | Non
         return client.api.inspect_image(ref)
     except (ImageNotFound, NotFound):
         return None
-    except (DockerException, requests.RequestException) as exc:
+    except _TRANSPORT as exc:
         raise _unreachable(_short(exc)) from None
 
 
@@ -167,7 +170,7 @@ def build(
     except APIError as exc:
         raise BuildError(f"{what}: the engine refused the build: {exc.explanation or exc}",
                          log_tail="\n".join(tail)) from None
-    except (DockerException, requests.RequestException) as exc:
+    except _TRANSPORT as exc:
         raise EngineError(
             f"{what}: the engine at {endpoint()} stopped answering during the build ({_short(exc)}).",
             hint="Check that dockerd is still running (its log says why it stopped), then build again.",
@@ -311,3 +314,15 @@ def remove_ours(client: docker.DockerClient, *, include_bases: bool = False) -> 
         except NotFound:
             pass  # already gone with an image it shared a tag with
     return {"containers": len(containers), "images": removed}
+
+
+def prune_untagged_variants(client: docker.DockerClient) -> int:
+    """Remove our variant images that a newer build has untagged; they only hold stale layers."""
+    removed = 0
+    for image in client.api.images(filters={**labels.filter_ours("variant"), "dangling": True}):
+        try:
+            client.api.remove_image(image["Id"])
+            removed += 1
+        except APIError:
+            pass  # in use by another build's container right now: leave it for next time
+    return removed

@@ -6,7 +6,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 DOCKERFILES = REPO / "dockerfiles"
-VARIANTS_FILE = DOCKERFILES / "variants.yml"
+# SMALLEST_GO_VARIANTS points the build at another variants file (the tests' throwaway variants).
+VARIANTS_FILE = Path(os.environ.get("SMALLEST_GO_VARIANTS", DOCKERFILES / "variants.yml"))
 BASES_FILE = DOCKERFILES / "bases" / "bases.yml"
 # Git-ignored; SMALLEST_GO_CACHE moves it (tests use a temporary folder).
 CACHE = Path(os.environ.get("SMALLEST_GO_CACHE", REPO / ".cache"))

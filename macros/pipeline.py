@@ -10,7 +10,7 @@ import docker
 
 from . import context, engine, labels, measure, verify
 from .dockerfile import final_base
-from .errors import VerificationError
+from .errors import ConfigError, VerificationError
 from .log import log
 from .results import Layer, Result
 from .transfer import TransferSizer
@@ -21,6 +21,16 @@ TAG_REPOSITORY = "smallest-go"
 
 def image_tag(variant: Variant) -> str:
     return f"{TAG_REPOSITORY}/{variant.id}:latest"
+
+
+def _binary(client: docker.DockerClient, image_id: str, variant: Variant, what: str) -> bytes:
+    if not variant.binary:
+        return b""
+    try:
+        return engine.read_file(client, image_id, variant.binary)
+    except (docker.errors.NotFound, FileNotFoundError):
+        raise ConfigError(f"{what}: the image has no file {variant.binary} to measure as the program",
+                          hint="Set 'binary' in the variants file to the program's path, or to \"\" for none.") from None
 
 
 def measure_variant(client: docker.DockerClient, variant: Variant, *, sizer: TransferSizer,
@@ -53,7 +63,7 @@ def measure_variant(client: docker.DockerClient, variant: Variant, *, sizer: Tra
             else f"exit code {outcome.exit_code} and output as declared")
     log.info(f"{variant.id}: ran in {outcome.duration_s:.2f}s, verified ({note[:80]})")
 
-    binary = engine.read_file(client, image_id, variant.binary)
+    binary = _binary(client, image_id, variant, what)
     history = client.api.history(image_id)
     partial = Result(
         id=variant.id, title=variant.title, description=variant.description,

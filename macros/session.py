@@ -85,6 +85,8 @@ def measure_all(*, variants_file: Path = VARIANTS_FILE, cache_root: Path | None 
         results = _measure(client, declared, provisioner, facts, ResultCache(root / "results"), sizer, refresh,
                            failures if keep_going else None)
         provisioned = [f.result() for f in sized_bases]
+        if not failures:
+            engine.prune_untagged_variants(client)
     finally:
         sizer.close()
         client.close()

@@ -31,7 +31,7 @@ _SCHEMA: dict[str, Any] = {
                     "dockerfile": {"type": "string", "minLength": 1},
                     "context": {"type": "string", "minLength": 1},
                     "build_args": {"type": "object", "additionalProperties": {"type": "string"}},
-                    "binary": {"type": "string", "pattern": "^/"},
+                    "binary": {"type": "string", "pattern": "^(/.*)?$"},  # "": nothing to measure
                     "timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 3600},
                     "article_2022": {"type": "string"},
                     "expect": {

@@ -13,6 +13,8 @@ from typing import Any
 import docker
 import pytest
 
+from tests.helpers import seeded_cache
+
 REPO = Path(__file__).resolve().parent.parent
 SIZE = re.compile(r"\b\d+(?:[.,]\d+)?\s?(?:[kKMG]i?B|bytes)\b")
 
@@ -27,7 +29,7 @@ def _build(out: Path, cache: Path) -> str:
 
 @pytest.fixture(scope="module")
 def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("cache")
+    return seeded_cache(tmp_path_factory.mktemp("cache"))
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,47 @@
+"""Throwaway variants for tests: a variants file and Dockerfiles in a temporary folder."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import docker
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def write_variants(folder: Path, entries: dict[str, tuple[str, str]]) -> Path:
+    """entries: id -> (Dockerfile text, YAML text of the rest of the entry, indented by 4)."""
+    lines = ["variants:"]
+    for vid, (dockerfile, rest) in entries.items():
+        (folder / f"Dockerfile.{vid}").write_text(dockerfile)
+        lines += [f"  - id: {vid}", f"    title: {vid}", "    description: a throwaway test variant", rest.rstrip()]
+    path = folder / "variants.yml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def cli(*args: str, variants: Path | None = None, cache: Path | None = None, env: dict[str, str] | None = None,
+        timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    extra = {"SMALLEST_GO_VARIANTS": str(variants)} if variants else {}
+    extra |= {"SMALLEST_GO_CACHE": str(cache)} if cache else {}
+    return subprocess.run([sys.executable, "-m", "macros", *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, **extra, **(env or {})})
+
+
+def container_ids(client: docker.DockerClient) -> set[str]:
+    return {c["Id"] for c in client.api.containers(all=True)}
+
+
+def seeded_cache(folder: Path) -> Path:
+    """A fresh cache folder that knows only the layer sizes `python -m macros bases` measured for
+    the bases (as after `make`'s provisioning step), so tests do not compress the Go image again."""
+    from macros.transfer import MEMO_FILE
+
+    folder.mkdir(parents=True, exist_ok=True)
+    memo = REPO / ".cache" / MEMO_FILE
+    if memo.is_file():
+        shutil.copy(memo, folder / MEMO_FILE)
+    return folder

@@ -1,0 +1,241 @@
+"""Contributed variants are untrusted: sandboxed runs, bounded output, clean-up, clear errors."""
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import tracemalloc
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+
+from macros import engine, pipeline, variants
+from macros.cache import ResultCache
+from macros.errors import BuildError, EngineError, ProjectError, VerificationError
+from macros.transfer import TransferSizer
+from tests.helpers import REPO, cli, container_ids, seeded_cache, write_variants
+from tests.test_verify_render import _result
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture
+def sizer(client: docker.DockerClient, tmp_path: Path) -> Iterator[TransferSizer]:
+    s = TransferSizer(client, tmp_path / "cache")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def nothing_left(client: docker.DockerClient) -> Iterator[None]:
+    """Whatever the test does, the engine holds the same containers afterwards."""
+    before = container_ids(client)
+    yield
+    deadline = time.monotonic() + 20  # the engine cancels an abandoned build asynchronously
+    while container_ids(client) != before and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert container_ids(client) == before
+
+
+def _one(tmp_path: Path, dockerfile: str, rest: str) -> variants.Variant:
+    rest = '    binary: ""\n' + rest
+    [variant] = variants.load(write_variants(tmp_path, {"pytest-x": (dockerfile, rest)}), repo=REPO)
+    return variant
+
+
+def test_run_has_no_network_a_read_only_root_and_no_privileges(client: docker.DockerClient, tmp_path: Path,
+                                                              sizer: TransferSizer, nothing_left: None) -> None:
+    probe = ('FROM debian:bullseye\nCMD ["bash", "-c", "ls /sys/class/net; '
+             'touch /probe 2>/dev/null && echo rootfs:writable || echo rootfs:read-only; '
+             'grep -E \'^(CapEff|NoNewPrivs)\' /proc/self/status"]\n')
+    expected = "lo\\nrootfs:read-only\\nCapEff:\\t0000000000000000\\nNoNewPrivs:\\t1\\n"
+    variant = _one(tmp_path, probe, f'    expect: {{exit_code: 0, stdout: "{expected}", stderr: ""}}')
+    result = pipeline.measure_variant(client, variant, sizer=sizer).result()
+    assert result.stdout == "lo\nrootfs:read-only\nCapEff:\t0000000000000000\nNoNewPrivs:\t1\n"
+
+
+def test_a_run_past_its_timeout_is_killed_and_reported(client: docker.DockerClient, tmp_path: Path,
+                                                       sizer: TransferSizer, nothing_left: None) -> None:
+    variant = _one(tmp_path, 'FROM debian:bullseye\nCMD ["sleep", "infinity"]\n',
+                   "    timeout_s: 2\n    expect: {exit_code: 0}")
+    started = time.monotonic()
+    with pytest.raises(VerificationError) as caught:
+        pipeline.measure_variant(client, variant, sizer=sizer)
+    assert time.monotonic() - started < 30
+    message = str(caught.value)
+    assert "pytest-x" in message and "timeout" in message and re.search(r"\(\d+\.\ds\)", message)
+
+
+def test_a_flood_of_output_is_cut_and_memory_stays_flat(client: docker.DockerClient, tmp_path: Path,
+                                                        sizer: TransferSizer, nothing_left: None) -> None:
+    variant = _one(tmp_path, 'FROM debian:bullseye\nCMD ["sh", "-c", "head -c 50000000 /dev/zero | tr \'\\\\0\' x"]\n',
+                   "    expect: {exit_code: 0}")
+    tracemalloc.start()
+    try:
+        result = pipeline.measure_variant(client, variant, sizer=sizer).result()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert result.stdout_truncated and len(result.stdout) == 64 * 1024 and set(result.stdout) == {"x"}
+    assert peak < 8 * 1024 * 1024, f"peak Python memory {peak:,} bytes for 50 MB of output"
+
+
+def test_dockerfile_syntax_error_names_variant_and_message(client: docker.DockerClient, tmp_path: Path,
+                                                           sizer: TransferSizer, nothing_left: None) -> None:
+    variant = _one(tmp_path, "FROM debian:bullseye\nRUNN echo hi\n", "    expect: {exit_code: 0}")
+    with pytest.raises(BuildError) as caught:
+        pipeline.measure_variant(client, variant, sizer=sizer)
+    assert "pytest-x" in str(caught.value) and "RUNN" in str(caught.value) and "Dockerfile.pytest-x" in str(caught.value)
+
+
+def test_failing_build_and_failing_run_leave_nothing(client: docker.DockerClient, tmp_path: Path,
+                                                     sizer: TransferSizer, nothing_left: None) -> None:
+    broken = _one(tmp_path, "FROM debian:bullseye\nRUN echo partial > /f && exit 7\n", "    expect: {exit_code: 0}")
+    with pytest.raises(BuildError, match="step 2"):
+        pipeline.measure_variant(client, broken, sizer=sizer)
+    (tmp_path / "b").mkdir()
+    wrong = _one(tmp_path / "b", 'FROM debian:bullseye\nCMD ["sh", "-c", "echo no; exit 3"]\n',
+                 "    expect: {exit_code: 0}")
+    with pytest.raises(VerificationError, match="exit code 3"):
+        pipeline.measure_variant(client, wrong, sizer=sizer)
+
+
+def test_sigterm_during_a_build_leaves_no_container(client: docker.DockerClient, tmp_path: Path,
+                                                    nothing_left: None) -> None:
+    path = write_variants(tmp_path, {"pytest-slow": ("FROM debian:bullseye\nRUN sleep 60\n",
+                                                     '    binary: ""\n    expect: {exit_code: 0}')})
+    before = container_ids(client)
+    proc = subprocess.Popen([sys.executable, "-m", "macros", "measure"], cwd=REPO, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env={**__import__("os").environ, "SMALLEST_GO_VARIANTS": str(path),
+                                 "SMALLEST_GO_CACHE": str(tmp_path / "cache")})
+    try:
+        deadline = time.monotonic() + 60
+        while container_ids(client) == before:  # the RUN step's build container has started
+            assert time.monotonic() < deadline and proc.poll() is None, "the build never started"
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, output
+    assert "interrupted" in output and "Traceback" not in output
+
+
+def test_unreachable_engine_fails_fast_with_the_endpoint(tmp_path: Path) -> None:
+    started = time.monotonic()
+    done = cli("measure", env={"DOCKER_HOST": f"unix://{tmp_path}/no-engine.sock"})
+    assert time.monotonic() - started < 10
+    assert done.returncode == 1 and "Traceback" not in done.stdout + done.stderr
+    assert f"No Docker engine answers at unix://{tmp_path}/no-engine.sock" in done.stdout
+    assert "ensure-engine.sh" in done.stdout
+
+
+def test_an_engine_that_never_answers_fails_within_ten_seconds(tmp_path: Path) -> None:
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(tmp_path / "silent.sock"))
+    listener.listen(8)  # accepts connections, never replies
+    try:
+        started = time.monotonic()
+        done = cli("measure", env={"DOCKER_HOST": f"unix://{tmp_path}/silent.sock"})
+        assert time.monotonic() - started < 10
+    finally:
+        listener.close()
+    assert done.returncode == 1 and "No Docker engine answers" in done.stdout
+
+
+class _Proxy:
+    """A unix-socket proxy to the real engine that can be cut, to play an engine dying mid-build."""
+
+    def __init__(self, path: Path, upstream: str = "/var/run/docker.sock") -> None:
+        self.listener = socket.socket(socket.AF_UNIX)
+        self.listener.bind(str(path))
+        self.listener.listen(16)
+        self.upstream = upstream
+        self.sockets: list[socket.socket] = [self.listener]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                down, _ = self.listener.accept()
+            except OSError:
+                return
+            up = socket.socket(socket.AF_UNIX)
+            up.connect(self.upstream)
+            self.sockets += [down, up]
+            for a, b in ((down, up), (up, down)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+
+    def cut(self) -> None:
+        for s in self.sockets:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+
+def test_engine_dying_mid_build_is_a_clear_error(client: docker.DockerClient, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch, nothing_left: None) -> None:
+    proxy = _Proxy(tmp_path / "engine.sock")
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/engine.sock")
+    proxied = engine.connect()
+    variant = _one(tmp_path, "FROM debian:bullseye\nRUN sleep 20\n", "    expect: {exit_code: 0}")
+    threading.Timer(4, proxy.cut).start()
+    s = TransferSizer(proxied, tmp_path / "cache")
+    try:
+        with pytest.raises(EngineError) as caught:
+            pipeline.measure_variant(proxied, variant, sizer=s)
+    finally:
+        s.close()
+    assert "stopped answering during the build" in str(caught.value) and "pytest-x" in str(caught.value)
+
+
+def test_full_disk_while_writing_the_cache(tmp_path: Path) -> None:
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], check=True)
+    try:
+        (mount / "filler").write_bytes(b"\0" * 60_000)
+        store = ResultCache(mount / "results")
+        with pytest.raises(ProjectError) as caught:
+            store.put("k", _result(stderr="x" * 200_000))
+        assert "No space left on device" in str(caught.value) and str(mount) in str(caught.value)
+        assert not list((mount / "results").glob("*.tmp"))
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+
+
+def test_two_builds_at_once_share_the_work_and_agree(client: docker.DockerClient, tmp_path: Path) -> None:
+    scratch = (REPO / "dockerfiles" / "Dockerfile.scratch").read_text()
+    path = write_variants(tmp_path, {
+        "pytest-a": (scratch, '    expect: {exit_code: 0, stderr: "Hello, World!\\n"}'),
+        "pytest-b": (scratch.replace("USER small-user:small-user", "USER 65532"),
+                     '    expect: {exit_code: 0, stderr: "Hello, World!\\n"}'),
+    })
+    env = {**__import__("os").environ, "SMALLEST_GO_VARIANTS": str(path), "SMALLEST_GO_CACHE": str(seeded_cache(tmp_path / "c"))}
+    procs = [subprocess.Popen([sys.executable, "-m", "macros", "measure"], cwd=REPO, env=env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in range(2)]
+    outputs = [p.communicate(timeout=600)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    measured = sum(int(re.search(r"\((\d+) measured", out).group(1)) for out in outputs)
+    assert measured == 2, outputs  # each variant measured once, by one of the two builds
+    tables = [[line.split()[:3] for line in out.splitlines() if line.startswith("pytest-")] for out in outputs]
+    assert tables[0] == tables[1] and len(tables[0]) == 2
+
+
+import re  # noqa: E402  (used by several tests above)
