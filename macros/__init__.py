@@ -15,7 +15,7 @@ from typing import Any
 from mkdocs.exceptions import PluginError
 
 from . import render
-from .errors import BuildError, ProjectError
+from .errors import ProjectError
 from .log import log
 from .measure import human_size
 from .paths import CACHE
@@ -45,8 +45,6 @@ def define_env(env: Any) -> None:
         session = measure_all(keep_going=_serving())
     except ProjectError as exc:
         # The one place a project error becomes a failed build: a message, no traceback.
-        if isinstance(exc, BuildError) and exc.log_tail:
-            log.error("tail of the build log:\n" + exc.log_tail)
         raise PluginError(str(exc)) from None
     env.variables[_SESSION] = session
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from . import bases, engine, interrupt
-from .errors import ProjectError
+from .errors import BuildError, ProjectError
 from .log import log, to_terminal
 from .measure import human_size
 from .paths import CACHE, DOCKERFILES
@@ -95,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command][1](args)
     except ProjectError as exc:
         log.error(str(exc))
+        if isinstance(exc, BuildError) and exc.log_tail:
+            log.error(f"tail of the build log:\n{exc.log_tail}")
         return 1
     except KeyboardInterrupt:
         log.error("interrupted")

@@ -37,7 +37,18 @@ def endpoint() -> str:
     return os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
 
 
+_REASONS = (  # what the transport's long message means, in a few words
+    ("Connection refused", "connection refused"),
+    ("No such file or directory", "no socket there"),
+    ("Read timed out", f"no answer within {PING_TIMEOUT_S} s"),
+    ("timed out", f"no answer within {PING_TIMEOUT_S} s"),
+    ("Name or service not known", "unknown host"),
+    ("Permission denied", "permission denied on the socket"),
+)
+
+
 def _unreachable(detail: str) -> EngineError:
+    detail = next((short for pattern, short in _REASONS if pattern in detail), detail)
     return EngineError(
         f"No Docker engine answers at {endpoint()} ({detail}).",
         hint="Start one with `bash scripts/ensure-engine.sh` (as root on Debian/Ubuntu), "
@@ -121,6 +132,7 @@ def tag(client: docker.DockerClient, image_id: str, ref: str) -> None:
     client.api.tag(image_id, repository, tag_name, force=True)
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # the engine colours a RUN step's stderr
 _STEP = re.compile(r"^Step (\d+/\d+) : (.*)$")
 _BUILT = re.compile(r"Successfully built ([0-9a-f]{12,64})")
 
@@ -157,7 +169,7 @@ def build(
                     log_tail="\n".join(tail),
                 )
             image_id = chunk.get("aux", {}).get("ID", image_id)
-            for line in str(chunk.get("stream", "")).splitlines():
+            for line in _ANSI.sub("", str(chunk.get("stream", ""))).splitlines():
                 if not line.strip():
                     continue
                 tail.append(line)

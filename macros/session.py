@@ -19,7 +19,7 @@ import docker
 from . import bases, context, engine, pipeline, variants
 from .bases import BaseImage
 from .cache import ResultCache, cache_key
-from .errors import ConfigError, ProjectError
+from .errors import BuildError, ConfigError, ProjectError
 from .log import log
 from .paths import CACHE, VARIANTS_FILE
 from .results import Result
@@ -64,8 +64,9 @@ def refresh_wanted(declared: list[variants.Variant], raw: str | None = None) -> 
 
 def measure_all(*, variants_file: Path = VARIANTS_FILE, cache_root: Path | None = None,
                 keep_going: bool = False) -> Session:
-    """Measure every variant. The first failure raises, unless `keep_going` (for `mkdocs serve`),
-    which records it in `Session.failures` and carries on with the others."""
+    """Measure every variant. Every failure is logged and the others still measured (and cached);
+    then the call fails, unless `keep_going` (for `mkdocs serve`), where the failures are kept
+    in `Session.failures` for the pages to show."""
     started = time.monotonic()
     declared = variants.load(variants_file)
     refresh = refresh_wanted(declared)
@@ -83,8 +84,12 @@ def measure_all(*, variants_file: Path = VARIANTS_FILE, cache_root: Path | None 
         sized_bases = [sizer.submit(b.image_id, lambda n, b=b: replace(b, compressed_bytes=n)) for b in provisioned]
         failures: dict[str, str] = {}
         results = _measure(client, declared, provisioner, facts, ResultCache(root / "results"), sizer, refresh,
-                           failures if keep_going else None)
+                           failures)
         provisioned = [f.result() for f in sized_bases]
+        if failures and not keep_going:
+            raise ProjectError(f"{len(failures)} of {len(declared)} variants failed: {', '.join(failures)} "
+                               "(each is explained above); nothing was published.",
+                               hint="Fix them, or under `mkdocs serve` see each failure on its page.")
         if not failures:
             engine.prune_untagged_variants(client)
     finally:
@@ -99,12 +104,12 @@ def measure_all(*, variants_file: Path = VARIANTS_FILE, cache_root: Path | None 
 
 def _measure(client: docker.DockerClient, declared: list[variants.Variant], provisioner: bases.Provisioner,
              facts: engine.EngineFacts, cache: ResultCache, sizer: TransferSizer,
-             refresh: set[str], failures: dict[str, str] | None) -> list[Result]:
+             refresh: set[str], failures: dict[str, str]) -> list[Result]:
     def failed(variant_id: str, exc: ProjectError) -> None:
-        if failures is None:
-            raise exc
         failures[variant_id] = str(exc)
-        log.error(f"{variant_id}: {exc}")
+        log.error(str(exc))
+        if isinstance(exc, BuildError) and exc.log_tail:
+            log.error(f"{variant_id}: tail of the build log:\n{exc.log_tail}")
 
     pending: list[tuple[str, str, Result | Future[Result]]] = []
     results: list[Result] = []
@@ -144,7 +149,6 @@ def _hit_or_measure(client: docker.DockerClient, v: variants.Variant, key: str, 
         if v.id not in refresh:  # another build may have measured it while we waited for the lock
             hit = _usable(client, cache, key)
     if hit is not None:
-        engine.tag(client, hit.image_id, hit.tag)
         log.info(f"{v.id}: reused the measurement of {hit.measured_at} ({hit.size_human})")
         return replace(hit, reused=True)
     return pipeline.measure_variant(client, v, sizer=sizer, cache_key=key,
@@ -152,9 +156,16 @@ def _hit_or_measure(client: docker.DockerClient, v: variants.Variant, key: str, 
 
 
 def _usable(client: docker.DockerClient, cache: ResultCache, key: str) -> Result | None:
-    """A cached result whose image is still in the engine (the page links to it by ID)."""
+    """A cached result whose image is still in the engine, tagged as the page says (one inspect
+    call when the tag already points at it)."""
     hit = cache.get(key)
-    if hit is not None and engine.inspect_image(client, hit.image_id) is None:
+    if hit is None:
+        return None
+    tagged = engine.inspect_image(client, hit.tag)
+    if tagged is not None and tagged["Id"] == hit.image_id:
+        return hit
+    if engine.inspect_image(client, hit.image_id) is None:
         log.info(f"{hit.id}: the cached image {hit.image_id[:19]} is gone; measuring again")
         return None
+    engine.tag(client, hit.image_id, hit.tag)
     return hit

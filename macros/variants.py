@@ -1,6 +1,7 @@
 """The variants file: one entry per Dockerfile variant, validated with a JSON Schema."""
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -131,9 +132,12 @@ def load(path: Path = VARIANTS_FILE, *, repo: Path = REPO) -> list[Variant]:
 
 
 def _validate(path: Path, data: Any) -> None:
-    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(_SCHEMA).iter_errors(data))
-    if error is None:
+    errors = list(jsonschema.Draft202012Validator(_SCHEMA).iter_errors(data))
+    if not errors:
         return
+    # A misspelt key also makes a required one missing: name the misspelling first.
+    unknown = [e for e in errors if e.validator == "additionalProperties"]
+    error = unknown[0] if unknown else jsonschema.exceptions.best_match(errors)
     where = f"{path}"
     loc = list(error.absolute_path)
     if len(loc) >= 2 and loc[0] == "variants" and isinstance(loc[1], int):
@@ -143,10 +147,13 @@ def _validate(path: Path, data: Any) -> None:
         loc = loc[2:]
     key = "/".join(str(p) for p in loc)
     if error.validator == "additionalProperties":
-        unknown = sorted(set(error.instance) - set(error.schema.get("properties", {})))
-        raise ConfigError(f"{where}: unknown key {', '.join(map(repr, unknown))}"
-                          + (f" under {key!r}" if key else ""),
-                          hint=f"Allowed keys: {', '.join(error.schema.get('properties', {}))}.")
+        allowed = list(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(allowed))
+        close = difflib.get_close_matches(extra[0], allowed, n=1)
+        raise ConfigError(f"{where}: unknown key {', '.join(map(repr, extra))}"
+                          + (f" under {key!r}" if key else "")
+                          + (f" (did you mean {close[0]!r}?)" if close else ""),
+                          hint=f"Allowed keys: {', '.join(allowed)}.")
     if error.validator == "required":
         raise ConfigError(f"{where}: {error.message.replace('property', 'key')}" + (f" under {key!r}" if key else ""))
     if error.validator == "oneOf" and key == "expect":

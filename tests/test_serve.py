@@ -1,0 +1,117 @@
+"""Untrusted text reaches the page only escaped; a failed variant fails the build, and under
+`mkdocs serve` shows an error box while the rest of the site keeps working."""
+from __future__ import annotations
+
+import html
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import REPO, seeded_cache, write_variants
+
+pytestmark = pytest.mark.docker
+
+EVIL_DOCKERFILE = """FROM debian:bullseye
+# <script>alert("dockerfile")</script> {{ 7*7 }} {% if true %}jinja{% endif %}
+# | a | b |
+# |---|---|
+CMD ["echo", "<script>alert(1)</script> {{ 7*7 }} {% if 1 %}x{% endif %} | c | d |"]
+"""
+EVIL_OUTPUT = "<script>alert(1)</script> {{ 7*7 }} {% if 1 %}x{% endif %} | c | d |"
+PAGE = """# Test page
+
+{{ dockerfile("evil") }}
+
+{{ run_output("evil") }}
+
+{{ results_table() }}
+
+The bad one: {{ size("bad") }}
+
+{{ run_output("bad") }}
+
+Still here after the bad one.
+"""
+CONFIG = """site_name: hardening test
+theme: {name: material, font: false}
+plugins:
+  - macros: {module_name: macros, on_error_fail: true, on_undefined: strict}
+markdown_extensions: [admonition, attr_list, md_in_html, pymdownx.details, pymdownx.highlight, pymdownx.superfences]
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    site = tmp_path / "project"
+    (site / "docs").mkdir(parents=True)
+    (site / "mkdocs.yml").write_text(CONFIG)
+    (site / "docs" / "index.md").write_text(PAGE)
+    (site / "macros").symlink_to(REPO / "macros")
+    variants = write_variants(tmp_path, {
+        "evil": (EVIL_DOCKERFILE, f'    binary: ""\n    expect: {{exit_code: 0, stdout: "{EVIL_OUTPUT}\\n"}}'),
+        "bad": ('FROM debian:bullseye\nCMD ["sh", "-c", "echo goodbye >&2"]\n',
+                '    binary: ""\n    expect: {exit_code: 0, stderr: "hello\\n"}'),
+    })
+    variants.write_text(variants.read_text().replace("title: evil", 'title: "<b>Evil</b> {{ 7*7 }}"'))
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "SMALLEST_GO_VARIANTS": str(variants),
+           "SMALLEST_GO_CACHE": str(seeded_cache(tmp_path / "cache"))}
+    return site, env
+
+
+def test_a_failed_variant_fails_the_build_and_is_not_cached(project: tuple[Path, dict[str, str]]) -> None:
+    site, env = project
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict"], cwd=site, env=env,
+                          capture_output=True, text=True, timeout=600)
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert "variant 'bad'" in output and "goodbye" in output and "hello" in output
+    assert "Traceback" not in output
+    cached = list((Path(env["SMALLEST_GO_CACHE"]) / "results").glob("*.json"))
+    assert [p.read_text().count('"id": "evil"') for p in cached] == [1]  # only the good one
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_shows_an_error_box_and_everything_else_escaped(project: tuple[Path, dict[str, str]]) -> None:
+    site, env = project
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "--no-livereload", "-a", f"127.0.0.1:{port}"],
+                              cwd=site, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        page = ""
+        deadline = time.monotonic() + 300
+        while not page:
+            assert server.poll() is None, server.stdout.read() if server.stdout else ""
+            assert time.monotonic() < deadline, "mkdocs serve never answered"
+            try:
+                page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).read().decode()
+            except OSError:
+                time.sleep(1)
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    assert "Variant bad failed" in page and "goodbye" in page
+    assert "[bad: failed, see the error above]" in page
+    assert "Still here after the bad one." in page
+    # Untrusted text: escaped, never run as HTML, never evaluated as Jinja, no table made of it.
+    assert "<script>alert" not in page
+    text = html.unescape(re.sub(r"<[^>]+>", "", page))
+    assert EVIL_OUTPUT in text and '<script>alert("dockerfile")</script> {{ 7*7 }}' in text
+    assert "{% if true %}jinja{% endif %}" in text and "49" not in text
+    assert "&lt;b&gt;Evil&lt;/b&gt; {{ 7*7 }}" in page
+    assert page.count("<table") == 1  # the results table; no table from the Markdown in the output
