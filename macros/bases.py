@@ -21,7 +21,7 @@ import jsonschema
 import yaml
 
 from . import context, engine, labels, preparers
-from .dockerfile import base_references  # re-exported for session.py
+from .dockerfile import base_references
 from .errors import BaseImageError, ConfigError
 from .log import log
 from .paths import BASES_FILE, DOCKERFILES, DOWNLOADS

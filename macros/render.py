@@ -9,10 +9,13 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
-from .bases import BaseImage
 from .measure import human_size
 from .results import Result
+
+if TYPE_CHECKING:  # keeps `import macros` free of the docker and jsonschema imports
+    from .bases import BaseImage
 
 _SOURCE_WORDS = {
     "pulled": "pulled from its registry",

@@ -17,6 +17,7 @@ from pathlib import Path
 import docker
 
 from . import bases, context, engine, pipeline, variants
+from .dockerfile import base_references
 from .bases import BaseImage
 from .cache import ResultCache, cache_key
 from .errors import BuildError, ConfigError, ProjectError
@@ -77,7 +78,7 @@ def measure_all(*, variants_file: Path = VARIANTS_FILE, cache_root: Path | None 
         facts = engine.facts(client)
         refs: list[str] = []
         for v in declared:
-            refs += [r for r in bases.base_references(v.dockerfile) if r not in refs]
+            refs += [r for r in base_references(v.dockerfile) if r not in refs]
         provisioner = bases.Provisioner(client, bases.load_recipes())
         provisioned = provisioner.ensure_all(refs)
         # queued first, so a variant's export finds its base layers already known
@@ -135,7 +136,7 @@ def _measure(client: docker.DockerClient, declared: list[variants.Variant], prov
 def _key(v: variants.Variant, provisioner: bases.Provisioner, facts: engine.EngineFacts) -> str:
     return cache_key(
         context_digest=context.for_folder(v.context, v.dockerfile).digest(),
-        bases={r: provisioner.ensure(r).image_id for r in bases.base_references(v.dockerfile)},
+        bases={r: provisioner.ensure(r).image_id for r in base_references(v.dockerfile)},
         build_args=v.build_args, expectation=v.expect, binary=v.binary, timeout_s=v.timeout_s,
         engine_version=facts.version, storage_driver=facts.storage_driver,
     )
