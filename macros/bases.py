@@ -152,7 +152,8 @@ class Provisioner:
                 hint=f"Add a recipe for {ref} to {BASES_FILE.relative_to(BASES_FILE.parents[2])}, "
                 "or load the image into the engine (`docker load`).",
             )
-        log.info(f"bases: {ref}: no registry ({error.splitlines()[0][:100]}); building the local stand-in")
+        reason = error.strip().splitlines()[0].rsplit(": ", 1)[-1][:120] if error.strip() else "no answer"
+        log.info(f"bases: {ref}: no registry answered ({reason}); building the local stand-in")
         return self._build(ref)
 
     def recipe_hash(self, ref: str) -> str:

@@ -5,6 +5,7 @@ Markdown. Every object it creates carries the labels from `labels.py`.
 """
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -13,7 +14,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import docker
 import requests
@@ -29,8 +30,9 @@ STREAM_TIMEOUT_S = 900
 LOG_TAIL_LINES = 30
 
 Log = Callable[[str], None]
+F = TypeVar("F", bound=Callable[..., Any])
 # What a lost connection looks like, depending on where in a request or a stream it happens.
-_TRANSPORT = (DockerException, requests.RequestException, urllib3.exceptions.HTTPError)
+TRANSPORT_ERRORS = (DockerException, requests.RequestException, urllib3.exceptions.HTTPError)
 
 
 def endpoint() -> str:
@@ -61,10 +63,27 @@ def connect() -> docker.DockerClient:
     try:
         client = docker.from_env(timeout=PING_TIMEOUT_S)
         client.ping()
-    except _TRANSPORT as exc:
+    except TRANSPORT_ERRORS as exc:
         raise _unreachable(_short(exc)) from None
     client.api.timeout = STREAM_TIMEOUT_S  # later calls may wait long for a silent build step
     return client
+
+
+def _translated(action: str) -> Callable[[F], F]:
+    """Turn the transport's exceptions into one EngineError naming the action (NotFound passes:
+    callers decide what an absent object means)."""
+    def wrap(fn: F) -> F:
+        @functools.wraps(fn)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except NotFound:
+                raise
+            except TRANSPORT_ERRORS as exc:
+                raise EngineError(f"the engine at {endpoint()} failed to {action}: {_short(exc)}",
+                                  hint="Check the engine's log; if it stopped, start it and build again.") from None
+        return call  # type: ignore[return-value]
+    return wrap
 
 
 def _short(exc: BaseException) -> str:
@@ -89,7 +108,7 @@ def facts(client: docker.DockerClient) -> EngineFacts:
     try:
         version = client.version()
         info = client.info()
-    except _TRANSPORT as exc:
+    except TRANSPORT_ERRORS as exc:
         raise _unreachable(_short(exc)) from None
     return EngineFacts(
         endpoint=endpoint(),
@@ -108,7 +127,7 @@ def inspect_image(client: docker.DockerClient, ref: str) -> dict[str, Any] | Non
         return client.api.inspect_image(ref)
     except (ImageNotFound, NotFound):
         return None
-    except _TRANSPORT as exc:
+    except TRANSPORT_ERRORS as exc:
         raise _unreachable(_short(exc)) from None
 
 
@@ -127,6 +146,7 @@ def pull(client: docker.DockerClient, ref: str, *, timeout_s: float) -> str:
         short.close()
 
 
+@_translated("tag an image")
 def tag(client: docker.DockerClient, image_id: str, ref: str) -> None:
     repository, _, tag_name = ref.rpartition(":") if ":" in ref.rsplit("/", 1)[-1] else (ref, "", "latest")
     client.api.tag(image_id, repository, tag_name, force=True)
@@ -182,7 +202,7 @@ def build(
     except APIError as exc:
         raise BuildError(f"{what}: the engine refused the build: {exc.explanation or exc}",
                          log_tail="\n".join(tail)) from None
-    except _TRANSPORT as exc:
+    except TRANSPORT_ERRORS as exc:
         raise EngineError(
             f"{what}: the engine at {endpoint()} stopped answering during the build ({_short(exc)}).",
             hint="Check that dockerd is still running (its log says why it stopped), then build again.",
@@ -216,6 +236,7 @@ class Sandbox:
     capture_bytes: int = 64 * 1024
 
 
+@_translated("run a container")
 def run(client: docker.DockerClient, image_id: str, *, variant: str, sandbox: Sandbox) -> RunOutcome:
     """create / start / wait / logs, stdout and stderr apart; the container is always removed."""
     api = client.api
@@ -266,6 +287,7 @@ def _capture(api: docker.APIClient, container: str, *, stdout: bool, limit: int)
     return buf.decode("utf-8", "replace"), False
 
 
+@_translated("read a file from an image")
 def read_file(client: docker.DockerClient, image_id: str, path: str, *, limit: int = 256 << 20) -> bytes:
     """The bytes of one file of an image, through a container that is created but never started."""
     api = client.api
@@ -281,6 +303,12 @@ def read_file(client: docker.DockerClient, image_id: str, path: str, *, limit: i
         raise FileNotFoundError(path)
     finally:
         api.remove_container(container, force=True)
+
+
+@_translated("read an image's history")
+def history(client: docker.DockerClient, image_id: str) -> list[dict[str, Any]]:
+    """The image's history, oldest step first."""
+    return list(reversed(client.api.history(image_id)))
 
 
 def export(client: docker.DockerClient, image_id: str) -> IO[bytes]:

@@ -57,14 +57,14 @@ def measure_variant(client: docker.DockerClient, variant: Variant, *, sizer: Tra
     if problem:
         raise VerificationError(
             f"{what}: expected it to {variant.expect.describe()}; but {problem}",
-            hint=f"Fix the Dockerfile, or declare what really happens under 'expect' in the variants file.",
+            hint="Fix the Dockerfile, or declare what really happens under 'expect' in the variants file.",
         )
     note = (f"failed as declared: {outcome.start_error or outcome.stderr.strip()}" if variant.expect.fails_with
             else f"exit code {outcome.exit_code} and output as declared")
     log.info(f"{variant.id}: ran in {outcome.duration_s:.2f}s, verified ({note[:80]})")
 
     binary = _binary(client, image_id, variant, what)
-    history = client.api.history(image_id)
+    history = engine.history(client, image_id)
     partial = Result(
         id=variant.id, title=variant.title, description=variant.description,
         dockerfile=variant.dockerfile_rel, dockerfile_text=variant.dockerfile.read_text(encoding="utf-8"),
@@ -72,7 +72,7 @@ def measure_variant(client: docker.DockerClient, variant: Variant, *, sizer: Tra
         size_bytes=size, size_human=measure.human_size(size),
         compressed_bytes=0,  # filled in below, once the layers are compressed
         layer_count=len((record.get("RootFS") or {}).get("Layers") or []),
-        layers=[Layer(str(h.get("CreatedBy", "")), int(h.get("Size", 0))) for h in reversed(history)],
+        layers=[Layer(str(h.get("CreatedBy", "")), int(h.get("Size", 0))) for h in history],
         binary_bytes=len(binary), go_version=measure.go_version(binary),
         exit_code=outcome.exit_code, stdout=outcome.stdout, stderr=outcome.stderr,
         stdout_truncated=outcome.stdout_truncated, stderr_truncated=outcome.stderr_truncated,

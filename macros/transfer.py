@@ -9,6 +9,7 @@ overlaps with building the next.
 from __future__ import annotations
 
 import json
+import tarfile
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -19,7 +20,7 @@ import docker
 
 from . import engine
 from .cache import write_atomic
-from .errors import ProjectError
+from .errors import EngineError, ProjectError
 from .log import log
 from .measure import LayerSize, layer_sizes
 
@@ -76,7 +77,12 @@ class TransferSizer:
 
     def _export(self, image_id: str, *, skip: Callable[[int], bool]) -> list[LayerSize]:
         self.exports += 1
-        found = layer_sizes(engine.export(self.client, image_id), skip=skip)
+        try:
+            found = layer_sizes(engine.export(self.client, image_id), skip=skip)
+        except (*engine.TRANSPORT_ERRORS, tarfile.TarError, OSError) as exc:
+            raise EngineError(f"exporting {image_id[:19]} to measure its layers failed: {exc}",
+                              hint="Check that the engine is running and its disk has room (`docker system df`), "
+                              "then build again.") from None
         self.compressed += sum(layer.gzip_bytes is not None for layer in found)
         return found
 

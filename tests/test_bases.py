@@ -10,7 +10,7 @@ import docker
 import pytest
 
 from macros import bases, engine, labels
-from macros.errors import BaseImageError
+from macros.errors import BaseImageError, BuildError
 
 pytestmark = pytest.mark.docker
 REPO = Path(__file__).resolve().parent.parent
@@ -99,3 +99,41 @@ def test_cli_prints_provenance(provisioned: dict[str, bases.BaseImage]) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     for ref, b in provisioned.items():
         assert ref in done.stdout and b.image_id.removeprefix("sha256:")[:12] in done.stdout
+
+
+def _recipe(folder: Path, name: str, dockerfile: str) -> bases.Recipe:
+    (folder / name).mkdir(parents=True, exist_ok=True)
+    (folder / name / "Dockerfile").write_text(dockerfile)
+    (folder / "bases.yml").write_text("")
+    return bases.Recipe(f"smallest-go-test/{name}:1", folder / name, {},
+                        tuple(bases.base_references(folder / name / "Dockerfile")))
+
+
+def test_changing_a_recipe_rebuilds_it_and_what_is_built_on_it(client: docker.DockerClient, tmp_path: Path) -> None:
+    parent = _recipe(tmp_path, "parent", "FROM scratch\nCOPY Dockerfile /parent\n")
+    child = _recipe(tmp_path, "child", "FROM smallest-go-test/parent:1\nCOPY Dockerfile /child\n")
+    recipes = {parent.reference: parent, child.reference: child}
+    try:
+        first = bases.Provisioner(client, recipes, pull_timeout_s=5).ensure(child.reference)
+        again = bases.Provisioner(client, recipes, pull_timeout_s=5).ensure(child.reference)
+        assert again.image_id == first.image_id and again.source == "stand-in"
+        (parent.folder / "Dockerfile").write_text("FROM scratch\nCOPY Dockerfile /parent-changed\n")
+        provisioner = bases.Provisioner(client, recipes, pull_timeout_s=5)
+        rebuilt = provisioner.ensure(child.reference)
+        assert rebuilt.image_id != first.image_id
+        new_parent = client.api.inspect_image(provisioner.ensure(parent.reference).image_id)["RootFS"]["Layers"]
+        assert client.api.inspect_image(rebuilt.image_id)["RootFS"]["Layers"][: len(new_parent)] == new_parent
+    finally:
+        for ref in (child.reference, parent.reference):
+            try:
+                client.api.remove_image(ref, force=True)
+            except docker.errors.NotFound:
+                pass
+
+
+def test_a_failing_recipe_step_names_the_base_and_tags_nothing(client: docker.DockerClient, tmp_path: Path) -> None:
+    broken = _recipe(tmp_path, "broken", "FROM debian:bullseye\nRUN echo recipe step fails && exit 4\n")
+    with pytest.raises(BuildError) as caught:
+        bases.Provisioner(client, {broken.reference: broken}, pull_timeout_s=5).ensure(broken.reference)
+    assert "smallest-go-test/broken:1" in str(caught.value) and "step 2" in str(caught.value)
+    assert engine.inspect_image(client, broken.reference) is None

@@ -239,3 +239,20 @@ def test_two_builds_at_once_share_the_work_and_agree(client: docker.DockerClient
 
 
 import re  # noqa: E402  (used by several tests above)
+
+
+def test_clean_removes_our_objects_and_nothing_else(client: docker.DockerClient, tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\nCOPY Dockerfile /\n")
+    theirs, _ = client.images.build(path=str(tmp_path), tag="someone-else/keep:1", rm=True)
+    ours, _ = client.images.build(path=str(tmp_path), tag="smallest-go/pytest-clean:latest", rm=True,
+                                  labels={"io.smallest-go.managed": "true", "io.smallest-go.role": "variant"})
+    container = client.api.create_container(ours.id, command=["/x"], labels={"io.smallest-go.managed": "true"})["Id"]
+    try:
+        done = cli("clean")
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert engine.inspect_image(client, ours.id) is None
+        assert container not in container_ids(client)
+        assert engine.inspect_image(client, "someone-else/keep:1") is not None
+        assert engine.inspect_image(client, "golang:1.21-bullseye") is not None  # stand-ins stay without --all
+    finally:
+        client.api.remove_image("someone-else/keep:1", force=True)
