@@ -123,6 +123,10 @@ def define_env(env: Any) -> None:
         return render.bases_table(session.bases)
 
     @macro(block=False)
+    def bases_summary() -> str:
+        return render.bases_summary(session.bases)
+
+    @macro(block=False)
     def base_size(reference: str) -> str:
         for b in session.bases:
             if b.reference == reference:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # keeps `import macros` free of the docker and jsonschema imp
 
 _SOURCE_WORDS = {
     "pulled": "pulled from its registry",
-    "stand-in": "local stand-in, built from the recipe in the repository",
+    "stand-in": "local stand-in",
     "present": "found in the engine (origin unknown)",
 }
 
@@ -133,3 +133,16 @@ def error_marker(variant_id: str) -> str:
 
 def benchmark_table(rows: Sequence[Sequence[str]]) -> str:
     return _table(("Scenario", "This project", "Compared with", "Ratio or result"), rows)
+
+
+def bases_summary(bases: Sequence[BaseImage]) -> str:
+    """One sentence on where the bases came from, from the provenance itself."""
+    kinds = {b.source for b in bases}
+    names = ", ".join(f"<code>{html.escape(b.reference)}</code>" for b in bases)
+    if kinds == {"stand-in"}:
+        return (f"All {len(bases)} base images ({names}) are local stand-ins: no registry answered when they "
+                "were provisioned, so each was built from its recipe in `dockerfiles/bases/`.")
+    if kinds == {"pulled"}:
+        return f"All {len(bases)} base images ({names}) were pulled from their registries."
+    parts = [f"<code>{html.escape(b.reference)}</code>: {_SOURCE_WORDS.get(b.source, b.source)}" for b in bases]
+    return "The base images came from different places: " + "; ".join(parts) + "."

@@ -65,3 +65,12 @@ def test_run_block_keeps_streams_apart() -> None:
 
 def test_layers_details_shows_instruction() -> None:
     assert "COPY file:abc in /" in render.layers_details(_result())
+
+
+def test_bases_summary_follows_the_provenance() -> None:
+    from macros.bases import BaseImage
+
+    stand_ins = [BaseImage("debian:bullseye", "sha256:a", 1, "stand-in"), BaseImage("x<y>", "sha256:b", 1, "stand-in")]
+    assert "are local stand-ins" in render.bases_summary(stand_ins) and "x&lt;y&gt;" in render.bases_summary(stand_ins)
+    mixed = [BaseImage("a:1", "sha256:a", 1, "pulled"), BaseImage("b:1", "sha256:b", 1, "stand-in")]
+    assert "pulled from its registry" in render.bases_summary(mixed) and "stand-ins:" not in render.bases_summary(mixed)
