@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -50,11 +51,13 @@ class Context:
         return h.hexdigest()
 
     def open_tar(self) -> IO[bytes]:
-        """The context as an uncompressed tar in a temporary file, positioned at its start."""
+        """The context as an uncompressed tar in an anonymous temporary file (nothing is left on
+        disk even if the process is killed), positioned at its start."""
+        target = tempfile.TemporaryFile()
         if self.dockerfile_name == EMBEDDED_DOCKERFILE:
             embedded = (EMBEDDED_DOCKERFILE, self.dockerfile.read_text(encoding="utf-8"))
-            return tar(str(self.root), exclude=list(self.patterns), dockerfile=embedded)
-        return tar(str(self.root), exclude=list(self.patterns))
+            return tar(str(self.root), exclude=list(self.patterns), dockerfile=embedded, fileobj=target)
+        return tar(str(self.root), exclude=list(self.patterns), fileobj=target)
 
 
 def for_folder(root: Path, dockerfile: Path) -> Context:

@@ -338,12 +338,20 @@ class _ChunkReader(io.RawIOBase):
         return size
 
 
+def remove_our_containers(client: docker.DockerClient) -> int:
+    containers = client.api.containers(all=True, filters=labels.filter_ours())
+    for c in containers:
+        try:
+            client.api.remove_container(c["Id"], force=True)
+        except NotFound:
+            pass  # removed by its own run meanwhile
+    return len(containers)
+
+
 def remove_ours(client: docker.DockerClient, *, include_bases: bool = False) -> dict[str, int]:
     """Remove containers and images that carry our label; nothing else is touched."""
     api = client.api
-    containers = api.containers(all=True, filters=labels.filter_ours())
-    for c in containers:
-        api.remove_container(c["Id"], force=True)
+    containers = remove_our_containers(client)
     roles = ["variant"] + (["base-stand-in"] if include_bases else [])
     images = [i for role in roles for i in api.images(filters=labels.filter_ours(role))]
     removed = 0
@@ -353,7 +361,7 @@ def remove_ours(client: docker.DockerClient, *, include_bases: bool = False) -> 
             removed += 1
         except NotFound:
             pass  # already gone with an image it shared a tag with
-    return {"containers": len(containers), "images": removed}
+    return {"containers": containers, "images": removed}
 
 
 def prune_untagged_variants(client: docker.DockerClient) -> int:

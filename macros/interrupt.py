@@ -6,9 +6,15 @@ removes its intermediate container), and a run container is removed by `engine.r
 """
 from __future__ import annotations
 
+import logging
+import os
 import signal
+import sys
 import threading
 from types import FrameType
+from typing import NoReturn
+
+import docker
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -18,3 +24,21 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 def install() -> None:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)
+
+
+def abandon(client: docker.DockerClient) -> NoReturn:
+    """Interrupted while builds run in worker threads, which cannot be interrupted: remove our
+    run containers, then end the process. Its connections close with it, so the engine cancels
+    the builds and removes their intermediate containers; cache locks are released by the OS,
+    and build contexts live in anonymous temporary files, so nothing stays behind."""
+    from . import engine
+    from .log import log
+
+    log.error("interrupted: stopping the builds in flight")
+    try:
+        engine.remove_our_containers(client)
+    finally:
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)

@@ -9,14 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import docker
 
-from . import bases, context, engine, pipeline, variants
+from . import bases, context, engine, interrupt, pipeline, variants
 from .dockerfile import base_references
 from .bases import BaseImage
 from .cache import ResultCache, cache_key
@@ -28,6 +28,7 @@ from .transfer import TransferSizer
 
 REFRESH_ENV = "SMALLEST_GO_REFRESH"  # "all", or variant ids separated by commas
 NO_BUILD_CACHE_ENV = "SMALLEST_GO_NO_BUILD_CACHE"  # "1": ignore the engine's layer cache (benchmarks)
+BUILD_WORKERS = 2  # the machines this runs on have two cores; builds wait on I/O half the time
 
 
 @dataclass(frozen=True)
@@ -112,25 +113,88 @@ def _measure(client: docker.DockerClient, declared: list[variants.Variant], prov
         if isinstance(exc, BuildError) and exc.log_tail:
             log.error(f"{variant_id}: tail of the build log:\n{exc.log_tail}")
 
-    pending: list[tuple[str, str, Result | Future[Result]]] = []
+    nocache = os.environ.get(NO_BUILD_CACHE_ENV) == "1"
+    pending: list[tuple[str, str, Result | None]] = []  # (id, key, cached result or None)
+    misses: list[tuple[variants.Variant, str]] = []
     results: list[Result] = []
     with ExitStack() as held_locks:  # a lock per key being measured, released once it is stored
         for v in declared:
             try:
                 key = _key(v, provisioner, facts)
-                pending.append((v.id, key, _hit_or_measure(client, v, key, cache, sizer, refresh, held_locks)))
+                hit = _cached(client, v, key, cache, refresh, held_locks)
             except ProjectError as exc:
                 failed(v.id, exc)
-        for variant_id, key, slot in pending:
-            if isinstance(slot, Future):
+                continue
+            pending.append((v.id, key, hit))
+            if hit is None:
+                misses.append((v, key))
+        built = _build_all(client, misses, sizer=sizer, nocache=nocache)
+        for variant_id, key, hit in pending:
+            outcome: Result | Future[Result] | ProjectError = hit or built[variant_id]
+            if isinstance(outcome, Future):
                 try:
-                    slot = slot.result()
+                    outcome = outcome.result()
                 except ProjectError as exc:
-                    failed(variant_id, exc)
-                    continue
-                cache.put(key, slot)
-            results.append(slot)
+                    outcome = exc
+                else:
+                    cache.put(key, outcome)
+            if isinstance(outcome, ProjectError):
+                failed(variant_id, outcome)
+            else:
+                results.append(outcome)
     return results
+
+
+def _waves(misses: list[tuple[variants.Variant, str]], *, nocache: bool) -> list[list[tuple[variants.Variant, str]]]:
+    """Build order. Variants that start from the same base and context share their first stage:
+    one of each such group is built first, alone in its group, so the engine's layer cache then
+    serves that stage to the others instead of two builds making it at once. Without the layer
+    cache nothing is shared, and everything is one wave."""
+    if nocache:
+        return [misses]
+    first: list[tuple[variants.Variant, str]] = []
+    later: list[tuple[variants.Variant, str]] = []
+    groups: set[tuple[str, Path]] = set()
+    for v, key in misses:
+        group = ((base_references(v.dockerfile) or ["scratch"])[0], v.context)
+        (later if group in groups else first).append((v, key))
+        groups.add(group)
+    return [wave for wave in (first, later) if wave]
+
+
+def _build_all(client: docker.DockerClient, misses: list[tuple[variants.Variant, str]], *, sizer: TransferSizer,
+               nocache: bool) -> dict[str, Future[Result] | ProjectError]:
+    """Build, run and verify the misses, BUILD_WORKERS at a time, wave by wave."""
+    out: dict[str, Future[Result] | ProjectError] = {}
+    pool = ThreadPoolExecutor(max_workers=BUILD_WORKERS, thread_name_prefix="build")
+    try:
+        for wave in _waves(misses, nocache=nocache):
+            started = [(v, pool.submit(pipeline.measure_variant, client, v, sizer=sizer, cache_key=key,
+                                       nocache=nocache)) for v, key in wave]
+            for v, future in started:
+                try:
+                    out[v.id] = future.result()
+                except ProjectError as exc:
+                    out[v.id] = exc
+    except KeyboardInterrupt:
+        interrupt.abandon(client)  # builds run in other threads: stop them by ending the process
+    finally:
+        pool.shutdown(wait=True)
+    return out
+
+
+def _cached(client: docker.DockerClient, v: variants.Variant, key: str, cache: ResultCache, refresh: set[str],
+            held_locks: ExitStack) -> Result | None:
+    """The cached result for `key`, or None after taking the key's lock (this build measures it)."""
+    hit = None if v.id in refresh else _usable(client, cache, key)
+    if hit is None:
+        held_locks.enter_context(cache.lock(key))
+        if v.id not in refresh:  # another build may have measured it while we waited for the lock
+            hit = _usable(client, cache, key)
+    if hit is not None:
+        log.info(f"{v.id}: reused the measurement of {hit.measured_at} ({hit.size_human})")
+        return replace(hit, reused=True)
+    return None
 
 
 def _key(v: variants.Variant, provisioner: bases.Provisioner, facts: engine.EngineFacts) -> str:
@@ -140,20 +204,6 @@ def _key(v: variants.Variant, provisioner: bases.Provisioner, facts: engine.Engi
         build_args=v.build_args, expectation=v.expect, binary=v.binary, timeout_s=v.timeout_s,
         engine_version=facts.version, storage_driver=facts.storage_driver,
     )
-
-
-def _hit_or_measure(client: docker.DockerClient, v: variants.Variant, key: str, cache: ResultCache,
-                    sizer: TransferSizer, refresh: set[str], held_locks: ExitStack) -> Result | Future[Result]:
-    hit = None if v.id in refresh else _usable(client, cache, key)
-    if hit is None:
-        held_locks.enter_context(cache.lock(key))
-        if v.id not in refresh:  # another build may have measured it while we waited for the lock
-            hit = _usable(client, cache, key)
-    if hit is not None:
-        log.info(f"{v.id}: reused the measurement of {hit.measured_at} ({hit.size_human})")
-        return replace(hit, reused=True)
-    return pipeline.measure_variant(client, v, sizer=sizer, cache_key=key,
-                                    nocache=os.environ.get(NO_BUILD_CACHE_ENV) == "1")
 
 
 def _usable(client: docker.DockerClient, cache: ResultCache, key: str) -> Result | None:
