@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import docker
-import jsonschema
 import yaml
 
 from . import context, engine, labels, preparers
@@ -25,6 +24,7 @@ from .dockerfile import base_references
 from .errors import BaseImageError, ConfigError
 from .log import log
 from .paths import BASES_FILE, DOCKERFILES, DOWNLOADS
+from .schema import first_error
 
 PULL_TIMEOUT_S = 20.0
 RECIPE_SCHEMA = "1"
@@ -84,15 +84,16 @@ class BaseImage:
 
 def load_recipes(path: Path = BASES_FILE) -> dict[str, Recipe]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        jsonschema.validate(data, _SCHEMA)
+        raw = path.read_bytes()
+        data = yaml.safe_load(raw) or {}
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: is not valid YAML ({exc})") from None
-    except jsonschema.ValidationError as exc:
-        where = "/".join(str(p) for p in exc.absolute_path) or "(top level)"
-        raise ConfigError(f"{path}: at {where}: {exc.message}") from None
+    error = first_error(_SCHEMA, data, raw=raw)
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise ConfigError(f"{path}: at {where}: {error.message}")
     recipes: dict[str, Recipe] = {}
     for ref, entry in data.items():
         folder = path.parent / entry["recipe"]

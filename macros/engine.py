@@ -352,8 +352,9 @@ def remove_ours(client: docker.DockerClient, *, include_bases: bool = False) -> 
     """Remove containers and images that carry our label; nothing else is touched."""
     api = client.api
     containers = remove_our_containers(client)
-    roles = ["variant"] + (["base-stand-in"] if include_bases else [])
-    images = [i for role in roles for i in api.images(filters=labels.filter_ours(role))]
+    images = api.images(filters=labels.filter_variant_images())
+    if include_bases:
+        images += api.images(filters=labels.filter_ours("base-stand-in"))
     removed = 0
     for image in images:
         try:
@@ -367,7 +368,7 @@ def remove_ours(client: docker.DockerClient, *, include_bases: bool = False) -> 
 def prune_untagged_variants(client: docker.DockerClient) -> int:
     """Remove our variant images that a newer build has untagged; they only hold stale layers."""
     removed = 0
-    for image in client.api.images(filters={**labels.filter_ours("variant"), "dangling": True}):
+    for image in client.api.images(filters={**labels.filter_variant_images(), "dangling": True}):
         try:
             client.api.remove_image(image["Id"])
             removed += 1

@@ -14,6 +14,16 @@ def ours(role: str, **extra: str) -> dict[str, str]:
     return {MANAGED: "true", ROLE: role, **extra}
 
 
+def variant_image(variant_id: str) -> dict[str, str]:
+    """The labels of a variant image: one, because the classic builder adds a LABEL step (and an
+    image commit) per label, and a variant is rebuilt often. It is ours by its key alone."""
+    return {VARIANT: variant_id}
+
+
+def filter_variant_images() -> dict[str, list[str]]:
+    return {"label": [VARIANT]}
+
+
 def filter_ours(role: str | None = None) -> dict[str, list[str]]:
     """A filter for the Engine API's list calls that matches only our objects."""
     wanted = [f"{MANAGED}=true"] + ([f"{ROLE}={role}"] if role else [])

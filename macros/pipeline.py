@@ -43,7 +43,7 @@ def measure_variant(client: docker.DockerClient, variant: Variant, *, sizer: Tra
     with ctx.open_tar() as tar:
         image_id = engine.build(
             client, context=tar, dockerfile=ctx.dockerfile_name, what=what,
-            image_labels=labels.ours("variant", **{labels.VARIANT: variant.id}),
+            image_labels=labels.variant_image(variant.id),
             buildargs=variant.build_args, nocache=nocache, log=lambda line: log.debug(f"{variant.id}: {line}"),
         )
     build_s = time.monotonic() - started

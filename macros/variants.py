@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 
 from .errors import ConfigError
 from .paths import REPO, VARIANTS_FILE
+from .schema import first_error
 
 _ID = "^[a-z0-9][a-z0-9-]{0,62}$"
 _SCHEMA: dict[str, Any] = {
@@ -98,12 +98,13 @@ class Variant:
 def load(path: Path = VARIANTS_FILE, *, repo: Path = REPO) -> list[Variant]:
     """Read and check the variants file; every fault names the file, the entry and the key."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
+        data = yaml.safe_load(raw)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: is not valid YAML: {exc}") from None
-    _validate(path, data)
+    _validate(path, data, raw)
     variants: list[Variant] = []
     seen: set[str] = set()
     for raw in data["variants"]:
@@ -131,13 +132,10 @@ def load(path: Path = VARIANTS_FILE, *, repo: Path = REPO) -> list[Variant]:
     return variants
 
 
-def _validate(path: Path, data: Any) -> None:
-    errors = list(jsonschema.Draft202012Validator(_SCHEMA).iter_errors(data))
-    if not errors:
+def _validate(path: Path, data: Any, raw: bytes) -> None:
+    error = first_error(_SCHEMA, data, raw=raw)
+    if error is None:
         return
-    # A misspelt key also makes a required one missing: name the misspelling first.
-    unknown = [e for e in errors if e.validator == "additionalProperties"]
-    error = unknown[0] if unknown else jsonschema.exceptions.best_match(errors)
     where = f"{path}"
     loc = list(error.absolute_path)
     if len(loc) >= 2 and loc[0] == "variants" and isinstance(loc[1], int):

@@ -245,7 +245,7 @@ def test_clean_removes_our_objects_and_nothing_else(client: docker.DockerClient,
     (tmp_path / "Dockerfile").write_text("FROM scratch\nCOPY Dockerfile /\n")
     theirs, _ = client.images.build(path=str(tmp_path), tag="someone-else/keep:1", rm=True)
     ours, _ = client.images.build(path=str(tmp_path), tag="smallest-go/pytest-clean:latest", rm=True,
-                                  labels={"io.smallest-go.managed": "true", "io.smallest-go.role": "variant"})
+                                  labels={"io.smallest-go.variant": "pytest-clean"})
     container = client.api.create_container(ours.id, command=["/x"], labels={"io.smallest-go.managed": "true"})["Id"]
     try:
         done = cli("clean")

@@ -1,0 +1,33 @@
+"""JSON Schema validation with a memo: a file whose exact bytes already passed this exact schema is
+not validated again. jsonschema is only imported when something new must be checked, which keeps
+its import (a tenth of a second) off the warm rebuild."""
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import TYPE_CHECKING, Any
+
+from .paths import CACHE
+
+if TYPE_CHECKING:
+    import jsonschema
+
+
+def first_error(schema: dict[str, Any], data: Any, *, raw: bytes) -> jsonschema.ValidationError | None:
+    """None when `data` (parsed from `raw`) satisfies `schema`; otherwise the error to report,
+    preferring an unknown key (a misspelt key also makes a required one look missing)."""
+    marker = CACHE / "validated" / hashlib.sha256(json.dumps(schema, sort_keys=True).encode() + raw).hexdigest()
+    if marker.exists():
+        return None
+    import jsonschema
+
+    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(data))
+    if not errors:
+        try:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+        except OSError:
+            pass  # only a memo: without it the next build validates again
+        return None
+    unknown = [e for e in errors if e.validator == "additionalProperties"]
+    return unknown[0] if unknown else jsonschema.exceptions.best_match(errors)
