@@ -24,7 +24,7 @@ from .dockerfile import base_references
 from .errors import BaseImageError, ConfigError
 from .log import log
 from .paths import BASES_FILE, DOCKERFILES, DOWNLOADS
-from .schema import first_error
+from .schema import first_error, load_yaml
 
 PULL_TIMEOUT_S = 20.0
 RECIPE_SCHEMA = "1"
@@ -85,7 +85,7 @@ class BaseImage:
 def load_recipes(path: Path = BASES_FILE) -> dict[str, Recipe]:
     try:
         raw = path.read_bytes()
-        data = yaml.safe_load(raw) or {}
+        data = load_yaml(raw) or {}
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
     except yaml.YAMLError as exc:

@@ -92,8 +92,8 @@ def measure_all(*, variants_file: Path = VARIANTS_FILE, cache_root: Path | None 
             raise ProjectError(f"{len(failures)} of {len(declared)} variants failed: {', '.join(failures)} "
                                "(each is explained above); nothing was published.",
                                hint="Fix them, or under `mkdocs serve` see each failure on its page.")
-        if not failures:
-            engine.prune_untagged_variants(client)
+        if not failures and any(not r.reused for r in results):
+            engine.prune_untagged_variants(client)  # only a build can have untagged an image
     finally:
         sizer.close()
         client.close()

@@ -10,7 +10,7 @@ import yaml
 
 from .errors import ConfigError
 from .paths import REPO, VARIANTS_FILE
-from .schema import first_error
+from .schema import first_error, load_yaml
 
 _ID = "^[a-z0-9][a-z0-9-]{0,62}$"
 _SCHEMA: dict[str, Any] = {
@@ -99,7 +99,7 @@ def load(path: Path = VARIANTS_FILE, *, repo: Path = REPO) -> list[Variant]:
     """Read and check the variants file; every fault names the file, the entry and the key."""
     try:
         raw = path.read_bytes()
-        data = yaml.safe_load(raw)
+        data = load_yaml(raw)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
     except yaml.YAMLError as exc:
