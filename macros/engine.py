@@ -61,8 +61,7 @@ def _unreachable(detail: str) -> EngineError:
 def connect() -> docker.DockerClient:
     """A client whose engine has answered a ping within PING_TIMEOUT_S seconds."""
     try:
-        client = docker.from_env(timeout=PING_TIMEOUT_S)
-        client.ping()
+        client = docker.from_env(timeout=PING_TIMEOUT_S)  # asks the engine its API version: the ping
     except TRANSPORT_ERRORS as exc:
         raise _unreachable(_short(exc)) from None
     client.api.timeout = STREAM_TIMEOUT_S  # later calls may wait long for a silent build step
