@@ -74,13 +74,13 @@ def _table(head: Sequence[str], rows: Iterable[Sequence[str]], *, numeric: set[i
 
 def results_table(results: Sequence[Result]) -> str:
     head = ("Variant", "Final base", "Size", "Bytes", "Transfer (gzip -6)", "Layers", "Verified", "2022 article",
-            "Measured (UTC)")
+            "Measured")
     rows = []
     for r in results:
         verified = ("✔ " if r.verified else "✘ ") + ("fails, as declared" if r.start_error else "as declared")
         rows.append((r.title, r.final_base, r.size_human, f"{r.size_bytes:,}", human_size(r.compressed_bytes),
                      str(r.layer_count), verified, r.article_2022 or "—",
-                     f"{r.measured_at[:16].replace('T', ' ')}, {'reused' if r.reused else 'this build'}"))
+                     f"{r.measured_at[:10]} ({'reused' if r.reused else 'now'})"))
     return _table(head, rows, numeric={2, 3, 4, 5})
 
 
