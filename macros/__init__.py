@@ -19,7 +19,6 @@ from .errors import ProjectError
 from .log import log
 from .measure import human_size
 from .paths import CACHE
-from .results import write_json
 
 RESULTS_JSON = "results.json"
 _SESSION = "smallest_go_session"
@@ -106,10 +105,6 @@ def define_env(env: Any) -> None:
     def difference(big: str, small: str) -> str:
         return human_size(result(big).size_bytes - result(small).size_bytes)
 
-    @macro(block=False)
-    def start_error(variant_id: str) -> str:
-        return result(variant_id).start_error
-
     @macro(block=True)
     def layers(variant_id: str) -> str:
         return render.layers_details(result(variant_id))
@@ -176,6 +171,5 @@ def on_post_build(env: Any) -> None:
     if session is None:
         return
     target = Path(env.conf["site_dir"]) / RESULTS_JSON
-    write_json(target, engine=session.engine_dict(), bases=[b.as_dict() for b in session.bases],
-               results=session.results, generated_at=session.generated_at)
+    session.write_json(target)
     log.info(f"wrote {target}")

@@ -77,6 +77,7 @@ class BaseImage:
     recipe_hash: str = ""
     created: str = ""
     compressed_bytes: int | None = None  # gzip -6 of its layers, once transfer.py has sized them
+    layers: tuple[str, ...] = ()          # its filesystem layers' digests (RootFS), oldest first
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -181,14 +182,13 @@ class Provisioner:
                                   downloads=DOWNLOADS, log=lambda line: log.info(f"bases: {line}"))
             ctx = context.for_folder(staging, staging / "Dockerfile")
             with ctx.open_tar() as tar:
-                image_id = engine.build(
+                record = engine.build(
                     self.client, context=tar, dockerfile=ctx.dockerfile_name, what=f"stand-in {ref}",
                     image_labels=labels.ours("base-stand-in", **{labels.REFERENCE: ref,
                                                                 labels.RECIPE_HASH: recipe_hash}),
                     log=_StepLog(ref),
                 )
-        engine.tag(self.client, image_id, ref)
-        record = engine.inspect_image(self.client, image_id) or {}
+        engine.tag(self.client, str(record["Id"]), ref)
         log.info(f"bases: {ref}: stand-in built in {time.monotonic() - started:.1f}s, "
                  f"{int(record.get('Size', 0)):,} bytes")
         return _provenance(ref, record)
@@ -234,4 +234,5 @@ def _provenance(ref: str, record: dict[str, Any]) -> BaseImage:
         reference=ref, image_id=str(record["Id"]), size_bytes=int(record.get("Size", 0)), source=source,
         repo_digest=str(digests[0]) if digests else "", recipe_hash=found.get(labels.RECIPE_HASH, ""),
         created=str(record.get("Created", "")),
+        layers=tuple((record.get("RootFS") or {}).get("Layers") or ()),
     )

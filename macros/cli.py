@@ -26,7 +26,7 @@ def _bases(args: argparse.Namespace) -> int:
     # builds only compress the layers their variants add (cheap when already known).
     sizer = TransferSizer(client, CACHE)
     try:
-        sized = [replace(b, compressed_bytes=sizer.size(b.image_id)) for b in found]
+        sized = [replace(b, compressed_bytes=sizer.size(b.image_id, b.layers)) for b in found]
     finally:
         sizer.close()
     if sizer.compressed:
@@ -42,7 +42,6 @@ def _bases(args: argparse.Namespace) -> int:
 
 def _measure(args: argparse.Namespace) -> int:
     """Build, run, verify and measure every variant (with the cache), print the results."""
-    from .results import write_json
     from .session import measure_all
 
     session = measure_all()
@@ -52,8 +51,7 @@ def _measure(args: argparse.Namespace) -> int:
                      "yes" if r.verified else "no", "reused" if r.reused else "now"))
     _print_rows(rows)
     if args.json:
-        write_json(args.json, engine=session.engine_dict(), bases=[b.as_dict() for b in session.bases],
-                   results=session.results, generated_at=session.generated_at)
+        session.write_json(args.json)
         log.info(f"wrote {args.json}")
     return 0
 

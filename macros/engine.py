@@ -132,7 +132,7 @@ def inspect_image(client: docker.DockerClient, ref: str) -> dict[str, Any] | Non
 
 def pull(client: docker.DockerClient, ref: str, *, timeout_s: float) -> str:
     """Pull `ref` and return the error text, or "" on success. Bounded by timeout_s."""
-    repository, _, tag = ref.rpartition(":") if ":" in ref.rsplit("/", 1)[-1] else (ref, "", "latest")
+    repository, tag = _split_ref(ref)
     short = docker.from_env(timeout=int(timeout_s))
     try:
         for chunk in short.api.pull(repository, tag=tag, stream=True, decode=True):
@@ -147,8 +147,14 @@ def pull(client: docker.DockerClient, ref: str, *, timeout_s: float) -> str:
 
 @_translated("tag an image")
 def tag(client: docker.DockerClient, image_id: str, ref: str) -> None:
-    repository, _, tag_name = ref.rpartition(":") if ":" in ref.rsplit("/", 1)[-1] else (ref, "", "latest")
+    repository, tag_name = _split_ref(ref)
     client.api.tag(image_id, repository, tag_name, force=True)
+
+
+def _split_ref(ref: str) -> tuple[str, str]:
+    """"gcr.io/a/b:tag" -> ("gcr.io/a/b", "tag"); no tag means "latest" (a registry port is not one)."""
+    repository, _, tag_name = ref.rpartition(":")
+    return (repository, tag_name) if ":" in ref.rsplit("/", 1)[-1] else (ref, "latest")
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")  # the engine colours a RUN step's stderr
@@ -166,10 +172,10 @@ def build(
     buildargs: dict[str, str] | None = None,
     nocache: bool = False,
     log: Log,
-) -> str:
+) -> dict[str, Any]:
     """Build with the classic builder from a tar context; stream each log line to `log`.
 
-    Returns the full image ID. The image is left untagged: callers tag it only once everything
+    Returns the built image's inspect record. The image is left untagged: callers tag it only once everything
     they need has succeeded, so a failure leaves no half-tagged image behind.
     """
     tail: deque[str] = deque(maxlen=LOG_TAIL_LINES)
@@ -211,7 +217,7 @@ def build(
     record = inspect_image(client, image_id)
     if record is None:
         raise BuildError(f"{what}: the built image {image_id} vanished", log_tail="\n".join(tail))
-    return str(record["Id"])
+    return record
 
 
 @dataclass(frozen=True)

@@ -41,14 +41,14 @@ def measure_variant(client: docker.DockerClient, variant: Variant, *, sizer: Tra
     ctx = context.for_folder(variant.context, variant.dockerfile)
     started = time.monotonic()
     with ctx.open_tar() as tar:
-        image_id = engine.build(
+        record = engine.build(
             client, context=tar, dockerfile=ctx.dockerfile_name, what=what,
             image_labels=labels.variant_image(variant.id),
             buildargs=variant.build_args, nocache=nocache, log=lambda line: log.debug(f"{variant.id}: {line}"),
         )
     build_s = time.monotonic() - started
+    image_id = str(record["Id"])
     engine.tag(client, image_id, image_tag(variant))
-    record = engine.inspect_image(client, image_id) or {}
     size = int(record.get("Size", 0))
     log.info(f"{variant.id}: built in {build_s:.1f}s, {measure.human_size(size)} ({size:,} bytes)")
 
@@ -71,7 +71,7 @@ def measure_variant(client: docker.DockerClient, variant: Variant, *, sizer: Tra
         final_base=final_base(variant.dockerfile), image_id=image_id, tag=image_tag(variant),
         size_bytes=size, size_human=measure.human_size(size),
         compressed_bytes=0,  # filled in below, once the layers are compressed
-        layer_count=len((record.get("RootFS") or {}).get("Layers") or []),
+        layer_count=len(record["RootFS"]["Layers"]),
         layers=[Layer(str(h.get("CreatedBy", "")), int(h.get("Size", 0))) for h in history],
         binary_bytes=len(binary), go_version=measure.go_version(binary),
         exit_code=outcome.exit_code, stdout=outcome.stdout, stderr=outcome.stderr,
@@ -81,4 +81,4 @@ def measure_variant(client: docker.DockerClient, variant: Variant, *, sizer: Tra
         measured_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         article_2022=variant.article_2022, cache_key=cache_key,
     )
-    return sizer.submit(image_id, lambda size: replace(partial, compressed_bytes=size))
+    return sizer.submit(image_id, record["RootFS"]["Layers"], lambda size: replace(partial, compressed_bytes=size))

@@ -23,7 +23,7 @@ from .cache import ResultCache, cache_key
 from .errors import BuildError, ConfigError, ProjectError
 from .log import log
 from .paths import CACHE, VARIANTS_FILE
-from .results import Result
+from .results import Result, write_json
 from .transfer import TransferSizer
 
 REFRESH_ENV = "SMALLEST_GO_REFRESH"  # "all", or variant ids separated by commas
@@ -46,8 +46,9 @@ class Session:
         known = ", ".join(r.id for r in self.results)
         raise KeyError(f"no variant {variant_id!r} (known: {known})")
 
-    def engine_dict(self) -> dict[str, str]:
-        return asdict(self.engine)
+    def write_json(self, path: Path) -> None:
+        write_json(path, engine=asdict(self.engine), bases=[b.as_dict() for b in self.bases],
+                   results=self.results, generated_at=self.generated_at)
 
 
 def refresh_wanted(declared: list[variants.Variant], raw: str | None = None) -> set[str]:
@@ -83,7 +84,8 @@ def measure_all(*, variants_file: Path = VARIANTS_FILE, cache_root: Path | None 
         provisioner = bases.Provisioner(client, bases.load_recipes())
         provisioned = provisioner.ensure_all(refs)
         # queued first, so a variant's export finds its base layers already known
-        sized_bases = [sizer.submit(b.image_id, lambda n, b=b: replace(b, compressed_bytes=n)) for b in provisioned]
+        sized_bases = [sizer.submit(b.image_id, b.layers, lambda n, b=b: replace(b, compressed_bytes=n))
+                       for b in provisioned]
         failures: dict[str, str] = {}
         results = _measure(client, declared, provisioner, facts, ResultCache(root / "results"), sizer, refresh,
                            failures)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import tarfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
@@ -48,14 +48,16 @@ class TransferSizer:
             log.warning(f"cache: {self.memo_path} is unreadable ({type(exc).__name__}); starting it afresh")
             return {}
 
-    def submit(self, image_id: str, then: Callable[[int], T]) -> Future[T]:
+    def submit(self, image_id: str, layers: Sequence[str], then: Callable[[int], T]) -> Future[T]:
         """Size the image in the background, then hand the size to `then`."""
-        return self._pool.submit(lambda: then(self.size(image_id)))
+        return self._pool.submit(lambda: then(self.size(image_id, layers)))
 
-    def size(self, image_id: str) -> int:
-        """Sum of gzip-6 sizes over the image's distinct layers."""
-        record = engine.inspect_image(self.client, image_id) or {}
-        wanted = set((record.get("RootFS") or {}).get("Layers") or [])
+    def size(self, image_id: str, layers: Sequence[str] | None = None) -> int:
+        """Sum of gzip-6 sizes over the image's distinct layers (its RootFS digests, when the
+        caller has them already; otherwise asked of the engine)."""
+        if layers is None:
+            layers = ((engine.inspect_image(self.client, image_id) or {}).get("RootFS") or {}).get("Layers") or []
+        wanted = set(layers)
         with self._lock:
             known = {d: self._memo[d] for d in wanted if d in self._memo}
         if len(known) < len(wanted):

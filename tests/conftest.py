@@ -6,6 +6,7 @@ import docker
 import pytest
 
 from macros import engine
+from macros.transfer import TransferSizer
 
 
 @pytest.fixture(scope="session")
@@ -14,3 +15,11 @@ def client() -> Iterator[docker.DockerClient]:
     c = engine.connect()
     yield c
     c.close()
+
+
+@pytest.fixture
+def sizer(client: docker.DockerClient, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TransferSizer]:
+    """A transfer sizer with a cache of its own, so a test compresses what it builds."""
+    s = TransferSizer(client, tmp_path_factory.mktemp("sizer-cache"))
+    yield s
+    s.close()

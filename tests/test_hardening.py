@@ -1,6 +1,8 @@
 """Contributed variants are untrusted: sandboxed runs, bounded output, clean-up, clear errors."""
 from __future__ import annotations
 
+import os
+import re
 import signal
 import socket
 import subprocess
@@ -22,13 +24,6 @@ from tests.helpers import REPO, cli, container_ids, seeded_cache, write_variants
 from tests.test_verify_render import _result
 
 pytestmark = pytest.mark.docker
-
-
-@pytest.fixture
-def sizer(client: docker.DockerClient, tmp_path: Path) -> Iterator[TransferSizer]:
-    s = TransferSizer(client, tmp_path / "cache")
-    yield s
-    s.close()
 
 
 @pytest.fixture
@@ -112,7 +107,7 @@ def test_sigterm_during_a_build_leaves_no_container(client: docker.DockerClient,
     before = container_ids(client)
     proc = subprocess.Popen([sys.executable, "-m", "macros", "measure"], cwd=REPO, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            env={**__import__("os").environ, "SMALLEST_GO_VARIANTS": str(path),
+                            env={**os.environ, "SMALLEST_GO_VARIANTS": str(path),
                                  "SMALLEST_GO_CACHE": str(tmp_path / "cache")})
     try:
         deadline = time.monotonic() + 60
@@ -227,7 +222,7 @@ def test_two_builds_at_once_share_the_work_and_agree(client: docker.DockerClient
         "pytest-b": (scratch.replace("USER small-user:small-user", "USER 65532"),
                      '    expect: {exit_code: 0, stderr: "Hello, World!\\n"}'),
     })
-    env = {**__import__("os").environ, "SMALLEST_GO_VARIANTS": str(path), "SMALLEST_GO_CACHE": str(seeded_cache(tmp_path / "c"))}
+    env = {**os.environ, "SMALLEST_GO_VARIANTS": str(path), "SMALLEST_GO_CACHE": str(seeded_cache(tmp_path / "c"))}
     procs = [subprocess.Popen([sys.executable, "-m", "macros", "measure"], cwd=REPO, env=env, text=True,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in range(2)]
     outputs = [p.communicate(timeout=600)[0] for p in procs]
@@ -237,8 +232,6 @@ def test_two_builds_at_once_share_the_work_and_agree(client: docker.DockerClient
     tables = [[line.split()[:3] for line in out.splitlines() if line.startswith("pytest-")] for out in outputs]
     assert tables[0] == tables[1] and len(tables[0]) == 2
 
-
-import re  # noqa: E402  (used by several tests above)
 
 
 def test_clean_removes_our_objects_and_nothing_else(client: docker.DockerClient, tmp_path: Path) -> None:

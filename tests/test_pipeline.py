@@ -1,34 +1,22 @@
 """One variant through the real engine: build, run, verify, measure."""
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import docker
 import pytest
 
 from macros import pipeline, variants
-from macros.transfer import TransferSizer
 from macros.errors import BuildError, VerificationError
+from macros.transfer import TransferSizer
+from tests.helpers import REPO, write_variants
 
 pytestmark = pytest.mark.docker
-REPO = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def sizer(client: docker.DockerClient, tmp_path: Path) -> Iterator[TransferSizer]:
-    s = TransferSizer(client, tmp_path)
-    yield s
-    s.close()
 
 
 def _variant(tmp_path: Path, expect: str, dockerfile: str = "Dockerfile.scratch") -> variants.Variant:
-    shutil.copy(REPO / "dockerfiles" / dockerfile, tmp_path / "Dockerfile.t")
-    (tmp_path / "variants.yml").write_text(
-        "variants:\n  - id: pytest-scratch\n    title: T\n    description: d\n"
-        f"    dockerfile: Dockerfile.t\n    expect: {expect}\n")
-    [variant] = variants.load(tmp_path / "variants.yml", repo=REPO)
+    text = (REPO / "dockerfiles" / dockerfile).read_text()
+    [variant] = variants.load(write_variants(tmp_path, {"pytest-scratch": (text, f"    expect: {expect}")}), repo=REPO)
     return variant
 
 
@@ -69,11 +57,9 @@ def test_the_articles_distroless_dockerfile_really_fails_to_start(client: docker
 
 
 def test_failing_run_step_names_the_step(client: docker.DockerClient, tmp_path: Path, sizer: TransferSizer) -> None:
-    (tmp_path / "Dockerfile.t").write_text("FROM debian:bullseye\nRUN echo about to fail && exit 3\n")
-    (tmp_path / "variants.yml").write_text(
-        "variants:\n  - id: pytest-broken\n    title: T\n    description: d\n"
-        "    dockerfile: Dockerfile.t\n    expect: {exit_code: 0}\n")
-    [variant] = variants.load(tmp_path / "variants.yml", repo=REPO)
+    path = write_variants(tmp_path, {"pytest-broken": ("FROM debian:bullseye\nRUN echo about to fail && exit 3\n",
+                                                       "    expect: {exit_code: 0}")})
+    [variant] = variants.load(path, repo=REPO)
     with pytest.raises(BuildError) as caught:
         pipeline.measure_variant(client, variant, sizer=sizer).result()
     assert "pytest-broken" in str(caught.value) and "step 2 (RUN echo about to fail" in str(caught.value)
