@@ -6,7 +6,7 @@ export NO_MKDOCS_2_WARNING := 1
 
 STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: site test serve engine bases clean
+.PHONY: site test serve engine bases compile clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -16,7 +16,12 @@ $(STAMP): pyproject.toml
 engine:
 	bash scripts/ensure-engine.sh
 
-bases: $(STAMP) engine
+# pip compiles what it installs, but an editable install leaves macros/ to the interpreter, and
+# where PYTHONDONTWRITEBYTECODE is set every doc build would compile it again (~0.1 s a build).
+compile: $(STAMP)
+	$(PY) -m compileall -q macros
+
+bases: $(STAMP) engine compile
 	$(PY) -m macros bases
 
 site: bases

@@ -11,6 +11,7 @@ import os
 import re
 import tarfile
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from typing import IO, Any, TypeVar
 import docker
 import requests
 import urllib3
+from docker.constants import MINIMUM_DOCKER_API_VERSION
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 
 from . import labels
@@ -58,13 +60,26 @@ def _unreachable(detail: str) -> EngineError:
     )
 
 
+# The engine's /version record per client: connecting asks for it anyway, so facts() need not.
+_VERSIONS: weakref.WeakKeyDictionary[docker.DockerClient, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
 def connect() -> docker.DockerClient:
-    """A client whose engine has answered a ping within PING_TIMEOUT_S seconds."""
+    """A client whose engine has answered within PING_TIMEOUT_S seconds.
+
+    docker-py's own negotiation ("auto") asks /version and keeps only the API version; asking it
+    once ourselves (unversioned, as docker-py does) gives the whole record for facts() too."""
     try:
-        client = docker.from_env(timeout=PING_TIMEOUT_S)  # asks the engine its API version: the ping
+        probe = docker.from_env(version=MINIMUM_DOCKER_API_VERSION, timeout=PING_TIMEOUT_S)
+        try:
+            record = probe.version(api_version=False)
+        finally:
+            probe.close()
+        client = docker.from_env(version=str(record["ApiVersion"]), timeout=STREAM_TIMEOUT_S)
     except TRANSPORT_ERRORS as exc:
         raise _unreachable(_short(exc)) from None
-    client.api.timeout = STREAM_TIMEOUT_S  # later calls may wait long for a silent build step
+    # later calls may wait long for a silent build step: hence the long timeout past the handshake
+    _VERSIONS[client] = record
     return client
 
 
@@ -105,7 +120,7 @@ class EngineFacts:
 
 def facts(client: docker.DockerClient) -> EngineFacts:
     try:
-        version = client.version()
+        version = _VERSIONS.get(client) or client.version()
         info = client.info()
     except TRANSPORT_ERRORS as exc:
         raise _unreachable(_short(exc)) from None
@@ -354,16 +369,21 @@ def remove_our_containers(client: docker.DockerClient) -> int:
 
 
 def remove_ours(client: docker.DockerClient, *, include_bases: bool = False) -> dict[str, int]:
-    """Remove containers and images that carry our label; nothing else is touched."""
+    """Remove containers and images that carry our label; nothing else is touched.
+
+    That includes the untagged first stages of multi-stage variants (the engine's layer cache for
+    them): the classic builder labels only the final stage, but a stage built on one of our
+    stand-ins inherits the stand-in's labels, so it is known as ours and removed too."""
     api = client.api
     containers = remove_our_containers(client)
     images = api.images(filters=labels.filter_variant_images())
+    images += api.images(filters={**labels.filter_ours(), "dangling": True})
     if include_bases:
         images += api.images(filters=labels.filter_ours("base-stand-in"))
     removed = 0
-    for image in images:
+    for image_id in dict.fromkeys(image["Id"] for image in images):
         try:
-            api.remove_image(image["Id"], force=True)
+            api.remove_image(image_id, force=True)
             removed += 1
         except NotFound:
             pass  # already gone with an image it shared a tag with

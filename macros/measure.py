@@ -37,10 +37,11 @@ def layer_sizes(export: IO[bytes], *, skip: Callable[[int], bool] = lambda size:
 
     Works with both the classic save layout (<id>/layer.tar) and the OCI one (blobs/sha256/<d>):
     a member is a layer when it is itself a tar, which configs and manifests are not. A layer
-    whose byte size `skip` accepts is only hashed (cheap), not compressed (costly): the caller
-    expects to know it already and checks the digest afterwards.
+    whose byte size `skip` accepts is passed over, neither hashed nor compressed (it comes back
+    with no digest and no gzip size): the caller expects to know it already, and checks that the
+    layers it did measure are exactly the ones it did not know.
     """
-    layers: dict[str, LayerSize] = {}
+    layers: list[LayerSize] = []
     with tarfile.open(fileobj=export, mode="r|") as outer:
         for member in outer:
             body = outer.extractfile(member) if member.isfile() and member.size >= 512 else None
@@ -49,20 +50,20 @@ def layer_sizes(export: IO[bytes], *, skip: Callable[[int], bool] = lambda size:
             head = body.read(512)
             if head[257:262] != b"ustar":
                 continue
+            if skip(member.size):
+                layers.append(LayerSize("", member.size, None))
+                continue  # tarfile reads past the rest of the member by itself
             digest = hashlib.sha256()
-            compressor = None if skip(member.size) else zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)
+            compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)
             compressed = 0
             block = head
             while block:
                 digest.update(block)
-                if compressor:
-                    compressed += len(compressor.compress(block))
+                compressed += len(compressor.compress(block))
                 block = body.read(_CHUNK)
-            if compressor:
-                compressed += len(compressor.flush())
-            diff_id = f"sha256:{digest.hexdigest()}"
-            layers[diff_id] = LayerSize(diff_id, member.size, compressed if compressor else None)
-    return list(layers.values())
+            compressed += len(compressor.flush())
+            layers.append(LayerSize(f"sha256:{digest.hexdigest()}", member.size, compressed))
+    return layers
 
 
 _BUILDINFO_MAGIC = b"\xff Go buildinf:"

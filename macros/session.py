@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
 
 import docker
 
@@ -27,7 +30,8 @@ from .results import Result, write_json
 from .transfer import TransferSizer
 
 REFRESH_ENV = "SMALLEST_GO_REFRESH"  # "all", or variant ids separated by commas
-NO_BUILD_CACHE_ENV = "SMALLEST_GO_NO_BUILD_CACHE"  # "1": ignore the engine's layer cache (benchmarks)
+T = TypeVar("T")
+NO_BUILD_CACHE_ENV = "SMALLEST_GO_NO_BUILD_CACHE"  # "1": no layer cache (the benchmark's other cold case)
 BUILD_WORKERS = 2  # the machines this runs on have two cores; builds wait on I/O half the time
 
 
@@ -75,14 +79,16 @@ def measure_all(*, variants_file: Path = VARIANTS_FILE, cache_root: Path | None 
     refresh = refresh_wanted(declared)
     root = cache_root or CACHE
     client = engine.connect()
-    sizer = TransferSizer(client, root)
+    # two at a time: a big export is bound by the engine, and the small ones need not queue behind it
+    sizer = TransferSizer(client, root, workers=2)
     try:
-        facts = engine.facts(client)
+        asked = _in_background(engine.facts, client)  # the engine answers while the bases are checked
         refs: list[str] = []
         for v in declared:
             refs += [r for r in base_references(v.dockerfile) if r not in refs]
         provisioner = bases.Provisioner(client, bases.load_recipes())
         provisioned = provisioner.ensure_all(refs)
+        facts = asked.result()
         # queued first, so a variant's export finds its base layers already known
         sized_bases = [sizer.submit(b.image_id, b.layers, lambda n, b=b: replace(b, compressed_bytes=n))
                        for b in provisioned]
@@ -104,6 +110,20 @@ def measure_all(*, variants_file: Path = VARIANTS_FILE, cache_root: Path | None 
              f"({fresh} measured, {len(results) - fresh} reused from the cache, {sizer.exports} exports)")
     return Session(engine=facts, bases=provisioned, results=results, failures=failures,
                    generated_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+
+
+def _in_background(fn: Callable[..., T], *args: object) -> Future[T]:
+    """Run one call on a thread of its own (an engine round trip that nothing waits on yet)."""
+    future: Future[T] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(fn(*args))
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever asks for the result
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name=f"ask-{fn.__name__}", daemon=True).start()
+    return future
 
 
 def _measure(client: docker.DockerClient, declared: list[variants.Variant], provisioner: bases.Provisioner,

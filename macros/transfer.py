@@ -2,8 +2,8 @@
 
 A layer shared by several images (or by successive builds of one) is compressed once. When every
 layer of an image is known, nothing is exported; otherwise the export is streamed and the layers
-already known are only hashed (recognised by their byte size, confirmed by their digest), so only
-new layers are compressed. Work runs in a background thread so that compressing one image
+already known are passed over unread (recognised by their byte size; should a new layer have such a
+size, it shows up missing, and everything is compressed), so only new layers are compressed. Work runs in background threads so that compressing one image
 overlaps with building the next.
 """
 from __future__ import annotations
@@ -35,6 +35,7 @@ class TransferSizer:
         self._lock = threading.Lock()
         self._memo: dict[str, dict[str, int]] = self._load()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gzip")
+        self._inflight: dict[str, threading.Event] = {}  # layer digest -> set when its export ends
         self.exports = 0      # images that had to be exported (the benchmark and tests read these)
         self.compressed = 0   # layers that had to be compressed
 
@@ -58,24 +59,46 @@ class TransferSizer:
         if layers is None:
             layers = ((engine.inspect_image(self.client, image_id) or {}).get("RootFS") or {}).get("Layers") or []
         wanted = set(layers)
+        while True:
+            with self._lock:
+                known = {d: self._memo[d] for d in wanted if d in self._memo}
+                missing = wanted - set(known)
+                # another worker already exporting an image with these layers: wait, then look again
+                busy = {self._inflight[d] for d in missing if d in self._inflight}
+                if not busy:
+                    mine = threading.Event()
+                    self._inflight.update(dict.fromkeys(missing, mine))
+                    break
+            for event in busy:
+                event.wait()
+        if missing:
+            try:
+                known = self._measure(image_id, wanted, known)
+            finally:
+                with self._lock:
+                    for d in missing:
+                        self._inflight.pop(d, None)
+                mine.set()
+        return sum(entry["gzip"] for entry in known.values())
+
+    def _measure(self, image_id: str, wanted: set[str], known: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+        """Export the image, compress its unknown layers, and remember them."""
+        sizes = {entry["size"] for entry in known.values()}
+        found = self._export(image_id, skip=lambda size: size in sizes)
+        # Layers of a known byte size were passed over unread. Harmless when they were the known
+        # ones; but if a new layer had such a size, it is missing now: compress everything.
+        if not wanted - set(known) <= {layer.diff_id for layer in found}:
+            found = self._export(image_id, skip=lambda size: False)
         with self._lock:
+            self._memo.update(self._load())  # keep what other builds wrote meanwhile
+            self._memo.update({layer.diff_id: {"size": layer.size_bytes, "gzip": layer.gzip_bytes}
+                               for layer in found if layer.gzip_bytes is not None})
+            write_atomic(self.memo_path, json.dumps(self._memo, indent=0, sort_keys=True))
             known = {d: self._memo[d] for d in wanted if d in self._memo}
         if len(known) < len(wanted):
-            sizes = {entry["size"] for entry in known.values()}
-            found = self._export(image_id, skip=lambda size: size in sizes)
-            unconfirmed = [layer for layer in found if layer.gzip_bytes is None and layer.diff_id not in known]
-            if unconfirmed:  # a new layer happened to have a known layer's byte size: compress all
-                found = self._export(image_id, skip=lambda size: False)
-            with self._lock:
-                self._memo.update(self._load())  # keep what other builds wrote meanwhile
-                self._memo.update({layer.diff_id: {"size": layer.size_bytes, "gzip": layer.gzip_bytes}
-                                   for layer in found if layer.gzip_bytes is not None})
-                write_atomic(self.memo_path, json.dumps(self._memo, indent=0, sort_keys=True))
-                known = {d: self._memo[d] for d in wanted if d in self._memo}
-            if len(known) < len(wanted):
-                raise ProjectError(f"the export of {image_id} lacked layers {sorted(wanted - set(known))}",
-                                   hint="The image changed while it was measured; build again.")
-        return sum(entry["gzip"] for entry in known.values())
+            raise ProjectError(f"the export of {image_id} lacked layers {sorted(wanted - set(known))}",
+                               hint="The image changed while it was measured; build again.")
+        return known
 
     def _export(self, image_id: str, *, skip: Callable[[int], bool]) -> list[LayerSize]:
         self.exports += 1

@@ -5,7 +5,8 @@ from collections.abc import Iterator
 import docker
 import pytest
 
-from macros import engine
+from macros import engine, labels, variants
+from macros.errors import EngineError
 from macros.transfer import TransferSizer
 
 
@@ -23,3 +24,42 @@ def sizer(client: docker.DockerClient, tmp_path_factory: pytest.TempPathFactory)
     s = TransferSizer(client, tmp_path_factory.mktemp("sizer-cache"))
     yield s
     s.close()
+
+
+def _images(c: docker.DockerClient, **filters: object) -> dict[str, dict]:
+    return {i["Id"]: i for i in c.api.images(filters=filters or None)}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def engine_left_as_found() -> Iterator[None]:
+    """Tests build throwaway variants; without this, every run would leave their tagged images and
+    the untagged first stages of their builds behind, and the engine would fill up run after run.
+    Removed at the end: images made during the run that are untagged, or that carry a variant
+    label of a variant the real variants file does not declare. Kept: everything there before,
+    and the real variants' images. Without an engine there is nothing to clean (the tests that
+    need one fail on their own)."""
+    try:
+        c = engine.connect()
+    except EngineError:
+        yield
+        return
+    before = set(_images(c))
+    yield
+    real = {v.id for v in variants.load()}
+    made = {i: rec for i, rec in _images(c).items() if i not in before}
+
+    def throwaway(rec: dict) -> bool:
+        variant_id = (rec.get("Labels") or {}).get(labels.VARIANT)
+        return variant_id is not None and variant_id not in real
+
+    _remove(c, [i for i, rec in made.items() if throwaway(rec)])
+    _remove(c, [i for i in _images(c, dangling=True) if i in made])  # the first stages, untagged
+    c.close()
+
+
+def _remove(c: docker.DockerClient, image_ids: list[str]) -> None:
+    for image_id in image_ids:
+        try:
+            c.api.remove_image(image_id, force=True)
+        except docker.errors.APIError:
+            pass  # still in use, or gone already with an image built on it

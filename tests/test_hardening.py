@@ -240,10 +240,19 @@ def test_clean_removes_our_objects_and_nothing_else(client: docker.DockerClient,
     ours, _ = client.images.build(path=str(tmp_path), tag="smallest-go/pytest-clean:latest", rm=True,
                                   labels={"io.smallest-go.variant": "pytest-clean"})
     container = client.api.create_container(ours.id, command=["/x"], labels={"io.smallest-go.managed": "true"})["Id"]
+    # a multi-stage variant: its first stage stays untagged, with the labels of the stand-in below it
+    (tmp_path / "Dockerfile.staged").write_text(
+        f"FROM debian:bullseye AS first\nRUN echo {tmp_path.name} > /f\nFROM scratch\nCOPY --from=first /f /f\n")
+    client.images.build(path=str(tmp_path), dockerfile="Dockerfile.staged", tag="smallest-go/pytest-staged:latest",
+                        rm=True, labels={"io.smallest-go.variant": "pytest-staged"})
+    untagged = {i["Id"] for i in client.api.images(filters={"dangling": True, "label": ["io.smallest-go.managed=true"]})}
+    assert untagged
     try:
         done = cli("clean")
         assert done.returncode == 0, done.stdout + done.stderr
         assert engine.inspect_image(client, ours.id) is None
+        assert not untagged & {i["Id"] for i in client.api.images(all=True)}
+        assert engine.inspect_image(client, "smallest-go/pytest-staged:latest") is None
         assert container not in container_ids(client)
         assert engine.inspect_image(client, "someone-else/keep:1") is not None
         assert engine.inspect_image(client, "golang:1.21-bullseye") is not None  # stand-ins stay without --all

@@ -77,3 +77,48 @@ def test_transfer_size_is_memoised_per_layer(client: docker.DockerClient, tmp_pa
         assert fresh.size(result.image_id) == result.compressed_bytes  # same number from scratch
     finally:
         fresh.close()
+
+
+def test_two_workers_sizing_images_that_share_new_layers_export_once(client: docker.DockerClient,
+                                                                       tmp_path: Path) -> None:
+    # the same layers under two configs, as distroless and distroless-nonroot are
+    (tmp_path / "payload").write_bytes(tmp_path.name.encode() * 50_000)
+    (tmp_path / "Dockerfile").write_text("FROM scratch\nCOPY payload /payload\n")
+    images = [client.images.build(path=str(tmp_path), rm=True, labels={"io.smallest-go.variant": f"pytest-share-{n}"})[0]
+              for n in ("a", "b")]
+    assert images[0].attrs["RootFS"]["Layers"] == images[1].attrs["RootFS"]["Layers"]
+    sizer = TransferSizer(client, tmp_path / "cache", workers=2)
+    try:
+        futures = [sizer.submit(i.id, i.attrs["RootFS"]["Layers"], lambda n: n) for i in images]
+        sizes = [f.result() for f in futures]
+    finally:
+        sizer.close()
+        for image in images:
+            client.api.remove_image(image.id, force=True)
+    assert sizes[0] == sizes[1] > 0
+    assert (sizer.exports, sizer.compressed) == (1, 1)
+
+
+def test_a_new_layer_the_size_of_a_known_one_is_still_compressed(client: docker.DockerClient, tmp_path: Path) -> None:
+    import os
+
+    for name in ("a", "b"):  # same name length, same byte count: layer tars of the same size
+        (tmp_path / name).write_bytes(os.urandom(30_000))
+    (tmp_path / "Dockerfile.one").write_text("FROM scratch\nCOPY a /a\n")
+    (tmp_path / "Dockerfile.two").write_text("FROM scratch\nCOPY a /a\nCOPY b /b\n")
+    one, two = (client.images.build(path=str(tmp_path), dockerfile=f"Dockerfile.{n}", rm=True,
+                                    labels={"io.smallest-go.variant": f"pytest-collide-{n}"})[0] for n in ("one", "two"))
+    try:
+        sizer = TransferSizer(client, tmp_path / "cache")
+        fresh = TransferSizer(client, tmp_path / "fresh")
+        try:
+            sizer.size(one.id)  # now layer a is known, by digest and by its size
+            exports = sizer.exports
+            assert sizer.size(two.id) == fresh.size(two.id)
+            assert sizer.exports - exports == 2  # b was passed over for its size, found missing, then compressed
+        finally:
+            sizer.close()
+            fresh.close()
+    finally:
+        for image in (two, one):
+            client.api.remove_image(image.id, force=True)
