@@ -132,7 +132,13 @@ def error_marker(variant_id: str) -> str:
 
 
 def benchmark_table(rows: Sequence[Sequence[str]]) -> str:
-    return _table(("Scenario", "This project", "Compared with", "Ratio or result"), rows)
+    """The benchmark's rows; a scenario indented in benchmark.json details the row above it."""
+    def scenario(text: str) -> str:
+        detail = text.startswith(" ")
+        return f'<span class="detail-row">↳ {html.escape(text.strip())}</span>' if detail else html.escape(text)
+
+    shown = [(scenario(r[0]), *(html.escape(c) for c in r[1:])) for r in rows]
+    return _table(("Scenario", "This project", "Compared with", "Ratio or result"), shown, raw={0, 1, 2, 3})
 
 
 def bases_summary(bases: Sequence[BaseImage]) -> str:

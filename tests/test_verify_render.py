@@ -74,3 +74,11 @@ def test_bases_summary_follows_the_provenance() -> None:
     assert "are local stand-ins" in render.bases_summary(stand_ins) and "x&lt;y&gt;" in render.bases_summary(stand_ins)
     mixed = [BaseImage("a:1", "sha256:a", 1, "pulled"), BaseImage("b:1", "sha256:b", 1, "stand-in")]
     assert "pulled from its registry" in render.bases_summary(mixed) and "stand-ins:" not in render.bases_summary(mixed)
+
+
+def test_benchmark_table_marks_detail_rows_and_escapes() -> None:
+    table = render.benchmark_table([("warm <build>", "1.9s", "no macros 1.3s", "1.40 (goal <= 1.25)"),
+                                    ("  the plugin alone", "1.6s", "no macros 1.3s", "1.16")])
+    assert "warm &lt;build&gt;" in table and "goal &lt;= 1.25" in table
+    assert '<span class="detail-row">↳ the plugin alone</span>' in table
+    assert table.count("detail-row") == 1
