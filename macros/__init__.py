@@ -5,7 +5,9 @@ per build (on every rebuild under `mkdocs serve`).
 """
 from __future__ import annotations
 
+import difflib
 import functools
+import inspect
 import json
 import sys
 from collections.abc import Callable
@@ -22,12 +24,23 @@ from .paths import CACHE
 
 RESULTS_JSON = "results.json"
 _SESSION = "smallest_go_session"
+_BAD_CALLS = "smallest_go_bad_calls"
 
 
 class _VariantFailed(Exception):
     def __init__(self, variant_id: str, message: str) -> None:
         super().__init__(message)
         self.variant_id, self.message = variant_id, message
+
+
+class _BadCall(Exception):
+    """A page calls a macro with a name that does not exist, or with the wrong arguments."""
+
+
+def _unknown(what: str, name: str, known: list[str]) -> _BadCall:
+    close = difflib.get_close_matches(name, known, n=1)
+    guess = f"did you mean {close[0]!r}? " if close else ""
+    return _BadCall(f"no {what} {name!r} ({guess}known: {', '.join(known)})")
 
 
 def _serving() -> bool:
@@ -46,22 +59,43 @@ def define_env(env: Any) -> None:
         # The one place a project error becomes a failed build: a message, no traceback.
         raise PluginError(str(exc)) from None
     env.variables[_SESSION] = session
+    bad_calls: list[str] = []
+    env.variables[_BAD_CALLS] = bad_calls
 
     def result(variant_id: str):  # noqa: ANN202 - a Result, for templates
         if variant_id in session.failures:
             raise _VariantFailed(variant_id, session.failures[variant_id])
+        known = [r.id for r in session.results] + list(session.failures)
+        if variant_id not in known:
+            raise _unknown("variant", variant_id, known)
         return session.result(variant_id)
 
     def macro(*, block: bool) -> Callable[[Callable[..., str]], Callable[..., str]]:
-        """Register a macro; a failed variant renders as an error box (block) or a marker (inline)."""
+        """Register a macro; a failed variant renders as an error box (block) or a marker (inline).
+        A call naming something that does not exist is noted, shown on the page, and fails the
+        build once the page is rendered (see on_post_page_macros): mkdocs-macros would otherwise
+        print a traceback."""
         def register(fn: Callable[..., str]) -> Callable[..., str]:
+            signature = inspect.signature(fn)
+
             @functools.wraps(fn)
             def guarded(*args: Any, **kwargs: Any) -> str:
                 try:
+                    try:
+                        signature.bind(*args, **kwargs)
+                    except TypeError as exc:
+                        raise _BadCall(f"{exc} (it takes {fn.__name__}({', '.join(signature.parameters)}))") from None
                     return fn(*args, **kwargs)
                 except _VariantFailed as failed:
                     return render.error_box(failed.variant_id, failed.message) if block \
                         else render.error_marker(failed.variant_id)
+                except _BadCall as bad:
+                    page = env.page.file.src_uri if env.page is not None else "a page"
+                    message = f"{page}: {fn.__name__}({', '.join(map(repr, args))}): {bad}"
+                    bad_calls.append(message)
+                    if _serving():  # a build stops on it after this page, and says it there
+                        log.error(message)
+                    return render.error_box(fn.__name__, message) if block else render.error_marker(fn.__name__)
             env.macro(guarded)
             return guarded
         return register
@@ -126,7 +160,7 @@ def define_env(env: Any) -> None:
         for b in session.bases:
             if b.reference == reference:
                 return human_size(b.size_bytes)
-        raise KeyError(f"no base image {reference!r}")
+        raise _unknown("base image", reference, [b.reference for b in session.bases])
 
     @macro(block=False)
     def size_chart() -> str:
@@ -163,6 +197,17 @@ def define_env(env: Any) -> None:
         know the file, which is written after the pages)."""
         depth = env.page.url.count("/") if env.page is not None else 0
         return f'<a href="{"../" * depth}{RESULTS_JSON}"><code>{text}</code></a>'
+
+
+def on_post_page_macros(env: Any) -> None:
+    """After each page's macros: a call that named nothing fails the build here, where
+    mkdocs-macros lets the error through as it is (under `mkdocs serve` the page shows it)."""
+    bad_calls = env.variables.get(_BAD_CALLS)
+    if bad_calls and not _serving():
+        count = len(bad_calls)
+        raise PluginError(f"{count} macro call{'s' if count > 1 else ''} in the pages cannot be answered:\n  "
+                          + "\n  ".join(bad_calls)
+                          + "\n  --> Use a variant id from dockerfiles/variants.yml, or a base the Dockerfiles name.")
 
 
 def on_post_build(env: Any) -> None:

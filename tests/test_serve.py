@@ -115,3 +115,22 @@ def test_serve_shows_an_error_box_and_everything_else_escaped(project: tuple[Pat
     assert "{% if true %}jinja{% endif %}" in text and "49" not in text
     assert "&lt;b&gt;Evil&lt;/b&gt; {{ 7*7 }}" in page
     assert page.count("<table") == 1  # the results table; no table from the Markdown in the output
+
+
+def test_a_macro_call_naming_nothing_fails_the_build_with_a_message(tmp_path: Path) -> None:
+    site = tmp_path / "project"
+    (site / "docs").mkdir(parents=True)
+    (site / "mkdocs.yml").write_text(CONFIG)
+    (site / "docs" / "index.md").write_text("# Page\n\n{{ size('greet') }}, {{ size('gret') }}, {{ size() }}\n")
+    (site / "macros").symlink_to(REPO / "macros")
+    variants = write_variants(tmp_path, {"greet": ('FROM debian:bullseye\nCMD ["echo", "hi"]\n',
+                                                   '    binary: ""\n    expect: {exit_code: 0, stdout: "hi\\n"}')})
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "SMALLEST_GO_VARIANTS": str(variants),
+           "SMALLEST_GO_CACHE": str(seeded_cache(tmp_path / "cache"))}
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build"], cwd=site, env=env,
+                          capture_output=True, text=True, timeout=600)
+    output = done.stdout + done.stderr
+    assert done.returncode != 0 and "Traceback" not in output
+    assert "2 macro calls in the pages cannot be answered" in output
+    assert "index.md: size('gret'): no variant 'gret' (did you mean 'greet'?" in output
+    assert "index.md: size(): missing a required argument: 'variant_id' (it takes size(variant_id))" in output
