@@ -68,8 +68,10 @@ def _debootstrap(spec: dict[str, Any], *, reference: str, recipe: Path, staging:
         log(f"{reference}: debootstrap failed (exit {done.returncode}): {tail}")
     else:
         shutil.rmtree(rootfs, ignore_errors=True)
+        last = tail.splitlines()[-1] if tail else f"exit {done.returncode}"
         raise BaseImageError(
-            f"{reference}: debootstrap of {suite} from {mirror} failed {DEBOOTSTRAP_TRIES} times.",
+            f"{reference}: debootstrap of {suite} from {mirror} failed {DEBOOTSTRAP_TRIES} times; the last "
+            f"try said: {last}",
             hint="Check that the Debian mirror is reachable (`apt-get update` on this machine).",
         )
     overlay = recipe / "overlay"

@@ -137,3 +137,22 @@ def test_a_failing_recipe_step_names_the_base_and_tags_nothing(client: docker.Do
         bases.Provisioner(client, {broken.reference: broken}, pull_timeout_s=5).ensure(broken.reference)
     assert "smallest-go-test/broken:1" in str(caught.value) and "step 2" in str(caught.value)
     assert engine.inspect_image(client, broken.reference) is None
+
+
+def test_an_unreachable_mirror_is_tried_three_times_then_named(tmp_path: Path) -> None:
+    """A real debootstrap against a port nobody listens on: the retries, then one clear error."""
+    from macros import preparers
+
+    staging = tmp_path / "context"
+    staging.mkdir()
+    said: list[str] = []
+    with pytest.raises(BaseImageError) as caught:
+        preparers.prepare("debootstrap", {"suite": "bullseye", "mirror": "http://127.0.0.1:9/debian"},
+                          reference="pytest-debian:bullseye", recipe=tmp_path, staging=staging,
+                          downloads=tmp_path / "downloads", log=said.append)
+    message = str(caught.value)
+    assert "from http://127.0.0.1:9/debian failed 3 times" in message and "Release" in message
+    assert "mirror is reachable" in message
+    tries = [line.rsplit(" ", 2)[-2:] for line in said if "(try " in line]
+    assert tries == [["(try", "1)"], ["(try", "2)"], ["(try", "3)"]]
+    assert not (staging / "rootfs").exists()  # nothing half-made is left
