@@ -17,7 +17,7 @@ engine:
 	bash scripts/ensure-engine.sh
 
 # pip compiles what it installs, but an editable install leaves macros/ to the interpreter, and
-# where PYTHONDONTWRITEBYTECODE is set every doc build would compile it again (~0.1 s a build).
+# where PYTHONDONTWRITEBYTECODE is set every doc build would compile it again.
 compile: $(STAMP)
 	$(PY) -m compileall -q macros
 

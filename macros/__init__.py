@@ -5,7 +5,6 @@ per build (on every rebuild under `mkdocs serve`).
 """
 from __future__ import annotations
 
-import difflib
 import functools
 import inspect
 import json
@@ -17,7 +16,7 @@ from typing import Any
 from mkdocs.exceptions import PluginError
 
 from . import render
-from .errors import ProjectError
+from .errors import ProjectError, did_you_mean
 from .log import log
 from .measure import human_size
 from .paths import CACHE
@@ -38,9 +37,7 @@ class _BadCall(Exception):
 
 
 def _unknown(what: str, name: str, known: list[str]) -> _BadCall:
-    close = difflib.get_close_matches(name, known, n=1)
-    guess = f"did you mean {close[0]!r}? " if close else ""
-    return _BadCall(f"no {what} {name!r} ({guess}known: {', '.join(known)})")
+    return _BadCall(f"no {what} {name!r}{did_you_mean(name, known)}; known: {', '.join(known)}")
 
 
 def _serving() -> bool:
@@ -65,10 +62,10 @@ def define_env(env: Any) -> None:
     def result(variant_id: str):  # noqa: ANN202 - a Result, for templates
         if variant_id in session.failures:
             raise _VariantFailed(variant_id, session.failures[variant_id])
-        known = [r.id for r in session.results] + list(session.failures)
-        if variant_id not in known:
-            raise _unknown("variant", variant_id, known)
-        return session.result(variant_id)
+        try:
+            return session.result(variant_id)
+        except KeyError:
+            raise _unknown("variant", variant_id, [r.id for r in session.results] + list(session.failures)) from None
 
     def macro(*, block: bool) -> Callable[[Callable[..., str]], Callable[..., str]]:
         """Register a macro; a failed variant renders as an error box (block) or a marker (inline).

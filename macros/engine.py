@@ -75,10 +75,10 @@ def connect() -> docker.DockerClient:
             record = probe.version(api_version=False)
         finally:
             probe.close()
+        # past the handshake, calls may wait long for a silent build step
         client = docker.from_env(version=str(record["ApiVersion"]), timeout=STREAM_TIMEOUT_S)
     except TRANSPORT_ERRORS as exc:
         raise _unreachable(_short(exc)) from None
-    # later calls may wait long for a silent build step: hence the long timeout past the handshake
     _VERSIONS[client] = record
     return client
 
@@ -190,8 +190,8 @@ def build(
 ) -> dict[str, Any]:
     """Build with the classic builder from a tar context; stream each log line to `log`.
 
-    Returns the built image's inspect record. The image is left untagged: callers tag it only once everything
-    they need has succeeded, so a failure leaves no half-tagged image behind.
+    Returns the built image's inspect record. The image is left untagged: callers tag it only once
+    everything they need has succeeded, so a failure leaves no half-tagged image behind.
     """
     tail: deque[str] = deque(maxlen=LOG_TAIL_LINES)
     step = ""

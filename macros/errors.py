@@ -6,6 +6,9 @@ They are raised where the fault happens and turned into output in exactly one pl
 """
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 
 class ProjectError(Exception):
     """A fault a user can act on. `str()` gives the full message, hint included."""
@@ -41,3 +44,9 @@ class BuildError(ProjectError):
 
 class VerificationError(ProjectError):
     """A variant ran, but not the way its entry in the variants file says it should."""
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """" (did you mean 'x'?)" for the closest of `choices`, or "" when none is close."""
+    close = difflib.get_close_matches(name, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""

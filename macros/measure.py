@@ -38,8 +38,8 @@ def layer_sizes(export: IO[bytes], *, skip: Callable[[int], bool] = lambda size:
     Works with both the classic save layout (<id>/layer.tar) and the OCI one (blobs/sha256/<d>):
     a member is a layer when it is itself a tar, which configs and manifests are not. A layer
     whose byte size `skip` accepts is passed over, neither hashed nor compressed (it comes back
-    with no digest and no gzip size): the caller expects to know it already, and checks that the
-    layers it did measure are exactly the ones it did not know.
+    with no digest and no gzip size): the caller expects to know it already, and checks that every
+    layer it did not know is among those measured.
     """
     layers: list[LayerSize] = []
     with tarfile.open(fileobj=export, mode="r|") as outer:

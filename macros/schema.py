@@ -1,6 +1,6 @@
-"""Reading the project's YAML files, and JSON Schema validation with a memo: a file whose exact bytes already passed this exact schema is
-not validated again. jsonschema is only imported when something new must be checked, which keeps
-its import (a tenth of a second) off the warm rebuild."""
+"""Reading the project's YAML files, and JSON Schema validation with a memo: a file whose exact
+bytes already passed this exact schema is not validated again. jsonschema is only imported when
+something new must be checked, which keeps its import off the warm rebuild."""
 from __future__ import annotations
 
 import hashlib
@@ -11,15 +11,15 @@ import yaml
 
 from .paths import CACHE
 
+if TYPE_CHECKING:
+    import jsonschema
+
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: several times faster
 
 
 def load_yaml(raw: bytes) -> Any:
     """Safe YAML parsing (raises yaml.YAMLError on bad input)."""
     return yaml.load(raw, Loader=_LOADER)  # noqa: S506 - a safe loader
-
-if TYPE_CHECKING:
-    import jsonschema
 
 
 def first_error(schema: dict[str, Any], data: Any, *, raw: bytes) -> jsonschema.ValidationError | None:

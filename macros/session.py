@@ -1,21 +1,19 @@
 """One doc build's worth of measurements: the engine, the bases, and every variant's Result.
 
 Per variant: compute the cache key; a hit whose image still exists is reused (one inspect call,
-no build, run or export); a miss is built, run and verified in file order while the previous
-variant's layers are compressed in the background, then stored.
+no build, run or export). The misses are built, run and verified two at a time (a stage several
+variants share is built once first, see `_waves`) while their layers are compressed in the
+background; each result is stored when it is complete.
 """
 from __future__ import annotations
 
 import datetime as dt
 import os
-import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import TypeVar
 
 import docker
 
@@ -30,7 +28,6 @@ from .results import Result, write_json
 from .transfer import TransferSizer
 
 REFRESH_ENV = "SMALLEST_GO_REFRESH"  # "all", or variant ids separated by commas
-T = TypeVar("T")
 NO_BUILD_CACHE_ENV = "SMALLEST_GO_NO_BUILD_CACHE"  # "1": no layer cache (the benchmark's other cold case)
 BUILD_WORKERS = 2  # the machines this runs on have two cores; builds wait on I/O half the time
 
@@ -47,8 +44,7 @@ class Session:
         for r in self.results:
             if r.id == variant_id:
                 return r
-        known = ", ".join(r.id for r in self.results)
-        raise KeyError(f"no variant {variant_id!r} (known: {known})")
+        raise KeyError(variant_id)
 
     def write_json(self, path: Path) -> None:
         write_json(path, engine=asdict(self.engine), bases=[b.as_dict() for b in self.bases],
@@ -82,13 +78,14 @@ def measure_all(*, variants_file: Path = VARIANTS_FILE, cache_root: Path | None 
     # two at a time: a big export is bound by the engine, and the small ones need not queue behind it
     sizer = TransferSizer(client, root, workers=2)
     try:
-        asked = _in_background(engine.facts, client)  # the engine answers while the bases are checked
         refs: list[str] = []
         for v in declared:
             refs += [r for r in base_references(v.dockerfile) if r not in refs]
-        provisioner = bases.Provisioner(client, bases.load_recipes())
-        provisioned = provisioner.ensure_all(refs)
-        facts = asked.result()
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="facts") as asking:
+            asked = asking.submit(engine.facts, client)  # the engine answers while the bases are checked
+            provisioner = bases.Provisioner(client, bases.load_recipes())
+            provisioned = provisioner.ensure_all(refs)
+            facts = asked.result()
         # queued first, so a variant's export finds its base layers already known
         sized_bases = [sizer.submit(b.image_id, b.layers, lambda n, b=b: replace(b, compressed_bytes=n))
                        for b in provisioned]
@@ -110,20 +107,6 @@ def measure_all(*, variants_file: Path = VARIANTS_FILE, cache_root: Path | None 
              f"({fresh} measured, {len(results) - fresh} reused from the cache, {sizer.exports} exports)")
     return Session(engine=facts, bases=provisioned, results=results, failures=failures,
                    generated_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
-
-
-def _in_background(fn: Callable[..., T], *args: object) -> Future[T]:
-    """Run one call on a thread of its own (an engine round trip that nothing waits on yet)."""
-    future: Future[T] = Future()
-
-    def run() -> None:
-        try:
-            future.set_result(fn(*args))
-        except BaseException as exc:  # noqa: BLE001 - handed to whoever asks for the result
-            future.set_exception(exc)
-
-    threading.Thread(target=run, name=f"ask-{fn.__name__}", daemon=True).start()
-    return future
 
 
 def _measure(client: docker.DockerClient, declared: list[variants.Variant], provisioner: bases.Provisioner,

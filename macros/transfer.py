@@ -2,9 +2,9 @@
 
 A layer shared by several images (or by successive builds of one) is compressed once. When every
 layer of an image is known, nothing is exported; otherwise the export is streamed and the layers
-already known are passed over unread (recognised by their byte size; should a new layer have such a
-size, it shows up missing, and everything is compressed), so only new layers are compressed. Work runs in background threads so that compressing one image
-overlaps with building the next.
+already known are passed over unread (recognised by their byte size; should a new layer have such
+a size, it shows up missing, and everything is compressed), so only new layers are compressed.
+Work runs in background threads so that compressing one image overlaps with building the next.
 """
 from __future__ import annotations
 
@@ -101,14 +101,16 @@ class TransferSizer:
         return known
 
     def _export(self, image_id: str, *, skip: Callable[[int], bool]) -> list[LayerSize]:
-        self.exports += 1
+        with self._lock:
+            self.exports += 1
         try:
             found = layer_sizes(engine.export(self.client, image_id), skip=skip)
         except (*engine.TRANSPORT_ERRORS, tarfile.TarError, OSError) as exc:
             raise EngineError(f"exporting {image_id[:19]} to measure its layers failed: {exc}",
                               hint="Check that the engine is running and its disk has room (`docker system df`), "
                               "then build again.") from None
-        self.compressed += sum(layer.gzip_bytes is not None for layer in found)
+        with self._lock:
+            self.compressed += sum(layer.gzip_bytes is not None for layer in found)
         return found
 
     def close(self) -> None:

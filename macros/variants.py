@@ -1,14 +1,13 @@
 """The variants file: one entry per Dockerfile variant, validated with a JSON Schema."""
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .errors import ConfigError
+from .errors import ConfigError, did_you_mean
 from .paths import REPO, VARIANTS_FILE
 from .schema import first_error, load_yaml
 
@@ -147,10 +146,8 @@ def _validate(path: Path, data: Any, raw: bytes) -> None:
     if error.validator == "additionalProperties":
         allowed = list(error.schema.get("properties", {}))
         extra = sorted(set(error.instance) - set(allowed))
-        close = difflib.get_close_matches(extra[0], allowed, n=1)
         raise ConfigError(f"{where}: unknown key {', '.join(map(repr, extra))}"
-                          + (f" under {key!r}" if key else "")
-                          + (f" (did you mean {close[0]!r}?)" if close else ""),
+                          + (f" under {key!r}" if key else "") + did_you_mean(extra[0], allowed),
                           hint=f"Allowed keys: {', '.join(allowed)}.")
     if error.validator == "required":
         raise ConfigError(f"{where}: {error.message.replace('property', 'key')}" + (f" under {key!r}" if key else ""))

@@ -100,7 +100,7 @@ def _shell_loop(declared: list[variants.Variant], *, nocache: bool) -> float:
     return elapsed
 
 
-def _no_macros_config(tmp: Path) -> Path:
+def _no_macros_config() -> Path:
     text = (REPO / "mkdocs.yml").read_text()
     text = re.sub(r"  - macros:\n(?:      .*\n)+", "", text)
     path = REPO / f".benchmark-{os.getpid()}.yml"  # beside mkdocs.yml so relative paths hold
@@ -159,7 +159,7 @@ def _cold(declared: list[variants.Variant], tmp: Path, cache: Path, runs: int, *
 def _warm(tmp: Path, cache: Path, runs: int) -> list[Row]:
     """Full cache vs no macros at all, and vs the plugin with empty macros, taken in turn round
     after round (the order rotating), so that a machine slowing down hits all three alike."""
-    config = _no_macros_config(tmp)
+    config = _no_macros_config()
     stub_config, stub = _stub_macros_config()
     sides = {
         "warm": (MKDOCS + ["-d", str(tmp / "site")], {"SMALLEST_GO_CACHE": str(cache)}),

@@ -9,7 +9,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from macros import bases, engine, labels
+from macros import bases, engine, labels, preparers
 from macros.errors import BaseImageError, BuildError
 
 pytestmark = pytest.mark.docker
@@ -141,8 +141,6 @@ def test_a_failing_recipe_step_names_the_base_and_tags_nothing(client: docker.Do
 
 def test_an_unreachable_mirror_is_tried_three_times_then_named(tmp_path: Path) -> None:
     """A real debootstrap against a port nobody listens on: the retries, then one clear error."""
-    from macros import preparers
-
     staging = tmp_path / "context"
     staging.mkdir()
     said: list[str] = []

@@ -1,6 +1,7 @@
 """One variant through the real engine: build, run, verify, measure."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import docker
@@ -100,8 +101,6 @@ def test_two_workers_sizing_images_that_share_new_layers_export_once(client: doc
 
 
 def test_a_new_layer_the_size_of_a_known_one_is_still_compressed(client: docker.DockerClient, tmp_path: Path) -> None:
-    import os
-
     for name in ("a", "b"):  # same name length, same byte count: layer tars of the same size
         (tmp_path / name).write_bytes(os.urandom(30_000))
     (tmp_path / "Dockerfile.one").write_text("FROM scratch\nCOPY a /a\n")
