@@ -6,6 +6,7 @@ per build (on every rebuild under `mkdocs serve`).
 from __future__ import annotations
 
 import functools
+import html
 import inspect
 import json
 import sys
@@ -15,11 +16,12 @@ from typing import Any
 
 from mkdocs.exceptions import PluginError
 
-from . import render
+from . import detail, render
 from .errors import ProjectError, did_you_mean
 from .log import log
 from .measure import human_size
 from .paths import CACHE
+from .variants import PARTS
 
 RESULTS_JSON = "results.json"
 _SESSION = "smallest_go_session"
@@ -130,7 +132,7 @@ def define_env(env: Any) -> None:
     @macro(block=False)
     def times_smaller(big: str, small: str) -> str:
         ratio = result(big).size_bytes / result(small).size_bytes
-        return f"{ratio:,.0f}" if ratio >= 10 else f"{ratio:.2f}"
+        return f"{ratio:,.0f}" if ratio >= 10 else f"{ratio:.1f}" if ratio >= 2 else f"{ratio:.2f}"
 
     @macro(block=False)
     def difference(big: str, small: str) -> str:
@@ -140,9 +142,59 @@ def define_env(env: Any) -> None:
     def layers(variant_id: str) -> str:
         return render.layers_details(result(variant_id))
 
+    def from_here(url: str) -> str:
+        """A site-root-relative URL as seen from the page being rendered (raw HTML links are
+        not rewritten by mkdocs)."""
+        depth = env.page.url.count("/") if env.page is not None else 0
+        return "../" * depth + url
+
+    def detail_href(variant_id: str) -> str:
+        return from_here(detail.page_url(variant_id, directory_urls=env.conf["use_directory_urls"]))
+
     @macro(block=False)
-    def results_table() -> str:
-        return render.results_table(session.results)
+    def results_table(part: str = "") -> str:
+        """All variants (or one part's), each linked to its detail page."""
+        if part and part not in PARTS:
+            raise _unknown("part", part, list(PARTS))
+        return render.results_table([r for r in session.results if not part or r.part == part], href=detail_href)
+
+    @macro(block=True)
+    def variant_detail(variant_id: str) -> str:
+        return detail.variant_page(result(variant_id), session.bases)
+
+    @macro(block=True)
+    def dockerfile_diff(before: str, after: str) -> str:
+        """What changed from one variant's Dockerfile to the next."""
+        return render.dockerfile_diff(result(before), result(after))
+
+    @macro(block=False)
+    def detail_link(variant_id: str, text: str = "") -> str:
+        r = result(variant_id)
+        return f'<a href="{html.escape(detail_href(variant_id))}">{html.escape(text or r.title)}</a>'
+
+    @macro(block=False)
+    def start_time(variant_id: str) -> str:
+        """Median start-up, from the start call to the exit, over the sandboxed runs."""
+        return render.milliseconds(result(variant_id).start_s)
+
+    @macro(block=False)
+    def process_time(variant_id: str) -> str:
+        """Median lifetime of the process itself, as the engine recorded it."""
+        return render.lifetime(result(variant_id).process_s)
+
+    @macro(block=False)
+    def start_runs(variant_id: str) -> str:
+        return str(result(variant_id).start_runs)
+
+    @macro(block=False)
+    def percent_smaller(big: str, small: str) -> str:
+        return f"{1 - result(small).size_bytes / result(big).size_bytes:.0%}"
+
+    @macro(block=False)
+    def binary_share(variant_id: str) -> str:
+        """How much of the image the binary is, as a multiple of the binary's bytes."""
+        r = result(variant_id)
+        return f"{r.size_bytes / r.binary_bytes:.3f}" if r.binary_bytes else "—"
 
     @macro(block=False)
     def bases_table() -> str:
@@ -160,10 +212,14 @@ def define_env(env: Any) -> None:
         raise _unknown("base image", reference, [b.reference for b in session.bases])
 
     @macro(block=False)
-    def size_chart() -> str:
+    def size_chart(part: str = "") -> str:
+        """The staircase chart of all variants (or one part's)."""
         from .chart import size_chart_svg
 
-        return f'<div class="size-chart">\n{size_chart_svg(session.results, cache_dir=CACHE / "charts")}\n</div>'
+        if part and part not in PARTS:
+            raise _unknown("part", part, list(PARTS))
+        shown = [r for r in session.results if not part or r.part == part]
+        return f'<div class="size-chart">\n{size_chart_svg(shown, cache_dir=CACHE / "charts")}\n</div>'
 
     @macro(block=False)
     def engine_table() -> str:
@@ -192,8 +248,7 @@ def define_env(env: Any) -> None:
     def results_link(text: str = RESULTS_JSON) -> str:
         """A link to results.json that works from any page depth (raw HTML: mkdocs does not
         know the file, which is written after the pages)."""
-        depth = env.page.url.count("/") if env.page is not None else 0
-        return f'<a href="{"../" * depth}{RESULTS_JSON}"><code>{text}</code></a>'
+        return f'<a href="{from_here(RESULTS_JSON)}"><code>{html.escape(text)}</code></a>'
 
 
 def on_post_page_macros(env: Any) -> None:

@@ -14,17 +14,20 @@ from pathlib import Path
 
 from .cache import write_atomic
 from .measure import human_size
+from .render import staircase
 from .results import Result
+from .variants import PARTS
 
 _INK = "#010203"    # sentinel, replaced by currentColor
 _BAR = "#4f86c6"    # mid blue: visible on white and on slate
+_PART_COLOURS = {"base": _BAR, "binary": "#d9822b"}  # orange for part two: also visible on both
 _GRID = "#8c8c8c"
 
 
 def size_chart_svg(results: Sequence[Result], *, cache_dir: Path | None = None) -> str:
     """The chart for these results; reused from `cache_dir` when the same chart was drawn before
     (importing matplotlib and drawing costs more than a whole warm build of the pages)."""
-    inputs = [(r.title, r.size_bytes) for r in results]
+    inputs = [(r.title, r.size_bytes, r.size_human, r.part) for r in results]
     key = hashlib.sha256(json.dumps(inputs).encode() + Path(__file__).read_bytes()).hexdigest()
     cached = cache_dir / f"{key}.svg" if cache_dir else None
     if cached and cached.is_file():
@@ -36,26 +39,34 @@ def size_chart_svg(results: Sequence[Result], *, cache_dir: Path | None = None) 
 
 
 def _draw(results: Sequence[Result]) -> str:
+    """The staircase: one bar per variant, top to bottom in reading order, on a log scale; the
+    floor (a variant of the part "floor") is not a step but a dashed line every bar is measured
+    against."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
+    from matplotlib.patches import Patch
     from matplotlib.ticker import FuncFormatter, LogLocator
 
-    rows = sorted(results, key=lambda r: r.size_bytes)
+    ordered = staircase(results)
+    floors = [r for r in ordered if r.part == "floor"]
+    rows = [r for r in ordered if r.part != "floor"] or ordered
+    sizes = [r.size_bytes for r in rows] + [r.size_bytes for r in floors]
     params = {"svg.fonttype": "none", "svg.hashsalt": "smallest-go", "font.size": 11,
               "text.color": _INK, "axes.labelcolor": _INK, "axes.edgecolor": _INK,
               "xtick.color": _INK, "ytick.color": _INK, "font.family": "sans-serif"}
     with plt.rc_context(params):
-        fig, ax = plt.subplots(figsize=(8, 0.7 * len(rows) + 1.2))
+        fig, ax = plt.subplots(figsize=(8.5, 0.55 * len(rows) + 1.6))
         try:
             fig.patch.set_alpha(0)
             ax.set_facecolor("none")
-            labels = [r.title for r in rows]
-            sizes = [r.size_bytes for r in rows]
-            bars = ax.barh(labels, sizes, color=_BAR, height=0.6)
+            positions = list(range(len(rows)))[::-1]  # the first row at the top
+            colours = [_PART_COLOURS.get(r.part, _BAR) for r in rows]
+            bars = ax.barh(positions, [r.size_bytes for r in rows], color=colours, height=0.6)
+            ax.set_yticks(positions, [r.title for r in rows])
             ax.set_xscale("log")
-            ax.set_xlim(min(sizes) / 3, max(sizes) * 8)
+            ax.set_xlim(min(sizes) / 3, max(sizes) * 12)
             ax.xaxis.set_major_locator(LogLocator(base=10))
             ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: human_size(v)))
             ax.grid(axis="x", color=_GRID, alpha=0.4, linewidth=0.6)
@@ -65,6 +76,15 @@ def _draw(results: Sequence[Result]) -> str:
             for bar, r in zip(bars, rows):
                 ax.text(bar.get_width() * 1.15, bar.get_y() + bar.get_height() / 2, r.size_human,
                         va="center", ha="left")
+            for floor in floors:
+                ax.axvline(floor.size_bytes, color=_INK, linestyle="--", linewidth=1)
+                ax.text(floor.size_bytes * 1.12, len(rows) - 0.45, f"{floor.title}: {floor.size_bytes:,} bytes",
+                        va="bottom", ha="left", fontsize=10)
+            parts = dict.fromkeys(r.part for r in rows)
+            if len(parts) > 1:
+                ax.legend(handles=[Patch(color=_PART_COLOURS.get(p, _BAR), label=PARTS.get(p, p)) for p in parts],
+                          loc="lower right", frameon=False, fontsize=10)
+            ax.set_ylim(-0.6, len(rows) + 0.4)
             ax.set_xlabel("Image size (log scale, as docker images reports it)")
             fig.tight_layout()
             out = io.StringIO()
@@ -75,5 +95,5 @@ def _draw(results: Sequence[Result]) -> str:
     svg = svg[svg.index("<svg"):]                      # drop the XML prolog and doctype
     svg = re.sub(r"\n\s*\n", "\n", svg)                  # no blank lines inside a raw HTML block
     svg = re.sub(r'<svg ([^>]*?)width="[^"]*" height="[^"]*"', r'<svg \1', svg, count=1)
-    return svg.replace("<svg ", '<svg role="img" aria-label="Image sizes by variant" '
+    return svg.replace("<svg ", '<svg role="img" aria-label="Image sizes by variant, largest first" '
                        'style="max-width:100%;height:auto" ', 1)

@@ -5,6 +5,7 @@ Markdown. Every object it creates carries the labels from `labels.py`.
 """
 from __future__ import annotations
 
+import datetime
 import functools
 import io
 import os
@@ -244,7 +245,8 @@ class RunOutcome:
     stderr_truncated: bool
     start_error: str  # the engine's message when the container could not start; "" otherwise
     timed_out: bool
-    duration_s: float
+    duration_s: float            # from the start call until the engine reported the exit
+    process_s: float | None = None  # the engine's record of the process: StartedAt to FinishedAt
 
 
 @dataclass(frozen=True)
@@ -287,14 +289,33 @@ def run(client: docker.DockerClient, image_id: str, *, variant: str, sandbox: Sa
         duration = time.monotonic() - started
         out, out_cut = _capture(api, container, stdout=True, limit=sandbox.capture_bytes)
         err, err_cut = _capture(api, container, stdout=False, limit=sandbox.capture_bytes)
+        state = api.inspect_container(container)["State"]
         if start_error:
-            exit_code = int(api.inspect_container(container)["State"].get("ExitCode", 0)) or None
-        return RunOutcome(exit_code, out, err, out_cut, err_cut, start_error, timed_out, duration)
+            exit_code = int(state.get("ExitCode", 0)) or None
+        return RunOutcome(exit_code, out, err, out_cut, err_cut, start_error, timed_out, duration,
+                          process_s=None if start_error or timed_out else _lifetime(state))
     finally:
         try:
             api.remove_container(container, force=True)
         except (DockerException, requests.RequestException):
             pass
+
+
+def _lifetime(state: dict[str, Any]) -> float | None:
+    """Seconds from the container's StartedAt to its FinishedAt, as the engine recorded them."""
+    try:
+        return (_nanoseconds(state["FinishedAt"]) - _nanoseconds(state["StartedAt"])) / 1e9
+    except (KeyError, ValueError):
+        return None
+
+
+def _nanoseconds(stamp: str) -> int:
+    """RFC 3339 with up to nine fractional digits (the engine's format) -> ns since the epoch.
+    Python's datetime keeps microseconds only, so the fraction is read apart."""
+    whole, _, rest = stamp.rstrip("Z").partition(".")
+    moment = datetime.datetime.fromisoformat(whole).replace(tzinfo=datetime.timezone.utc)
+    fraction = (rest.split("+")[0].split("-")[0] + "000000000")[:9]
+    return int(moment.timestamp()) * 1_000_000_000 + int(fraction)
 
 
 def _capture(api: docker.APIClient, container: str, *, stdout: bool, limit: int) -> tuple[str, bool]:

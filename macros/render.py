@@ -6,13 +6,15 @@ so `{{ ... }}` in a Dockerfile or an output stays literal.
 """
 from __future__ import annotations
 
+import difflib
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from .measure import human_size
 from .results import Result
+from .variants import PARTS
 
 if TYPE_CHECKING:  # keeps `import macros` free of the docker and jsonschema imports
     from .bases import BaseImage
@@ -54,11 +56,12 @@ def run_block(result: Result) -> str:
     return "\n\n".join(parts)
 
 
-def _table(head: Sequence[str], rows: Iterable[Sequence[str]], *, numeric: set[int] | None = None,
+def _table(head: Sequence[str], rows: Iterable[Sequence[str] | str], *, numeric: set[int] | None = None,
            raw: set[int] | None = None) -> str:
     """An HTML table on one line per row (no blank lines: Markdown keeps the block raw).
 
-    Cells are escaped unless their column is listed in `raw` (used only for our own markup)."""
+    Cells are escaped unless their column is listed in `raw` (used only for our own markup); a row
+    given as a single string is a heading across the whole table."""
     numeric, raw = numeric or set(), raw or set()
 
     def cell(tag: str, i: int, value: str) -> str:
@@ -67,21 +70,65 @@ def _table(head: Sequence[str], rows: Iterable[Sequence[str]], *, numeric: set[i
 
     lines = ["<table>", "<thead><tr>" + "".join(cell("th", i, h) for i, h in enumerate(head)) + "</tr></thead>",
              "<tbody>"]
-    lines += ["<tr>" + "".join(cell("td", i, v) for i, v in enumerate(row)) + "</tr>" for row in rows]
+    for row in rows:
+        if isinstance(row, str):
+            lines.append(f'<tr class="part-row"><th colspan="{len(head)}">{html.escape(row)}</th></tr>')
+        else:
+            lines.append("<tr>" + "".join(cell("td", i, v) for i, v in enumerate(row)) + "</tr>")
     lines += ["</tbody>", "</table>"]
     return "\n".join(lines)
 
 
-def results_table(results: Sequence[Result]) -> str:
-    head = ("Variant", "Final base", "Size", "Bytes", "Transfer (gzip -6)", "Layers", "Verified", "2022 article",
-            "Measured")
-    rows = []
-    for r in results:
+def staircase(results: Sequence[Result]) -> list[Result]:
+    """Reading order: by part of the article, then largest first, so sizes fall down the page."""
+    order = list(PARTS)
+    return sorted(results, key=lambda r: (order.index(r.part) if r.part in order else len(order), -r.size_bytes))
+
+
+def milliseconds(seconds: float | None) -> str:
+    return "—" if seconds is None else f"{seconds * 1000:,.0f} ms" if seconds >= 0.0995 else f"{seconds * 1000:.1f} ms"
+
+
+# The engine stamps a container's StartedAt and FinishedAt in different parts of the daemon; for a
+# process that lives a few milliseconds the two race (single runs here ranged from -0.7 to 5 ms
+# for the 159-byte floor), so lifetimes below this are shown as such, not as a number.
+LIFETIME_RESOLUTION_S = 0.005
+
+
+def lifetime(seconds: float | None) -> str:
+    if seconds is not None and seconds < LIFETIME_RESOLUTION_S:
+        return f"under {LIFETIME_RESOLUTION_S * 1000:.0f} ms"
+    return milliseconds(seconds)
+
+
+def results_table(results: Sequence[Result], *, href: Callable[[str], str] | None = None) -> str:
+    """Every variant, grouped by part and largest first; each name links to its detail page."""
+    head = ("Variant", "Final base", "Size", "Bytes", "Transfer (gzip -6)", "Binary", "Start-up", "Verified",
+            "2022 article", "Measured")
+    rows: list[tuple[str, ...] | str] = []
+    part = None
+    for r in staircase(results):
+        if r.part != part:
+            part = r.part
+            rows.append(PARTS.get(part, part))
         verified = ("✔ " if r.verified else "✘ ") + ("fails, as declared" if r.start_error else "as declared")
-        rows.append((r.title, r.final_base, r.size_human, f"{r.size_bytes:,}", human_size(r.compressed_bytes),
-                     str(r.layer_count), verified, r.article_2022 or "—",
-                     f"{r.measured_at[:10]} ({'reused' if r.reused else 'now'})"))
-    return _table(head, rows, numeric={2, 3, 4, 5})
+        name = html.escape(r.title)
+        if href is not None:
+            name = f'<a href="{html.escape(href(r.id))}">{name}</a>'
+        rows.append((name, *(html.escape(c) for c in (
+            r.final_base, r.size_human, f"{r.size_bytes:,}", human_size(r.compressed_bytes),
+            human_size(r.binary_bytes) if r.binary_bytes else "—", milliseconds(r.start_s), verified,
+            r.article_2022 or "—", f"{r.measured_at[:10]} ({'reused' if r.reused else 'now'})"))))
+    return _table(head, rows, numeric={2, 3, 4, 5, 6}, raw=set(range(len(head))))
+
+
+def dockerfile_diff(before: Result, after: Result) -> str:
+    """What changed from one variant's Dockerfile to the next, as a unified diff."""
+    lines = difflib.unified_diff(before.dockerfile_text.splitlines(keepends=True),
+                                 after.dockerfile_text.splitlines(keepends=True),
+                                 fromfile=before.dockerfile, tofile=after.dockerfile, n=2)
+    text = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+    return code_block(text or "(no change)\n", lang="diff", title=f"{before.dockerfile} → {after.dockerfile}")
 
 
 def bases_table(bases: Sequence[BaseImage]) -> str:
@@ -99,11 +146,16 @@ def bases_table(bases: Sequence[BaseImage]) -> str:
     return _table(head, rows, numeric={2, 3, 4})
 
 
-def layers_details(result: Result) -> str:
-    """A collapsible table of the image history: each instruction and the bytes it added."""
+def layers_table(result: Result) -> str:
+    """The image history: each instruction and the bytes it added, oldest first."""
     rows = [(_instruction(layer.created_by), human_size(layer.size_bytes), f"{layer.size_bytes:,}")
             for layer in result.layers]
-    table = _table(("Instruction", "Size", "Bytes"), rows, numeric={1, 2})
+    return _table(("Instruction", "Size", "Bytes"), rows, numeric={1, 2})
+
+
+def layers_details(result: Result) -> str:
+    """The same table, collapsible, for the article."""
+    table = layers_table(result)
     summary = html.escape(f"Layers of {result.tag}: {len(result.layers)} history entries, "
                           f"{result.layer_count} filesystem layers")
     return f'<details class="info">\n<summary>{summary}</summary>\n{table}\n</details>'

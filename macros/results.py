@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: part, bases, start-up times
 
 
 @dataclass(frozen=True)
@@ -43,8 +43,16 @@ class Result:
     verify_note: str            # why it counts as verified (or what differed)
     build_s: float
     run_s: float
+    # Start-up: medians over `start_runs` sandboxed runs (None for an image declared not to start).
+    # start_s: from the start call until the engine reports the exit, as a client waits for it;
+    # process_s: the engine's own record of the process, from its StartedAt to its FinishedAt.
+    start_s: float | None
+    process_s: float | None
+    start_runs: int
     measured_at: str            # ISO 8601, UTC
     article_2022: str | None = None
+    part: str = "base"
+    bases: list[str] = field(default_factory=list)  # the images its FROM lines name, in order
     cache_key: str = ""
     reused: bool = False        # True when this build served it from the cache
 

@@ -12,6 +12,9 @@ from .paths import REPO, VARIANTS_FILE
 from .schema import first_error, load_yaml
 
 _ID = "^[a-z0-9][a-z0-9-]{0,62}$"
+# Where a variant stands in the article, in reading order: part one changes the base image, part
+# two the binary, and the floor is the reference that is not Go at all.
+PARTS = {"base": "Part one: the base image", "binary": "Part two: the binary", "floor": "The floor (not Go)"}
 _SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["variants"],
@@ -34,6 +37,7 @@ _SCHEMA: dict[str, Any] = {
                     "binary": {"type": "string", "pattern": "^(/.*)?$"},  # "": nothing to measure
                     "timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 3600},
                     "article_2022": {"type": "string"},
+                    "part": {"enum": list(PARTS)},
                     "expect": {
                         "type": "object",
                         "additionalProperties": False,
@@ -87,6 +91,7 @@ class Variant:
     timeout_s: float = 30.0
     article_2022: str | None = None
     build_args: dict[str, str] = field(default_factory=dict)
+    part: str = "base"
 
     @property
     def dockerfile_rel(self) -> str:
@@ -126,7 +131,7 @@ def load(path: Path = VARIANTS_FILE, *, repo: Path = REPO) -> list[Variant]:
             id=vid, title=raw["title"], description=raw["description"], dockerfile=dockerfile,
             context=context, expect=Expectation(**raw["expect"]), binary=raw.get("binary", "/main"),
             timeout_s=float(raw.get("timeout_s", 30)), article_2022=raw.get("article_2022"),
-            build_args=dict(raw.get("build_args", {})),
+            build_args=dict(raw.get("build_args", {})), part=raw.get("part", "base"),
         ))
     return variants
 

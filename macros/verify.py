@@ -2,7 +2,18 @@
 from __future__ import annotations
 
 from .engine import RunOutcome
+from .errors import VerificationError
 from .variants import Expectation
+
+
+def require(expect: Expectation, outcome: RunOutcome, *, what: str, detail: str = "") -> None:
+    """Raise the error a person reads when a run does not match the expectation."""
+    problem = check(expect, outcome)
+    if problem:
+        raise VerificationError(
+            f"{what}: expected it to {expect.describe()}; but {problem}{detail}",
+            hint="Fix the Dockerfile, or declare what really happens under 'expect' in the variants file.",
+        )
 
 
 def check(expect: Expectation, outcome: RunOutcome) -> str:

@@ -1,0 +1,60 @@
+"""An mkdocs hook (see `hooks:` in mkdocs.yml): one detail page per variant, with nothing in docs/.
+
+A contributor adds a Dockerfile and an entry to the variants file; this adds the page
+`variants/<id>.md` (its whole text is one macro call, which mkdocs-macros renders from the
+measured Result), an overview page, and a "Variants" section in the navigation. A page of that
+name written by hand in docs/ wins over the generated one.
+"""
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import File, Files
+
+from macros import detail, variants
+from macros.errors import ProjectError
+
+SECTION = "Variants"
+OVERVIEW = f"{detail.FOLDER}/index.md"
+OVERVIEW_TEXT = """# Every variant
+
+Each variant the doc build measured, grouped by the part of the article it belongs to and largest
+first. Every row links to the variant's own page: its Dockerfile, the verified output, its sizes
+and start-up times, its layers and where its base images came from. A variant added to
+`dockerfiles/variants.yml` appears here, with its page, on the next build.
+
+{{ results_table() }}
+"""
+
+
+def _declared() -> list[variants.Variant]:
+    try:
+        declared = variants.load()
+    except ProjectError as exc:  # the macros plugin reports it first; this is for a hook run alone
+        raise PluginError(str(exc)) from None
+    order = list(variants.PARTS)
+    return sorted(declared, key=lambda v: order.index(v.part))  # stable: file order within a part
+
+
+def on_config(config: MkDocsConfig, **_: Any) -> MkDocsConfig:
+    """Add the section to an explicit navigation (without one, mkdocs lists every page anyway)."""
+    if config.nav is not None and not any(isinstance(item, dict) and SECTION in item for item in config.nav):
+        pages: list[Any] = [{"All variants": OVERVIEW}]
+        # nav titles reach the theme's templates unescaped
+        pages += [{html.escape(v.title): detail.page_path(v.id)} for v in _declared()]
+        at = next((i for i, item in enumerate(config.nav) if isinstance(item, dict) and "Methodology" in item),
+                  len(config.nav))
+        config.nav.insert(at, {SECTION: pages})
+    return config
+
+
+def on_files(files: Files, config: MkDocsConfig, **_: Any) -> Files:
+    wanted = {OVERVIEW: OVERVIEW_TEXT}
+    wanted |= {detail.page_path(v.id): f'{{{{ variant_detail("{v.id}") }}}}\n' for v in _declared()}
+    for src_uri, text in wanted.items():
+        if files.get_file_from_path(src_uri) is None:
+            files.append(File.generated(config, src_uri, content=text))
+    return files
