@@ -8,6 +8,7 @@ name written by hand in docs/ wins over the generated one.
 from __future__ import annotations
 
 import html
+import json
 from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
@@ -51,9 +52,16 @@ def on_config(config: MkDocsConfig, **_: Any) -> MkDocsConfig:
     return config
 
 
+def _page_text(v: variants.Variant) -> str:
+    """Front matter with the title for the browser tab (Material writes `page.meta.title` into
+    <title> as it is, but runs other titles through `striptags`, which unescapes them), then the
+    one macro call that renders the page."""
+    return f'---\ntitle: {json.dumps(html.escape(v.title))}\n---\n\n{{{{ variant_detail("{v.id}") }}}}\n'
+
+
 def on_files(files: Files, config: MkDocsConfig, **_: Any) -> Files:
     wanted = {OVERVIEW: OVERVIEW_TEXT}
-    wanted |= {detail.page_path(v.id): f'{{{{ variant_detail("{v.id}") }}}}\n' for v in _declared()}
+    wanted |= {detail.page_path(v.id): _page_text(v) for v in _declared()}
     for src_uri, text in wanted.items():
         if files.get_file_from_path(src_uri) is None:
             files.append(File.generated(config, src_uri, content=text))

@@ -13,16 +13,19 @@ from typing import Any
 import docker
 import pytest
 
+from macros import variants
 from tests.helpers import seeded_cache
 
 REPO = Path(__file__).resolve().parent.parent
+DECLARED = variants.load()
 SIZE = re.compile(r"\b\d+(?:[.,]\d+)?\s?(?:[kKMG]i?B|bytes)\b")
 
 
-def _build(out: Path, cache: Path) -> str:
+def _build(out: Path, cache: Path, *, variants_file: Path | None = None) -> str:
+    extra = {"SMALLEST_GO_VARIANTS": str(variants_file)} if variants_file else {}
     done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(out)], cwd=REPO,
                           capture_output=True, text=True, timeout=1800,
-                          env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "SMALLEST_GO_CACHE": str(cache)})
+                          env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "SMALLEST_GO_CACHE": str(cache), **extra})
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done.stdout + done.stderr
 
@@ -37,7 +40,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> Path:
     """A cold build: an empty cache, so every variant is built, run and measured."""
     out = tmp_path_factory.mktemp("site")
     log = _build(out, cache_dir)
-    assert "4 measured, 0 reused" in log, log[-2000:]
+    assert f"{len(DECLARED)} measured, 0 reused" in log, log[-2000:]
     return out
 
 
@@ -53,21 +56,29 @@ def _code_block(page: str, title: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", code))
 
 
+def _detail(site: Path, variant_id: str) -> str:
+    return (site / "variants" / variant_id / "index.html").read_text()
+
+
 @pytest.mark.docker
 def test_published_dockerfiles_are_the_file_bytes(site: Path) -> None:
-    page = (site / "index.html").read_text()
-    for path in sorted((REPO / "dockerfiles").glob("Dockerfile.*")):
-        assert _code_block(page, f"dockerfiles/{path.name}") == path.read_text()
+    for v in DECLARED:
+        assert _code_block(_detail(site, v.id), v.dockerfile_rel) == v.dockerfile.read_text(), v.id
+    article = (site / "index.html").read_text()
+    for v in DECLARED:
+        if v.part == "base":  # part one shows its Dockerfiles whole; part two shows what changed
+            assert _code_block(article, v.dockerfile_rel) == v.dockerfile.read_text(), v.id
 
 
 @pytest.mark.docker
 def test_results_json_agrees_with_the_engine(results: dict[str, Any], client: docker.DockerClient) -> None:
-    assert results["schema"] == 1 and results["engine"]["version"]
-    assert {v["id"] for v in results["variants"]} == {"debian", "distroless", "distroless-nonroot", "scratch"}
+    assert results["schema"] == 2 and results["engine"]["version"]
+    assert [v["id"] for v in results["variants"]] == [v.id for v in DECLARED]
     for v in results["variants"]:
         inspect = client.api.inspect_image(v["image_id"])
         assert v["size_bytes"] == inspect["Size"], v["id"]
         assert v["verified"] is True
+        assert v["start_runs"] == (0 if v["start_error"] else 7) and (v["start_s"] is None) == bool(v["start_error"])
         for key in ("dockerfile", "size_human", "compressed_bytes", "layers", "exit_code", "stdout", "stderr"):
             assert key in v
     for b in results["bases"]:
@@ -75,12 +86,29 @@ def test_results_json_agrees_with_the_engine(results: dict[str, Any], client: do
 
 
 @pytest.mark.docker
-def test_sizes_on_the_page_are_the_measured_ones(site: Path, results: dict[str, Any]) -> None:
-    page = (site / "index.html").read_text()
+def test_sizes_on_the_pages_are_the_measured_ones(site: Path, results: dict[str, Any]) -> None:
+    overview = (site / "variants" / "index.html").read_text()
     for v in results["variants"]:
-        assert f"<strong>{v['size_human']}</strong>" in page
-        assert f"{v['size_bytes']:,}" in page
+        page = _detail(site, v["id"])
+        assert f"<td>{v['size_human']}</td>" in page and f"<td>{v['size_bytes']:,}</td>" in page, v["id"]
+        assert f'<a href="../variants/{v["id"]}/">' in overview and f'<td style="text-align:right">{v["size_bytes"]:,}</td>' in overview
+    article = (site / "index.html").read_text() + (site / "binary" / "index.html").read_text()
+    for v in results["variants"]:
+        assert f"{v['size_bytes']:,}" in article, v["id"]
     assert (site / "methodology" / "index.html").is_file() and (site / "contributing" / "index.html").is_file()
+
+
+@pytest.mark.docker
+def test_the_smallest_go_image_is_little_more_than_its_binary(results: dict[str, Any], client: docker.DockerClient) -> None:
+    """The article's answer: the smallest verified Go image, with its size checked against the engine."""
+    go = [v for v in results["variants"] if v["go_version"] or v["part"] == "binary"]
+    go = [v for v in go if v["exit_code"] == 0 and not v["start_error"]]
+    smallest = min(go, key=lambda v: v["size_bytes"])
+    assert client.api.inspect_image(smallest["image_id"])["Size"] == smallest["size_bytes"]
+    assert smallest["size_bytes"] <= 1.02 * smallest["binary_bytes"], smallest
+    assert smallest["size_bytes"] <= 400_000, smallest
+    floor = [v for v in results["variants"] if v["part"] == "floor"]
+    assert floor and all(f["size_bytes"] < smallest["size_bytes"] for f in floor)
 
 
 def test_no_page_holds_a_hand_typed_size() -> None:
@@ -94,9 +122,42 @@ def test_no_page_holds_a_hand_typed_size() -> None:
 def test_warm_rebuild_reuses_every_measurement(site: Path, cache_dir: Path, results: dict[str, Any],
                                                tmp_path: Path) -> None:
     log = _build(tmp_path / "again", cache_dir)
-    assert "0 measured, 4 reused from the cache, 0 exports" in log
+    assert f"0 measured, {len(DECLARED)} reused from the cache, 0 exports" in log
     assert "building dockerfiles/" not in log
     again = json.loads((tmp_path / "again" / "results.json").read_text())
     assert [v["size_bytes"] for v in again["variants"]] == [v["size_bytes"] for v in results["variants"]]
     assert all(v["reused"] for v in again["variants"]) and not any(v["reused"] for v in results["variants"])
     assert "reused" in (tmp_path / "again" / "index.html").read_text()
+
+
+@pytest.mark.docker
+def test_a_contributed_variant_gets_its_page_and_a_linked_row(site: Path, cache_dir: Path, tmp_path: Path) -> None:
+    """One Dockerfile and one entry, as the "Add a variant" page says, and no change to docs/."""
+    folder = tmp_path / "dockerfiles"
+    folder.mkdir()
+    for v in DECLARED:
+        (folder / v.dockerfile.name).write_text(v.dockerfile.read_text())
+    (folder / "Dockerfile.pytest-contributed").write_text('FROM debian:bullseye\nCMD ["echo", "contributed"]\n')
+    entry = """
+  - id: pytest-contributed
+    title: "Contributed <b>here</b>"
+    description: A variant no page mentions.
+    binary: ""
+    expect: {exit_code: 0, stdout: "contributed\\n"}
+"""
+    variants_file = folder / "variants.yml"
+    variants_file.write_text((REPO / "dockerfiles" / "variants.yml").read_text() + entry)
+    log = _build(tmp_path / "site", cache_dir, variants_file=variants_file)
+    assert f"1 measured, {len(DECLARED)} reused" in log
+    page = _detail(tmp_path / "site", "pytest-contributed")
+    assert "Contributed &lt;b&gt;here&lt;/b&gt;" in page and "<b>here" not in page
+    dockerfile = folder / "Dockerfile.pytest-contributed"
+    assert _code_block(page, str(dockerfile)) == dockerfile.read_text()
+    results = json.loads((tmp_path / "site" / "results.json").read_text())
+    mine = next(v for v in results["variants"] if v["id"] == "pytest-contributed")
+    assert f"<td>{mine['size_bytes']:,}</td>" in page and mine["stdout"] == "contributed\n"
+    assert '<a href="variants/pytest-contributed/">Contributed &lt;b&gt;here&lt;/b&gt;</a>' in \
+        (tmp_path / "site" / "index.html").read_text()  # part one's table: the default part
+    assert '<a href="../variants/pytest-contributed/">' in (tmp_path / "site" / "variants" / "index.html").read_text()
+    nav = '<a href="variants/pytest-contributed/" class="md-nav__link">'
+    assert nav in (tmp_path / "site" / "index.html").read_text()  # and the navigation lists it

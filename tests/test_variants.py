@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from macros import variants
 from macros.errors import ConfigError
@@ -35,9 +36,12 @@ def _error(tmp_path: Path, text: str) -> str:
 
 def test_the_projects_variants_file_loads() -> None:
     loaded = variants.load()
-    assert [v.id for v in loaded] == ["debian", "distroless", "distroless-nonroot", "scratch"]
-    assert loaded[1].expect.fails_with and loaded[0].expect.stderr == "Hello, World!\n"
-    assert all(v.dockerfile.is_file() and v.context == REPO / "go-app" for v in loaded)
+    data = yaml.safe_load((REPO / "dockerfiles" / "variants.yml").read_text())
+    assert [v.id for v in loaded] == [entry["id"] for entry in data["variants"]]
+    for v, entry in zip(loaded, data["variants"]):
+        assert v.dockerfile.is_file() and v.context == REPO / entry.get("context", "go-app")
+        assert v.part == entry.get("part", "base") and v.part in variants.PARTS
+        assert (v.expect.fails_with is None) == ("exit_code" in entry["expect"])
 
 
 def test_defaults(tmp_path: Path) -> None:
@@ -83,3 +87,8 @@ def test_expect_needs_exactly_one_kind(tmp_path: Path) -> None:
 
 def test_not_yaml(tmp_path: Path) -> None:
     assert "not valid YAML" in _error(tmp_path, "variants: [\n")
+
+
+def test_an_unknown_part_names_the_choices(tmp_path: Path) -> None:
+    message = _error(tmp_path, GOOD.replace("    description: one line", "    description: one line\n    part: three"))
+    assert "'hello'" in message and "part" in message and "'binary'" in message

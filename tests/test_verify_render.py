@@ -41,7 +41,8 @@ def _result(**kw) -> Result:
                 layer_count=1, layers=[Layer("/bin/sh -c #(nop) COPY file:abc in / ", 10)], binary_bytes=1,
                 go_version="go1.21.13", exit_code=0, stdout="", stderr="<script>alert(1)</script>\n",
                 stdout_truncated=False, stderr_truncated=False, start_error="", expected="exit code 0",
-                verified=True, verify_note="ok", build_s=1.0, run_s=0.1, measured_at="2026-01-01T00:00:00+00:00")
+                verified=True, verify_note="ok", build_s=1.0, run_s=0.1, measured_at="2026-01-01T00:00:00+00:00",
+                start_s=0.1, process_s=0.002, start_runs=7)
     return Result(**{**base, **kw})
 
 
