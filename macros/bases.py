@@ -19,9 +19,10 @@ from typing import Any
 import docker
 import yaml
 
-from . import context, engine, labels, preparers
+from . import context, labels, preparers
+from .engine import images
 from .dockerfile import base_references
-from .errors import BaseImageError, ConfigError
+from .errors import BaseImageError, ConfigError, PullError
 from .log import log
 from .paths import BASES_FILE, DOCKERFILES, DOWNLOADS
 from .schema import first_error, load_yaml
@@ -134,7 +135,7 @@ class Provisioner:
         return self._done[ref]
 
     def _ensure(self, ref: str) -> BaseImage:
-        record = engine.inspect_image(self.client, ref)
+        record = images.inspect_image(self.client, ref)
         if record is not None:
             found = _labels(record)
             if found.get(labels.ROLE) != "base-stand-in" or ref not in self.recipes:
@@ -144,8 +145,12 @@ class Provisioner:
             log.info(f"bases: {ref}: its recipe changed since the stand-in was built; rebuilding")
             return self._build(ref)
         started = time.monotonic()
-        error = engine.pull(self.client, ref, timeout_s=self.pull_timeout_s)
-        if not error and (record := engine.inspect_image(self.client, ref)) is not None:
+        try:
+            images.pull(ref, timeout_s=self.pull_timeout_s)
+            error = ""
+        except PullError as exc:
+            error = exc.message
+        if not error and (record := images.inspect_image(self.client, ref)) is not None:
             log.info(f"bases: {ref}: pulled in {time.monotonic() - started:.1f}s")
             return _provenance(ref, record)
         if ref not in self.recipes:
@@ -182,13 +187,13 @@ class Provisioner:
                                   downloads=DOWNLOADS, log=lambda line: log.info(f"bases: {line}"))
             ctx = context.for_folder(staging, staging / "Dockerfile")
             with ctx.open_tar() as tar:
-                record = engine.build(
+                record = images.build(
                     self.client, context=tar, dockerfile=ctx.dockerfile_name, what=f"stand-in {ref}",
                     image_labels=labels.ours("base-stand-in", **{labels.REFERENCE: ref,
                                                                 labels.RECIPE_HASH: recipe_hash}),
                     log=_StepLog(ref),
                 )
-        engine.tag(self.client, str(record["Id"]), ref)
+        images.tag(self.client, str(record["Id"]), ref)
         log.info(f"bases: {ref}: stand-in built in {time.monotonic() - started:.1f}s, "
                  f"{int(record.get('Size', 0)):,} bytes")
         return _provenance(ref, record)

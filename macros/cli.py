@@ -8,7 +8,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from . import bases, engine, interrupt
+from . import bases, interrupt
+from .engine import cleanup, connection
 from .errors import BuildError, ProjectError
 from .log import log, to_terminal
 from .measure import human_size
@@ -17,7 +18,7 @@ from .transfer import TransferSizer
 
 
 def _bases(args: argparse.Namespace) -> int:
-    client = engine.connect()
+    client = connection.connect()
     started = time.monotonic()
     provisioner = bases.Provisioner(client, bases.load_recipes())
     found = provisioner.ensure_all(bases.wanted_references(args.dockerfiles))
@@ -64,8 +65,8 @@ def _print_rows(rows: list[tuple[str, ...]]) -> None:
 
 def _clean(args: argparse.Namespace) -> int:
     """Remove what the project made: run containers, variant images, and with --all the stand-ins."""
-    client = engine.connect()
-    removed = engine.remove_ours(client, include_bases=args.all)
+    client = connection.connect()
+    removed = cleanup.remove_ours(client, include_bases=args.all)
     log.info(f"clean: removed {removed['containers']} containers and {removed['images']} images")
     return 0
 

@@ -26,6 +26,22 @@ class EngineError(ProjectError):
     """The Docker engine cannot be reached, or stopped answering."""
 
 
+class EngineRefused(EngineError):
+    """The engine answered, with an API error: the call, the status and its message are in the text."""
+
+    def __init__(self, message: str, *, hint: str = "", status: int | None = None, detail: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.status, self.detail = status, detail
+
+
+class EngineNotFound(EngineError):
+    """The engine has no object of that name or ID."""
+
+
+class PullError(ProjectError):
+    """A registry could not give an image (unreachable, unknown, or the pull timed out)."""
+
+
 class ConfigError(ProjectError):
     """A variants file, a bases file or a Dockerfile is not what it should be."""
 

@@ -2,7 +2,7 @@
 
 Python's default SIGTERM action ends the process at once, skipping cleanup. Turned into
 KeyboardInterrupt, it unwinds: the build stream is closed (the engine then cancels the build and
-removes its intermediate container), and a run container is removed by `engine.run`'s finally.
+removes its intermediate container), and a run container is removed by `runs.run`'s finally.
 """
 from __future__ import annotations
 
@@ -27,16 +27,17 @@ def install() -> None:
 
 
 def abandon(client: docker.DockerClient) -> NoReturn:
-    """Interrupted while builds run in worker threads, which cannot be interrupted: remove our
-    run containers, then end the process. Its connections close with it, so the engine cancels
+    """Interrupted while builds run in worker threads, which cannot be interrupted: remove this
+    run's containers, then end the process. Its connections close with it, so the engine cancels
     the builds and removes their intermediate containers; cache locks are released by the OS,
     and build contexts live in anonymous temporary files, so nothing stays behind."""
-    from . import engine
+    from . import labels
+    from .engine import cleanup
     from .log import log
 
     log.error("interrupted: stopping the builds in flight")
     try:
-        engine.remove_our_containers(client)
+        cleanup.remove_containers(client, run_id=labels.RUN_ID)  # this run's, no one else's
     finally:
         logging.shutdown()
         sys.stdout.flush()

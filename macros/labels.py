@@ -1,12 +1,19 @@
 """Labels on every object the project creates, so it can find and clean its own and only its own."""
 from __future__ import annotations
 
+import uuid
+
 PREFIX = "io.smallest-go"
 MANAGED = f"{PREFIX}.managed"          # "true" on every image and container we create
 ROLE = f"{PREFIX}.role"                # "base-stand-in" | "variant" | "probe"
 REFERENCE = f"{PREFIX}.reference"      # the FROM reference a stand-in answers for
 RECIPE_HASH = f"{PREFIX}.recipe-hash"  # digest of a stand-in's recipe (and its parents')
 VARIANT = f"{PREFIX}.variant"          # the variant id of a variant image or run container
+RUN = f"{PREFIX}.run"                  # the process (one build, one command) that made a container
+
+# Names this process: an interrupt removes the containers of this run, and no one else's (two
+# builds at once are a supported case).
+RUN_ID = uuid.uuid4().hex[:16]
 
 
 def ours(role: str, **extra: str) -> dict[str, str]:
@@ -28,3 +35,8 @@ def filter_ours(role: str | None = None) -> dict[str, list[str]]:
     """A filter for the Engine API's list calls that matches only our objects."""
     wanted = [f"{MANAGED}=true"] + ([f"{ROLE}={role}"] if role else [])
     return {"label": wanted}
+
+
+def filter_run(run_id: str = RUN_ID) -> dict[str, list[str]]:
+    """A filter for the containers one run of the project created."""
+    return {"label": [f"{MANAGED}=true", f"{RUN}={run_id}"]}

@@ -8,7 +8,8 @@ from dataclasses import replace
 
 import docker
 
-from . import context, engine, labels, measure, verify
+from . import context, labels, measure, verify
+from .engine import images, records, runs
 from .dockerfile import base_references, final_base
 from .errors import ConfigError
 from .log import log
@@ -26,11 +27,11 @@ def image_tag(variant: Variant) -> str:
 def _binary(client: docker.DockerClient, image_id: str, variant: Variant, what: str) -> bytes:
     if not variant.binary:
         return b""
-    try:
-        return engine.read_file(client, image_id, variant.binary)
-    except (docker.errors.NotFound, FileNotFoundError):
+    found = images.read_file(client, image_id, variant.binary)
+    if found is None:
         raise ConfigError(f"{what}: the image has no file {variant.binary} to measure as the program",
-                          hint="Set 'binary' in the variants file to the program's path, or to \"\" for none.") from None
+                          hint="Set 'binary' in the variants file to the program's path, or to \"\" for none.")
+    return found
 
 
 def measure_variant(client: docker.DockerClient, variant: Variant, *, sizer: TransferSizer,
@@ -41,25 +42,25 @@ def measure_variant(client: docker.DockerClient, variant: Variant, *, sizer: Tra
     ctx = context.for_folder(variant.context, variant.dockerfile)
     started = time.monotonic()
     with ctx.open_tar() as tar:
-        record = engine.build(
+        record = images.build(
             client, context=tar, dockerfile=ctx.dockerfile_name, what=what,
             image_labels=labels.variant_image(variant.id),
             buildargs=variant.build_args, nocache=nocache, log=lambda line: log.debug(f"{variant.id}: {line}"),
         )
     build_s = time.monotonic() - started
     image_id = str(record["Id"])
-    engine.tag(client, image_id, image_tag(variant))
+    images.tag(client, image_id, image_tag(variant))
     size = int(record.get("Size", 0))
     log.info(f"{variant.id}: built in {build_s:.1f}s, {measure.human_size(size)} ({size:,} bytes)")
 
-    outcome = engine.run(client, image_id, variant=variant.id, sandbox=engine.Sandbox(timeout_s=variant.timeout_s))
+    outcome = runs.run(client, image_id, variant=variant.id, sandbox=records.Sandbox(timeout_s=variant.timeout_s))
     verify.require(variant.expect, outcome, what=what)
-    note = (f"failed as declared: {outcome.start_error or outcome.stderr.strip()}" if variant.expect.fails_with
+    note = (f"failed as declared: {outcome.start_error or outcome.stderr.text.strip()}" if variant.expect.fails_with
             else f"exit code {outcome.exit_code} and output as declared")
     log.info(f"{variant.id}: ran in {outcome.duration_s:.2f}s, verified ({note[:80]})")
 
     binary = _binary(client, image_id, variant, what)
-    history = engine.history(client, image_id)
+    history = images.history(client, image_id)
     partial = Result(
         id=variant.id, title=variant.title, description=variant.description,
         dockerfile=variant.dockerfile_rel, dockerfile_text=variant.dockerfile.read_text(encoding="utf-8"),
@@ -69,8 +70,9 @@ def measure_variant(client: docker.DockerClient, variant: Variant, *, sizer: Tra
         layer_count=len(record["RootFS"]["Layers"]),
         layers=[Layer(str(h.get("CreatedBy", "")), int(h.get("Size", 0))) for h in history],
         binary_bytes=len(binary), go_version=measure.go_version(binary),
-        exit_code=outcome.exit_code, stdout=outcome.stdout, stderr=outcome.stderr,
-        stdout_truncated=outcome.stdout_truncated, stderr_truncated=outcome.stderr_truncated,
+        exit_code=outcome.exit_code, stdout=outcome.stdout.text, stderr=outcome.stderr.text,
+        stdout_truncated=outcome.stdout.truncated, stderr_truncated=outcome.stderr.truncated,
+        stdout_bytes=outcome.stdout.total_bytes, stderr_bytes=outcome.stderr.total_bytes,
         start_error=outcome.start_error, expected=variant.expect.describe(), verified=True, verify_note=note,
         build_s=round(build_s, 2), run_s=round(outcome.duration_s, 3),
         start_s=None, process_s=None, start_runs=0,  # timed once every build is done: see startup.py

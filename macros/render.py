@@ -46,10 +46,12 @@ def run_block(result: Result) -> str:
     if result.start_error:
         parts.append(code_block(f"$ {command}\ndocker: Error response from daemon: {result.start_error}\n",
                                 lang="console", title=f"{command}: the container does not start"))
-    for name, text, cut in (("stdout", result.stdout, result.stdout_truncated),
-                            ("stderr", result.stderr, result.stderr_truncated)):
+    for name, text, cut, total in (("stdout", result.stdout, result.stdout_truncated, result.stdout_bytes),
+                                   ("stderr", result.stderr, result.stderr_truncated, result.stderr_bytes)):
         if text or not result.start_error:
-            shown = (text or "(nothing)\n") + ("[… cut: the stream was longer]\n" if cut else "")
+            kept = len(text.encode("utf-8"))
+            note = f"\n[… cut: {total:,} bytes in all, the first {kept // 1024:,} KiB shown]\n"
+            shown = (text or "(nothing)\n") + (note if cut else "")
             parts.append(code_block(shown, title=f"{command}: {name}"))
     if not result.start_error:
         parts.append(f"Exit code: **{result.exit_code}**.")

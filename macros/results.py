@@ -37,6 +37,8 @@ class Result:
     stderr: str
     stdout_truncated: bool
     stderr_truncated: bool
+    stdout_bytes: int           # each stream's whole length; only the first 64 KiB are kept
+    stderr_bytes: int
     start_error: str
     expected: str               # the declared expectation, in words
     verified: bool

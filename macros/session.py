@@ -17,7 +17,9 @@ from pathlib import Path
 
 import docker
 
-from . import bases, context, engine, interrupt, pipeline, startup, variants
+from . import bases, context, interrupt, pipeline, startup, variants
+from .engine import cleanup, connection, images
+from .engine.records import EngineFacts
 from .dockerfile import base_references
 from .bases import BaseImage
 from .cache import ResultCache, cache_key
@@ -34,7 +36,7 @@ BUILD_WORKERS = 2  # the machines this runs on have two cores; builds wait on I/
 
 @dataclass(frozen=True)
 class Session:
-    engine: engine.EngineFacts
+    engine: EngineFacts
     bases: list[BaseImage]
     results: list[Result]
     generated_at: str
@@ -74,7 +76,7 @@ def measure_all(*, variants_file: Path = VARIANTS_FILE, cache_root: Path | None 
     declared = variants.load(variants_file)
     refresh = refresh_wanted(declared)
     root = cache_root or CACHE
-    client = engine.connect()
+    client = connection.connect()
     # two at a time: a big export is bound by the engine, and the small ones need not queue behind it
     sizer = TransferSizer(client, root, workers=2)
     try:
@@ -82,7 +84,7 @@ def measure_all(*, variants_file: Path = VARIANTS_FILE, cache_root: Path | None 
         for v in declared:
             refs += [r for r in base_references(v.dockerfile) if r not in refs]
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="facts") as asking:
-            asked = asking.submit(engine.facts, client)  # the engine answers while the bases are checked
+            asked = asking.submit(connection.facts, client)  # the engine answers while the bases are checked
             provisioner = bases.Provisioner(client, bases.load_recipes())
             provisioned = provisioner.ensure_all(refs)
             facts = asked.result()
@@ -98,7 +100,7 @@ def measure_all(*, variants_file: Path = VARIANTS_FILE, cache_root: Path | None 
                                "(each is explained above); nothing was published.",
                                hint="Fix them, or under `mkdocs serve` see each failure on its page.")
         if not failures and any(not r.reused for r in results):
-            engine.prune_untagged_variants(client)  # only a build can have untagged an image
+            cleanup.prune_untagged_variants(client)  # only a build can have untagged an image
     finally:
         sizer.close()
         client.close()
@@ -110,7 +112,7 @@ def measure_all(*, variants_file: Path = VARIANTS_FILE, cache_root: Path | None 
 
 
 def _measure(client: docker.DockerClient, declared: list[variants.Variant], provisioner: bases.Provisioner,
-             facts: engine.EngineFacts, cache: ResultCache, sizer: TransferSizer,
+             facts: EngineFacts, cache: ResultCache, sizer: TransferSizer,
              refresh: set[str], failures: dict[str, str]) -> list[Result]:
     def failed(variant_id: str, exc: ProjectError) -> None:
         failures[variant_id] = str(exc)
@@ -210,7 +212,7 @@ def _cached(client: docker.DockerClient, v: variants.Variant, key: str, cache: R
     return None
 
 
-def _key(v: variants.Variant, provisioner: bases.Provisioner, facts: engine.EngineFacts) -> str:
+def _key(v: variants.Variant, provisioner: bases.Provisioner, facts: EngineFacts) -> str:
     return cache_key(
         context_digest=context.for_folder(v.context, v.dockerfile).digest(),
         bases={r: provisioner.ensure(r).image_id for r in base_references(v.dockerfile)},
@@ -225,11 +227,11 @@ def _usable(client: docker.DockerClient, cache: ResultCache, key: str) -> Result
     hit = cache.get(key)
     if hit is None:
         return None
-    tagged = engine.inspect_image(client, hit.tag)
+    tagged = images.inspect_image(client, hit.tag)
     if tagged is not None and tagged["Id"] == hit.image_id:
         return hit
-    if engine.inspect_image(client, hit.image_id) is None:
+    if images.inspect_image(client, hit.image_id) is None:
         log.info(f"{hit.id}: the cached image {hit.image_id[:19]} is gone; measuring again")
         return None
-    engine.tag(client, hit.image_id, hit.tag)
+    images.tag(client, hit.image_id, hit.tag)
     return hit

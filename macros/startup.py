@@ -11,7 +11,8 @@ from dataclasses import replace
 
 import docker
 
-from . import engine, verify
+from . import verify
+from .engine import records, runs
 from .log import log
 from .results import Result
 from .variants import Variant
@@ -19,16 +20,16 @@ from .variants import Variant
 START_RUNS = 7
 
 
-def timed(client: docker.DockerClient, result: Result, variant: Variant, *, runs: int = START_RUNS) -> Result:
+def timed(client: docker.DockerClient, result: Result, variant: Variant, *, times: int = START_RUNS) -> Result:
     """`result` with its start-up medians (none for an image declared not to start)."""
     if variant.expect.fails_with is not None:
         return replace(result, start_s=None, process_s=None, start_runs=0)
-    outcomes: list[engine.RunOutcome] = []
-    for n in range(1, runs + 1):
-        outcome = engine.run(client, result.image_id, variant=variant.id,
-                             sandbox=engine.Sandbox(timeout_s=variant.timeout_s))
+    outcomes: list[records.RunOutcome] = []
+    for n in range(1, times + 1):
+        outcome = runs.run(client, result.image_id, variant=variant.id,
+                           sandbox=records.Sandbox(timeout_s=variant.timeout_s))
         verify.require(variant.expect, outcome, what=f"variant {variant.id!r} ({variant.dockerfile_rel})",
-                       detail=f" (in start-up run {n} of {runs}, after the verification run matched)")
+                       detail=f" (in start-up run {n} of {times}, after the verification run matched)")
         outcomes.append(outcome)
     lifetimes = [o.process_s for o in outcomes if o.process_s is not None]
     timed_result = replace(
@@ -36,5 +37,5 @@ def timed(client: docker.DockerClient, result: Result, variant: Variant, *, runs
         start_s=round(statistics.median(o.duration_s for o in outcomes), 4),
         process_s=round(statistics.median(lifetimes), 4) if lifetimes else None,
     )
-    log.info(f"{variant.id}: start-up {timed_result.start_s:.3f}s, median of {runs} runs")
+    log.info(f"{variant.id}: start-up {timed_result.start_s:.3f}s, median of {times} runs")
     return timed_result

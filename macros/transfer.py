@@ -18,7 +18,7 @@ from typing import TypeVar
 
 import docker
 
-from . import engine
+from .engine import images
 from .cache import write_atomic
 from .errors import EngineError, ProjectError
 from .log import log
@@ -57,7 +57,7 @@ class TransferSizer:
         """Sum of gzip-6 sizes over the image's distinct layers (its RootFS digests, when the
         caller has them already; otherwise asked of the engine)."""
         if layers is None:
-            layers = ((engine.inspect_image(self.client, image_id) or {}).get("RootFS") or {}).get("Layers") or []
+            layers = ((images.inspect_image(self.client, image_id) or {}).get("RootFS") or {}).get("Layers") or []
         wanted = set(layers)
         while True:
             with self._lock:
@@ -104,8 +104,8 @@ class TransferSizer:
         with self._lock:
             self.exports += 1
         try:
-            found = layer_sizes(engine.export(self.client, image_id), skip=skip)
-        except (*engine.TRANSPORT_ERRORS, tarfile.TarError, OSError) as exc:
+            found = layer_sizes(images.export(self.client, image_id), skip=skip)
+        except (EngineError, tarfile.TarError, OSError) as exc:
             raise EngineError(f"exporting {image_id[:19]} to measure its layers failed: {exc}",
                               hint="Check that the engine is running and its disk has room (`docker system df`), "
                               "then build again.") from None

@@ -1,7 +1,7 @@
 """Compare what a run did with what its variant declares. Pure logic."""
 from __future__ import annotations
 
-from .engine import RunOutcome
+from .engine.records import RunOutcome
 from .errors import VerificationError
 from .variants import Expectation
 
@@ -23,7 +23,7 @@ def check(expect: Expectation, outcome: RunOutcome) -> str:
     if expect.fails_with is not None:
         if not outcome.start_error and outcome.exit_code == 0:
             return f"expected a failure containing {expect.fails_with!r}, but it ran and exited 0"
-        said = "\n".join(filter(None, (outcome.start_error, outcome.stdout, outcome.stderr)))
+        said = "\n".join(filter(None, (outcome.start_error, outcome.stdout.text, outcome.stderr.text)))
         if expect.fails_with not in said:
             return f"expected a failure containing {expect.fails_with!r}, got {said.strip()[:300]!r}"
         return ""
@@ -32,7 +32,7 @@ def check(expect: Expectation, outcome: RunOutcome) -> str:
     problems = []
     if outcome.exit_code != expect.exit_code:
         problems.append(f"exit code {outcome.exit_code} (expected {expect.exit_code})")
-    for name, want, got in (("stdout", expect.stdout, outcome.stdout), ("stderr", expect.stderr, outcome.stderr)):
+    for name, want, got in (("stdout", expect.stdout, outcome.stdout.text), ("stderr", expect.stderr, outcome.stderr.text)):
         if want is not None and got != want:
             problems.append(f"{name} {got[:300]!r} (expected {want!r})")
     return "; ".join(problems)

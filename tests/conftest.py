@@ -5,7 +5,8 @@ from collections.abc import Iterator
 import docker
 import pytest
 
-from macros import engine, labels, variants
+from macros import labels, variants
+from macros.engine import connection
 from macros.errors import EngineError
 from macros.transfer import TransferSizer
 
@@ -13,7 +14,7 @@ from macros.transfer import TransferSizer
 @pytest.fixture(scope="session")
 def client() -> Iterator[docker.DockerClient]:
     """The real engine. No engine is a failure, never a skip: deselect with -m 'not docker'."""
-    c = engine.connect()
+    c = connection.connect()
     yield c
     c.close()
 
@@ -39,7 +40,7 @@ def engine_left_as_found() -> Iterator[None]:
     and the real variants' images. Without an engine there is nothing to clean (the tests that
     need one fail on their own)."""
     try:
-        c = engine.connect()
+        c = connection.connect()
     except EngineError:
         yield
         return

@@ -16,7 +16,8 @@ from pathlib import Path
 import docker
 import pytest
 
-from macros import engine, pipeline, variants
+from macros import pipeline, render, variants
+from macros.engine import connection, images
 from macros.cache import ResultCache
 from macros.errors import BuildError, EngineError, ProjectError, VerificationError
 from macros.transfer import TransferSizer
@@ -77,7 +78,22 @@ def test_a_flood_of_output_is_cut_and_memory_stays_flat(client: docker.DockerCli
     finally:
         tracemalloc.stop()
     assert result.stdout_truncated and len(result.stdout) == 64 * 1024 and set(result.stdout) == {"x"}
+    assert result.stdout_bytes == 50_000_000 and result.stderr_bytes == 0
     assert peak < 8 * 1024 * 1024, f"peak Python memory {peak:,} bytes for 50 MB of output"
+    assert "50,000,000 bytes in all, the first 64 KiB shown" in render.run_block(result)
+
+
+def test_a_200_mb_flood_takes_the_programs_own_time(client: docker.DockerClient, tmp_path: Path,
+                                                    sizer: TransferSizer, nothing_left: None) -> None:
+    """The engine keeps no copy of a run's output (logging off, streams attached before the start),
+    so a flood is read as fast as the program writes it, and the engine's disk holds none of it."""
+    variant = _one(tmp_path, 'FROM debian:bullseye\nCMD ["sh", "-c", "yes flood | head -c 200000000"]\n',
+                   '    expect: {exit_code: 0, stderr: ""}')
+    result = pipeline.measure_variant(client, variant, sizer=sizer).result()
+    assert result.stdout_bytes == 200_000_000 and result.stdout.startswith("flood\nflood\n")
+    assert result.run_s < 5, f"the run took {result.run_s:.1f}s"
+    inspect = client.api.inspect_image(result.image_id)
+    assert inspect["Config"]["Labels"]["io.smallest-go.variant"] == "pytest-x"
 
 
 def test_dockerfile_syntax_error_names_variant_and_message(client: docker.DockerClient, tmp_path: Path,
@@ -188,7 +204,7 @@ def test_engine_dying_mid_build_is_a_clear_error(client: docker.DockerClient, tm
                                                  monkeypatch: pytest.MonkeyPatch, nothing_left: None) -> None:
     proxy = _Proxy(tmp_path / "engine.sock")
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/engine.sock")
-    proxied = engine.connect()
+    proxied = connection.connect()
     variant = _one(tmp_path, "FROM debian:bullseye\nRUN sleep 20\n", "    expect: {exit_code: 0}")
     threading.Timer(4, proxy.cut).start()
     s = TransferSizer(proxied, tmp_path / "cache")
@@ -197,7 +213,7 @@ def test_engine_dying_mid_build_is_a_clear_error(client: docker.DockerClient, tm
             pipeline.measure_variant(proxied, variant, sizer=s)
     finally:
         s.close()
-    assert "stopped answering during the build" in str(caught.value) and "pytest-x" in str(caught.value)
+    assert "stopped answering while asked to build" in str(caught.value) and "pytest-x" in str(caught.value)
 
 
 def test_full_disk_while_writing_the_cache(tmp_path: Path) -> None:
@@ -250,11 +266,11 @@ def test_clean_removes_our_objects_and_nothing_else(client: docker.DockerClient,
     try:
         done = cli("clean")
         assert done.returncode == 0, done.stdout + done.stderr
-        assert engine.inspect_image(client, ours.id) is None
+        assert images.inspect_image(client, ours.id) is None
         assert not untagged & {i["Id"] for i in client.api.images(all=True)}
-        assert engine.inspect_image(client, "smallest-go/pytest-staged:latest") is None
+        assert images.inspect_image(client, "smallest-go/pytest-staged:latest") is None
         assert container not in container_ids(client)
-        assert engine.inspect_image(client, "someone-else/keep:1") is not None
-        assert engine.inspect_image(client, "golang:1.21-bullseye") is not None  # stand-ins stay without --all
+        assert images.inspect_image(client, "someone-else/keep:1") is not None
+        assert images.inspect_image(client, "golang:1.21-bullseye") is not None  # stand-ins stay without --all
     finally:
         client.api.remove_image("someone-else/keep:1", force=True)

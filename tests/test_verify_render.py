@@ -3,15 +3,16 @@ from __future__ import annotations
 import re
 
 from macros import render, verify
-from macros.engine import RunOutcome
+from macros.engine.records import RunOutcome, Stream
 from macros.results import Layer, Result
 from macros.variants import Expectation
 
 
 def _outcome(**kw) -> RunOutcome:
-    base = dict(exit_code=0, stdout="", stderr="Hello, World!\n", stdout_truncated=False,
-                stderr_truncated=False, start_error="", timed_out=False, duration_s=0.1)
-    return RunOutcome(**{**base, **kw})
+    streams = {name: Stream(kw.pop(name, default), 0, False) for name, default in
+               (("stdout", ""), ("stderr", "Hello, World!\n"))}
+    base = dict(exit_code=0, start_error="", timed_out=False, duration_s=0.1)
+    return RunOutcome(**{**base, **streams, **kw})
 
 
 def test_verify_accepts_the_declared_run() -> None:
@@ -40,7 +41,8 @@ def _result(**kw) -> Result:
                 tag="smallest-go/x:latest", size_bytes=3_368_770, size_human="3.37MB", compressed_bytes=1_410_000,
                 layer_count=1, layers=[Layer("/bin/sh -c #(nop) COPY file:abc in / ", 10)], binary_bytes=1,
                 go_version="go1.21.13", exit_code=0, stdout="", stderr="<script>alert(1)</script>\n",
-                stdout_truncated=False, stderr_truncated=False, start_error="", expected="exit code 0",
+                stdout_truncated=False, stderr_truncated=False, stdout_bytes=0, stderr_bytes=25,
+                start_error="", expected="exit code 0",
                 verified=True, verify_note="ok", build_s=1.0, run_s=0.1, measured_at="2026-01-01T00:00:00+00:00",
                 start_s=0.1, process_s=0.002, start_runs=7)
     return Result(**{**base, **kw})

@@ -1,0 +1,133 @@
+"""Connecting to the engine, its facts, and the one place Docker failures become our errors.
+
+Three kinds, told apart here and nowhere else:
+- unreachable: the transport failed (no socket, refused, timed out, connection lost);
+- refused: the engine answered with an API error (the call, the HTTP status, its message);
+- not found: the engine has no such object (callers that expect absence ask for None instead).
+"""
+from __future__ import annotations
+
+import functools
+import os
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import docker
+import requests
+import urllib3
+from docker.constants import MINIMUM_DOCKER_API_VERSION
+from docker.errors import APIError, DockerException, NotFound
+
+from ..errors import EngineError, EngineNotFound, EngineRefused
+from .records import EngineFacts
+
+PING_TIMEOUT_S = 5  # a hung engine fails the build well within 10 s
+# Builds can stay silent for minutes (apt, go build); the API client waits that long for a line.
+STREAM_TIMEOUT_S = 900
+
+F = TypeVar("F", bound=Callable[..., Any])
+# What a lost connection looks like, depending on where in a request or a stream it happens. An
+# APIError is also a DockerException: `translated` catches it first, as a refusal.
+TRANSPORT_ERRORS = (DockerException, requests.RequestException, urllib3.exceptions.HTTPError, ConnectionError)
+
+_REASONS = (  # what the transport's long message means, in a few words
+    ("Connection refused", "connection refused"),
+    ("No such file or directory", "no socket there"),
+    ("Read timed out", f"no answer within {PING_TIMEOUT_S} s"),
+    ("timed out", f"no answer within {PING_TIMEOUT_S} s"),
+    ("Name or service not known", "unknown host"),
+    ("Permission denied", "permission denied on the socket"),
+)
+_START_HINT = ("Start one with `bash scripts/ensure-engine.sh` (as root on Debian/Ubuntu), start Docker Desktop, "
+               "or point DOCKER_HOST at a running engine.")
+_LOST_HINT = "Check that dockerd is still running (its log says why it stopped), then build again."
+
+
+def endpoint() -> str:
+    return os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+
+
+def short(exc: BaseException) -> str:
+    """The useful part of an SDK or transport exception, in one line."""
+    if isinstance(exc, APIError) and exc.explanation:
+        return str(exc.explanation).strip()[:300]
+    text = str(exc).strip().splitlines()
+    return text[-1][:300] if text else type(exc).__name__
+
+
+def unreachable(exc: BaseException) -> EngineError:
+    detail = short(exc)
+    detail = next((words for pattern, words in _REASONS if pattern in detail), detail)
+    return EngineError(f"No Docker engine answers at {endpoint()} ({detail}).", hint=_START_HINT)
+
+
+@contextmanager
+def translated(action: str, *, connected: bool = True) -> Iterator[None]:
+    """Turn what the SDK raises while doing `action` into one of our errors.
+
+    `connected`: the engine answered before (every call after `connect`), so a transport failure
+    means it stopped answering, not that there is none."""
+    try:
+        yield
+    except NotFound as exc:
+        raise EngineNotFound(f"the engine has nothing to {action}: {short(exc)}") from None
+    except APIError as exc:
+        raise EngineRefused(
+            f"the engine at {endpoint()} refused to {action}: HTTP {exc.status_code}: {short(exc)}",
+            hint="The engine's message above says why; its log may say more.",
+            status=exc.status_code, detail=short(exc),
+        ) from None
+    except TRANSPORT_ERRORS as exc:
+        if not connected:
+            raise unreachable(exc) from None
+        raise EngineError(f"the engine at {endpoint()} stopped answering while asked to {action} ({short(exc)}).",
+                          hint=_LOST_HINT) from None
+
+
+def translating(action: str) -> Callable[[F], F]:
+    """`translated` as a decorator."""
+    def wrap(fn: F) -> F:
+        @functools.wraps(fn)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with translated(action):
+                return fn(*args, **kwargs)
+        return call  # type: ignore[return-value]
+    return wrap
+
+
+# The engine's /version record per client: connecting asks for it anyway, so facts() need not.
+_VERSIONS: weakref.WeakKeyDictionary[docker.DockerClient, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def connect() -> docker.DockerClient:
+    """A client whose engine has answered within PING_TIMEOUT_S seconds.
+
+    docker-py's own negotiation ("auto") asks /version and keeps only the API version; asking it
+    once ourselves (unversioned, as docker-py does) gives the whole record for facts() too."""
+    with translated("tell its version", connected=False):
+        probe = docker.from_env(version=MINIMUM_DOCKER_API_VERSION, timeout=PING_TIMEOUT_S)
+        try:
+            record = probe.version(api_version=False)
+        finally:
+            probe.close()
+        # past the handshake, calls may wait long for a silent build step
+        client = docker.from_env(version=str(record["ApiVersion"]), timeout=STREAM_TIMEOUT_S)
+    _VERSIONS[client] = record
+    return client
+
+
+def facts(client: docker.DockerClient) -> EngineFacts:
+    with translated("describe itself"):
+        version = _VERSIONS.get(client) or client.version()
+        info = client.info()
+    return EngineFacts(
+        endpoint=endpoint(),
+        version=str(version.get("Version", "")),
+        api_version=str(version.get("ApiVersion", "")),
+        storage_driver=str(info.get("Driver", "")),
+        os=str(info.get("OperatingSystem", "")),
+        arch=str(version.get("Arch", "")),
+        kernel=str(info.get("KernelVersion", "")),
+    )

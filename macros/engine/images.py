@@ -1,0 +1,159 @@
+"""Images: build (classic builder), inspect, tag, pull, history, export, and reading one file."""
+from __future__ import annotations
+
+import io
+import re
+import tarfile
+from collections import deque
+from collections.abc import Callable, Iterator
+from typing import IO, Any
+
+import docker
+from docker.errors import ImageNotFound, NotFound
+
+from .. import labels
+from ..errors import BuildError, EngineRefused, PullError
+from .connection import TRANSPORT_ERRORS, short, translated, translating
+
+LOG_TAIL_LINES = 30
+Log = Callable[[str], None]
+
+
+def inspect_image(client: docker.DockerClient, ref: str) -> dict[str, Any] | None:
+    """The engine's inspect record for an image reference or ID, or None when it is absent."""
+    with translated(f"inspect the image {ref}"):
+        try:
+            return client.api.inspect_image(ref)
+        except (ImageNotFound, NotFound):
+            return None
+
+
+def pull(ref: str, *, timeout_s: float) -> None:
+    """Pull `ref` within `timeout_s` seconds, or raise PullError with the registry's reason
+    (errors inside the stream, which the SDK does not raise, included)."""
+    repository, tag_name = split_ref(ref)
+    short_lived = docker.from_env(timeout=int(timeout_s))
+    try:
+        for chunk in short_lived.api.pull(repository, tag=tag_name, stream=True, decode=True):
+            if "error" in chunk:
+                raise PullError(str(chunk["error"]).strip())
+    except TRANSPORT_ERRORS as exc:  # an API error included: for a pull, every failure is a reason
+        raise PullError(short(exc)) from None
+    finally:
+        short_lived.close()
+
+
+@translating("tag an image")
+def tag(client: docker.DockerClient, image_id: str, ref: str) -> None:
+    repository, tag_name = split_ref(ref)
+    client.api.tag(image_id, repository, tag_name, force=True)
+
+
+def split_ref(ref: str) -> tuple[str, str]:
+    """"gcr.io/a/b:tag" -> ("gcr.io/a/b", "tag"); no tag means "latest" (a registry port is not one)."""
+    repository, _, tag_name = ref.rpartition(":")
+    return (repository, tag_name) if ":" in ref.rsplit("/", 1)[-1] else (ref, "latest")
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # the engine colours a RUN step's stderr
+_STEP = re.compile(r"^Step (\d+/\d+) : (.*)$")
+_BUILT = re.compile(r"Successfully built ([0-9a-f]{12,64})")
+
+
+def build(client: docker.DockerClient, *, context: IO[bytes], dockerfile: str, what: str,
+          image_labels: dict[str, str], buildargs: dict[str, str] | None = None, nocache: bool = False,
+          log: Log) -> dict[str, Any]:
+    """Build with the classic builder from a tar context; stream each log line to `log`.
+
+    Returns the built image's inspect record. The image is left untagged: callers tag it only once
+    everything they need has succeeded, so a failure leaves no half-tagged image behind.
+    """
+    tail: deque[str] = deque(maxlen=LOG_TAIL_LINES)
+    step = ""
+    image_id = ""
+    try:
+        with translated(f"build {what}"):
+            stream = client.api.build(
+                fileobj=context, custom_context=True, dockerfile=dockerfile, rm=True, forcerm=True,
+                pull=False, nocache=nocache, labels=image_labels, buildargs=buildargs or {}, decode=True,
+            )
+            for chunk in stream:
+                if "error" in chunk:
+                    raise BuildError(f"{what}: build failed at {step or 'the start'}: {str(chunk['error']).strip()}",
+                                     hint="Fix the step above; the tail of the build log follows.",
+                                     log_tail="\n".join(tail))
+                image_id = chunk.get("aux", {}).get("ID", image_id)
+                for line in _ANSI.sub("", str(chunk.get("stream", ""))).splitlines():
+                    if not line.strip():
+                        continue
+                    tail.append(line)
+                    log(line)
+                    if m := _STEP.match(line):
+                        # the total counts the LABEL steps the API adds, so give the number alone
+                        step = f"step {m.group(1).split('/')[0]} ({m.group(2)[:120]})"
+                    elif m := _BUILT.search(line):
+                        image_id = image_id or m.group(1)
+    except EngineRefused as exc:  # the Dockerfile itself refused, before any step ran
+        raise BuildError(f"{what}: the engine refused the Dockerfile (HTTP {exc.status}): {exc.detail}",
+                         hint="Fix the Dockerfile; the engine's words say where.", log_tail="\n".join(tail)) from None
+    record = inspect_image(client, image_id) if image_id else None
+    if record is None:
+        raise BuildError(f"{what}: the engine reported no image" + (f" ({image_id} vanished)" if image_id else ""),
+                         log_tail="\n".join(tail))
+    return record
+
+
+@translating("read an image's history")
+def history(client: docker.DockerClient, image_id: str) -> list[dict[str, Any]]:
+    """The image's history, oldest step first."""
+    return list(reversed(client.api.history(image_id)))
+
+
+def export(client: docker.DockerClient, image_id: str) -> IO[bytes]:
+    """The image as a `docker save` tar stream, read chunk by chunk, never whole. Errors surface
+    while it is read: the reader translates them."""
+    return io.BufferedReader(ChunkReader(client.api.get_image(image_id, chunk_size=1 << 20)), 1 << 20)
+
+
+def read_file(client: docker.DockerClient, image_id: str, path: str, *, limit: int = 256 << 20) -> bytes | None:
+    """The bytes of one file of an image (None when there is no such file), through a container
+    that is created but never started."""
+    api = client.api
+    with translated(f"read {path} from an image"):
+        container = api.create_container(image_id, command=["/nonexistent"], labels=labels.ours("probe"))["Id"]
+        try:
+            try:
+                stream, _stat = api.get_archive(container, path)
+            except NotFound:
+                return None
+            with tarfile.open(fileobj=io.BufferedReader(ChunkReader(stream)), mode="r|") as tar:
+                for member in tar:
+                    if member.isfile() and member.size <= limit:
+                        extracted = tar.extractfile(member)
+                        return extracted.read() if extracted else b""
+            return None
+        finally:
+            api.remove_container(container, force=True)
+
+
+class ChunkReader(io.RawIOBase):
+    """A file-like view of an iterator of byte chunks, so `tarfile` can stream it."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = iter(chunks)
+        self._pending = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            with translated("stream an image's files"):
+                try:
+                    self._pending = memoryview(next(self._chunks))
+                except StopIteration:
+                    return 0
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]  # a view: no copy of the rest
+        return size

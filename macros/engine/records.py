@@ -1,0 +1,43 @@
+"""Plain records the engine code returns. No Docker SDK here, so pure logic can use them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class EngineFacts:
+    endpoint: str
+    version: str
+    api_version: str
+    storage_driver: str
+    os: str
+    arch: str
+    kernel: str
+
+
+@dataclass(frozen=True)
+class Stream:
+    """One output stream of a run: its first bytes as text, and how many bytes it had in all."""
+    text: str
+    total_bytes: int
+    truncated: bool
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    exit_code: int | None
+    stdout: Stream
+    stderr: Stream
+    start_error: str  # the engine's message when the container could not start; "" otherwise
+    timed_out: bool
+    duration_s: float               # from the start call until the engine reported the exit
+    process_s: float | None = None  # the engine's record of the process: StartedAt to FinishedAt
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """Limits for a verification run: no network, read-only, no privileges, bounded resources."""
+    timeout_s: float = 30.0
+    memory: str = "256m"
+    pids: int = 64
+    capture_bytes: int = 64 * 1024
