@@ -21,10 +21,10 @@ import yaml
 
 from . import context, labels, preparers
 from .engine import images
-from .dockerfile import base_references
+from . import dockerfile
 from .errors import BaseImageError, ConfigError, PullError
 from .log import log
-from .paths import BASES_FILE, DOCKERFILES, DOWNLOADS
+from .settings import DOCKERFILES, Settings
 from .schema import first_error, load_yaml
 
 PULL_TIMEOUT_S = 20.0
@@ -84,7 +84,7 @@ class BaseImage:
         return asdict(self)
 
 
-def load_recipes(path: Path = BASES_FILE) -> dict[str, Recipe]:
+def load_recipes(path: Path = Settings().bases_file) -> dict[str, Recipe]:
     try:
         raw = path.read_bytes()
         data = load_yaml(raw) or {}
@@ -101,7 +101,7 @@ def load_recipes(path: Path = BASES_FILE) -> dict[str, Recipe]:
         folder = path.parent / entry["recipe"]
         if not (folder / "Dockerfile").is_file():
             raise ConfigError(f"{path}: {ref}: recipe folder {folder} has no Dockerfile")
-        recipes[ref] = Recipe(ref, folder, entry.get("prepare", {}), tuple(base_references(folder / "Dockerfile")))
+        recipes[ref] = Recipe(ref, folder, entry.get("prepare", {}), dockerfile.read(folder / "Dockerfile").bases)
     return recipes
 
 
@@ -111,8 +111,8 @@ def wanted_references(folder: Path = DOCKERFILES) -> list[str]:
     if not dockerfiles:
         raise ConfigError(f"{folder}: no Dockerfile* files there", hint="Name a folder that holds the variants' Dockerfiles.")
     refs: list[str] = []
-    for dockerfile in dockerfiles:
-        refs += [r for r in base_references(dockerfile) if r not in refs]
+    for path in dockerfiles:
+        refs += [r for r in dockerfile.read(path).bases if r not in refs]
     return refs
 
 
@@ -121,6 +121,7 @@ class Provisioner:
     client: docker.DockerClient
     recipes: dict[str, Recipe]
     pull_timeout_s: float = PULL_TIMEOUT_S
+    settings: Settings = Settings()  # where the bases file and the downloads are
     _done: dict[str, BaseImage] = field(default_factory=dict)
 
     def ensure_all(self, refs: list[str]) -> list[BaseImage]:
@@ -154,9 +155,10 @@ class Provisioner:
             log.info(f"bases: {ref}: pulled in {time.monotonic() - started:.1f}s")
             return _provenance(ref, record)
         if ref not in self.recipes:
+            bases_file = self.settings.bases_file
             raise BaseImageError(
-                f"{ref}: not in the engine, the pull failed ({error}), and {BASES_FILE.name} has no recipe for it.",
-                hint=f"Add a recipe for {ref} to {BASES_FILE.relative_to(BASES_FILE.parents[2])}, "
+                f"{ref}: not in the engine, the pull failed ({error}), and {bases_file.name} has no recipe for it.",
+                hint=f"Add a recipe for {ref} to {bases_file}, "
                 "or load the image into the engine (`docker load`).",
             )
         reason = error.strip().splitlines()[0].rsplit(": ", 1)[-1][:120] if error.strip() else "no answer"
@@ -184,7 +186,7 @@ class Provisioner:
             shutil.copytree(recipe.folder, staging, ignore=shutil.ignore_patterns("overlay"))
             for kind, spec in recipe.prepare.items():
                 preparers.prepare(kind, spec, reference=ref, recipe=recipe.folder, staging=staging,
-                                  downloads=DOWNLOADS, log=lambda line: log.info(f"bases: {line}"))
+                                  downloads=self.settings.downloads, log=lambda line: log.info(f"bases: {line}"))
             ctx = context.for_folder(staging, staging / "Dockerfile")
             with ctx.open_tar() as tar:
                 record = images.build(

@@ -23,7 +23,7 @@ from .errors import ProjectError
 from .log import log
 from .results import Result
 
-SCHEMA = "4"  # bump when a Result's meaning or the measuring code changes
+SCHEMA = "5"  # bump when a Result's meaning or the measuring code changes
 
 
 def cache_key(*, context_digest: str, bases: dict[str, str], build_args: dict[str, str],

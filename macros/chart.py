@@ -53,7 +53,8 @@ def _draw(results: Sequence[Result]) -> str:
     floors = [r for r in ordered if r.part == "floor"]
     rows = [r for r in ordered if r.part != "floor"] or ordered
     sizes = [r.size_bytes for r in rows] + [r.size_bytes for r in floors]
-    params = {"svg.fonttype": "none", "svg.hashsalt": "smallest-go", "font.size": 11,
+    params = {"text.parse_math": False,  # a title with a $ in it is text, not a formula
+              "svg.fonttype": "none", "svg.hashsalt": "smallest-go", "font.size": 11,
               "text.color": _INK, "axes.labelcolor": _INK, "axes.edgecolor": _INK,
               "xtick.color": _INK, "ytick.color": _INK, "font.family": "sans-serif"}
     with plt.rc_context(params):

@@ -13,23 +13,21 @@ from .engine import cleanup, connection
 from .errors import BuildError, ProjectError
 from .log import log, to_terminal
 from .measure import human_size
-from .paths import CACHE, DOCKERFILES
+from .settings import DOCKERFILES, Settings
 from .transfer import TransferSizer
 
 
 def _bases(args: argparse.Namespace) -> int:
+    settings = Settings.read()
     client = connection.connect()
     started = time.monotonic()
-    provisioner = bases.Provisioner(client, bases.load_recipes())
+    provisioner = bases.Provisioner(client, bases.load_recipes(settings.bases_file), settings=settings)
     found = provisioner.ensure_all(bases.wanted_references(args.dockerfiles))
     log.info(f"bases: {len(found)} ready in {time.monotonic() - started:.1f}s")
     # The transfer size of a base is a property of the base: measure it once, here, so that doc
     # builds only compress the layers their variants add (cheap when already known).
-    sizer = TransferSizer(client, CACHE)
-    try:
-        sized = [replace(b, compressed_bytes=sizer.size(b.image_id, b.layers)) for b in found]
-    finally:
-        sizer.close()
+    sizer = TransferSizer(client, settings.cache_dir)
+    sized = [replace(b, compressed_bytes=sizer.size(b.image_id, b.layers)) for b in found]
     if sizer.compressed:
         log.info(f"bases: compressed {sizer.compressed} new layers in {time.monotonic() - started:.1f}s (total)")
     rows = [("REFERENCE", "SOURCE", "IMAGE ID", "SIZE", "BYTES", "GZIP -6", "FROM")]
@@ -45,11 +43,11 @@ def _measure(args: argparse.Namespace) -> int:
     """Build, run, verify and measure every variant (with the cache), print the results."""
     from .session import measure_all
 
-    session = measure_all()
-    rows = [("VARIANT", "SIZE", "BYTES", "GZIP -6", "VERIFIED", "MEASURED")]
+    session = measure_all(Settings.read())
+    rows = [("VARIANT", "SIZE", "BYTES", "GZIP -6", "START-UP", "MEASURED")]
     for r in session.results:
         rows.append((r.id, r.size_human, str(r.size_bytes), human_size(r.compressed_bytes),
-                     "yes" if r.verified else "no", "reused" if r.reused else "now"))
+                     f"{r.start_s * 1000:.0f}ms" if r.start_s is not None else "-", "reused" if r.reused else "now"))
     _print_rows(rows)
     if args.json:
         session.write_json(args.json)

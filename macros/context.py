@@ -20,6 +20,7 @@ EMBEDDED_DOCKERFILE = ".dockerfile.smallest-go"
 class Context:
     root: Path
     dockerfile: Path
+    dockerfile_text: str       # read once, by whoever made the Context
     patterns: tuple[str, ...]  # from the context's .dockerignore
 
     @property
@@ -36,7 +37,7 @@ class Context:
     def digest(self) -> str:
         """sha256 over every file sent (name, executable bit, bytes) and the Dockerfile bytes."""
         h = hashlib.sha256()
-        h.update(b"dockerfile\0" + self.dockerfile.read_bytes() + b"\0")
+        h.update(b"dockerfile\0" + self.dockerfile_text.encode("utf-8") + b"\0")
         for rel in self.files():
             path = self.root / rel
             if path.is_symlink():
@@ -55,16 +56,18 @@ class Context:
         disk even if the process is killed), positioned at its start."""
         target = tempfile.TemporaryFile()
         if self.dockerfile_name == EMBEDDED_DOCKERFILE:
-            embedded = (EMBEDDED_DOCKERFILE, self.dockerfile.read_text(encoding="utf-8"))
+            embedded = (EMBEDDED_DOCKERFILE, self.dockerfile_text)
             return tar(str(self.root), exclude=list(self.patterns), dockerfile=embedded, fileobj=target)
         return tar(str(self.root), exclude=list(self.patterns), fileobj=target)
 
 
-def for_folder(root: Path, dockerfile: Path) -> Context:
+def for_folder(root: Path, dockerfile: Path, *, text: str | None = None) -> Context:
     """A context rooted at `root`, honouring its .dockerignore the way docker-py reads it."""
     ignore = root / ".dockerignore"
     patterns: list[str] = []
     if ignore.is_file():
         lines = (line.strip() for line in ignore.read_text(encoding="utf-8").splitlines())
         patterns = [line for line in lines if line and not line.startswith("#")]
-    return Context(root=root, dockerfile=dockerfile, patterns=tuple(patterns))
+    if text is None:
+        text = dockerfile.read_text(encoding="utf-8")
+    return Context(root=root, dockerfile=dockerfile, dockerfile_text=text, patterns=tuple(patterns))

@@ -1,75 +1,80 @@
-"""Just enough Dockerfile parsing to find the base images a file names in FROM."""
+"""Dockerfiles read with Docker's own parser (the `dockerfile` package wraps BuildKit's Go parser),
+once per file: the base images the FROM lines name, with build arguments resolved."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+
+import dockerfile as official
 
 from .errors import ConfigError
 
-_FROM = re.compile(r"^FROM\s+(?:--platform=\S+\s+)?(?P<ref>\S+)(?:\s+AS\s+(?P<stage>\S+))?\s*$", re.I)
+_VARIABLE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?P<default>:?[-+][^}]*)?\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
 
 
-def instructions(text: str) -> list[str]:
-    """Logical lines: comments dropped, backslash continuations joined."""
-    logical: list[str] = []
-    pending = ""
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not pending and (not line or line.startswith("#")):
-            continue
-        if line.startswith("#"):
-            continue  # a comment inside a continued instruction
-        if line.endswith("\\"):
-            pending += line[:-1] + " "
-            continue
-        logical.append(pending + line)
-        pending = ""
-    if pending.strip():
-        logical.append(pending.strip())
-    return logical
+@dataclass(frozen=True)
+class Parsed:
+    text: str                 # the file as built
+    bases: tuple[str, ...]    # images named in FROM, in order, without scratch and earlier stages
+    final_base: str           # the image the last stage starts from (following stage names), or scratch
 
 
-def base_references(path: Path) -> list[str]:
-    """The images named in FROM, in order, without `scratch` and earlier build stages."""
+def read(path: Path, *, build_args: Mapping[str, str] | None = None) -> Parsed:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot be read as a UTF-8 Dockerfile ({exc})") from None
-    stages: set[str] = set()
-    refs: list[str] = []
-    seen_from = False
-    for line in instructions(text):
-        if not line.upper().startswith("FROM"):
-            continue
-        match = _FROM.match(line)
-        if not match:
-            raise ConfigError(f"{path}: cannot read this FROM line: {line!r}",
-                              hint="Write it as `FROM image[:tag] [AS name]`.")
-        seen_from = True
-        ref, stage = match.group("ref"), match.group("stage")
-        if "$" in ref:
-            raise ConfigError(f"{path}: FROM {ref} uses a build argument; bases must be named literally",
-                              hint="Write the image reference in full in the FROM line.")
-        if ref.lower() != "scratch" and ref.lower() not in stages and ref not in refs:
-            refs.append(ref)
-        if stage:
-            stages.add(stage.lower())
-    if not seen_from:
-        raise ConfigError(f"{path}: has no FROM instruction",
+    return parse(text, source=str(path), build_args=build_args or {})
+
+
+def parse(text: str, *, source: str, build_args: Mapping[str, str]) -> Parsed:
+    try:
+        commands = official.parse_string(text)
+    except official.GoParseError as exc:
+        raise ConfigError(f"{source}: Docker's parser rejects it: {str(exc).strip()}",
+                          hint="Fix the line it names; `docker build` would stop there too.") from None
+    global_args: dict[str, str | None] = {}
+    stages: dict[str, str] = {}  # stage name -> the image it starts from
+    bases: list[str] = []
+    final = ""
+    for command in commands:
+        if command.cmd.upper() == "ARG" and not stages and not final:  # ARG before the first FROM
+            for spec in command.value:
+                name, eq, default = spec.partition("=")
+                global_args[name] = build_args.get(name, default if eq else None)
+        elif command.cmd.upper() == "FROM":
+            words = [w for w in command.value]
+            if not words:
+                raise ConfigError(f"{source}: line {command.start_line}: FROM names no image")
+            ref = _expand(words[0], global_args, source=source, line=command.start_line)
+            final = stages.get(ref.lower(), ref)
+            if ref.lower() != "scratch" and ref.lower() not in stages and ref not in bases:
+                bases.append(ref)
+            if len(words) >= 3 and words[1].upper() == "AS":
+                stages[words[2].lower()] = final
+    if not final:
+        raise ConfigError(f"{source}: has no FROM instruction",
                           hint="Every Dockerfile starts from a base: add `FROM <image>` (or `FROM scratch`).")
-    return refs
+    return Parsed(text=text, bases=tuple(bases), final_base=final)
 
 
-def final_base(path: Path) -> str:
-    """The base of the last stage, following stage names back to an image (or `scratch`)."""
-    stages: dict[str, str] = {}
-    last = ""
-    for line in instructions(path.read_text(encoding="utf-8")):
-        match = _FROM.match(line)
-        if not match:
-            continue
-        ref = match.group("ref")
-        last = stages.get(ref.lower(), ref)
-        if match.group("stage"):
-            stages[match.group("stage").lower()] = last
-    return last
+def _expand(ref: str, args: Mapping[str, str | None], *, source: str, line: int) -> str:
+    """Substitute $NAME / ${NAME} / ${NAME:-default} from the ARGs declared before the first FROM."""
+    def value(match: re.Match[str]) -> str:
+        name = match.group("braced") or match.group("plain")
+        default = match.group("default") or ""
+        known = args.get(name)
+        if default.lstrip(":").startswith("-") and not known:
+            return default.lstrip(":")[1:]
+        if default.lstrip(":").startswith("+"):
+            return default.lstrip(":")[1:] if known else ""
+        if name not in args:
+            raise ConfigError(f"{source}: line {line}: FROM {ref} uses ${name}, which no ARG before the first FROM "
+                              "declares", hint=f"Declare `ARG {name}=<default>` above the first FROM.")
+        if known is None:
+            raise ConfigError(f"{source}: line {line}: FROM {ref} uses ${name}, which has no value",
+                              hint=f"Give it a default (`ARG {name}=...`) or a value under 'build_args'.")
+        return known
+    return _VARIABLE.sub(value, ref)

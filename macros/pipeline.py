@@ -1,16 +1,16 @@
-"""One variant, end to end: build -> run (sandboxed) -> verify -> measure -> Result."""
+"""One variant, end to end: build -> run (sandboxed) -> verify -> measure -> Result.
+
+Called from the session's build workers; the start-up timing comes later (startup.py), once no
+build competes with it."""
 from __future__ import annotations
 
 import datetime as dt
 import time
-from concurrent.futures import Future
-from dataclasses import replace
 
 import docker
 
 from . import context, labels, measure, verify
 from .engine import images, records, runs
-from .dockerfile import base_references, final_base
 from .errors import ConfigError
 from .log import log
 from .results import Layer, Result
@@ -35,17 +35,17 @@ def _binary(client: docker.DockerClient, image_id: str, variant: Variant, what: 
 
 
 def measure_variant(client: docker.DockerClient, variant: Variant, *, sizer: TransferSizer,
-                    cache_key: str = "", nocache: bool = False) -> Future[Result]:
-    """Build, run and verify now; the transfer size follows in the background (see transfer.py)."""
+                    cache_key: str = "", layer_cache: bool = True) -> Result:
+    """Build, run, verify and size one variant; raises a ProjectError naming it on any fault."""
     what = f"variant {variant.id!r} ({variant.dockerfile_rel})"
     log.info(f"{variant.id}: building {variant.dockerfile_rel}")
-    ctx = context.for_folder(variant.context, variant.dockerfile)
+    ctx = context.for_folder(variant.context, variant.dockerfile, text=variant.parsed.text)
     started = time.monotonic()
     with ctx.open_tar() as tar:
         record = images.build(
             client, context=tar, dockerfile=ctx.dockerfile_name, what=what,
             image_labels=labels.variant_image(variant.id),
-            buildargs=variant.build_args, nocache=nocache, log=lambda line: log.debug(f"{variant.id}: {line}"),
+            buildargs=variant.build_args, nocache=not layer_cache, log=lambda line: log.debug(f"{variant.id}: {line}"),
         )
     build_s = time.monotonic() - started
     image_id = str(record["Id"])
@@ -61,23 +61,23 @@ def measure_variant(client: docker.DockerClient, variant: Variant, *, sizer: Tra
 
     binary = _binary(client, image_id, variant, what)
     history = images.history(client, image_id)
-    partial = Result(
+    layers = record["RootFS"]["Layers"]
+    return Result(
         id=variant.id, title=variant.title, description=variant.description,
-        dockerfile=variant.dockerfile_rel, dockerfile_text=variant.dockerfile.read_text(encoding="utf-8"),
-        final_base=final_base(variant.dockerfile), image_id=image_id, tag=image_tag(variant),
+        dockerfile=variant.dockerfile_rel, dockerfile_text=variant.parsed.text,
+        final_base=variant.final_base, image_id=image_id, tag=image_tag(variant),
         size_bytes=size, size_human=measure.human_size(size),
-        compressed_bytes=0,  # filled in below, once the layers are compressed
-        layer_count=len(record["RootFS"]["Layers"]),
+        compressed_bytes=sizer.size(image_id, layers),
+        layer_count=len(layers),
         layers=[Layer(str(h.get("CreatedBy", "")), int(h.get("Size", 0))) for h in history],
         binary_bytes=len(binary), go_version=measure.go_version(binary),
         exit_code=outcome.exit_code, stdout=outcome.stdout.text, stderr=outcome.stderr.text,
         stdout_truncated=outcome.stdout.truncated, stderr_truncated=outcome.stderr.truncated,
         stdout_bytes=outcome.stdout.total_bytes, stderr_bytes=outcome.stderr.total_bytes,
-        start_error=outcome.start_error, expected=variant.expect.describe(), verified=True, verify_note=note,
+        start_error=outcome.start_error, expected=variant.expect.describe(), verify_note=note,
         build_s=round(build_s, 2), run_s=round(outcome.duration_s, 3),
         start_s=None, process_s=None, start_runs=0,  # timed once every build is done: see startup.py
-        part=variant.part, bases=base_references(variant.dockerfile),
+        part=variant.part, bases=list(variant.bases),
         measured_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         article_2022=variant.article_2022, cache_key=cache_key,
     )
-    return sizer.submit(image_id, record["RootFS"]["Layers"], lambda size: replace(partial, compressed_bytes=size))

@@ -40,9 +40,8 @@ class Result:
     stdout_bytes: int           # each stream's whole length; only the first 64 KiB are kept
     stderr_bytes: int
     start_error: str
-    expected: str               # the declared expectation, in words
-    verified: bool
-    verify_note: str            # why it counts as verified (or what differed)
+    expected: str               # the declared expectation, in words (a Result exists only when it was met)
+    verify_note: str            # how the run met it
     build_s: float
     run_s: float
     # Start-up: medians over `start_runs` sandboxed runs (None for an image declared not to start).

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .paths import CACHE
 
 if TYPE_CHECKING:
     import jsonschema
@@ -22,19 +22,22 @@ def load_yaml(raw: bytes) -> Any:
     return yaml.load(raw, Loader=_LOADER)  # noqa: S506 - a safe loader
 
 
-def first_error(schema: dict[str, Any], data: Any, *, raw: bytes) -> jsonschema.ValidationError | None:
+def first_error(schema: dict[str, Any], data: Any, *, raw: bytes,
+                memo: Path | None = None) -> jsonschema.ValidationError | None:
     """None when `data` (parsed from `raw`) satisfies `schema`; otherwise the error to report,
-    preferring an unknown key (a misspelt key also makes a required one look missing)."""
-    marker = CACHE / "validated" / hashlib.sha256(json.dumps(schema, sort_keys=True).encode() + raw).hexdigest()
-    if marker.exists():
+    preferring an unknown key (a misspelt key also makes a required one look missing). With a
+    `memo` folder, bytes that passed once are not checked again."""
+    marker = memo / hashlib.sha256(json.dumps(schema, sort_keys=True).encode() + raw).hexdigest() if memo else None
+    if marker is not None and marker.exists():
         return None
     import jsonschema
 
     errors = list(jsonschema.Draft202012Validator(schema).iter_errors(data))
     if not errors:
         try:
-            marker.parent.mkdir(parents=True, exist_ok=True)
-            marker.touch()
+            if marker is not None:
+                marker.parent.mkdir(parents=True, exist_ok=True)
+                marker.touch()
         except OSError:
             pass  # only a memo: without it the next build validates again
         return None

@@ -4,7 +4,8 @@ A layer shared by several images (or by successive builds of one) is compressed 
 layer of an image is known, nothing is exported; otherwise the export is streamed and the layers
 already known are passed over unread (recognised by their byte size; should a new layer have such
 a size, it shows up missing, and everything is compressed), so only new layers are compressed.
-Work runs in background threads so that compressing one image overlaps with building the next.
+It is called from the session's build workers, so compressing one image overlaps with building
+the next; two workers that need the same new layers export them once (the other waits).
 """
 from __future__ import annotations
 
@@ -12,9 +13,7 @@ import json
 import tarfile
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
 
 import docker
 
@@ -24,17 +23,15 @@ from .errors import EngineError, ProjectError
 from .log import log
 from .measure import LayerSize, layer_sizes
 
-T = TypeVar("T")
 MEMO_FILE = "layers-v2.json"  # diff_id -> {"size": tar bytes, "gzip": gzip -6 bytes}
 
 
 class TransferSizer:
-    def __init__(self, client: docker.DockerClient, cache_root: Path, *, workers: int = 1) -> None:
+    def __init__(self, client: docker.DockerClient, cache_root: Path) -> None:
         self.client = client
         self.memo_path = cache_root / MEMO_FILE
         self._lock = threading.Lock()
         self._memo: dict[str, dict[str, int]] = self._load()
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gzip")
         self._inflight: dict[str, threading.Event] = {}  # layer digest -> set when its export ends
         self.exports = 0      # images that had to be exported (the benchmark and tests read these)
         self.compressed = 0   # layers that had to be compressed
@@ -48,10 +45,6 @@ class TransferSizer:
         except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
             log.warning(f"cache: {self.memo_path} is unreadable ({type(exc).__name__}); starting it afresh")
             return {}
-
-    def submit(self, image_id: str, layers: Sequence[str], then: Callable[[int], T]) -> Future[T]:
-        """Size the image in the background, then hand the size to `then`."""
-        return self._pool.submit(lambda: then(self.size(image_id, layers)))
 
     def size(self, image_id: str, layers: Sequence[str] | None = None) -> int:
         """Sum of gzip-6 sizes over the image's distinct layers (its RootFS digests, when the
@@ -112,6 +105,3 @@ class TransferSizer:
         with self._lock:
             self.compressed += sum(layer.gzip_bytes is not None for layer in found)
         return found
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=True)

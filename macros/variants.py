@@ -8,7 +8,8 @@ from typing import Any
 import yaml
 
 from .errors import ConfigError, did_you_mean
-from .paths import REPO, VARIANTS_FILE
+from .dockerfile import Parsed, read
+from .settings import DEFAULT_BINARY, DEFAULT_CONTEXT, DEFAULT_TIMEOUT_S, REPO
 from .schema import first_error, load_yaml
 
 _ID = "^[a-z0-9][a-z0-9-]{0,62}$"
@@ -81,17 +82,28 @@ class Expectation:
 
 @dataclass(frozen=True)
 class Variant:
+    """One entry of the variants file, its Dockerfile read and parsed once, at load."""
     id: str
     title: str
     description: str
     dockerfile: Path
     context: Path
     expect: Expectation
-    binary: str = "/main"
-    timeout_s: float = 30.0
+    parsed: Parsed
+    binary: str = DEFAULT_BINARY
+    timeout_s: float = DEFAULT_TIMEOUT_S
     article_2022: str | None = None
     build_args: dict[str, str] = field(default_factory=dict)
     part: str = "base"
+
+    @property
+    def bases(self) -> tuple[str, ...]:
+        """The images its FROM lines name (build arguments resolved), in order."""
+        return self.parsed.bases
+
+    @property
+    def final_base(self) -> str:
+        return self.parsed.final_base
 
     @property
     def dockerfile_rel(self) -> str:
@@ -99,7 +111,7 @@ class Variant:
             else str(self.dockerfile)
 
 
-def load(path: Path = VARIANTS_FILE, *, repo: Path = REPO) -> list[Variant]:
+def load(path: Path, *, repo: Path = REPO, memo: Path | None = None) -> list[Variant]:
     """Read and check the variants file; every fault names the file, the entry and the key."""
     try:
         raw = path.read_bytes()
@@ -108,7 +120,7 @@ def load(path: Path = VARIANTS_FILE, *, repo: Path = REPO) -> list[Variant]:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: is not valid YAML: {exc}") from None
-    _validate(path, data, raw)
+    _validate(path, data, raw, memo)
     variants: list[Variant] = []
     seen: set[str] = set()
     for raw in data["variants"]:
@@ -121,23 +133,24 @@ def load(path: Path = VARIANTS_FILE, *, repo: Path = REPO) -> list[Variant]:
         if not dockerfile.is_file():
             raise ConfigError(f"{where}: key 'dockerfile': {dockerfile} does not exist",
                               hint=f"Create it, or point 'dockerfile' at an existing file in {path.parent}.")
-        context = (repo / raw.get("context", "go-app")).resolve()
+        context = (repo / raw.get("context", DEFAULT_CONTEXT)).resolve()
         if not context.is_relative_to(repo.resolve()):
             raise ConfigError(f"{where}: key 'context': {context} is outside the repository",
                               hint="The build context must be a folder inside the repository.")
         if not context.is_dir():
             raise ConfigError(f"{where}: key 'context': {context} is not a folder")
+        build_args = dict(raw.get("build_args", {}))
         variants.append(Variant(
             id=vid, title=raw["title"], description=raw["description"], dockerfile=dockerfile,
-            context=context, expect=Expectation(**raw["expect"]), binary=raw.get("binary", "/main"),
-            timeout_s=float(raw.get("timeout_s", 30)), article_2022=raw.get("article_2022"),
-            build_args=dict(raw.get("build_args", {})), part=raw.get("part", "base"),
+            context=context, expect=Expectation(**raw["expect"]), parsed=read(dockerfile, build_args=build_args),
+            binary=raw.get("binary", DEFAULT_BINARY), timeout_s=float(raw.get("timeout_s", DEFAULT_TIMEOUT_S)),
+            article_2022=raw.get("article_2022"), build_args=build_args, part=raw.get("part", "base"),
         ))
     return variants
 
 
-def _validate(path: Path, data: Any, raw: bytes) -> None:
-    error = first_error(_SCHEMA, data, raw=raw)
+def _validate(path: Path, data: Any, raw: bytes, memo: Path | None) -> None:
+    error = first_error(_SCHEMA, data, raw=raw, memo=memo)
     if error is None:
         return
     where = f"{path}"

@@ -7,6 +7,7 @@ import pytest
 
 from macros import labels, variants
 from macros.engine import connection
+from macros.settings import Settings
 from macros.errors import EngineError
 from macros.transfer import TransferSizer
 
@@ -20,11 +21,9 @@ def client() -> Iterator[docker.DockerClient]:
 
 
 @pytest.fixture
-def sizer(client: docker.DockerClient, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TransferSizer]:
+def sizer(client: docker.DockerClient, tmp_path_factory: pytest.TempPathFactory) -> TransferSizer:
     """A transfer sizer with a cache of its own, so a test compresses what it builds."""
-    s = TransferSizer(client, tmp_path_factory.mktemp("sizer-cache"))
-    yield s
-    s.close()
+    return TransferSizer(client, tmp_path_factory.mktemp("sizer-cache"))
 
 
 def _images(c: docker.DockerClient, **filters: object) -> dict[str, dict]:
@@ -46,7 +45,7 @@ def engine_left_as_found() -> Iterator[None]:
         return
     before = set(_images(c))
     yield
-    real = {v.id for v in variants.load()}
+    real = {v.id for v in variants.load(Settings().variants_file)}
     made = {i: rec for i, rec in _images(c).items() if i not in before}
 
     def throwaway(rec: dict) -> bool:

@@ -10,6 +10,7 @@ import docker
 import pytest
 
 from macros import bases, labels, preparers
+from macros.dockerfile import read
 from macros.engine import images
 from macros.errors import BaseImageError, BuildError
 
@@ -106,7 +107,7 @@ def _recipe(folder: Path, name: str, dockerfile: str) -> bases.Recipe:
     (folder / name / "Dockerfile").write_text(dockerfile)
     (folder / "bases.yml").write_text("")
     return bases.Recipe(f"smallest-go-test/{name}:1", folder / name, {},
-                        tuple(bases.base_references(folder / name / "Dockerfile")))
+                        read(folder / name / "Dockerfile").bases)
 
 
 def test_changing_a_recipe_rebuilds_it_and_what_is_built_on_it(client: docker.DockerClient, tmp_path: Path) -> None:

@@ -1,44 +1,62 @@
+"""Dockerfiles through Docker's own parser: bases, the final base, build arguments in FROM."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
-from macros.dockerfile import base_references, final_base
+from macros.dockerfile import parse, read
 from macros.errors import ConfigError
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "Dockerfile"
-    path.write_text(text)
-    return path
+def _parse(text: str, **build_args: str):  # noqa: ANN202 - a Parsed
+    return parse(text, source="Dockerfile.t", build_args=build_args)
 
 
-def test_bases_skip_scratch_and_stage_names(tmp_path: Path) -> None:
-    path = _write(tmp_path, "# c\nFROM --platform=linux/amd64 golang:1.21-bullseye as base\nRUN true\n"
-                  "FROM base AS again\nFROM scratch\nFROM gcr.io/distroless/static-debian11\n")
-    assert base_references(path) == ["golang:1.21-bullseye", "gcr.io/distroless/static-debian11"]
-    assert final_base(path) == "gcr.io/distroless/static-debian11"
+def test_bases_skip_scratch_and_stage_names() -> None:
+    parsed = _parse("# c\nFROM --platform=linux/amd64 golang:1.21-bullseye as base\nRUN true \\\n  && false\n"
+                    "FROM base AS again\nFROM scratch\nFROM gcr.io/distroless/static-debian11\n")
+    assert parsed.bases == ("golang:1.21-bullseye", "gcr.io/distroless/static-debian11")
+    assert parsed.final_base == "gcr.io/distroless/static-debian11"
 
 
-def test_final_base_follows_stage_names(tmp_path: Path) -> None:
-    assert final_base(_write(tmp_path, "FROM debian:bullseye AS a\nFROM a\nCMD x\n")) == "debian:bullseye"
+def test_final_base_follows_stage_names() -> None:
+    assert _parse("FROM debian:bullseye AS a\nFROM a\nCMD x\n").final_base == "debian:bullseye"
+    assert _parse("FROM debian:bullseye AS a\nFROM a AS b\nFROM b\n").final_base == "debian:bullseye"
 
 
 def test_the_articles_dockerfiles() -> None:
-    assert final_base(REPO / "dockerfiles/Dockerfile.scratch") == "scratch"
-    assert base_references(REPO / "dockerfiles/Dockerfile.scratch") == ["golang:1.21-bullseye"]
+    parsed = read(REPO / "dockerfiles/Dockerfile.scratch")
+    assert parsed.final_base == "scratch" and parsed.bases == ("golang:1.21-bullseye",)
+    assert parsed.text == (REPO / "dockerfiles/Dockerfile.scratch").read_text()
 
 
 def test_no_from_is_a_clear_error(tmp_path: Path) -> None:
-    path = _write(tmp_path, "RUN echo hi\n")
+    path = tmp_path / "Dockerfile"
+    path.write_text("RUN echo hi\n")
     with pytest.raises(ConfigError, match="has no FROM instruction") as caught:
-        base_references(path)
+        read(path)
     assert str(path) in str(caught.value)
 
 
-def test_build_argument_in_from_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="build argument"):
-        base_references(_write(tmp_path, "ARG V=1\nFROM golang:$V\n"))
+def test_build_arguments_in_from_are_resolved_before_provisioning() -> None:
+    text = "ARG GO_VERSION=1.21\nARG DISTRO\nFROM golang:${GO_VERSION}-bullseye AS build\nFROM scratch\n"
+    assert _parse(text).bases == ("golang:1.21-bullseye",)
+    assert _parse(text, GO_VERSION="1.22").bases == ("golang:1.22-bullseye",)
+    assert _parse("ARG V\nFROM golang:${V:-1.20}\n").bases == ("golang:1.20",)
+    assert _parse("ARG V=1\nFROM golang:$V\n").bases == ("golang:1",)
+
+
+def test_unresolvable_build_arguments_name_the_fix() -> None:
+    with pytest.raises(ConfigError, match=r"uses \$V, which no ARG before the first FROM declares"):
+        _parse("FROM golang:$V\n")
+    with pytest.raises(ConfigError, match=r"uses \$V, which has no value") as caught:
+        _parse("ARG V\nFROM golang:${V}\n")
+    assert "build_args" in str(caught.value)
+
+
+def test_a_line_dockers_parser_rejects_names_the_file() -> None:
+    with pytest.raises(ConfigError, match="Dockerfile.t: Docker's parser rejects it"):
+        _parse("FROM x\nRUN <<EOF\n")

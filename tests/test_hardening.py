@@ -51,7 +51,7 @@ def test_run_has_no_network_a_read_only_root_and_no_privileges(client: docker.Do
              'grep -E \'^(CapEff|NoNewPrivs)\' /proc/self/status"]\n')
     expected = "lo\\nrootfs:read-only\\nCapEff:\\t0000000000000000\\nNoNewPrivs:\\t1\\n"
     variant = _one(tmp_path, probe, f'    expect: {{exit_code: 0, stdout: "{expected}", stderr: ""}}')
-    result = pipeline.measure_variant(client, variant, sizer=sizer).result()
+    result = pipeline.measure_variant(client, variant, sizer=sizer)
     assert result.stdout == "lo\nrootfs:read-only\nCapEff:\t0000000000000000\nNoNewPrivs:\t1\n"
 
 
@@ -73,7 +73,7 @@ def test_a_flood_of_output_is_cut_and_memory_stays_flat(client: docker.DockerCli
                    "    expect: {exit_code: 0}")
     tracemalloc.start()
     try:
-        result = pipeline.measure_variant(client, variant, sizer=sizer).result()
+        result = pipeline.measure_variant(client, variant, sizer=sizer)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -89,7 +89,7 @@ def test_a_200_mb_flood_takes_the_programs_own_time(client: docker.DockerClient,
     so a flood is read as fast as the program writes it, and the engine's disk holds none of it."""
     variant = _one(tmp_path, 'FROM debian:bullseye\nCMD ["sh", "-c", "yes flood | head -c 200000000"]\n',
                    '    expect: {exit_code: 0, stderr: ""}')
-    result = pipeline.measure_variant(client, variant, sizer=sizer).result()
+    result = pipeline.measure_variant(client, variant, sizer=sizer)
     assert result.stdout_bytes == 200_000_000 and result.stdout.startswith("flood\nflood\n")
     assert result.run_s < 5, f"the run took {result.run_s:.1f}s"
     inspect = client.api.inspect_image(result.image_id)
@@ -207,12 +207,8 @@ def test_engine_dying_mid_build_is_a_clear_error(client: docker.DockerClient, tm
     proxied = connection.connect()
     variant = _one(tmp_path, "FROM debian:bullseye\nRUN sleep 20\n", "    expect: {exit_code: 0}")
     threading.Timer(4, proxy.cut).start()
-    s = TransferSizer(proxied, tmp_path / "cache")
-    try:
-        with pytest.raises(EngineError) as caught:
-            pipeline.measure_variant(proxied, variant, sizer=s)
-    finally:
-        s.close()
+    with pytest.raises(EngineError) as caught:
+        pipeline.measure_variant(proxied, variant, sizer=TransferSizer(proxied, tmp_path / "cache"))
     assert "stopped answering while asked to build" in str(caught.value) and "pytest-x" in str(caught.value)
 
 

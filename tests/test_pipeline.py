@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import docker
@@ -23,12 +24,12 @@ def _variant(tmp_path: Path, expect: str, dockerfile: str = "Dockerfile.scratch"
 
 def test_scratch_variant_is_built_run_verified_and_measured(client: docker.DockerClient, tmp_path: Path, sizer: TransferSizer) -> None:
     variant = _variant(tmp_path, '{exit_code: 0, stdout: "", stderr: "Hello, World!\\n"}')
-    result = pipeline.measure_variant(client, variant, sizer=sizer).result()
+    result = pipeline.measure_variant(client, variant, sizer=sizer)
     inspect = client.api.inspect_image(result.image_id)
     assert result.size_bytes == inspect["Size"]
     assert result.layer_count == len(inspect["RootFS"]["Layers"])
     assert (result.exit_code, result.stdout, result.stderr) == (0, "", "Hello, World!\n")
-    assert result.verified and result.go_version == "go1.21.13"
+    assert result.go_version == "go1.21.13" and result.verify_note == "exit code 0 and output as declared"
     assert 500_000 < result.binary_bytes < result.size_bytes
     assert 0 < result.compressed_bytes < result.size_bytes
     assert result.dockerfile_text == (REPO / "dockerfiles/Dockerfile.scratch").read_text()
@@ -39,7 +40,7 @@ def test_scratch_variant_is_built_run_verified_and_measured(client: docker.Docke
 def test_expectation_mismatch_fails_naming_the_variant(client: docker.DockerClient, tmp_path: Path, sizer: TransferSizer) -> None:
     variant = _variant(tmp_path, '{exit_code: 0, stderr: "Goodbye\\n"}')
     with pytest.raises(VerificationError) as caught:
-        pipeline.measure_variant(client, variant, sizer=sizer).result()
+        pipeline.measure_variant(client, variant, sizer=sizer)
     message = str(caught.value)
     assert "pytest-scratch" in message and "Goodbye" in message and "Hello, World!" in message
 
@@ -47,14 +48,14 @@ def test_expectation_mismatch_fails_naming_the_variant(client: docker.DockerClie
 def test_expected_failure_that_does_not_happen_fails(client: docker.DockerClient, tmp_path: Path, sizer: TransferSizer) -> None:
     variant = _variant(tmp_path, '{fails_with: "unable to find user"}')
     with pytest.raises(VerificationError, match="ran and exited 0"):
-        pipeline.measure_variant(client, variant, sizer=sizer).result()
+        pipeline.measure_variant(client, variant, sizer=sizer)
 
 
 def test_the_articles_distroless_dockerfile_really_fails_to_start(client: docker.DockerClient, tmp_path: Path,
                                                                   sizer: TransferSizer) -> None:
     variant = _variant(tmp_path, '{fails_with: "unable to find user small-user"}', "Dockerfile.distroless")
-    result = pipeline.measure_variant(client, variant, sizer=sizer).result()
-    assert "unable to find user small-user" in result.start_error and result.verified
+    result = pipeline.measure_variant(client, variant, sizer=sizer)
+    assert "unable to find user small-user" in result.start_error and result.verify_note.startswith("failed as declared")
 
 
 def test_failing_run_step_names_the_step(client: docker.DockerClient, tmp_path: Path, sizer: TransferSizer) -> None:
@@ -62,22 +63,19 @@ def test_failing_run_step_names_the_step(client: docker.DockerClient, tmp_path: 
                                                        "    expect: {exit_code: 0}")})
     [variant] = variants.load(path, repo=REPO)
     with pytest.raises(BuildError) as caught:
-        pipeline.measure_variant(client, variant, sizer=sizer).result()
+        pipeline.measure_variant(client, variant, sizer=sizer)
     assert "pytest-broken" in str(caught.value) and "step 2 (RUN echo about to fail" in str(caught.value)
     assert "about to fail" in caught.value.log_tail
 
 
 def test_transfer_size_is_memoised_per_layer(client: docker.DockerClient, tmp_path: Path, sizer: TransferSizer) -> None:
     variant = _variant(tmp_path, '{exit_code: 0, stdout: "", stderr: "Hello, World!\\n"}')
-    result = pipeline.measure_variant(client, variant, sizer=sizer).result()
+    result = pipeline.measure_variant(client, variant, sizer=sizer)
     exports = sizer.exports
     assert sizer.size(result.image_id) == result.compressed_bytes
     assert sizer.exports == exports  # every layer known: nothing exported again
     fresh = TransferSizer(client, tmp_path / "elsewhere")
-    try:
-        assert fresh.size(result.image_id) == result.compressed_bytes  # same number from scratch
-    finally:
-        fresh.close()
+    assert fresh.size(result.image_id) == result.compressed_bytes  # same number from scratch
 
 
 def test_two_workers_sizing_images_that_share_new_layers_export_once(client: docker.DockerClient,
@@ -88,12 +86,11 @@ def test_two_workers_sizing_images_that_share_new_layers_export_once(client: doc
     images = [client.images.build(path=str(tmp_path), rm=True, labels={"io.smallest-go.variant": f"pytest-share-{n}"})[0]
               for n in ("a", "b")]
     assert images[0].attrs["RootFS"]["Layers"] == images[1].attrs["RootFS"]["Layers"]
-    sizer = TransferSizer(client, tmp_path / "cache", workers=2)
-    try:
-        futures = [sizer.submit(i.id, i.attrs["RootFS"]["Layers"], lambda n: n) for i in images]
-        sizes = [f.result() for f in futures]
+    sizer = TransferSizer(client, tmp_path / "cache")
+    try:  # two build workers, each sizing its image
+        with ThreadPoolExecutor(max_workers=2) as workers:
+            sizes = list(workers.map(lambda i: sizer.size(i.id, i.attrs["RootFS"]["Layers"]), images))
     finally:
-        sizer.close()
         for image in images:
             client.api.remove_image(image.id, force=True)
     assert sizes[0] == sizes[1] > 0
@@ -110,14 +107,10 @@ def test_a_new_layer_the_size_of_a_known_one_is_still_compressed(client: docker.
     try:
         sizer = TransferSizer(client, tmp_path / "cache")
         fresh = TransferSizer(client, tmp_path / "fresh")
-        try:
-            sizer.size(one.id)  # now layer a is known, by digest and by its size
-            exports = sizer.exports
-            assert sizer.size(two.id) == fresh.size(two.id)
-            assert sizer.exports - exports == 2  # b was passed over for its size, found missing, then compressed
-        finally:
-            sizer.close()
-            fresh.close()
+        sizer.size(one.id)  # now layer a is known, by digest and by its size
+        exports = sizer.exports
+        assert sizer.size(two.id) == fresh.size(two.id)
+        assert sizer.exports - exports == 2  # b was passed over for its size, found missing, then compressed
     finally:
         for image in (two, one):
             client.api.remove_image(image.id, force=True)

@@ -45,6 +45,7 @@ theme: {name: material, font: false}
 plugins:
   - macros: {module_name: macros, on_error_fail: true, on_undefined: strict}
 markdown_extensions: [admonition, attr_list, md_in_html, pymdownx.details, pymdownx.highlight, pymdownx.superfences]
+hooks: [hooks/command.py, hooks/variant_pages.py]
 """
 
 
@@ -55,6 +56,7 @@ def project(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     (site / "mkdocs.yml").write_text(CONFIG)
     (site / "docs" / "index.md").write_text(PAGE)
     (site / "macros").symlink_to(REPO / "macros")
+    (site / "hooks").symlink_to(REPO / "hooks")
     variants = write_variants(tmp_path, {
         "evil": (EVIL_DOCKERFILE, f'    binary: ""\n    expect: {{exit_code: 0, stdout: "{EVIL_OUTPUT}\\n"}}'),
         "bad": ('FROM debian:bullseye\nCMD ["sh", "-c", "echo goodbye >&2"]\n',
@@ -87,7 +89,8 @@ def _free_port() -> int:
 def test_serve_shows_an_error_box_and_everything_else_escaped(project: tuple[Path, dict[str, str]]) -> None:
     site, env = project
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "--no-livereload", "-a", f"127.0.0.1:{port}"],
+    # `-v` before the command: serve mode must come from what mkdocs says, not from argv[1]
+    server = subprocess.Popen([sys.executable, "-m", "mkdocs", "-v", "serve", "--no-livereload", "-a", f"127.0.0.1:{port}"],
                               cwd=site, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         page = ""
@@ -123,6 +126,7 @@ def test_a_macro_call_naming_nothing_fails_the_build_with_a_message(tmp_path: Pa
     (site / "mkdocs.yml").write_text(CONFIG)
     (site / "docs" / "index.md").write_text("# Page\n\n{{ size('greet') }}, {{ size('gret') }}, {{ size() }}\n")
     (site / "macros").symlink_to(REPO / "macros")
+    (site / "hooks").symlink_to(REPO / "hooks")
     variants = write_variants(tmp_path, {"greet": ('FROM debian:bullseye\nCMD ["echo", "hi"]\n',
                                                    '    binary: ""\n    expect: {exit_code: 0, stdout: "hi\\n"}')})
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "SMALLEST_GO_VARIANTS": str(variants),

@@ -7,45 +7,46 @@ from pathlib import Path
 import pytest
 
 from macros import variants
-from macros.dockerfile import base_references
 from macros.errors import ConfigError
-from macros.session import _waves, refresh_wanted
+from macros.session import Job, _waves, refresh_wanted
+from macros.settings import Settings
 
 
 @pytest.fixture
 def declared() -> list[variants.Variant]:
-    return variants.load()
+    return variants.load(Settings().variants_file)
 
 
 def _group(v: variants.Variant) -> tuple[str, Path]:
-    return ((base_references(v.dockerfile) or ["scratch"])[0], v.context)
+    return ((v.bases or ("scratch",))[0], v.context)
 
 
 def test_variants_sharing_a_first_stage_wait_for_one_of_them(declared: list[variants.Variant]) -> None:
-    misses = [(v, f"key-{v.id}") for v in declared]
-    waves = _waves(misses, nocache=False)
-    first = [_group(v) for v, _ in waves[0]]
+    waves = _waves([Job(v, f"key-{v.id}") for v in declared], layer_cache=True)
+    first = [_group(job.variant) for job in waves[0]]
     assert len(first) == len(set(first)) == len({_group(v) for v in declared})  # one of each group first
-    assert sorted(v.id for wave in waves for v, _ in wave) == sorted(v.id for v in declared)  # none lost
-    assert all(_group(v) in first for wave in waves[1:] for v, _ in wave)
+    assert sorted(job.variant.id for wave in waves for job in wave) == sorted(v.id for v in declared)  # none lost
+    assert all(_group(job.variant) in first for wave in waves[1:] for job in wave)
 
 
 def test_unrelated_variants_share_the_first_wave(declared: list[variants.Variant], tmp_path: Path) -> None:
-    a = variants.Variant(id="a", title="a", description="d", dockerfile=declared[0].dockerfile,
-                         context=tmp_path, expect=variants.Expectation(exit_code=0))
+    a = replace(declared[0], id="a", context=tmp_path)
     b, c = replace(a, id="b", context=tmp_path / "other"), replace(a, id="c")
-    waves = _waves([(a, "a"), (b, "b"), (c, "c")], nocache=False)
-    assert [[v.id for v, _ in wave] for wave in waves] == [["a", "b"], ["c"]]
+    waves = _waves([Job(a, "a"), Job(b, "b"), Job(c, "c")], layer_cache=True)
+    assert [[job.variant.id for job in wave] for wave in waves] == [["a", "b"], ["c"]]
 
 
 def test_without_the_layer_cache_everything_is_one_wave(declared: list[variants.Variant]) -> None:
-    assert len(_waves([(v, v.id) for v in declared], nocache=True)) == 1
+    assert len(_waves([Job(v, v.id) for v in declared], layer_cache=False)) == 1
 
 
 def test_refresh_switch(declared: list[variants.Variant]) -> None:
-    assert refresh_wanted(declared, "") == set()
-    assert refresh_wanted(declared, "all") == {v.id for v in declared}
+    def wanted(raw: str) -> set[str]:
+        return refresh_wanted(declared, Settings.read({"SMALLEST_GO_REFRESH": raw}).refresh)
+
+    assert wanted("") == set()
+    assert wanted("all") == {v.id for v in declared}
     some = {declared[0].id, declared[-1].id}
-    assert refresh_wanted(declared, " , ".join(some)) == some
+    assert wanted(" , ".join(some)) == some
     with pytest.raises(ConfigError, match="not-a-variant"):
-        refresh_wanted(declared, "not-a-variant")
+        wanted("not-a-variant")

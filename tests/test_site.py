@@ -14,10 +14,11 @@ import docker
 import pytest
 
 from macros import variants
+from macros.settings import Settings
 from tests.helpers import seeded_cache
 
 REPO = Path(__file__).resolve().parent.parent
-DECLARED = variants.load()
+DECLARED = variants.load(Settings().variants_file)
 SIZE = re.compile(r"\b\d+(?:[.,]\d+)?\s?(?:[kKMG]i?B|bytes)\b")
 
 
@@ -77,7 +78,7 @@ def test_results_json_agrees_with_the_engine(results: dict[str, Any], client: do
     for v in results["variants"]:
         inspect = client.api.inspect_image(v["image_id"])
         assert v["size_bytes"] == inspect["Size"], v["id"]
-        assert v["verified"] is True
+        assert v["verify_note"] and v["expected"]
         assert v["start_runs"] == (0 if v["start_error"] else 7) and (v["start_s"] is None) == bool(v["start_error"])
         for key in ("dockerfile", "size_human", "compressed_bytes", "layers", "exit_code", "stdout", "stderr"):
             assert key in v
@@ -140,7 +141,7 @@ def test_a_contributed_variant_gets_its_page_and_a_linked_row(site: Path, cache_
     (folder / "Dockerfile.pytest-contributed").write_text('FROM debian:bullseye\nCMD ["echo", "contributed"]\n')
     entry = """
   - id: pytest-contributed
-    title: "Contributed <b>here</b>"
+    title: "Contributed <b>here</b> {{ 7*7 }} $5"
     description: A variant no page mentions.
     binary: ""
     expect: {exit_code: 0, stdout: "contributed\\n"}
@@ -150,13 +151,15 @@ def test_a_contributed_variant_gets_its_page_and_a_linked_row(site: Path, cache_
     log = _build(tmp_path / "site", cache_dir, variants_file=variants_file)
     assert f"1 measured, {len(DECLARED)} reused" in log
     page = _detail(tmp_path / "site", "pytest-contributed")
-    assert "Contributed &lt;b&gt;here&lt;/b&gt;" in page and "<b>here" not in page
+    shown = "Contributed &lt;b&gt;here&lt;/b&gt; {{ 7*7 }} $5"  # escaped, never a template, never a formula
+    assert f"<title>{shown.replace('{', '&#123;').replace('}', '&#125;')} - " in page
+    assert f'>{shown}<a class="headerlink"' in page and "<b>here" not in page and "</b> 49" not in page
     dockerfile = folder / "Dockerfile.pytest-contributed"
     assert _code_block(page, str(dockerfile)) == dockerfile.read_text()
     results = json.loads((tmp_path / "site" / "results.json").read_text())
     mine = next(v for v in results["variants"] if v["id"] == "pytest-contributed")
     assert f"<td>{mine['size_bytes']:,}</td>" in page and mine["stdout"] == "contributed\n"
-    assert '<a href="variants/pytest-contributed/">Contributed &lt;b&gt;here&lt;/b&gt;</a>' in \
+    assert f'<a href="variants/pytest-contributed/">{shown}</a>' in \
         (tmp_path / "site" / "index.html").read_text()  # part one's table: the default part
     assert '<a href="../variants/pytest-contributed/">' in (tmp_path / "site" / "variants" / "index.html").read_text()
     nav = '<a href="variants/pytest-contributed/" class="md-nav__link">'

@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from macros import variants
+from macros.settings import Settings
 from macros.errors import ConfigError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -35,7 +36,7 @@ def _error(tmp_path: Path, text: str) -> str:
 
 
 def test_the_projects_variants_file_loads() -> None:
-    loaded = variants.load()
+    loaded = variants.load(Settings().variants_file)
     data = yaml.safe_load((REPO / "dockerfiles" / "variants.yml").read_text())
     assert [v.id for v in loaded] == [entry["id"] for entry in data["variants"]]
     for v, entry in zip(loaded, data["variants"]):

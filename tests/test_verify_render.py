@@ -43,7 +43,7 @@ def _result(**kw) -> Result:
                 go_version="go1.21.13", exit_code=0, stdout="", stderr="<script>alert(1)</script>\n",
                 stdout_truncated=False, stderr_truncated=False, stdout_bytes=0, stderr_bytes=25,
                 start_error="", expected="exit code 0",
-                verified=True, verify_note="ok", build_s=1.0, run_s=0.1, measured_at="2026-01-01T00:00:00+00:00",
+                verify_note="ok", build_s=1.0, run_s=0.1, measured_at="2026-01-01T00:00:00+00:00",
                 start_s=0.1, process_s=0.002, start_runs=7)
     return Result(**{**base, **kw})
 

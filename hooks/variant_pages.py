@@ -17,6 +17,7 @@ from mkdocs.structure.files import File, Files
 
 from macros import detail, variants
 from macros.errors import ProjectError
+from macros.settings import Settings
 
 SECTION = "Variants"
 OVERVIEW = f"{detail.FOLDER}/index.md"
@@ -32,8 +33,9 @@ and start-up times, its layers and where its base images came from. A variant ad
 
 
 def _declared() -> list[variants.Variant]:
+    settings = Settings.read()
     try:
-        declared = variants.load()
+        declared = variants.load(settings.variants_file, memo=settings.cache_dir / "validated")
     except ProjectError as exc:  # the macros plugin reports it first; this is for a hook run alone
         raise PluginError(str(exc)) from None
     order = list(variants.PARTS)
@@ -44,19 +46,25 @@ def on_config(config: MkDocsConfig, **_: Any) -> MkDocsConfig:
     """Add the section to an explicit navigation (without one, mkdocs lists every page anyway)."""
     if config.nav is not None and not any(isinstance(item, dict) and SECTION in item for item in config.nav):
         pages: list[Any] = [{"All variants": OVERVIEW}]
-        # nav titles reach the theme's templates unescaped
-        pages += [{html.escape(v.title): detail.page_path(v.id)} for v in _declared()]
+        pages += [{_title(v.title): detail.page_path(v.id)} for v in _declared()]
         at = next((i for i, item in enumerate(config.nav) if isinstance(item, dict) and "Methodology" in item),
                   len(config.nav))
         config.nav.insert(at, {SECTION: pages})
     return config
 
 
+def _title(text: str) -> str:
+    """A title as the theme and mkdocs-macros will take it: HTML-escaped (the templates print
+    titles as they are) and with its braces as character references (mkdocs-macros renders a
+    title holding `{{` or `{%` as a template)."""
+    return html.escape(text).replace("{", "&#123;").replace("}", "&#125;")
+
+
 def _page_text(v: variants.Variant) -> str:
     """Front matter with the title for the browser tab (Material writes `page.meta.title` into
     <title> as it is, but runs other titles through `striptags`, which unescapes them), then the
     one macro call that renders the page."""
-    return f'---\ntitle: {json.dumps(html.escape(v.title))}\n---\n\n{{{{ variant_detail("{v.id}") }}}}\n'
+    return f'---\ntitle: {json.dumps(_title(v.title))}\n---\n\n{{{{ variant_detail("{v.id}") }}}}\n'
 
 
 def on_files(files: Files, config: MkDocsConfig, **_: Any) -> Files:

@@ -1,0 +1,213 @@
+"""The macros the pages call: plain functions of one doc build's measurements and the page being
+rendered. Each returns Markdown or HTML made by render.py, detail.py or chart.py; none talks to
+Docker. `macros/__init__.py` registers every function in MACROS with mkdocs-macros.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import detail, render
+from .errors import did_you_mean
+from .measure import human_size
+from .results import Result
+from .session import Session
+from .variants import PARTS
+
+RESULTS_JSON = "results.json"
+
+
+class VariantFailed(Exception):
+    """The page names a variant that failed in this build (serve mode): show a box, not numbers."""
+
+    def __init__(self, variant_id: str, message: str) -> None:
+        super().__init__(message)
+        self.variant_id, self.message = variant_id, message
+
+
+class BadCall(Exception):
+    """A page calls a macro with a name that does not exist, or with the wrong arguments."""
+
+
+def unknown(what: str, name: str, known: list[str]) -> BadCall:
+    return BadCall(f"no {what} {name!r}{did_you_mean(name, known)}; known: {', '.join(known)}")
+
+
+@dataclass(frozen=True)
+class Page:
+    """What a macro may know: the measurements, and where the page being rendered sits."""
+    session: Session
+    url: str = ""                 # the page's URL relative to the site root ("" for the home page)
+    directory_urls: bool = True
+    docs_dir: Path = Path("docs")
+    charts_cache: Path | None = None
+
+    def result(self, variant_id: str) -> Result:
+        if variant_id in self.session.failures:
+            raise VariantFailed(variant_id, self.session.failures[variant_id])
+        try:
+            return self.session.result(variant_id)
+        except KeyError:
+            known = [r.id for r in self.session.results] + list(self.session.failures)
+            raise unknown("variant", variant_id, known) from None
+
+    def from_here(self, url: str) -> str:
+        """A site-root-relative URL as seen from this page (mkdocs does not rewrite raw HTML links)."""
+        return "../" * self.url.count("/") + url
+
+    def detail_href(self, variant_id: str) -> str:
+        return self.from_here(detail.page_url(variant_id, directory_urls=self.directory_urls))
+
+    def in_part(self, part: str) -> list[Result]:
+        if part and part not in PARTS:
+            raise unknown("part", part, list(PARTS))
+        return [r for r in self.session.results if not part or r.part == part]
+
+
+def dockerfile(page: Page, variant_id: str) -> str:
+    """The exact Dockerfile that was built, in a titled code block."""
+    r = page.result(variant_id)
+    return render.code_block(r.dockerfile_text, lang="dockerfile", title=r.dockerfile)
+
+
+def dockerfile_diff(page: Page, before: str, after: str) -> str:
+    """What changed from one variant's Dockerfile to the next."""
+    return render.dockerfile_diff(page.result(before), page.result(after))
+
+
+def run_output(page: Page, variant_id: str) -> str:
+    return render.run_block(page.result(variant_id))
+
+
+def layers(page: Page, variant_id: str) -> str:
+    return render.layers_details(page.result(variant_id))
+
+
+def variant_detail(page: Page, variant_id: str) -> str:
+    return detail.variant_page(page.result(variant_id), page.session.bases)
+
+
+def size(page: Page, variant_id: str) -> str:
+    return page.result(variant_id).size_human
+
+
+def size_bytes(page: Page, variant_id: str) -> str:
+    return f"{page.result(variant_id).size_bytes:,}"
+
+
+def transfer(page: Page, variant_id: str) -> str:
+    return human_size(page.result(variant_id).compressed_bytes)
+
+
+def binary_size(page: Page, variant_id: str) -> str:
+    return human_size(page.result(variant_id).binary_bytes)
+
+
+def go_version(page: Page, variant_id: str) -> str:
+    return page.result(variant_id).go_version
+
+
+def start_time(page: Page, variant_id: str) -> str:
+    """Median start-up, from the start call to the exit, over the sandboxed runs."""
+    return render.milliseconds(page.result(variant_id).start_s)
+
+
+def process_time(page: Page, variant_id: str) -> str:
+    """Median lifetime of the process itself, as the engine recorded it."""
+    return render.lifetime(page.result(variant_id).process_s)
+
+
+def start_runs(page: Page, variant_id: str) -> str:
+    return str(page.result(variant_id).start_runs)
+
+
+def times_smaller(page: Page, big: str, small: str) -> str:
+    return render.ratio(page.result(big).size_bytes / page.result(small).size_bytes)
+
+
+def percent_smaller(page: Page, big: str, small: str) -> str:
+    return f"{1 - page.result(small).size_bytes / page.result(big).size_bytes:.0%}"
+
+
+def difference(page: Page, big: str, small: str) -> str:
+    return human_size(page.result(big).size_bytes - page.result(small).size_bytes)
+
+
+def binary_share(page: Page, variant_id: str) -> str:
+    """The image's size as a multiple of the binary's bytes."""
+    r = page.result(variant_id)
+    return f"{r.size_bytes / r.binary_bytes:.3f}" if r.binary_bytes else "—"
+
+
+def base_size(page: Page, reference: str) -> str:
+    for b in page.session.bases:
+        if b.reference == reference:
+            return human_size(b.size_bytes)
+    raise unknown("base image", reference, [b.reference for b in page.session.bases])
+
+
+def results_table(page: Page, part: str = "") -> str:
+    """All variants (or one part's), each linked to its detail page."""
+    return render.results_table(page.in_part(part), href=page.detail_href)
+
+
+def size_chart(page: Page, part: str = "") -> str:
+    """The staircase chart of all variants (or one part's)."""
+    from .chart import size_chart_svg  # matplotlib only when a chart is drawn
+
+    return render.chart_block(size_chart_svg(page.in_part(part), cache_dir=page.charts_cache))
+
+
+def detail_link(page: Page, variant_id: str, text: str = "") -> str:
+    return render.link(page.detail_href(variant_id), text or page.result(variant_id).title)
+
+
+def results_link(page: Page, text: str = RESULTS_JSON) -> str:
+    """A link to results.json, which is written after the pages (so mkdocs does not know it)."""
+    return render.link(page.from_here(RESULTS_JSON), text, code=True)
+
+
+def bases_table(page: Page) -> str:
+    return render.bases_table(page.session.bases)
+
+
+def bases_summary(page: Page) -> str:
+    return render.bases_summary(page.session.bases)
+
+
+def engine_table(page: Page) -> str:
+    e = page.session.engine
+    return render.facts_table([
+        ("Docker Engine", e.version), ("Engine API", e.api_version), ("Storage driver", e.storage_driver),
+        ("Engine OS", e.os), ("Architecture", e.arch), ("Kernel", e.kernel),
+        ("Measured at (UTC)", page.session.generated_at),
+    ])
+
+
+def measured_at(page: Page) -> str:
+    return page.session.generated_at
+
+
+def benchmark_table(page: Page) -> str:
+    """The latest figures of scripts/benchmark.py, with the machine they came from."""
+    path = page.docs_dir / "data" / "benchmark.json"
+    if not path.is_file():
+        return render.not_yet_benchmarked()
+    return render.benchmark(json.loads(path.read_text(encoding="utf-8")))
+
+
+# name -> (function, block): a block macro that names a failed variant renders an error box, an
+# inline one a marker.
+MACROS: dict[str, tuple[Callable[..., str], bool]] = {
+    fn.__name__: (fn, block) for fn, block in (
+        (dockerfile, True), (dockerfile_diff, True), (run_output, True), (layers, True), (variant_detail, True),
+        (size, False), (size_bytes, False), (transfer, False), (binary_size, False), (go_version, False),
+        (start_time, False), (process_time, False), (start_runs, False), (times_smaller, False),
+        (percent_smaller, False), (difference, False), (binary_share, False), (base_size, False),
+        (results_table, False), (size_chart, False), (detail_link, False), (results_link, False),
+        (bases_table, False), (bases_summary, False), (engine_table, False), (measured_at, False),
+        (benchmark_table, False),
+    )
+}

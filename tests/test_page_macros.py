@@ -1,0 +1,91 @@
+"""Every macro the pages can call, over a session made of records: pure, no engine."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from macros import page_macros as m
+from macros.bases import BaseImage
+from macros.engine.records import EngineFacts
+from macros.session import Session
+from tests.test_verify_render import _result
+
+BIG = _result(id="big", title="Big", size_bytes=800_000_000, size_human="800MB", compressed_bytes=280_000_000,
+              binary_bytes=1_284_754, start_s=0.0904, process_s=0.0021)
+SMALL = _result(id="small", title="Small", part="binary", size_bytes=309_376, size_human="309kB",
+                compressed_bytes=308_304, binary_bytes=309_376, go_version="", start_s=0.113, process_s=0.0209,
+                dockerfile="dockerfiles/Dockerfile.small", dockerfile_text="FROM scratch\nCOPY main /main\n")
+FAILING = "variant 'broken': build failed at step 2"
+SESSION = Session(engine=EngineFacts("unix:///x", "20.10.24", "1.41", "overlay2", "Debian", "x86_64", "6.1"),
+                  bases=[BaseImage("golang:1.21-bullseye", "sha256:" + "b" * 64, 753_613_142, "stand-in",
+                                   recipe_hash="c" * 64, compressed_bytes=280_000_000)],
+                  results=[BIG, SMALL], generated_at="2026-11-27T09:00:00+00:00", failures={"broken": FAILING})
+
+
+def page(url: str = "", **kw: object) -> m.Page:
+    return m.Page(session=SESSION, url=url, **kw)  # type: ignore[arg-type]
+
+
+def test_numbers_come_from_the_results() -> None:
+    p = page()
+    assert (m.size(p, "big"), m.size_bytes(p, "big"), m.transfer(p, "big")) == ("800MB", "800,000,000", "280MB")
+    assert (m.binary_size(p, "small"), m.go_version(p, "big"), m.go_version(p, "small")) == ("309kB", "go1.21.13", "")
+    assert (m.start_time(p, "big"), m.start_time(p, "small"), m.start_runs(p, "big")) == ("90.4 ms", "113 ms", "7")
+    assert (m.process_time(p, "big"), m.process_time(p, "small")) == ("under 5 ms", "20.9 ms")
+    assert m.times_smaller(p, "big", "small") == "2,586" and m.percent_smaller(p, "big", "small") == "100%"
+    assert m.difference(p, "big", "small") == "800MB" and m.binary_share(p, "small") == "1.000"
+    assert m.base_size(p, "golang:1.21-bullseye") == "754MB" and m.measured_at(p) == SESSION.generated_at
+
+
+def test_blocks_are_the_renderers() -> None:
+    p = page()
+    assert m.dockerfile(p, "small") == '``` dockerfile title="dockerfiles/Dockerfile.small"\nFROM scratch\nCOPY main /main\n```'
+    assert "-FROM scratch\n+FROM scratch\n" not in m.dockerfile_diff(p, "big", "small")
+    assert "+COPY main /main\n" in m.dockerfile_diff(p, "big", "small")
+    assert "Exit code: **0**" in m.run_output(p, "big") and "<details" in m.layers(p, "big")
+    assert m.variant_detail(p, "small").startswith("# Small\n") and "golang:1.21-bullseye" in m.engine_table(p) + \
+        m.bases_table(p) and "stand-in" in m.bases_summary(p)
+
+
+def test_links_work_from_any_page_depth() -> None:
+    assert m.detail_link(page(), "big") == '<a href="variants/big/">Big</a>'
+    assert m.detail_link(page("binary/"), "big", "the big one") == '<a href="../variants/big/">the big one</a>'
+    assert m.detail_link(page("variants/small.html", directory_urls=False), "big") == \
+        '<a href="../variants/big.html">Big</a>'
+    assert m.results_link(page("a/b/")) == '<a href="../../results.json"><code>results.json</code></a>'
+
+
+def test_tables_and_chart_take_a_part() -> None:
+    p = page()
+    assert "Big" in m.results_table(p) and "Small" in m.results_table(p)
+    assert "Big" in m.results_table(p, "base") and "Small" not in m.results_table(p, "base")
+    with pytest.raises(m.BadCall, match="no part 'bianry' \\(did you mean 'binary'\\?\\)"):
+        m.results_table(p, "bianry")
+    chart = m.size_chart(p, "binary")
+    assert chart.startswith('<div class="size-chart">\n<svg') and "Small" in chart and "Big" not in chart
+
+
+def test_a_failed_or_unknown_variant() -> None:
+    with pytest.raises(m.VariantFailed) as failed:
+        m.size(page(), "broken")
+    assert failed.value.message == FAILING
+    with pytest.raises(m.BadCall, match="no variant 'bgi' \\(did you mean 'big'\\?\\); known: big, small, broken"):
+        m.size(page(), "bgi")
+    with pytest.raises(m.BadCall, match="no base image"):
+        m.base_size(page(), "debian:sid")
+
+
+def test_benchmark_table_reads_the_stored_figures(tmp_path: Path) -> None:
+    assert "has not been run yet" in m.benchmark_table(page(docs_dir=tmp_path))
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "benchmark.json").write_text(json.dumps(
+        {"measured_at": "today", "machine": "2 cores", "rows": [["warm", "1.9s", "1.3s", "1.40"]]}))
+    assert "Measured today on 2 cores." in m.benchmark_table(page(docs_dir=tmp_path))
+
+
+def test_every_macro_is_registered_once() -> None:
+    names = [name for name in dir(m) if callable(getattr(m, name)) and getattr(getattr(m, name), "__module__", "")
+             == m.__name__ and not name[0].isupper() and name not in ("unknown", "dataclass")]
+    assert sorted(m.MACROS) == sorted(names)
