@@ -28,6 +28,7 @@ site: bases
 	$(VENV)/bin/mkdocs build --strict
 
 test: bases
+	$(VENV)/bin/ruff check macros hooks tests scripts
 	$(PY) -m pytest
 
 serve: bases

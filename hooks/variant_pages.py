@@ -11,13 +11,12 @@ import html
 import json
 from typing import Any
 
-from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.exceptions import PluginError
-from mkdocs.structure.files import File, Files
-
 from macros import detail, variants
 from macros.errors import ProjectError
 from macros.settings import Settings
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import File, Files
 
 SECTION = "Variants"
 OVERVIEW = f"{detail.FOLDER}/index.md"

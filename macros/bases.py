@@ -19,13 +19,12 @@ from typing import Any
 import docker
 import yaml
 
-from . import context, labels, preparers
+from . import context, dockerfile, labels, preparers
 from .engine import images
-from . import dockerfile
 from .errors import BaseImageError, ConfigError, PullError
 from .log import log
-from .settings import DOCKERFILES, Settings
 from .schema import first_error, load_yaml
+from .settings import DEFAULTS, DOCKERFILES, Settings
 
 PULL_TIMEOUT_S = 20.0
 RECIPE_SCHEMA = "1"
@@ -84,7 +83,7 @@ class BaseImage:
         return asdict(self)
 
 
-def load_recipes(path: Path = Settings().bases_file) -> dict[str, Recipe]:
+def load_recipes(path: Path = DEFAULTS.bases_file) -> dict[str, Recipe]:
     try:
         raw = path.read_bytes()
         data = load_yaml(raw) or {}
@@ -109,7 +108,8 @@ def wanted_references(folder: Path = DOCKERFILES) -> list[str]:
     """Every base named by the Dockerfiles in `folder` (the variants), in a stable order."""
     dockerfiles = sorted(folder.glob("Dockerfile*")) if folder.is_dir() else []
     if not dockerfiles:
-        raise ConfigError(f"{folder}: no Dockerfile* files there", hint="Name a folder that holds the variants' Dockerfiles.")
+        raise ConfigError(f"{folder}: no Dockerfile* files there",
+                          hint="Name a folder that holds the variants' Dockerfiles.")
     refs: list[str] = []
     for path in dockerfiles:
         refs += [r for r in dockerfile.read(path).bases if r not in refs]
@@ -121,7 +121,7 @@ class Provisioner:
     client: docker.DockerClient
     recipes: dict[str, Recipe]
     pull_timeout_s: float = PULL_TIMEOUT_S
-    settings: Settings = Settings()  # where the bases file and the downloads are
+    settings: Settings = DEFAULTS  # where the bases file and the downloads are
     _done: dict[str, BaseImage] = field(default_factory=dict)
 
     def ensure_all(self, refs: list[str]) -> list[BaseImage]:

@@ -60,7 +60,7 @@ class ResultCache:
     def lock(self, key: str) -> Iterator[None]:
         """Held while one build measures `key`; a second build waits, then finds the entry."""
         self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / f"{key}.lock", "w") as handle:
+        with (self.root / f"{key}.lock").open("w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
@@ -79,12 +79,12 @@ def write_atomic(path: Path, text: str) -> None:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        Path(tmp).replace(path)
     except OSError as exc:
         if tmp:
             Path(tmp).unlink(missing_ok=True)
         raise ProjectError(f"cannot write {path}: {exc.strerror or exc}",
-                           hint=f"Free some space there, or set SMALLEST_GO_CACHE to a folder with room.") from None
+                           hint="Free some space there, or set SMALLEST_GO_CACHE to a folder with room.") from None
     except BaseException:
         if tmp:
             Path(tmp).unlink(missing_ok=True)

@@ -74,7 +74,7 @@ def _draw(results: Sequence[Result]) -> str:
             ax.set_axisbelow(True)
             for spine in ("top", "right"):
                 ax.spines[spine].set_visible(False)
-            for bar, r in zip(bars, rows):
+            for bar, r in zip(bars, rows, strict=True):
                 ax.text(bar.get_width() * 1.15, bar.get_y() + bar.get_height() / 2, r.size_human,
                         va="center", ha="left")
             for floor in floors:

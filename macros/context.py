@@ -41,7 +41,7 @@ class Context:
         for rel in self.files():
             path = self.root / rel
             if path.is_symlink():
-                h.update(f"link\0{rel}\0{os.readlink(path)}\0".encode())
+                h.update(f"link\0{rel}\0{path.readlink()}\0".encode())
             elif path.is_file():
                 h.update(f"file\0{rel}\0{os.access(path, os.X_OK)}\0".encode())
                 with path.open("rb") as f:
@@ -54,7 +54,7 @@ class Context:
     def open_tar(self) -> IO[bytes]:
         """The context as an uncompressed tar in an anonymous temporary file (nothing is left on
         disk even if the process is killed), positioned at its start."""
-        target = tempfile.TemporaryFile()
+        target = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the caller, who closes it
         if self.dockerfile_name == EMBEDDED_DOCKERFILE:
             embedded = (EMBEDDED_DOCKERFILE, self.dockerfile_text)
             return tar(str(self.root), exclude=list(self.patterns), dockerfile=embedded, fileobj=target)

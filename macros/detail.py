@@ -63,7 +63,7 @@ def variant_page(result: Result, bases: Sequence[BaseImage]) -> str:
 
 def facts(r: Result) -> list[tuple[str, str]]:
     """The numbers of one variant, in words a reader can check against `docker` itself."""
-    rows = [
+    return [
         ("Image size (as docker images shows it)", r.size_human),
         ("Image size in bytes", f"{r.size_bytes:,}"),
         ("Transfer size (layers through gzip -6)", human_size(r.compressed_bytes)),
@@ -79,7 +79,6 @@ def facts(r: Result) -> list[tuple[str, str]]:
         ("Image ID", r.image_id),
         ("Tag", r.tag),
     ]
-    return rows
 
 
 def _runs(shown: Callable[[float | None], str], seconds: float | None, runs: int) -> str:

@@ -11,7 +11,8 @@ import dockerfile as official
 
 from .errors import ConfigError
 
-_VARIABLE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?P<default>:?[-+][^}]*)?\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
+_VARIABLE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?P<default>:?[-+][^}]*)?\}"
+                       r"|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
 
 
 @dataclass(frozen=True)

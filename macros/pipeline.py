@@ -78,6 +78,6 @@ def measure_variant(client: docker.DockerClient, variant: Variant, *, sizer: Tra
         build_s=round(build_s, 2), run_s=round(outcome.duration_s, 3),
         start_s=None, process_s=None, start_runs=0,  # timed once every build is done: see startup.py
         part=variant.part, bases=list(variant.bases),
-        measured_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        measured_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         article_2022=variant.article_2022, cache_key=cache_key,
     )

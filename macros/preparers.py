@@ -130,7 +130,7 @@ def _wheel_to_tar(wheel: Path, target: Path) -> None:
             entry = tarfile.TarInfo(name)
             entry.size = info.file_size
             entry.mode = (info.external_attr >> 16) & 0o7777 or 0o644
-            entry.mtime = int(time.mktime(info.date_time + (0, 0, -1)))
+            entry.mtime = int(time.mktime((*info.date_time, 0, 0, -1)))
             with zf.open(info) as src:
                 tf.addfile(entry, src)
 

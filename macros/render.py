@@ -10,6 +10,7 @@ import difflib
 import html
 import re
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .measure import human_size
@@ -185,19 +186,57 @@ def error_marker(variant_id: str) -> str:
     return f'<strong class="smallest-go-error">[{html.escape(variant_id)}: failed, see the error above]</strong>'
 
 
-def benchmark_table(rows: Sequence[Sequence[str]]) -> str:
-    """The benchmark's rows; a scenario indented in benchmark.json details the row above it."""
-    def scenario(text: str) -> str:
-        detail = text.startswith(" ")
-        return f'<span class="detail-row">↳ {html.escape(text.strip())}</span>' if detail else html.escape(text)
+@dataclass(frozen=True)
+class BenchmarkRow:
+    scenario: str
+    ours: str
+    compared_with: str
+    result: str
+    detail: bool = False  # breaks down the row above it
 
-    shown = [(scenario(r[0]), *(html.escape(c) for c in r[1:])) for r in rows]
-    return _table(("Scenario", "This project", "Compared with", "Ratio or result"), shown, raw={0, 1, 2, 3})
+
+def benchmark_rows(data: dict[str, Any]) -> list[BenchmarkRow]:
+    """docs/data/benchmark.json (numbers, as scripts/benchmark.py measured them) as table rows."""
+    rows: list[BenchmarkRow] = []
+    for cold in data.get("cold", []):
+        what = ("layer cache empty, as on a new machine" if cold["layer_cache"]
+                else "no layer cache, both sides --no-cache")
+        rows.append(BenchmarkRow(
+            f"cold build, {what} (median of {cold['runs']}; {cold['base_layers_known']} base layers known)",
+            f"{cold['project_s']:.1f} s", f"shell loop {cold['shell_s']:.1f} s",
+            f"{cold['project_s'] / cold['shell_s']:.2f} (goal ≤ {cold['goal_ratio']})"))
+    if warm := data.get("warm"):
+        ours, frozen, plugin = warm["ours_s"], warm["frozen_s"], warm["frozen_plugin_s"]
+        rows += [
+            BenchmarkRow(f"warm build, every result cached (median of {warm['runs']})", f"{ours:.2f} s",
+                         f"frozen pages {frozen:.2f} s", f"{ours / frozen:.2f}"),
+            BenchmarkRow("the macros plugin alone (frozen pages, empty module)", f"{plugin:.2f} s",
+                         f"frozen pages {frozen:.2f} s", f"{plugin / frozen:.2f}", detail=True),
+            BenchmarkRow("ours on top of the plugin", f"+{ours - plugin:.2f} s", f"plugin alone {plugin:.2f} s",
+                         f"{ours / plugin:.2f} (goal ≤ {warm['goal_ratio']})", detail=True),
+        ]
+    if inc := data.get("incremental"):
+        rows.append(BenchmarkRow(f"incremental: {inc['edited']} edited", f"{inc['seconds']:.1f} s",
+                                 f"measured again: {', '.join(inc['measured']) or 'nothing'}",
+                                 f"{len(inc['measured'])} variant(s) (goal: exactly 1)"))
+    peaks = [cold["peak_rss_mib"] for cold in data.get("cold", [])]
+    if peaks:
+        rows.append(BenchmarkRow("peak memory of the cold mkdocs builds", f"{max(peaks):.0f} MiB", "",
+                                 "(goal < 250 MiB)"))
+    return rows
 
 
 def benchmark(data: dict[str, Any]) -> str:
     """The benchmark's table, then when and where it was measured."""
-    return f"{benchmark_table(data['rows'])}\n\nMeasured {html.escape(data['measured_at'])} on {html.escape(data['machine'])}."
+    def scenario(row: BenchmarkRow) -> str:
+        return f'<span class="detail-row">↳ {html.escape(row.scenario)}</span>' if row.detail \
+            else html.escape(row.scenario)
+
+    shown = [(scenario(r), html.escape(r.ours), html.escape(r.compared_with), html.escape(r.result))
+             for r in benchmark_rows(data)]
+    table = _table(("Scenario", "This project", "Compared with", "Ratio or result"), shown, raw={0, 1, 2, 3})
+    when, where = html.escape(data["measured_at"]), html.escape(data["machine"])
+    return f"{table}\n\nMeasured {when} on {where}."
 
 
 def not_yet_benchmarked() -> str:

@@ -68,13 +68,14 @@ class Result:
 
 
 def write_json(path: Path, *, engine: dict[str, Any], bases: list[dict[str, Any]], results: list[Result],
-               generated_at: str) -> None:
+               generated_at: str, build: dict[str, Any]) -> None:
     document = {
         "schema": SCHEMA_VERSION,
         "generated_at": generated_at,
         "engine": engine,
         "bases": bases,
         "variants": [r.as_dict() for r in results],
+        "build": build,  # what this doc build did: which variants it measured, which it reused
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

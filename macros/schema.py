@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-
 if TYPE_CHECKING:
     import jsonschema
 
@@ -19,7 +18,7 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present:
 
 def load_yaml(raw: bytes) -> Any:
     """Safe YAML parsing (raises yaml.YAMLError on bad input)."""
-    return yaml.load(raw, Loader=_LOADER)  # noqa: S506 - a safe loader
+    return yaml.load(raw, Loader=_LOADER)
 
 
 def first_error(schema: dict[str, Any], data: Any, *, raw: bytes,

@@ -45,8 +45,8 @@ class Session:
     results: list[Result]
     generated_at: str
     failures: dict[str, str] = field(default_factory=dict)  # variant id -> message (serve mode only)
-    measured: int = 0  # how many results this build measured (the others came from the cache)
-    exports: int = 0   # images exported to size their layers
+    exports: int = 0       # images this build exported to size their layers
+    seconds: float = 0.0   # how long measuring took, bases included
 
     def result(self, variant_id: str) -> Result:
         for r in self.results:
@@ -55,8 +55,11 @@ class Session:
         raise KeyError(variant_id)
 
     def write_json(self, path: Path) -> None:
+        build = {"measured": [r.id for r in self.results if not r.reused],
+                 "reused": [r.id for r in self.results if r.reused], "failed": list(self.failures),
+                 "exports": self.exports, "seconds": round(self.seconds, 3)}
         write_json(path, engine=asdict(self.engine), bases=[b.as_dict() for b in self.bases],
-                   results=self.results, generated_at=self.generated_at)
+                   results=self.results, generated_at=self.generated_at, build=build)
 
 
 def refresh_wanted(declared: list[variants.Variant], wanted: frozenset[str]) -> set[str]:
@@ -101,10 +104,11 @@ def measure_all(settings: Settings) -> Session:
             cleanup.prune_untagged_variants(client)  # only a build can have untagged an image
     finally:
         client.close()
-    log.info(f"{len(results)} variants ready in {time.monotonic() - started:.1f}s "
+    seconds = time.monotonic() - started
+    log.info(f"{len(results)} variants ready in {seconds:.1f}s "
              f"({fresh} measured, {len(results) - fresh} reused from the cache, {sizer.exports} exports)")
-    return Session(engine=facts, bases=provisioned, results=results, failures=failures, measured=fresh,
-                   exports=sizer.exports, generated_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+    return Session(engine=facts, bases=provisioned, results=results, failures=failures, exports=sizer.exports,
+                   seconds=seconds, generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
 
 
 def _reported(variant_id: str, exc: ProjectError) -> str:

@@ -49,6 +49,8 @@ class Settings:
         )
 
 
+DEFAULTS = Settings()
+
 # What mkdocs said it is doing (`on_startup(command=...)`, seen by hooks/command.py),
 # kept for the doc build's Settings; the command line never sets it.
 _command: list[str] = []

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import docker
 
-from .engine import images
 from .cache import write_atomic
+from .engine import images
 from .errors import EngineError, ProjectError
 from .log import log
 from .measure import LayerSize, layer_sizes

@@ -7,10 +7,10 @@ from typing import Any
 
 import yaml
 
-from .errors import ConfigError, did_you_mean
 from .dockerfile import Parsed, read
-from .settings import DEFAULT_BINARY, DEFAULT_CONTEXT, DEFAULT_TIMEOUT_S, REPO
+from .errors import ConfigError, did_you_mean
 from .schema import first_error, load_yaml
+from .settings import DEFAULT_BINARY, DEFAULT_CONTEXT, DEFAULT_TIMEOUT_S, REPO
 
 _ID = "^[a-z0-9][a-z0-9-]{0,62}$"
 # Where a variant stands in the article, in reading order: part one changes the base image, part

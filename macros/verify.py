@@ -32,7 +32,8 @@ def check(expect: Expectation, outcome: RunOutcome) -> str:
     problems = []
     if outcome.exit_code != expect.exit_code:
         problems.append(f"exit code {outcome.exit_code} (expected {expect.exit_code})")
-    for name, want, got in (("stdout", expect.stdout, outcome.stdout.text), ("stderr", expect.stderr, outcome.stderr.text)):
+    for name, want, got in (("stdout", expect.stdout, outcome.stdout.text),
+                            ("stderr", expect.stderr, outcome.stderr.text)):
         if want is not None and got != want:
             problems.append(f"{name} {got[:300]!r} (expected {want!r})")
     return "; ".join(problems)

@@ -4,12 +4,16 @@
                no variant images, none of their stages in the engine's layer cache; bases present)
                vs a plain shell loop of `docker build` + `docker run` over the same files, same start;
                once with the layer cache working during the run, once with --no-cache on both sides
-  warm         `mkdocs build` with a full cache vs the same docs with the macros plugin switched off
-  incremental  one Dockerfile edited, then `mkdocs build`: which variants were rebuilt
+  warm         `mkdocs build` with every result cached vs the same pages frozen (each page's Markdown
+               as the macros rendered it, built without the macros plugin: what a hand-kept copy of
+               the article costs), and vs the frozen pages with the plugin on and an empty module
+               (the plugin's own cost, which no code of ours removes)
+  incremental  one Dockerfile edited, then `mkdocs build`: which variants were measured again
   memory       peak RSS of the cold `mkdocs build`
 
+Counters come from what each doc build wrote into results.json ("build"), not from its log.
 Run with the project's environment, bases present: `.venv/bin/python scripts/benchmark.py`.
-It prints a table and writes docs/data/benchmark.json, which the Methodology page shows.
+It prints a table and writes docs/data/benchmark.json (numbers; the Methodology page formats them).
 """
 from __future__ import annotations
 
@@ -20,7 +24,6 @@ import json
 import os
 import platform
 import re
-import resource
 import shutil
 import statistics
 import subprocess
@@ -28,21 +31,44 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from macros import engine, variants  # noqa: E402
-from macros.dockerfile import base_references  # noqa: E402
+from macros import render, variants  # noqa: E402
+from macros.engine import cleanup, connection, images  # noqa: E402
+from macros.page_macros import MACROS  # noqa: E402
 from macros.pipeline import image_tag  # noqa: E402
+from macros.settings import CACHE_ENV, DEFAULTS, NO_BUILD_CACHE_ENV  # noqa: E402
 from macros.transfer import MEMO_FILE  # noqa: E402
 
 MKDOCS = [sys.executable, "-m", "mkdocs", "build", "--strict"]
+# Runs a command, then prints the peak RSS (KiB) of the largest process it waited for, last.
+_PEAK_RSS = [sys.executable, "-c", "import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
+             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(r.returncode)"]
+# A hook for one build: each page's Markdown after the macros (lowest priority), and the final nav.
+_FREEZE_HOOK = '''
+import json, pathlib, yaml
+from mkdocs.plugins import event_priority
+OUT = pathlib.Path({out!r})
+
+@event_priority(-100)
+def on_config(config):
+    (OUT / "nav.json").write_text(json.dumps(config.nav))
+
+@event_priority(-100)
+def on_page_markdown(markdown, page, **_):
+    target = OUT / "docs" / page.file.src_uri
+    target.parent.mkdir(parents=True, exist_ok=True)
+    meta = "---\\n" + yaml.safe_dump(page.meta) + "---\\n\\n" if page.meta else ""
+    target.write_text(meta + markdown)
+'''
 
 
-def _timed(cmd: list[str], *, env: dict[str, str] | None = None, cwd: Path = REPO) -> tuple[float, str]:
+def _timed(cmd: list[str], *, env: dict[str, str] | None = None) -> tuple[float, str]:
     started = time.monotonic()
-    done = subprocess.run(cmd, cwd=cwd, env={**os.environ, "NO_MKDOCS_2_WARNING": "1", **(env or {})},
+    done = subprocess.run(cmd, cwd=REPO, env={**os.environ, "NO_MKDOCS_2_WARNING": "1", **(env or {})},
                           capture_output=True, text=True)
     elapsed = time.monotonic() - started
     if done.returncode != 0:
@@ -50,156 +76,143 @@ def _timed(cmd: list[str], *, env: dict[str, str] | None = None, cwd: Path = REP
     return elapsed, done.stdout + done.stderr
 
 
-def _drop_variant_images() -> None:
-    """An empty start: no variant images and none of their stages in the engine's layer cache."""
-    client = engine.connect()
-    engine.remove_ours(client)
+def _built(site: Path) -> dict[str, Any]:
+    """What the doc build says it did (results.json, "build")."""
+    return json.loads((site / "results.json").read_text())["build"]
+
+
+def _empty_start(declared: list[variants.Variant]) -> None:
+    """No variant images (ours, or the shell loop's under our tags) and none of their stages."""
+    client = connection.connect()
+    cleanup.remove_ours(client)
+    for v in declared:
+        if images.inspect_image(client, image_tag(v)) is not None:
+            client.api.remove_image(image_tag(v), force=True)
     client.close()
 
 
-def _seed_base_layers(cache: Path) -> int:
+def _seed_base_layers(declared: list[variants.Variant], cache: Path) -> int:
     """Give the cold run what provisioning already knows: the gzip sizes of the bases' layers
     (`python -m macros bases` measures them). Nothing about the variants is carried over."""
-    memo_path = REPO / ".cache" / MEMO_FILE
+    memo_path = DEFAULTS.cache_dir / MEMO_FILE
     memo = json.loads(memo_path.read_text()) if memo_path.is_file() else {}
-    client = engine.connect()
-    refs = {r for v in variants.load() for r in base_references(v.dockerfile)}
-    base_layers = set()
-    for ref in refs:
-        record = engine.inspect_image(client, ref) or {}
-        base_layers |= set((record.get("RootFS") or {}).get("Layers") or [])
+    client = connection.connect()
+    layers = set()
+    for ref in {r for v in declared for r in v.bases}:
+        layers |= set(((images.inspect_image(client, ref) or {}).get("RootFS") or {}).get("Layers") or [])
     client.close()
-    seeded = {d: memo[d] for d in base_layers if d in memo}
+    seeded = {d: memo[d] for d in layers if d in memo}
     cache.mkdir(parents=True, exist_ok=True)
     (cache / MEMO_FILE).write_text(json.dumps(seeded))
     return len(seeded)
 
 
-def _drop_shell_loop_images(declared: list[variants.Variant]) -> None:
-    """The shell loop tagged its (unlabelled) images with our tags; remove exactly those tags."""
-    client = engine.connect()
-    for v in declared:
-        try:
-            client.api.remove_image(image_tag(v), force=True)
-        except Exception:  # noqa: BLE001 - not there is fine
-            pass
-    client.close()
-
-
-# Runs a command and prints the peak RSS (KiB) of its process tree's largest process, last.
-_PEAK_RSS = [sys.executable, "-c", "import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
-             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(r.returncode)"]
-
-
-def _shell_loop(declared: list[variants.Variant], *, nocache: bool) -> float:
-    flag = "--no-cache " if nocache else ""
+def _shell_loop(declared: list[variants.Variant], *, layer_cache: bool) -> float:
+    flag = "" if layer_cache else "--no-cache "
     script = "set -e\n" + "".join(
         f"docker build {flag}-q -t {image_tag(v)} -f {v.dockerfile} {v.context} >/dev/null\n"
         f"docker run --rm {image_tag(v)} >/dev/null 2>&1 || true\n" for v in declared)
-    elapsed, _ = _timed(["bash", "-c", script], env={"DOCKER_BUILDKIT": "0"})
-    return elapsed
+    return _timed(["bash", "-c", script], env={"DOCKER_BUILDKIT": "0"})[0]
 
 
-def _no_macros_config() -> Path:
-    text = (REPO / "mkdocs.yml").read_text()
-    text = re.sub(r"  - macros:\n(?:      .*\n)+", "", text)
-    path = REPO / f".benchmark-{os.getpid()}.yml"  # beside mkdocs.yml so relative paths hold
-    path.write_text(text)
-    return path
-
-
-def _stub_macros_config() -> tuple[Path, Path]:
-    """The same site with mkdocs-macros on but a module whose macros all return "": the cost of
-    the plugin itself, which no work of ours can remove."""
-    names = re.findall(r"@macro\(block=\w+\)\n    def (\w+)\(", (REPO / "macros" / "__init__.py").read_text())
-    stub = REPO / f"benchmark_stub_{os.getpid()}"
-    stub.mkdir()
-    (stub / "__init__.py").write_text(
-        "def define_env(env):\n"
-        f"    for name in {names!r}:\n"
-        "        env.macro(lambda *args, **kwargs: '', name)\n")
-    text = (REPO / "mkdocs.yml").read_text().replace("module_name: macros", f"module_name: {stub.name}")
-    config = REPO / f".benchmark-stub-{os.getpid()}.yml"
-    config.write_text(text)
-    return config, stub
-
-
-Row = tuple[str, str, str, str]
-
-
-def _cold(declared: list[variants.Variant], tmp: Path, cache: Path, runs: int, *, nocache: bool) -> tuple[Row, int]:
-    """Both sides start without variant images and without their stages in the layer cache,
-    alternated (shell, project, project, shell) so that drift on a shared machine hits both alike.
-
-    With the layer cache on (a first build on a new machine), the stage the variants share is built
-    once, by the shell loop as by the project. With `nocache`, both sides pass --no-cache and every
-    variant builds every stage of its own: the case where the builds are long."""
-    shell_runs: list[float] = []
-    cold_runs: list[float] = []
+def _cold(declared: list[variants.Variant], tmp: Path, runs: int, *, layer_cache: bool) -> dict[str, Any]:
+    """Both sides from the same empty start, alternated (shell, project, project, shell) so that
+    drift on a shared machine hits both alike."""
+    shell: list[float] = []
+    project: list[float] = []
     peaks: list[int] = []
     seeded = 0
     for side in ("shell", "project", "project", "shell")[: 4 if runs > 1 else 2]:
-        _drop_variant_images()
+        _empty_start(declared)
         if side == "shell":
-            shell_runs.append(_shell_loop(declared, nocache=nocache))
-            _drop_shell_loop_images(declared)
+            shell.append(_shell_loop(declared, layer_cache=layer_cache))
             continue
+        cache = tmp / "cache"
         shutil.rmtree(cache, ignore_errors=True)
-        seeded = _seed_base_layers(cache)
-        env = {"SMALLEST_GO_CACHE": str(cache)} | ({"SMALLEST_GO_NO_BUILD_CACHE": "1"} if nocache else {})
-        cold_s, log = _timed(_PEAK_RSS + MKDOCS + ["-d", str(tmp / "site")], env=env)
-        cold_runs.append(cold_s)
-        peaks.append(int(re.findall(r"^(\d+)$", log, re.M)[-1]))
-    cold_m, shell_m = statistics.median(cold_runs), statistics.median(shell_runs)
-    what = "no layer cache, both sides --no-cache" if nocache else "layer cache empty, as on a new machine"
-    return ((f"cold build, {what} (median of {len(cold_runs)}; {seeded} base layers known)",
-             f"{cold_m:.1f}s", f"shell loop {shell_m:.1f}s", f"{cold_m / shell_m:.2f} (goal <= 1.0)"), max(peaks))
+        seeded = _seed_base_layers(declared, cache)
+        env = {CACHE_ENV: str(cache)} | ({} if layer_cache else {NO_BUILD_CACHE_ENV: "1"})
+        seconds, log = _timed(_PEAK_RSS + MKDOCS + ["-d", str(tmp / "site")], env=env)
+        built = _built(tmp / "site")
+        if built["reused"]:
+            sys.exit(f"benchmark: the cold build reused {built['reused']}; it must measure everything")
+        project.append(seconds)
+        peaks.append(int(re.findall(r"^(\d+)$", log, re.MULTILINE)[-1]))
+    return {"layer_cache": layer_cache, "runs": len(project), "base_layers_known": seeded,
+            "project_s": statistics.median(project), "shell_s": statistics.median(shell),
+            "peak_rss_mib": max(peaks) / 1024, "goal_ratio": 1.0}
 
 
-def _warm(tmp: Path, cache: Path, runs: int) -> list[Row]:
-    """Full cache vs no macros at all, and vs the plugin with empty macros, taken in turn round
-    after round (the order rotating), so that a machine slowing down hits all three alike."""
-    config = _no_macros_config()
-    stub_config, stub = _stub_macros_config()
-    sides = {
-        "warm": (MKDOCS + ["-d", str(tmp / "site")], {"SMALLEST_GO_CACHE": str(cache)}),
-        "plain": (MKDOCS[:-1] + ["-f", str(config), "-d", str(tmp / "plain")], {}),
-        "floor": (MKDOCS[:-1] + ["-f", str(stub_config), "-d", str(tmp / "stub")], {}),
-    }
-    times: dict[str, list[float]] = {name: [] for name in sides}
-    order = list(sides)
+def _config(tmp: Path, name: str, *, docs: Path, nav: list[Any], module: str | None) -> Path:
+    """mkdocs.yml for the frozen pages: our hooks gone, the nav as the real build had it, and
+    the macros plugin gone (module None) or loading `module`. Kept beside mkdocs.yml, so that
+    paths relative to it (snippets) hold."""
+    text = (REPO / "mkdocs.yml").read_text()
+    text = re.sub(r"^hooks:\n(?:  - .*\n)+", "", text, flags=re.MULTILINE)
+    text = re.sub(r"^nav:\n(?:  .*\n?)+", "", text, flags=re.MULTILINE)
+    text = (text.replace("module_name: macros", f"module_name: {module}") if module
+            else re.sub(r"  - macros:\n(?:      .*\n)+", "", text))
+    path = REPO / f".benchmark-{name}-{os.getpid()}.yml"
+    path.write_text(f"{text}\ndocs_dir: {docs}\nnav: {json.dumps(nav)}\n")
+    return path
+
+
+def _warm(tmp: Path, cache: Path, runs: int) -> dict[str, Any]:
+    """Ours vs the frozen pages, with and without the plugin, taken in turn round after round
+    (the order rotating), so that a machine slowing down hits all three alike."""
+    frozen = tmp / "frozen"
+    hook = tmp / "freeze_hook.py"
+    hook.write_text(_FREEZE_HOOK.format(out=str(frozen)))
+    shutil.copytree(REPO / "docs", frozen / "docs")  # assets and data; the pages are overwritten
+    freeze_config = REPO / f".benchmark-freeze-{os.getpid()}.yml"
+    freeze_config.write_text((REPO / "mkdocs.yml").read_text().replace("hooks:\n", f"hooks:\n  - {hook}\n", 1))
+    stub = REPO / f"benchmark_stub_{os.getpid()}"
+    stub.mkdir()
+    (stub / "__init__.py").write_text("def define_env(env):\n"
+                                      f"    for name in {sorted(MACROS)!r}:\n"
+                                      "        env.macro(lambda *args, **kwargs: '', name)\n")
+    configs = [freeze_config]
     try:
-        _timed(sides["warm"][0], env=sides["warm"][1])  # untimed: the images the cold runs removed come back
+        _timed([*MKDOCS[:-1], "-f", str(freeze_config), "-d", str(tmp / "site")], env={CACHE_ENV: str(cache)})
+        nav = json.loads((frozen / "nav.json").read_text())
+        sides = {"ours": [*MKDOCS, "-d", str(tmp / "site")]}
+        for name, module in (("frozen", None), ("frozen_plugin", stub.name)):
+            configs.append(_config(tmp, name, docs=frozen / "docs", nav=nav, module=module))
+            sides[name] = [*MKDOCS[:-1], "-f", str(configs[-1]), "-d", str(tmp / name)]
+        times: dict[str, list[float]] = {name: [] for name in sides}
+        order = list(sides)
         for _ in range(runs):
             for name in order:
-                cmd, env = sides[name]
-                times[name].append(_timed(cmd, env=env)[0])
+                seconds, _log = _timed(sides[name], env={CACHE_ENV: str(cache)})
+                if name == "ours" and _built(tmp / "site")["measured"]:
+                    sys.exit("benchmark: a warm build measured something; the cache should hold every result")
+                times[name].append(seconds)
             order = order[1:] + order[:1]
     finally:
-        config.unlink()
-        stub_config.unlink()
+        for config in configs:
+            config.unlink(missing_ok=True)
         shutil.rmtree(stub)
-    warm_m, plain_m, floor_m = (statistics.median(times[n]) for n in ("warm", "plain", "floor"))
-    return [(f"warm build (median of {runs})", f"{warm_m:.2f}s", f"no macros {plain_m:.2f}s",
-             f"{warm_m / plain_m:.2f} (goal <= 1.25)"),
-            ("  the plugin alone (empty macros)", f"{floor_m:.2f}s", f"no macros {plain_m:.2f}s",
-             f"{floor_m / plain_m:.2f}"),
-            ("  ours on top of the plugin", f"+{warm_m - floor_m:.2f}s", f"empty macros {floor_m:.2f}s",
-             f"{warm_m / floor_m:.2f}")]
+    return {"runs": runs, **{f"{name}_s": statistics.median(t) for name, t in times.items()}, "goal_ratio": 1.05}
 
 
-def _incremental(declared: list[variants.Variant], tmp: Path, cache: Path) -> Row:
-    """Edit one Dockerfile's bytes, build, restore: which variants were rebuilt?"""
-    target = next(v for v in declared if v.id == "scratch").dockerfile
+def _incremental(declared: list[variants.Variant], tmp: Path, cache: Path) -> dict[str, Any]:
+    """Edit one Dockerfile's bytes, build, restore: which variants were measured again?"""
+    target = declared[-1].dockerfile
     original = target.read_bytes()
     try:
         target.write_bytes(original + b"\n# benchmark edit\n")
-        inc_s, log = _timed(MKDOCS + ["-d", str(tmp / "site")], env={"SMALLEST_GO_CACHE": str(cache)})
+        seconds, _log = _timed([*MKDOCS, "-d", str(tmp / "site")], env={CACHE_ENV: str(cache)})
     finally:
         target.write_bytes(original)
-    rebuilt = re.findall(r"smallest-go: (\S+): building dockerfiles/", log)
-    return ("incremental: Dockerfile.scratch edited", f"{inc_s:.1f}s", f"rebuilt: {', '.join(rebuilt)}",
-            f"{len(rebuilt)} variant(s) (goal: exactly 1)")
+    return {"edited": target.name, "seconds": seconds, "measured": _built(tmp / "site")["measured"]}
+
+
+def _machine() -> str:
+    client = connection.connect()
+    facts = connection.facts(client)
+    client.close()
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (f"{os.cpu_count()} cores, {memory:.0f} GiB, {platform.machine()}, "
+            f"Docker Engine {facts.version} ({facts.storage_driver})")
 
 
 def main() -> int:
@@ -210,36 +223,29 @@ def main() -> int:
                         help="only the warm scenario, on the project's own cache; prints, writes nothing")
     args = parser.parse_args()
     compileall.compile_dir(REPO / "macros", quiet=1)  # as `make` does before a build
-    declared = variants.load()
+    declared = variants.load(DEFAULTS.variants_file)
     tmp = Path(tempfile.mkdtemp(prefix="smallest-go-bench-"))
-    rows: list[Row] = []
+    data: dict[str, Any] = {"measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                            "machine": _machine(), "variants": len(declared)}
     try:
         if args.warm_only:
-            rows += _warm(tmp, REPO / ".cache", args.warm_runs)
+            data["warm"] = _warm(tmp, DEFAULTS.cache_dir, args.warm_runs)
         else:
-            cache = tmp / "cache"
-            cold, peak_kib = _cold(declared, tmp, cache, args.cold_runs, nocache=False)
-            cold_nocache, peak_nocache_kib = _cold(declared, tmp, cache, args.cold_runs, nocache=True)
-            peak_kib = max(peak_kib, peak_nocache_kib)
-            rows += [cold, cold_nocache, *_warm(tmp, cache, args.warm_runs), _incremental(declared, tmp, cache),
-                     ("peak memory of the cold mkdocs builds", f"{peak_kib / 1024:.0f} MiB", "", "(goal < 250 MiB)")]
+            data["cold"] = [_cold(declared, tmp, args.cold_runs, layer_cache=True),
+                            _cold(declared, tmp, args.cold_runs, layer_cache=False)]
+            data["warm"] = _warm(tmp, tmp / "cache", args.warm_runs)
+            data["incremental"] = _incremental(declared, tmp, tmp / "cache")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-
+    rows = [(("  ↳ " if r.detail else "") + r.scenario, r.ours, r.compared_with, r.result)
+            for r in render.benchmark_rows(data)]
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for r in rows:
-        print(" | ".join(c.ljust(w) for c, w in zip(r, widths)))
-    if args.warm_only:
-        return 0
-    client = engine.connect()
-    facts = engine.facts(client)
-    client.close()
-    machine = (f"{os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, "
-               f"{platform.machine()}, Docker Engine {facts.version} ({facts.storage_driver})")
-    out = REPO / "docs" / "data" / "benchmark.json"
-    out.write_text(json.dumps({"measured_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                               "machine": machine, "rows": rows}, indent=2) + "\n")
-    print(f"machine: {machine}\nwrote {out.relative_to(REPO)}")
+        print(" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
+    if not args.warm_only:
+        out = REPO / "docs" / "data" / "benchmark.json"
+        out.write_text(json.dumps(data, indent=2) + "\n")
+        print(f"machine: {data['machine']}\nwrote {out.relative_to(REPO)}")
     return 0
 
 

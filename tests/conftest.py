@@ -4,11 +4,10 @@ from collections.abc import Iterator
 
 import docker
 import pytest
-
 from macros import labels, variants
 from macros.engine import connection
-from macros.settings import Settings
 from macros.errors import EngineError
+from macros.settings import Settings
 from macros.transfer import TransferSizer
 
 

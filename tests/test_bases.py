@@ -8,7 +8,6 @@ from pathlib import Path
 
 import docker
 import pytest
-
 from macros import bases, labels, preparers
 from macros.dockerfile import read
 from macros.engine import images

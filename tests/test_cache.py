@@ -7,10 +7,10 @@ import time
 from pathlib import Path
 
 import pytest
-
 from macros import cache, context
 from macros.cache import ResultCache, cache_key
 from macros.variants import Expectation
+
 from tests.test_verify_render import _result
 
 BASE = dict(context_digest="c" * 64, bases={"golang:1.21-bullseye": "sha256:aa", "scratch-ish": "sha256:bb"},

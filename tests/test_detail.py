@@ -6,6 +6,7 @@ import re
 from macros import detail, render
 from macros.bases import BaseImage
 from macros.engine.runs import nanoseconds as _nanoseconds
+
 from tests.test_verify_render import _result
 
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from macros.dockerfile import parse, read
 from macros.errors import ConfigError
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _parse(text: str, **build_args: str):  # noqa: ANN202 - a Parsed
+def _parse(text: str, **build_args: str):
     return parse(text, source="Dockerfile.t", build_args=build_args)
 
 
@@ -58,5 +57,5 @@ def test_unresolvable_build_arguments_name_the_fix() -> None:
 
 
 def test_a_line_dockers_parser_rejects_names_the_file() -> None:
-    with pytest.raises(ConfigError, match="Dockerfile.t: Docker's parser rejects it"):
+    with pytest.raises(ConfigError, match=r"Dockerfile\.t: Docker's parser rejects it"):
         _parse("FROM x\nRUN <<EOF\n")

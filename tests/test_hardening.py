@@ -15,12 +15,12 @@ from pathlib import Path
 
 import docker
 import pytest
-
 from macros import pipeline, render, variants
-from macros.engine import connection, images
 from macros.cache import ResultCache
+from macros.engine import connection, images
 from macros.errors import BuildError, EngineError, ProjectError, VerificationError
 from macros.transfer import TransferSizer
+
 from tests.helpers import REPO, cli, container_ids, seeded_cache, write_variants
 from tests.test_verify_render import _result
 
@@ -248,7 +248,7 @@ def test_two_builds_at_once_share_the_work_and_agree(client: docker.DockerClient
 
 def test_clean_removes_our_objects_and_nothing_else(client: docker.DockerClient, tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text("FROM scratch\nCOPY Dockerfile /\n")
-    theirs, _ = client.images.build(path=str(tmp_path), tag="someone-else/keep:1", rm=True)
+    _theirs, _ = client.images.build(path=str(tmp_path), tag="someone-else/keep:1", rm=True)
     ours, _ = client.images.build(path=str(tmp_path), tag="smallest-go/pytest-clean:latest", rm=True,
                                   labels={"io.smallest-go.variant": "pytest-clean"})
     container = client.api.create_container(ours.id, command=["/x"], labels={"io.smallest-go.managed": "true"})["Id"]

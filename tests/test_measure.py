@@ -7,7 +7,6 @@ import os
 import tarfile
 
 import pytest
-
 from macros.measure import LayerSize, go_version, human_size, layer_sizes
 
 

@@ -5,11 +5,11 @@ import json
 from pathlib import Path
 
 import pytest
-
 from macros import page_macros as m
 from macros.bases import BaseImage
 from macros.engine.records import EngineFacts
 from macros.session import Session
+
 from tests.test_verify_render import _result
 
 BIG = _result(id="big", title="Big", size_bytes=800_000_000, size_human="800MB", compressed_bytes=280_000_000,
@@ -81,8 +81,10 @@ def test_benchmark_table_reads_the_stored_figures(tmp_path: Path) -> None:
     assert "has not been run yet" in m.benchmark_table(page(docs_dir=tmp_path))
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "benchmark.json").write_text(json.dumps(
-        {"measured_at": "today", "machine": "2 cores", "rows": [["warm", "1.9s", "1.3s", "1.40"]]}))
-    assert "Measured today on 2 cores." in m.benchmark_table(page(docs_dir=tmp_path))
+        {"measured_at": "today", "machine": "2 cores", "warm": {"runs": 3, "ours_s": 2.0, "frozen_s": 1.0,
+                                                                "frozen_plugin_s": 1.6, "goal_ratio": 1.05}}))
+    table = m.benchmark_table(page(docs_dir=tmp_path))
+    assert "1.25 (goal ≤ 1.05)" in table and table.endswith("Measured today on 2 cores.")
 
 
 def test_every_macro_is_registered_once() -> None:

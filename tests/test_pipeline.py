@@ -7,10 +7,10 @@ from pathlib import Path
 
 import docker
 import pytest
-
 from macros import pipeline, variants
 from macros.errors import BuildError, VerificationError
 from macros.transfer import TransferSizer
+
 from tests.helpers import REPO, write_variants
 
 pytestmark = pytest.mark.docker

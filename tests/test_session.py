@@ -5,7 +5,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
 from macros import variants
 from macros.errors import ConfigError
 from macros.session import Job, _waves, refresh_wanted

@@ -12,9 +12,9 @@ from typing import Any
 
 import docker
 import pytest
-
 from macros import variants
 from macros.settings import Settings
+
 from tests.helpers import seeded_cache
 
 REPO = Path(__file__).resolve().parent.parent

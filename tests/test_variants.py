@@ -4,10 +4,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from macros import variants
-from macros.settings import Settings
 from macros.errors import ConfigError
+from macros.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -39,7 +38,7 @@ def test_the_projects_variants_file_loads() -> None:
     loaded = variants.load(Settings().variants_file)
     data = yaml.safe_load((REPO / "dockerfiles" / "variants.yml").read_text())
     assert [v.id for v in loaded] == [entry["id"] for entry in data["variants"]]
-    for v, entry in zip(loaded, data["variants"]):
+    for v, entry in zip(loaded, data["variants"], strict=True):
         assert v.dockerfile.is_file() and v.context == REPO / entry.get("context", "go-app")
         assert v.part == entry.get("part", "base") and v.part in variants.PARTS
         assert (v.expect.fails_with is None) == ("exit_code" in entry["expect"])

@@ -79,9 +79,29 @@ def test_bases_summary_follows_the_provenance() -> None:
     assert "pulled from its registry" in render.bases_summary(mixed) and "stand-ins:" not in render.bases_summary(mixed)
 
 
+BENCHMARK = {
+    "measured_at": "2026-11-27T10:00:00+00:00", "machine": "2 cores <x>", "variants": 8,
+    "cold": [{"layer_cache": True, "runs": 2, "base_layers_known": 7, "project_s": 20.0, "shell_s": 16.0,
+              "peak_rss_mib": 101.6, "goal_ratio": 1.0}],
+    "warm": {"runs": 11, "ours_s": 2.1, "frozen_s": 1.5, "frozen_plugin_s": 2.0, "goal_ratio": 1.05},
+    "incremental": {"edited": "Dockerfile.floor", "seconds": 3.25, "measured": ["floor"]},
+}
+
+
+def test_benchmark_numbers_become_rows_with_the_ratios() -> None:
+    rows = render.benchmark_rows(BENCHMARK)
+    assert [(r.ours, r.compared_with, r.result, r.detail) for r in rows] == [
+        ("20.0 s", "shell loop 16.0 s", "1.25 (goal ≤ 1.0)", False),
+        ("2.10 s", "frozen pages 1.50 s", "1.40", False),
+        ("2.00 s", "frozen pages 1.50 s", "1.33", True),
+        ("+0.10 s", "plugin alone 2.00 s", "1.05 (goal ≤ 1.05)", True),
+        ("3.2 s", "measured again: floor", "1 variant(s) (goal: exactly 1)", False),
+        ("102 MiB", "", "(goal < 250 MiB)", False),
+    ]
+    assert rows[0].scenario.startswith("cold build, layer cache empty") and "(median of 2; 7 base layers" in rows[0].scenario
+
+
 def test_benchmark_table_marks_detail_rows_and_escapes() -> None:
-    table = render.benchmark_table([("warm <build>", "1.9s", "no macros 1.3s", "1.40 (goal <= 1.25)"),
-                                    ("  the plugin alone", "1.6s", "no macros 1.3s", "1.16")])
-    assert "warm &lt;build&gt;" in table and "goal &lt;= 1.25" in table
-    assert '<span class="detail-row">↳ the plugin alone</span>' in table
-    assert table.count("detail-row") == 1
+    table = render.benchmark(BENCHMARK)
+    assert table.count('<span class="detail-row">↳ ') == 2 and "goal ≤ 1.05" in table
+    assert table.endswith("Measured 2026-11-27T10:00:00+00:00 on 2 cores &lt;x&gt;.")

@@ -38,7 +38,7 @@ class _Capture:
                         room = self.limit - len(self.kept[fd])
                         if room > 0:
                             self.kept[fd] += chunk[:room]
-        except Exception as exc:  # noqa: BLE001 - handed to the caller's thread, translated there
+        except Exception as exc:
             self.failure = exc
 
     def finish(self, timeout_s: float) -> tuple[Stream, Stream]:
@@ -118,6 +118,6 @@ def nanoseconds(stamp: str) -> int:
     """RFC 3339 with up to nine fractional digits (the engine's format) -> ns since the epoch.
     Python's datetime keeps microseconds only, so the fraction is read apart."""
     whole, _, rest = stamp.rstrip("Z").partition(".")
-    moment = datetime.datetime.fromisoformat(whole).replace(tzinfo=datetime.timezone.utc)
+    moment = datetime.datetime.fromisoformat(whole).replace(tzinfo=datetime.UTC)
     fraction = (rest.split("+")[0].split("-")[0] + "000000000")[:9]
     return int(moment.timestamp()) * 1_000_000_000 + int(fraction)
