@@ -48,7 +48,7 @@ def variant_page(result: Result, bases: Sequence[BaseImage]) -> str:
         "## The Dockerfile",
         render.code_block(r.dockerfile_text, lang="dockerfile", title=r.dockerfile),
         "## What it does",
-        f"Declared in the variants file: {markdown_text(r.expected)}. What the sandboxed run did:",
+        f"Declared in the variants file: it must {markdown_text(r.expected)}. What the sandboxed run did:",
         render.run_block(r),
         "## Sizes and times",
         render.facts_table(facts(r)),

@@ -208,7 +208,7 @@ def _cached(client: docker.DockerClient, v: variants.Variant, key: str, cache: R
         log.info(f"{v.id}: reused the measurement of {hit.measured_at} ({hit.size_human})")
         # the words around the numbers are not measured: take them from the variants file as it is now
         return replace(hit, reused=True, title=v.title, description=v.description, part=v.part,
-                       article_2022=v.article_2022)
+                       article_2022=v.article_2022, expected=v.expect.describe())
     return None
 
 

@@ -72,12 +72,16 @@ class Expectation:
     fails_with: str | None = None
 
     def describe(self) -> str:
+        """What the run must do, as a phrase that follows "it must" or "expected it to"."""
         if self.fails_with is not None:
-            return f"fails to run, with a message containing {self.fails_with!r}"
-        parts = [f"exit code {self.exit_code}"]
-        parts += [f"stdout {self.stdout!r}"] if self.stdout is not None else []
-        parts += [f"stderr {self.stderr!r}"] if self.stderr is not None else []
-        return ", ".join(parts)
+            return f"fail (not start, or exit non-zero) with a message containing {self.fails_with!r}"
+        printed = [f"{_shown(text)} on {name}" for name, text in (("stdout", self.stdout), ("stderr", self.stderr))
+                   if text is not None]
+        return f"exit with code {self.exit_code}" + (f", printing {' and '.join(printed)}" if printed else "")
+
+
+def _shown(text: str) -> str:
+    return repr(text) if text else "nothing"
 
 
 @dataclass(frozen=True)

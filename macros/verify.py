@@ -19,7 +19,9 @@ def require(expect: Expectation, outcome: RunOutcome, *, what: str, detail: str 
 def check(expect: Expectation, outcome: RunOutcome) -> str:
     """"" when the run matches the expectation; otherwise what differed, for a person to read."""
     if outcome.timed_out:
-        return f"the run did not finish within its timeout ({outcome.duration_s:.1f}s) and was killed"
+        cannot = (" (a run that does not finish is always a failure: a timeout cannot be declared as what a variant "
+                  "does; give the program a way to end)") if expect.fails_with is not None else ""
+        return f"the run did not finish within its timeout ({outcome.duration_s:.1f}s) and was killed{cannot}"
     if expect.fails_with is not None:
         if not outcome.start_error and outcome.exit_code == 0:
             return f"expected a failure containing {expect.fails_with!r}, but it ran and exited 0"

@@ -159,7 +159,7 @@ def _config(tmp: Path, name: str, *, docs: Path, nav: list[Any], module: str | N
 def _warm(tmp: Path, cache: Path, runs: int) -> dict[str, Any]:
     """Ours vs the frozen pages, with and without the plugin, taken in turn round after round
     (the order rotating), so that a machine slowing down hits all three alike."""
-    frozen = tmp / "frozen"
+    frozen = tmp / "frozen-pages"
     hook = tmp / "freeze_hook.py"
     hook.write_text(_FREEZE_HOOK.format(out=str(frozen)))
     shutil.copytree(REPO / "docs", frozen / "docs")  # assets and data; the pages are overwritten

@@ -246,6 +246,41 @@ def test_two_builds_at_once_share_the_work_and_agree(client: docker.DockerClient
 
 
 
+def test_interrupting_one_build_leaves_the_other_builds_runs_alone(client: docker.DockerClient,
+                                                                    tmp_path: Path) -> None:
+    """Two builds at once; one is stopped (SIGTERM) while the other's run container is running.
+    The stopped one removes the containers of its own run only: the other completes and verifies."""
+    def measure(name: str, dockerfile: str, expect: str) -> subprocess.Popen[str]:
+        path = write_variants(tmp_path / name, {f"pytest-{name}": (dockerfile, f'    binary: ""\n    expect: {expect}')})
+        return subprocess.Popen([sys.executable, "-m", "macros", "measure"], cwd=REPO, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                env={**os.environ, "SMALLEST_GO_VARIANTS": str(path),
+                                     "SMALLEST_GO_CACHE": str(tmp_path / name / "cache")})
+
+    for name in ("stopped", "survivor"):
+        (tmp_path / name).mkdir()
+    stopped = measure("stopped", "FROM debian:bullseye\nRUN sleep 60\n", "{exit_code: 0}")
+    survivor = measure("survivor", f'FROM debian:bullseye\nRUN echo {tmp_path.name}\nCMD ["sh", "-c", "sleep 2; echo done"]\n',
+                       '{exit_code: 0, stdout: "done\\n"}')
+    try:
+        deadline = time.monotonic() + 120
+        running = {"label": ["io.smallest-go.variant=pytest-survivor"], "status": "running"}
+        while not client.api.containers(filters=running):  # the survivor's run has started
+            assert time.monotonic() < deadline and survivor.poll() is None, "the survivor's run never started"
+            time.sleep(0.2)
+        assert stopped.poll() is None, "the build to stop ended by itself"
+        stopped.send_signal(signal.SIGTERM)
+        stopped_output, _ = stopped.communicate(timeout=30)
+        survivor_output, _ = survivor.communicate(timeout=300)
+    finally:
+        stopped.kill()
+        survivor.kill()
+    assert stopped.returncode == 130 and "interrupted" in stopped_output, stopped_output
+    assert survivor.returncode == 0, survivor_output
+    assert "pytest-survivor: ran in" in survivor_output and "verified" in survivor_output
+    assert not client.api.containers(all=True, filters={"label": ["io.smallest-go.variant=pytest-survivor"]})
+
+
 def test_clean_removes_our_objects_and_nothing_else(client: docker.DockerClient, tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text("FROM scratch\nCOPY Dockerfile /\n")
     _theirs, _ = client.images.build(path=str(tmp_path), tag="someone-else/keep:1", rm=True)

@@ -33,6 +33,16 @@ def test_verify_expected_failure_must_fail_with_the_text() -> None:
 
 def test_verify_reports_a_timeout() -> None:
     assert "timeout" in verify.check(Expectation(exit_code=0), _outcome(timed_out=True, exit_code=None))
+    declared = verify.check(Expectation(fails_with="timeout"), _outcome(timed_out=True, exit_code=None))
+    assert "a timeout cannot be declared" in declared  # it is always a failure, whatever was declared
+
+
+def test_expectations_read_as_english() -> None:
+    assert Expectation(exit_code=0, stdout="", stderr="Hello, World!\n").describe() == \
+        "exit with code 0, printing nothing on stdout and 'Hello, World!\\n' on stderr"
+    assert Expectation(exit_code=3).describe() == "exit with code 3"
+    assert Expectation(fails_with="no user").describe() == \
+        "fail (not start, or exit non-zero) with a message containing 'no user'"
 
 
 def _result(**kw) -> Result:
