@@ -76,7 +76,7 @@ class BaseImage:
     repo_digest: str = ""
     recipe_hash: str = ""
     created: str = ""
-    compressed_bytes: int | None = None  # gzip -6 of its layers, once transfer.py has sized them
+    compressed_bytes: int | None = None  # its transfer size, as our registry stores it
     layers: tuple[str, ...] = ()          # its filesystem layers' digests (RootFS), oldest first
 
     def as_dict(self) -> dict[str, Any]:
@@ -230,8 +230,11 @@ def _labels(record: dict[str, Any]) -> dict[str, str]:
 
 def _provenance(ref: str, record: dict[str, Any]) -> BaseImage:
     found = _labels(record)
-    digests = record.get("RepoDigests") or []
-    if found.get(labels.ROLE) == "base-stand-in":
+    # Only a digest of the reference's own repository says it was pulled from there: bases are
+    # also pushed to our registry to be sized, which adds digests of another repository.
+    repository = images.split_ref(ref)[0]
+    digests = [d for d in record.get("RepoDigests") or [] if d.split("@", 1)[0] == repository]
+    if found.get(labels.ROLE) == "base-stand-in" and found.get(labels.REFERENCE) == ref:
         source = "stand-in"
     elif digests:
         source = "pulled"

@@ -2,7 +2,8 @@
 
 The key covers everything that can change a measurement: the Dockerfile and every file of the
 context the engine receives (after .dockerignore), the image IDs of the bases, build args, the
-declared expectation and run settings, the engine version and storage driver, and our schema.
+declared expectation and run settings, the engine version and storage driver, the registry's image,
+and our schema.
 Writes are atomic (temporary file, then rename); a lock per key keeps two builds from measuring
 the same thing at once; an unreadable entry is a miss, rewritten, with a warning.
 """
@@ -23,15 +24,16 @@ from .errors import ProjectError
 from .log import log
 from .results import Result
 
-SCHEMA = "5"  # bump when a Result's meaning or the measuring code changes
+SCHEMA = "6"  # bump when a Result's meaning or the measuring code changes
 
 
-def cache_key(*, context_digest: str, bases: dict[str, str], build_args: dict[str, str],
-              expectation: Any, binary: str, timeout_s: float, engine_version: str, storage_driver: str) -> str:
+def cache_key(*, context_digest: str, bases: dict[str, str], build_args: dict[str, str], expectation: Any,
+              binary: str, timeout_s: float, engine_version: str, storage_driver: str, registry_image: str) -> str:
     inputs = {
         "schema": SCHEMA, "context": context_digest, "bases": dict(sorted(bases.items())),
         "build_args": dict(sorted(build_args.items())), "expect": asdict(expectation), "binary": binary,
         "timeout_s": timeout_s, "engine": engine_version, "storage_driver": storage_driver,
+        "registry": registry_image,  # the registry that compresses and stores: its image ID
     }
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 

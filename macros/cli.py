@@ -8,13 +8,12 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from . import bases, interrupt
-from .engine import cleanup, connection
+from . import bases, interrupt, registry
+from .engine import cleanup, connection, service
 from .errors import BuildError, ProjectError
 from .log import log, to_terminal
 from .measure import human_size
 from .settings import DOCKERFILES, Settings
-from .transfer import TransferSizer
 
 
 def _bases(args: argparse.Namespace) -> int:
@@ -23,14 +22,14 @@ def _bases(args: argparse.Namespace) -> int:
     started = time.monotonic()
     provisioner = bases.Provisioner(client, bases.load_recipes(settings.bases_file), settings=settings)
     found = provisioner.ensure_all(bases.wanted_references(args.dockerfiles))
+    store = registry.OnDemand(client, provisioner.ensure(registry.REFERENCE).image_id, cache_dir=settings.cache_dir)
     log.info(f"bases: {len(found)} ready in {time.monotonic() - started:.1f}s")
-    # The transfer size of a base is a property of the base: measure it once, here, so that doc
-    # builds only compress the layers their variants add (cheap when already known).
-    sizer = TransferSizer(client, settings.cache_dir)
-    sized = [replace(b, compressed_bytes=sizer.size(b.image_id, b.layers)) for b in found]
-    if sizer.compressed:
-        log.info(f"bases: compressed {sizer.compressed} new layers in {time.monotonic() - started:.1f}s (total)")
-    rows = [("REFERENCE", "SOURCE", "IMAGE ID", "SIZE", "BYTES", "GZIP -6", "FROM")]
+    # Pushed once, here: a variant's push then sends only the layers it adds to its base, and the
+    # base's own transfer size is the registry's word for it.
+    sized = [replace(b, compressed_bytes=store.base_transfer(b.reference, b.image_id)) for b in found]
+    if store.pushes:
+        log.info(f"bases: pushed {store.pushes} to the registry in {time.monotonic() - started:.1f}s (total)")
+    rows = [("REFERENCE", "SOURCE", "IMAGE ID", "SIZE", "BYTES", "TRANSFER", "FROM")]
     for b in sized:
         detail = b.repo_digest or (f"recipe {b.recipe_hash[:12]}" if b.recipe_hash else "found in the engine")
         rows.append((b.reference, b.source, b.image_id.removeprefix("sha256:")[:12],
@@ -44,7 +43,7 @@ def _measure(args: argparse.Namespace) -> int:
     from .session import measure_all
 
     session = measure_all(Settings.read())
-    rows = [("VARIANT", "SIZE", "BYTES", "GZIP -6", "START-UP", "MEASURED")]
+    rows = [("VARIANT", "SIZE", "BYTES", "TRANSFER", "START-UP", "MEASURED")]
     for r in session.results:
         rows.append((r.id, r.size_human, str(r.size_bytes), human_size(r.compressed_bytes),
                      f"{r.start_s * 1000:.0f}ms" if r.start_s is not None else "-", "reused" if r.reused else "now"))
@@ -62,9 +61,12 @@ def _print_rows(rows: list[tuple[str, ...]]) -> None:
 
 
 def _clean(args: argparse.Namespace) -> int:
-    """Remove what the project made: run containers, variant images, and with --all the stand-ins."""
+    """Remove what the project made: run containers, the registry's container, variant images, and
+    with --all the stand-ins and the registry's stored blobs."""
     client = connection.connect()
     removed = cleanup.remove_ours(client, include_bases=args.all)
+    if args.all:
+        service.remove(client, registry.ROLE, volume=registry.VOLUME)
     log.info(f"clean: removed {removed['containers']} containers and {removed['images']} images")
     return 0
 

@@ -66,7 +66,8 @@ def facts(r: Result) -> list[tuple[str, str]]:
     return [
         ("Image size (as docker images shows it)", r.size_human),
         ("Image size in bytes", f"{r.size_bytes:,}"),
-        ("Transfer size (layers through gzip -6)", human_size(r.compressed_bytes)),
+        ("Transfer size (compressed, as the registry stores it)", human_size(r.compressed_bytes)),
+        ("Stored in the registry as", r.registry_ref or "—"),
         ("Filesystem layers", str(r.layer_count)),
         ("Binary", f"{r.binary_bytes:,} bytes" if r.binary_bytes else "— (none declared)"),
         ("Share of the image that is the binary",

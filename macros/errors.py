@@ -66,3 +66,7 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """" (did you mean 'x'?)" for the closest of `choices`, or "" when none is close."""
     close = difflib.get_close_matches(name, list(choices), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+class RegistryError(ProjectError):
+    """The local registry did not start, or a push to it failed."""

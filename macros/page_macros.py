@@ -178,10 +178,11 @@ def bases_summary(page: Page) -> str:
 
 
 def engine_table(page: Page) -> str:
-    e = page.session.engine
+    e, r = page.session.engine, page.session.registry
     return render.facts_table([
         ("Docker Engine", e.version), ("Engine API", e.api_version), ("Storage driver", e.storage_driver),
         ("Engine OS", e.os), ("Architecture", e.arch), ("Kernel", e.kernel),
+        ("Registry (distribution)", f"{r.version} at {r.address}"), ("Registry image", r.image_id),
         ("Measured at (UTC)", page.session.generated_at),
     ])
 

@@ -13,8 +13,8 @@ from . import context, labels, measure, verify
 from .engine import images, records, runs
 from .errors import ConfigError
 from .log import log
+from .registry import OnDemand
 from .results import Layer, Result
-from .transfer import TransferSizer
 from .variants import Variant
 
 TAG_REPOSITORY = "smallest-go"
@@ -34,7 +34,7 @@ def _binary(client: docker.DockerClient, image_id: str, variant: Variant, what: 
     return found
 
 
-def measure_variant(client: docker.DockerClient, variant: Variant, *, sizer: TransferSizer,
+def measure_variant(client: docker.DockerClient, variant: Variant, *, store: OnDemand,
                     cache_key: str = "", layer_cache: bool = True) -> Result:
     """Build, run, verify and size one variant; raises a ProjectError naming it on any fault."""
     what = f"variant {variant.id!r} ({variant.dockerfile_rel})"
@@ -62,12 +62,14 @@ def measure_variant(client: docker.DockerClient, variant: Variant, *, sizer: Tra
     binary = _binary(client, image_id, variant, what)
     history = images.history(client, image_id)
     layers = record["RootFS"]["Layers"]
+    pushed = store.get().push(image_id, f"{TAG_REPOSITORY}/{variant.id}")
+    log.info(f"{variant.id}: pushed, {pushed.transfer_bytes:,} bytes stored by the registry")
     return Result(
         id=variant.id, title=variant.title, description=variant.description,
         dockerfile=variant.dockerfile_rel, dockerfile_text=variant.parsed.text,
         final_base=variant.final_base, image_id=image_id, tag=image_tag(variant),
         size_bytes=size, size_human=measure.human_size(size),
-        compressed_bytes=sizer.size(image_id, layers),
+        compressed_bytes=pushed.transfer_bytes, registry_ref=pushed.reference,
         layer_count=len(layers),
         layers=[Layer(str(h.get("CreatedBy", "")), int(h.get("Size", 0))) for h in history],
         binary_bytes=len(binary), go_version=measure.go_version(binary),

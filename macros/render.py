@@ -106,7 +106,7 @@ def lifetime(seconds: float | None) -> str:
 
 def results_table(results: Sequence[Result], *, href: Callable[[str], str] | None = None) -> str:
     """Every variant, grouped by part and largest first; each name links to its detail page."""
-    head = ("Variant", "Final base", "Size", "Bytes", "Transfer (gzip -6)", "Binary", "Start-up", "Verified",
+    head = ("Variant", "Final base", "Size", "Bytes", "Transfer", "Binary", "Start-up", "Verified",
             "2022 article", "Measured")
     rows: list[tuple[str, ...] | str] = []
     part = None
@@ -135,7 +135,7 @@ def dockerfile_diff(before: Result, after: Result) -> str:
 
 
 def bases_table(bases: Sequence[BaseImage]) -> str:
-    head = ("Base image", "Image ID", "Size", "Bytes", "Transfer (gzip -6)", "Where it came from")
+    head = ("Base image", "Image ID", "Size", "Bytes", "Transfer", "Where it came from")
     rows = []
     for b in bases:
         origin = _SOURCE_WORDS.get(b.source, b.source)

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 2  # 2: part, bases, start-up times
+SCHEMA_VERSION = 3  # 2: part, bases, start-up times; 3: registry transfer sizes
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class Result:
     tag: str
     size_bytes: int             # what `docker images` shows, from the engine's inspect
     size_human: str             # the same, formatted as the docker CLI formats it
-    compressed_bytes: int       # sum of gzip -6 sizes of the image's layer tars
+    compressed_bytes: int       # transfer size: compressed layers + config, as the registry's manifest lists them
     layer_count: int
     layers: list[Layer]         # image history, oldest first: the instruction and its size
     binary_bytes: int
@@ -55,6 +55,7 @@ class Result:
     part: str = "base"
     bases: list[str] = field(default_factory=list)  # the images its FROM lines name, in order
     cache_key: str = ""
+    registry_ref: str = ""      # where the measured image is stored: <registry>/<repository>@<digest>
     reused: bool = False        # True when this build served it from the cache
 
     def as_dict(self) -> dict[str, Any]:
@@ -67,12 +68,13 @@ class Result:
         return cls(**data)
 
 
-def write_json(path: Path, *, engine: dict[str, Any], bases: list[dict[str, Any]], results: list[Result],
-               generated_at: str, build: dict[str, Any]) -> None:
+def write_json(path: Path, *, engine: dict[str, Any], registry: dict[str, Any], bases: list[dict[str, Any]],
+               results: list[Result], generated_at: str, build: dict[str, Any]) -> None:
     document = {
         "schema": SCHEMA_VERSION,
         "generated_at": generated_at,
         "engine": engine,
+        "registry": registry,
         "bases": bases,
         "variants": [r.as_dict() for r in results],
         "build": build,  # what this doc build did: which variants it measured, which it reused

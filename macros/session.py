@@ -17,7 +17,7 @@ from pathlib import Path
 
 import docker
 
-from . import bases, context, interrupt, pipeline, startup, variants
+from . import bases, context, interrupt, pipeline, registry, startup, variants
 from .bases import BaseImage
 from .cache import ResultCache, cache_key
 from .engine import cleanup, connection, images
@@ -26,7 +26,6 @@ from .errors import BuildError, ConfigError, ProjectError
 from .log import log
 from .results import Result, write_json
 from .settings import REFRESH_ALL, REFRESH_ENV, Settings
-from .transfer import TransferSizer
 
 BUILD_WORKERS = 2  # the machines this runs on have two cores; builds wait on I/O half the time
 
@@ -41,11 +40,12 @@ class Job:
 @dataclass(frozen=True)
 class Session:
     engine: EngineFacts
+    registry: registry.RegistryFacts
     bases: list[BaseImage]
     results: list[Result]
     generated_at: str
     failures: dict[str, str] = field(default_factory=dict)  # variant id -> message (serve mode only)
-    exports: int = 0       # images this build exported to size their layers
+    pushes: int = 0        # images this build pushed to the registry to size them
     seconds: float = 0.0   # how long measuring took, bases included
 
     def result(self, variant_id: str) -> Result:
@@ -57,9 +57,10 @@ class Session:
     def write_json(self, path: Path) -> None:
         build = {"measured": [r.id for r in self.results if not r.reused],
                  "reused": [r.id for r in self.results if r.reused], "failed": list(self.failures),
-                 "exports": self.exports, "seconds": round(self.seconds, 3)}
-        write_json(path, engine=asdict(self.engine), bases=[b.as_dict() for b in self.bases],
-                   results=self.results, generated_at=self.generated_at, build=build)
+                 "pushes": self.pushes, "seconds": round(self.seconds, 3)}
+        write_json(path, engine=asdict(self.engine), registry=asdict(self.registry),
+                   bases=[b.as_dict() for b in self.bases], results=self.results, generated_at=self.generated_at,
+                   build=build)
 
 
 def refresh_wanted(declared: list[variants.Variant], wanted: frozenset[str]) -> set[str]:
@@ -82,18 +83,20 @@ def measure_all(settings: Settings) -> Session:
     declared = variants.load(settings.variants_file, memo=settings.cache_dir / "validated")
     refresh = refresh_wanted(declared, settings.refresh)
     client = connection.connect()
-    sizer = TransferSizer(client, settings.cache_dir)
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="facts") as asking:
             asked = asking.submit(connection.facts, client)  # the engine answers while the bases are checked
             provisioner = bases.Provisioner(client, bases.load_recipes(settings.bases_file), settings=settings)
             provisioned = provisioner.ensure_all(list(dict.fromkeys(r for v in declared for r in v.bases)))
+            store = registry.OnDemand(client, provisioner.ensure(registry.REFERENCE).image_id,
+                                      cache_dir=settings.cache_dir)
             facts = asked.result()
-        # known since provisioning measured them: no export unless a base is new
-        provisioned = [replace(b, compressed_bytes=sizer.size(b.image_id, b.layers)) for b in provisioned]
+        # pushed when provisioned (`python -m macros bases`): remembered, unless a base is new
+        provisioned = [replace(b, compressed_bytes=store.base_transfer(b.reference, b.image_id))
+                       for b in provisioned if b.reference != registry.REFERENCE]
         cache = ResultCache(settings.cache_dir / "results")
-        with _planned(client, declared, provisioner, facts, cache, refresh) as (jobs, failures):
-            results, failed = _run(client, jobs, cache, sizer, settings)
+        with _planned(client, declared, provisioner, facts, store, cache, refresh) as (jobs, failures):
+            results, failed = _run(client, jobs, cache, store, settings)
         failures |= failed
         if failures and not settings.serving:
             raise ProjectError(f"{len(failures)} of {len(declared)} variants failed: {', '.join(failures)} "
@@ -106,8 +109,9 @@ def measure_all(settings: Settings) -> Session:
         client.close()
     seconds = time.monotonic() - started
     log.info(f"{len(results)} variants ready in {seconds:.1f}s "
-             f"({fresh} measured, {len(results) - fresh} reused from the cache, {sizer.exports} exports)")
-    return Session(engine=facts, bases=provisioned, results=results, failures=failures, exports=sizer.exports,
+             f"({fresh} measured, {len(results) - fresh} reused from the cache, {store.pushes} pushes)")
+    return Session(engine=facts, registry=store.facts(), bases=provisioned, results=results, failures=failures,
+                   pushes=store.pushes,
                    seconds=seconds, generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
 
 
@@ -121,7 +125,8 @@ def _reported(variant_id: str, exc: ProjectError) -> str:
 
 @contextmanager
 def _planned(client: docker.DockerClient, declared: list[variants.Variant], provisioner: bases.Provisioner,
-             facts: EngineFacts, cache: ResultCache, refresh: set[str]) -> Iterator[tuple[list[Job], dict[str, str]]]:
+             facts: EngineFacts, store: registry.OnDemand, cache: ResultCache,
+             refresh: set[str]) -> Iterator[tuple[list[Job], dict[str, str]]]:
     """The jobs (and the variants that failed before one could be made), each miss holding its
     key's lock until the block ends, after its result is stored: a second build at the same time
     waits for it, then reuses it."""
@@ -130,17 +135,17 @@ def _planned(client: docker.DockerClient, declared: list[variants.Variant], prov
     with ExitStack() as held_locks:
         for v in declared:
             try:
-                key = _key(v, provisioner, facts)
+                key = _key(v, provisioner, facts, store.image_id)
                 jobs.append(Job(v, key, _cached(client, v, key, cache, refresh, held_locks)))
             except ProjectError as exc:
                 failures[v.id] = _reported(v.id, exc)
         yield jobs, failures
 
 
-def _run(client: docker.DockerClient, jobs: list[Job], cache: ResultCache, sizer: TransferSizer,
+def _run(client: docker.DockerClient, jobs: list[Job], cache: ResultCache, store: registry.OnDemand,
          settings: Settings) -> tuple[list[Result], dict[str, str]]:
     """Every job's Result, in the declared order, and the failures (variant id -> message)."""
-    built = _build_all(client, [job for job in jobs if job.cached is None], sizer=sizer, settings=settings)
+    built = _build_all(client, [job for job in jobs if job.cached is None], store=store, settings=settings)
     results: list[Result] = []
     failures: dict[str, str] = {}
     for job in jobs:
@@ -175,14 +180,14 @@ def _waves(misses: list[Job], *, layer_cache: bool) -> list[list[Job]]:
     return [wave for wave in (first, later) if wave]
 
 
-def _build_all(client: docker.DockerClient, misses: list[Job], *, sizer: TransferSizer,
+def _build_all(client: docker.DockerClient, misses: list[Job], *, store: registry.OnDemand,
                settings: Settings) -> dict[str, Result | ProjectError]:
     """Build, run, verify and size the misses, BUILD_WORKERS at a time, wave by wave."""
     out: dict[str, Result | ProjectError] = {}
     pool = ThreadPoolExecutor(max_workers=BUILD_WORKERS, thread_name_prefix="build")
     try:
         for wave in _waves(misses, layer_cache=settings.layer_cache):
-            started = [(job, pool.submit(pipeline.measure_variant, client, job.variant, sizer=sizer,
+            started = [(job, pool.submit(pipeline.measure_variant, client, job.variant, store=store,
                                          cache_key=job.key, layer_cache=settings.layer_cache)) for job in wave]
             for job, future in started:
                 try:
@@ -212,12 +217,12 @@ def _cached(client: docker.DockerClient, v: variants.Variant, key: str, cache: R
     return None
 
 
-def _key(v: variants.Variant, provisioner: bases.Provisioner, facts: EngineFacts) -> str:
+def _key(v: variants.Variant, provisioner: bases.Provisioner, facts: EngineFacts, registry_image: str) -> str:
     return cache_key(
         context_digest=context.for_folder(v.context, v.dockerfile, text=v.parsed.text).digest(),
         bases={r: provisioner.ensure(r).image_id for r in v.bases},
         build_args=v.build_args, expectation=v.expect, binary=v.binary, timeout_s=v.timeout_s,
-        engine_version=facts.version, storage_driver=facts.storage_driver,
+        engine_version=facts.version, storage_driver=facts.storage_driver, registry_image=registry_image,
     )
 
 

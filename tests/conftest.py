@@ -4,11 +4,11 @@ from collections.abc import Iterator
 
 import docker
 import pytest
-from macros import labels, variants
+from macros import bases, labels, registry, variants
 from macros.engine import connection
 from macros.errors import EngineError
+from macros.registry import OnDemand
 from macros.settings import Settings
-from macros.transfer import TransferSizer
 
 
 @pytest.fixture(scope="session")
@@ -20,9 +20,10 @@ def client() -> Iterator[docker.DockerClient]:
 
 
 @pytest.fixture
-def sizer(client: docker.DockerClient, tmp_path_factory: pytest.TempPathFactory) -> TransferSizer:
-    """A transfer sizer with a cache of its own, so a test compresses what it builds."""
-    return TransferSizer(client, tmp_path_factory.mktemp("sizer-cache"))
+def store(client: docker.DockerClient, tmp_path_factory: pytest.TempPathFactory) -> OnDemand:
+    """The real registry, with a cache folder of its own."""
+    registry_image = bases.Provisioner(client, bases.load_recipes()).ensure(registry.REFERENCE).image_id
+    return OnDemand(client, registry_image, cache_dir=tmp_path_factory.mktemp("registry-cache"))
 
 
 def _images(c: docker.DockerClient, **filters: object) -> dict[str, dict]:

@@ -32,16 +32,16 @@ def cli(*args: str, variants: Path | None = None, cache: Path | None = None, env
 
 
 def container_ids(client: docker.DockerClient) -> set[str]:
-    return {c["Id"] for c in client.api.containers(all=True)}
+    """Every container but our registry, which a build starts when it first needs it."""
+    return {c["Id"] for c in client.api.containers(all=True)
+            if (c.get("Labels") or {}).get("io.smallest-go.role") != "registry"}
 
 
 def seeded_cache(folder: Path) -> Path:
-    """A fresh cache folder that knows only the layer sizes `python -m macros bases` measured for
-    the bases (as after `make`'s provisioning step), so tests do not compress the Go image again."""
-    from macros.transfer import MEMO_FILE
-
+    """A fresh cache folder that knows only what `python -m macros bases` recorded at provisioning
+    (the bases' transfer sizes and the registry's version), as after `make`'s provisioning step."""
     folder.mkdir(parents=True, exist_ok=True)
-    memo = REPO / ".cache" / MEMO_FILE
-    if memo.is_file():
-        shutil.copy(memo, folder / MEMO_FILE)
+    for memo in ("base-transfers.json", "registry-versions.json"):
+        if (REPO / ".cache" / memo).is_file():
+            shutil.copy(REPO / ".cache" / memo, folder / memo)
     return folder

@@ -15,7 +15,8 @@ from tests.test_verify_render import _result
 
 BASE = dict(context_digest="c" * 64, bases={"golang:1.21-bullseye": "sha256:aa", "scratch-ish": "sha256:bb"},
             build_args={"A": "1"}, expectation=Expectation(exit_code=0, stderr="Hello, World!\n"),
-            binary="/main", timeout_s=30.0, engine_version="20.10.24", storage_driver="overlay2")
+            binary="/main", timeout_s=30.0, engine_version="20.10.24", storage_driver="overlay2",
+            registry_image="sha256:" + "e" * 64)
 
 
 @pytest.mark.parametrize(("name", "other"), [
@@ -27,6 +28,7 @@ BASE = dict(context_digest="c" * 64, bases={"golang:1.21-bullseye": "sha256:aa",
     ("timeout_s", 10.0),
     ("engine_version", "28.2.2"),
     ("storage_driver", "vfs"),
+    ("registry_image", "sha256:" + "f" * 64),
 ])
 def test_each_input_on_its_own_changes_the_key(name: str, other: object) -> None:
     assert cache_key(**{**BASE, name: other}) != cache_key(**BASE)

@@ -19,7 +19,7 @@ from macros import pipeline, render, variants
 from macros.cache import ResultCache
 from macros.engine import connection, images
 from macros.errors import BuildError, EngineError, ProjectError, VerificationError
-from macros.transfer import TransferSizer
+from macros.registry import OnDemand
 
 from tests.helpers import REPO, cli, container_ids, seeded_cache, write_variants
 from tests.test_verify_render import _result
@@ -45,35 +45,35 @@ def _one(tmp_path: Path, dockerfile: str, rest: str) -> variants.Variant:
 
 
 def test_run_has_no_network_a_read_only_root_and_no_privileges(client: docker.DockerClient, tmp_path: Path,
-                                                              sizer: TransferSizer, nothing_left: None) -> None:
+                                                              store: OnDemand, nothing_left: None) -> None:
     probe = ('FROM debian:bullseye\nCMD ["bash", "-c", "ls /sys/class/net; '
              'touch /probe 2>/dev/null && echo rootfs:writable || echo rootfs:read-only; '
              'grep -E \'^(CapEff|NoNewPrivs)\' /proc/self/status"]\n')
     expected = "lo\\nrootfs:read-only\\nCapEff:\\t0000000000000000\\nNoNewPrivs:\\t1\\n"
     variant = _one(tmp_path, probe, f'    expect: {{exit_code: 0, stdout: "{expected}", stderr: ""}}')
-    result = pipeline.measure_variant(client, variant, sizer=sizer)
+    result = pipeline.measure_variant(client, variant, store=store)
     assert result.stdout == "lo\nrootfs:read-only\nCapEff:\t0000000000000000\nNoNewPrivs:\t1\n"
 
 
 def test_a_run_past_its_timeout_is_killed_and_reported(client: docker.DockerClient, tmp_path: Path,
-                                                       sizer: TransferSizer, nothing_left: None) -> None:
+                                                       store: OnDemand, nothing_left: None) -> None:
     variant = _one(tmp_path, 'FROM debian:bullseye\nCMD ["sleep", "infinity"]\n',
                    "    timeout_s: 2\n    expect: {exit_code: 0}")
     started = time.monotonic()
     with pytest.raises(VerificationError) as caught:
-        pipeline.measure_variant(client, variant, sizer=sizer)
+        pipeline.measure_variant(client, variant, store=store)
     assert time.monotonic() - started < 30
     message = str(caught.value)
     assert "pytest-x" in message and "timeout" in message and re.search(r"\(\d+\.\ds\)", message)
 
 
 def test_a_flood_of_output_is_cut_and_memory_stays_flat(client: docker.DockerClient, tmp_path: Path,
-                                                        sizer: TransferSizer, nothing_left: None) -> None:
+                                                        store: OnDemand, nothing_left: None) -> None:
     variant = _one(tmp_path, 'FROM debian:bullseye\nCMD ["sh", "-c", "head -c 50000000 /dev/zero | tr \'\\\\0\' x"]\n',
                    "    expect: {exit_code: 0}")
     tracemalloc.start()
     try:
-        result = pipeline.measure_variant(client, variant, sizer=sizer)
+        result = pipeline.measure_variant(client, variant, store=store)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -84,12 +84,12 @@ def test_a_flood_of_output_is_cut_and_memory_stays_flat(client: docker.DockerCli
 
 
 def test_a_200_mb_flood_takes_the_programs_own_time(client: docker.DockerClient, tmp_path: Path,
-                                                    sizer: TransferSizer, nothing_left: None) -> None:
+                                                    store: OnDemand, nothing_left: None) -> None:
     """The engine keeps no copy of a run's output (logging off, streams attached before the start),
     so a flood is read as fast as the program writes it, and the engine's disk holds none of it."""
     variant = _one(tmp_path, 'FROM debian:bullseye\nCMD ["sh", "-c", "yes flood | head -c 200000000"]\n',
                    '    expect: {exit_code: 0, stderr: ""}')
-    result = pipeline.measure_variant(client, variant, sizer=sizer)
+    result = pipeline.measure_variant(client, variant, store=store)
     assert result.stdout_bytes == 200_000_000 and result.stdout.startswith("flood\nflood\n")
     assert result.run_s < 5, f"the run took {result.run_s:.1f}s"
     inspect = client.api.inspect_image(result.image_id)
@@ -97,23 +97,23 @@ def test_a_200_mb_flood_takes_the_programs_own_time(client: docker.DockerClient,
 
 
 def test_dockerfile_syntax_error_names_variant_and_message(client: docker.DockerClient, tmp_path: Path,
-                                                           sizer: TransferSizer, nothing_left: None) -> None:
+                                                           store: OnDemand, nothing_left: None) -> None:
     variant = _one(tmp_path, "FROM debian:bullseye\nRUNN echo hi\n", "    expect: {exit_code: 0}")
     with pytest.raises(BuildError) as caught:
-        pipeline.measure_variant(client, variant, sizer=sizer)
+        pipeline.measure_variant(client, variant, store=store)
     assert "pytest-x" in str(caught.value) and "RUNN" in str(caught.value) and "Dockerfile.pytest-x" in str(caught.value)
 
 
 def test_failing_build_and_failing_run_leave_nothing(client: docker.DockerClient, tmp_path: Path,
-                                                     sizer: TransferSizer, nothing_left: None) -> None:
+                                                     store: OnDemand, nothing_left: None) -> None:
     broken = _one(tmp_path, "FROM debian:bullseye\nRUN echo partial > /f && exit 7\n", "    expect: {exit_code: 0}")
     with pytest.raises(BuildError, match="step 2"):
-        pipeline.measure_variant(client, broken, sizer=sizer)
+        pipeline.measure_variant(client, broken, store=store)
     (tmp_path / "b").mkdir()
     wrong = _one(tmp_path / "b", 'FROM debian:bullseye\nCMD ["sh", "-c", "echo no; exit 3"]\n',
                  "    expect: {exit_code: 0}")
     with pytest.raises(VerificationError, match="exit code 3"):
-        pipeline.measure_variant(client, wrong, sizer=sizer)
+        pipeline.measure_variant(client, wrong, store=store)
 
 
 def test_sigterm_during_a_build_leaves_no_container(client: docker.DockerClient, tmp_path: Path,
@@ -200,7 +200,7 @@ class _Proxy:
             s.close()
 
 
-def test_engine_dying_mid_build_is_a_clear_error(client: docker.DockerClient, tmp_path: Path,
+def test_engine_dying_mid_build_is_a_clear_error(client: docker.DockerClient, tmp_path: Path, store: OnDemand,
                                                  monkeypatch: pytest.MonkeyPatch, nothing_left: None) -> None:
     proxy = _Proxy(tmp_path / "engine.sock")
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/engine.sock")
@@ -208,7 +208,7 @@ def test_engine_dying_mid_build_is_a_clear_error(client: docker.DockerClient, tm
     variant = _one(tmp_path, "FROM debian:bullseye\nRUN sleep 20\n", "    expect: {exit_code: 0}")
     threading.Timer(4, proxy.cut).start()
     with pytest.raises(EngineError) as caught:
-        pipeline.measure_variant(proxied, variant, sizer=TransferSizer(proxied, tmp_path / "cache"))
+        pipeline.measure_variant(proxied, variant, store=OnDemand(proxied, store.image_id, cache_dir=tmp_path / "cache"))
     assert "stopped answering while asked to build" in str(caught.value) and "pytest-x" in str(caught.value)
 
 

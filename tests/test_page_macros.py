@@ -8,6 +8,7 @@ import pytest
 from macros import page_macros as m
 from macros.bases import BaseImage
 from macros.engine.records import EngineFacts
+from macros.registry import RegistryFacts
 from macros.session import Session
 
 from tests.test_verify_render import _result
@@ -19,6 +20,7 @@ SMALL = _result(id="small", title="Small", part="binary", size_bytes=309_376, si
                 dockerfile="dockerfiles/Dockerfile.small", dockerfile_text="FROM scratch\nCOPY main /main\n")
 FAILING = "variant 'broken': build failed at step 2"
 SESSION = Session(engine=EngineFacts("unix:///x", "20.10.24", "1.41", "overlay2", "Debian", "x86_64", "6.1"),
+                  registry=RegistryFacts("127.0.0.1:5000", "sha256:" + "d" * 64, "2.7.1+ds2"),
                   bases=[BaseImage("golang:1.21-bullseye", "sha256:" + "b" * 64, 753_613_142, "stand-in",
                                    recipe_hash="c" * 64, compressed_bytes=280_000_000)],
                   results=[BIG, SMALL], generated_at="2026-11-27T09:00:00+00:00", failures={"broken": FAILING})
@@ -45,8 +47,8 @@ def test_blocks_are_the_renderers() -> None:
     assert "-FROM scratch\n+FROM scratch\n" not in m.dockerfile_diff(p, "big", "small")
     assert "+COPY main /main\n" in m.dockerfile_diff(p, "big", "small")
     assert "Exit code: **0**" in m.run_output(p, "big") and "<details" in m.layers(p, "big")
-    assert m.variant_detail(p, "small").startswith("# Small\n") and "golang:1.21-bullseye" in m.engine_table(p) + \
-        m.bases_table(p) and "stand-in" in m.bases_summary(p)
+    assert m.variant_detail(p, "small").startswith("# Small\n") and "golang:1.21-bullseye" in m.bases_table(p)
+    assert "stand-in" in m.bases_summary(p) and "<td>2.7.1+ds2 at 127.0.0.1:5000</td>" in m.engine_table(p)
 
 
 def test_links_work_from_any_page_depth() -> None:

@@ -1,15 +1,15 @@
 """One variant through the real engine: build, run, verify, measure."""
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import docker
 import pytest
-from macros import pipeline, variants
+import requests
+from macros import bases, pipeline, registry, variants
+from macros.engine import images
 from macros.errors import BuildError, VerificationError
-from macros.transfer import TransferSizer
+from macros.registry import OnDemand
 
 from tests.helpers import REPO, write_variants
 
@@ -22,9 +22,9 @@ def _variant(tmp_path: Path, expect: str, dockerfile: str = "Dockerfile.scratch"
     return variant
 
 
-def test_scratch_variant_is_built_run_verified_and_measured(client: docker.DockerClient, tmp_path: Path, sizer: TransferSizer) -> None:
+def test_scratch_variant_is_built_run_verified_and_measured(client: docker.DockerClient, tmp_path: Path, store: OnDemand) -> None:
     variant = _variant(tmp_path, '{exit_code: 0, stdout: "", stderr: "Hello, World!\\n"}')
-    result = pipeline.measure_variant(client, variant, sizer=sizer)
+    result = pipeline.measure_variant(client, variant, store=store)
     inspect = client.api.inspect_image(result.image_id)
     assert result.size_bytes == inspect["Size"]
     assert result.layer_count == len(inspect["RootFS"]["Layers"])
@@ -37,80 +37,68 @@ def test_scratch_variant_is_built_run_verified_and_measured(client: docker.Docke
     assert not client.api.containers(all=True, filters={"label": "io.smallest-go.variant=pytest-scratch"})
 
 
-def test_expectation_mismatch_fails_naming_the_variant(client: docker.DockerClient, tmp_path: Path, sizer: TransferSizer) -> None:
+def test_expectation_mismatch_fails_naming_the_variant(client: docker.DockerClient, tmp_path: Path, store: OnDemand) -> None:
     variant = _variant(tmp_path, '{exit_code: 0, stderr: "Goodbye\\n"}')
     with pytest.raises(VerificationError) as caught:
-        pipeline.measure_variant(client, variant, sizer=sizer)
+        pipeline.measure_variant(client, variant, store=store)
     message = str(caught.value)
     assert "pytest-scratch" in message and "Goodbye" in message and "Hello, World!" in message
 
 
-def test_expected_failure_that_does_not_happen_fails(client: docker.DockerClient, tmp_path: Path, sizer: TransferSizer) -> None:
+def test_expected_failure_that_does_not_happen_fails(client: docker.DockerClient, tmp_path: Path, store: OnDemand) -> None:
     variant = _variant(tmp_path, '{fails_with: "unable to find user"}')
     with pytest.raises(VerificationError, match="ran and exited 0"):
-        pipeline.measure_variant(client, variant, sizer=sizer)
+        pipeline.measure_variant(client, variant, store=store)
 
 
 def test_the_articles_distroless_dockerfile_really_fails_to_start(client: docker.DockerClient, tmp_path: Path,
-                                                                  sizer: TransferSizer) -> None:
+                                                                  store: OnDemand) -> None:
     variant = _variant(tmp_path, '{fails_with: "unable to find user small-user"}', "Dockerfile.distroless")
-    result = pipeline.measure_variant(client, variant, sizer=sizer)
+    result = pipeline.measure_variant(client, variant, store=store)
     assert "unable to find user small-user" in result.start_error and result.verify_note.startswith("failed as declared")
 
 
-def test_failing_run_step_names_the_step(client: docker.DockerClient, tmp_path: Path, sizer: TransferSizer) -> None:
+def test_failing_run_step_names_the_step(client: docker.DockerClient, tmp_path: Path, store: OnDemand) -> None:
     path = write_variants(tmp_path, {"pytest-broken": ("FROM debian:bullseye\nRUN echo about to fail && exit 3\n",
                                                        "    expect: {exit_code: 0}")})
     [variant] = variants.load(path, repo=REPO)
     with pytest.raises(BuildError) as caught:
-        pipeline.measure_variant(client, variant, sizer=sizer)
+        pipeline.measure_variant(client, variant, store=store)
     assert "pytest-broken" in str(caught.value) and "step 2 (RUN echo about to fail" in str(caught.value)
     assert "about to fail" in caught.value.log_tail
 
 
-def test_transfer_size_is_memoised_per_layer(client: docker.DockerClient, tmp_path: Path, sizer: TransferSizer) -> None:
+def _manifest(ref: str) -> dict:
+    """The registry's manifest for <address>/<repository>@<digest>, read over its HTTP API."""
+    address, _, rest = ref.partition("/")
+    repository, _, digest = rest.partition("@")
+    answer = requests.get(f"http://{address}/v2/{repository}/manifests/{digest}", timeout=10,
+                          headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"})
+    answer.raise_for_status()
+    return answer.json()
+
+
+def test_the_transfer_size_is_what_the_registry_stores(client: docker.DockerClient, tmp_path: Path,
+                                                       store: OnDemand) -> None:
     variant = _variant(tmp_path, '{exit_code: 0, stdout: "", stderr: "Hello, World!\\n"}')
-    result = pipeline.measure_variant(client, variant, sizer=sizer)
-    exports = sizer.exports
-    assert sizer.size(result.image_id) == result.compressed_bytes
-    assert sizer.exports == exports  # every layer known: nothing exported again
-    fresh = TransferSizer(client, tmp_path / "elsewhere")
-    assert fresh.size(result.image_id) == result.compressed_bytes  # same number from scratch
+    result = pipeline.measure_variant(client, variant, store=store)
+    manifest = _manifest(result.registry_ref)
+    assert len(manifest["layers"]) == result.layer_count
+    assert result.compressed_bytes == sum(layer["size"] for layer in manifest["layers"]) + manifest["config"]["size"]
+    assert 0 < result.compressed_bytes < result.size_bytes
+    assert images.inspect_image(client, result.registry_ref.split("@")[0] + ":latest") is None  # no tag left behind
 
 
-def test_two_workers_sizing_images_that_share_new_layers_export_once(client: docker.DockerClient,
-                                                                       tmp_path: Path) -> None:
-    # the same layers under two configs, as distroless and distroless-nonroot are
-    (tmp_path / "payload").write_bytes(tmp_path.name.encode() * 50_000)
-    (tmp_path / "Dockerfile").write_text("FROM scratch\nCOPY payload /payload\n")
-    images = [client.images.build(path=str(tmp_path), rm=True, labels={"io.smallest-go.variant": f"pytest-share-{n}"})[0]
-              for n in ("a", "b")]
-    assert images[0].attrs["RootFS"]["Layers"] == images[1].attrs["RootFS"]["Layers"]
-    sizer = TransferSizer(client, tmp_path / "cache")
-    try:  # two build workers, each sizing its image
-        with ThreadPoolExecutor(max_workers=2) as workers:
-            sizes = list(workers.map(lambda i: sizer.size(i.id, i.attrs["RootFS"]["Layers"]), images))
-    finally:
-        for image in images:
-            client.api.remove_image(image.id, force=True)
-    assert sizes[0] == sizes[1] > 0
-    assert (sizer.exports, sizer.compressed) == (1, 1)
-
-
-def test_a_new_layer_the_size_of_a_known_one_is_still_compressed(client: docker.DockerClient, tmp_path: Path) -> None:
-    for name in ("a", "b"):  # same name length, same byte count: layer tars of the same size
-        (tmp_path / name).write_bytes(os.urandom(30_000))
-    (tmp_path / "Dockerfile.one").write_text("FROM scratch\nCOPY a /a\n")
-    (tmp_path / "Dockerfile.two").write_text("FROM scratch\nCOPY a /a\nCOPY b /b\n")
-    one, two = (client.images.build(path=str(tmp_path), dockerfile=f"Dockerfile.{n}", rm=True,
-                                    labels={"io.smallest-go.variant": f"pytest-collide-{n}"})[0] for n in ("one", "two"))
+def test_a_base_only_the_registry_has_is_pulled_with_its_digest(client: docker.DockerClient, store: OnDemand) -> None:
+    """The pull path: a stand-in pushed to the local registry, the local copy removed, then
+    provisioned by name: the engine pulls it, and the provenance says so, with the digest."""
+    debian = client.api.inspect_image("debian:bullseye")["Id"]
+    reference = f"{registry.ADDRESS}/library/debian:bullseye"
+    pushed = store.get().push(debian, "library/debian", tag="bullseye")
+    assert images.inspect_image(client, reference) is None
     try:
-        sizer = TransferSizer(client, tmp_path / "cache")
-        fresh = TransferSizer(client, tmp_path / "fresh")
-        sizer.size(one.id)  # now layer a is known, by digest and by its size
-        exports = sizer.exports
-        assert sizer.size(two.id) == fresh.size(two.id)
-        assert sizer.exports - exports == 2  # b was passed over for its size, found missing, then compressed
+        found = bases.Provisioner(client, {}, pull_timeout_s=20).ensure(reference)
+        assert found.source == "pulled" and found.image_id == debian
+        assert found.repo_digest == pushed.reference  # <registry>/library/debian@sha256:...
     finally:
-        for image in (two, one):
-            client.api.remove_image(image.id, force=True)
+        images.untag(client, reference)

@@ -12,6 +12,7 @@ from typing import Any
 
 import docker
 import pytest
+import requests
 from macros import variants
 from macros.settings import Settings
 
@@ -73,7 +74,7 @@ def test_published_dockerfiles_are_the_file_bytes(site: Path) -> None:
 
 @pytest.mark.docker
 def test_results_json_agrees_with_the_engine(results: dict[str, Any], client: docker.DockerClient) -> None:
-    assert results["schema"] == 2 and results["engine"]["version"]
+    assert results["schema"] == 3 and results["engine"]["version"]
     assert [v["id"] for v in results["variants"]] == [v.id for v in DECLARED]
     for v in results["variants"]:
         inspect = client.api.inspect_image(v["image_id"])
@@ -84,6 +85,27 @@ def test_results_json_agrees_with_the_engine(results: dict[str, Any], client: do
             assert key in v
     for b in results["bases"]:
         assert client.api.inspect_image(b["reference"])["Id"] == b["image_id"]
+
+
+@pytest.mark.docker
+def test_transfer_sizes_are_what_the_registry_stores(results: dict[str, Any]) -> None:
+    """Each variant's transfer size is the sum of its compressed layers and config in the manifest
+    the registry serves (read here over the registry's own HTTP API)."""
+    assert results["registry"]["version"] and results["registry"]["address"] == "127.0.0.1:5000"
+    for v in results["variants"]:
+        address, _, rest = v["registry_ref"].partition("/")
+        repository, _, digest = rest.partition("@")
+        manifest = requests.get(f"http://{address}/v2/{repository}/manifests/{digest}", timeout=10, headers={
+            "Accept": "application/vnd.docker.distribution.manifest.v2+json"}).json()
+        stored = sum(layer["size"] for layer in manifest["layers"]) + manifest["config"]["size"]
+        assert v["compressed_bytes"] == stored, v["id"]
+
+
+@pytest.mark.docker
+def test_after_a_build_only_the_registry_of_ours_runs(site: Path, client: docker.DockerClient) -> None:
+    ours = client.api.containers(all=True, filters={"label": ["io.smallest-go.managed=true"]})
+    assert [(c["Labels"]["io.smallest-go.role"], c["State"]) for c in ours] == [("registry", "running")]
+    assert {p.get("IP") for p in ours[0]["Ports"] if p.get("PublicPort")} == {"127.0.0.1"}
 
 
 @pytest.mark.docker
@@ -123,7 +145,7 @@ def test_no_page_holds_a_hand_typed_size() -> None:
 def test_warm_rebuild_reuses_every_measurement(site: Path, cache_dir: Path, results: dict[str, Any],
                                                tmp_path: Path) -> None:
     log = _build(tmp_path / "again", cache_dir)
-    assert f"0 measured, {len(DECLARED)} reused from the cache, 0 exports" in log
+    assert f"0 measured, {len(DECLARED)} reused from the cache, 0 pushes" in log
     assert "building dockerfiles/" not in log
     again = json.loads((tmp_path / "again" / "results.json").read_text())
     assert [v["size_bytes"] for v in again["variants"]] == [v["size_bytes"] for v in results["variants"]]

@@ -12,7 +12,7 @@ import docker
 from docker.errors import ImageNotFound, NotFound
 
 from .. import labels
-from ..errors import BuildError, EngineRefused, PullError
+from ..errors import BuildError, EngineRefused, PullError, RegistryError
 from .connection import TRANSPORT_ERRORS, short, translated, translating
 
 LOG_TAIL_LINES = 30
@@ -41,6 +41,29 @@ def pull(ref: str, *, timeout_s: float) -> None:
         raise PullError(short(exc)) from None
     finally:
         short_lived.close()
+
+
+def push(client: docker.DockerClient, repository: str, tag_name: str, *, log: Log) -> str:
+    """Push repository:tag (the engine compresses each layer and skips those the registry holds);
+    return the manifest digest. Errors inside the stream, which the SDK does not raise, are ours."""
+    digest = ""
+    with translated(f"push {repository}:{tag_name}"):
+        for chunk in client.api.push(repository, tag=tag_name, stream=True, decode=True):
+            if "error" in chunk:
+                raise RegistryError(f"pushing {repository}:{tag_name} failed: {str(chunk['error']).strip()}",
+                                    hint="Check that the registry runs (`docker ps`) and its disk has room.")
+            digest = (chunk.get("aux") or {}).get("Digest", digest)
+            if chunk.get("status") and chunk.get("id"):
+                log(f"{chunk['id']}: {chunk['status']}")
+    if not digest:
+        raise RegistryError(f"pushing {repository}:{tag_name}: the engine reported no manifest digest")
+    return str(digest)
+
+
+@translating("remove a tag")
+def untag(client: docker.DockerClient, ref: str) -> None:
+    """Remove one tag; the image stays under its other names."""
+    client.api.remove_image(ref, noprune=True)
 
 
 @translating("tag an image")

@@ -1,0 +1,69 @@
+"""A long-running service container of ours (the local registry): find, start, describe, remove.
+
+It listens on the engine host's loopback only, keeps its data in a named volume that carries our
+labels, and is found again by its role label, so a second build reuses it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import docker
+from docker.errors import NotFound
+
+from .. import labels
+from .connection import translated
+
+
+@dataclass(frozen=True)
+class Service:
+    container_id: str
+    image_id: str
+    running: bool
+
+
+def find(client: docker.DockerClient, role: str) -> Service | None:
+    with translated(f"look for our {role} container"):
+        for c in client.api.containers(all=True, filters=labels.filter_ours(role)):
+            return Service(c["Id"], str(c.get("ImageID", "")), c.get("State") == "running")
+    return None
+
+
+def start(client: docker.DockerClient, *, role: str, image: str, port: int, volume: str, data_path: str,
+          container_port: int) -> Service:
+    """Create (if needed) and start the service: `container_port` published on 127.0.0.1:`port`."""
+    api = client.api
+    with translated(f"start our {role} container"):
+        found = find(client, role)
+        if found is None:
+            api.create_volume(name=volume, labels=labels.ours(role))  # returns the existing one if there
+            host_config = api.create_host_config(
+                port_bindings={container_port: ("127.0.0.1", port)},
+                binds={volume: {"bind": data_path, "mode": "rw"}},
+                restart_policy={"Name": "unless-stopped"},
+            )
+            created = api.create_container(image, host_config=host_config, ports=[container_port],
+                                           labels=labels.ours(role), name=f"smallest-go-{role}")
+            found = Service(created["Id"], image, False)
+        if not found.running:
+            api.start(found.container_id)
+    return Service(found.container_id, found.image_id, True)
+
+
+def logs(client: docker.DockerClient, container_id: str, *, tail: int = 20) -> str:
+    with translated("read our service's log"):
+        return client.api.logs(container_id, tail=tail).decode("utf-8", "replace")
+
+
+def remove(client: docker.DockerClient, role: str, *, volume: str | None = None) -> int:
+    """Remove our service container (and, given, its volume). Returns how many containers went."""
+    removed = 0
+    with translated(f"remove our {role} container"):
+        for c in client.api.containers(all=True, filters=labels.filter_ours(role)):
+            client.api.remove_container(c["Id"], force=True)
+            removed += 1
+        if volume:
+            try:
+                client.api.remove_volume(volume)
+            except NotFound:
+                pass
+    return removed

@@ -1,0 +1,182 @@
+"""The local distribution registry: the transfer size of an image is what this registry stores.
+
+The registry runs as a container of ours (`registry:2`, provisioned like the bases: present ->
+pulled -> local stand-in), listening on 127.0.0.1 only. An image is pushed to it by the engine,
+which compresses each layer and skips the layers the registry already holds; the image manifest
+(schema 2) then lists every layer's compressed size: exactly what `docker pull` downloads.
+"""
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+import requests
+
+from .cache import write_atomic
+from .engine import images, service
+from .errors import RegistryError
+from .log import log
+
+REFERENCE = "registry:2"
+ROLE = "registry"
+PORT = 5000
+ADDRESS = f"127.0.0.1:{PORT}"
+VOLUME = "smallest-go-registry"
+START_TIMEOUT_S = 20.0
+HTTP_TIMEOUT_S = 10.0
+MANIFEST_TYPES = ("application/vnd.docker.distribution.manifest.v2+json", "application/vnd.oci.image.manifest.v1+json")
+_VERSION = re.compile(r'(?<![\w.])version="?([^"\s]+)')  # not go.version
+
+
+@dataclass(frozen=True)
+class Pushed:
+    reference: str       # where it is stored: <address>/<repository>@<manifest digest>
+    transfer_bytes: int  # the compressed layers plus the config blob, as the manifest lists them
+    layer_bytes: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class RegistryFacts:
+    address: str
+    image_id: str
+    version: str
+
+
+class Registry:
+    """A running registry of ours; pushes go through the engine, manifests come over HTTP."""
+
+    def __init__(self, client: docker.DockerClient, facts: RegistryFacts) -> None:
+        self.client = client
+        self.facts = facts
+        self.pushes = 0
+        self._lock = threading.Lock()
+
+    def push(self, image_id: str, repository: str, *, tag: str = "latest") -> Pushed:
+        name = f"{self.facts.address}/{repository}"
+        images.tag(self.client, image_id, f"{name}:{tag}")
+        try:
+            digest = images.push(self.client, name, tag, log=lambda line: log.debug(f"push {repository}: {line}"))
+        finally:
+            images.untag(self.client, f"{name}:{tag}")  # the image keeps its own names
+        with self._lock:
+            self.pushes += 1
+        return self.manifest(repository, digest)
+
+    def manifest(self, repository: str, reference: str) -> Pushed:
+        """The sizes the registry lists for repository@reference (a digest or a tag)."""
+        url = f"http://{self.facts.address}/v2/{repository}/manifests/{reference}"
+        try:
+            answer = requests.get(url, headers={"Accept": ", ".join(MANIFEST_TYPES)}, timeout=HTTP_TIMEOUT_S)
+            answer.raise_for_status()
+            manifest = answer.json()
+            layers = tuple(int(layer["size"]) for layer in manifest["layers"])
+            config = int(manifest["config"]["size"])
+        except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
+            raise RegistryError(f"the registry at {self.facts.address} gave no usable manifest for "
+                                f"{repository}@{reference}: {exc}") from None
+        digest = answer.headers.get("Docker-Content-Digest", reference)
+        return Pushed(f"{self.facts.address}/{repository}@{digest}", sum(layers) + config, layers)
+
+
+def mirror_name(reference: str) -> str:
+    """Where a base image is kept in our registry: its repository, Docker Hub's with library/."""
+    repository, _tag = images.split_ref(reference)
+    first = repository.split("/", 1)[0]
+    hosted = "." in first or ":" in first or first == "localhost"
+    return repository if hosted or "/" in repository else f"library/{repository}"
+
+
+def ensure(client: docker.DockerClient, image_id: str, *, memo: Path) -> Registry:
+    """Our registry, running and answering: reused when it runs, started when it does not (from
+    `image_id`, the provisioned registry:2), within START_TIMEOUT_S seconds."""
+    started = time.monotonic()
+    found = service.find(client, ROLE)
+    if found is not None and found.image_id != image_id:
+        log.info("registry: its image changed; replacing the container (the stored blobs stay)")
+        service.remove(client, ROLE)
+        found = None
+    if found is None or not found.running:
+        found = service.start(client, role=ROLE, image=image_id, port=PORT, volume=VOLUME,
+                              data_path="/var/lib/registry", container_port=PORT)
+    while not _answers():
+        if time.monotonic() - started > START_TIMEOUT_S:
+            raise RegistryError(
+                f"the registry did not answer at http://{ADDRESS}/v2/ within {START_TIMEOUT_S:.0f} s. "
+                f"Its last log lines:\n{service.logs(client, found.container_id)}",
+                hint=f"Is port {PORT} on 127.0.0.1 taken by something else? `python -m macros clean` removes ours.")
+        time.sleep(0.2)
+    return Registry(client, RegistryFacts(ADDRESS, image_id, _version(client, found.container_id, image_id, memo)))
+
+
+def _answers() -> bool:
+    try:
+        return requests.get(f"http://{ADDRESS}/v2/", timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def _version(client: docker.DockerClient, container_id: str, image_id: str, memo: Path) -> str:
+    """The registry's own version, as it logs it on every line (remembered per image)."""
+    try:
+        known = json.loads(memo.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    if image_id not in known:
+        found = _VERSION.search(service.logs(client, container_id, tail=50))
+        known[image_id] = found.group(1) if found else "unknown"
+        write_atomic(memo, json.dumps(known))
+    return str(known[image_id])
+
+
+class OnDemand:
+    """The registry, started the first time something must be pushed (a warm build never needs
+    it), once, whichever build worker asks first."""
+
+    def __init__(self, client: docker.DockerClient, image_id: str, *, cache_dir: Path) -> None:
+        self.client, self.image_id = client, image_id
+        self.versions = cache_dir / "registry-versions.json"
+        self.transfers = cache_dir / "base-transfers.json"
+        self._registry: Registry | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Registry:
+        with self._lock:
+            if self._registry is None:
+                self._registry = ensure(self.client, self.image_id, memo=self.versions)
+            return self._registry
+
+    @property
+    def pushes(self) -> int:
+        return self._registry.pushes if self._registry else 0
+
+    def facts(self) -> RegistryFacts:
+        """Address, image and version, from the memo when this image was seen running before."""
+        try:
+            version = json.loads(self.versions.read_text(encoding="utf-8"))[self.image_id]
+            return RegistryFacts(ADDRESS, self.image_id, str(version))
+        except (OSError, ValueError, KeyError):
+            return self.get().facts
+
+    def base_transfer(self, reference: str, image_id: str) -> int:
+        """A base image's transfer size: pushed once (at provisioning), then remembered by image ID."""
+        with self._lock:
+            try:
+                known = json.loads(self.transfers.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                known = {}
+        if image_id not in known:
+            pushed = self.get().push(image_id, mirror_name(reference), tag=images.split_ref(reference)[1])
+            log.info(f"registry: {reference} pushed, {pushed.transfer_bytes:,} bytes stored")
+            with self._lock:
+                try:
+                    known = json.loads(self.transfers.read_text(encoding="utf-8"))
+                except (OSError, ValueError):
+                    known = {}
+                known[image_id] = pushed.transfer_bytes
+                write_atomic(self.transfers, json.dumps(known, indent=0, sort_keys=True))
+        return int(known[image_id])
