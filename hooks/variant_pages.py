@@ -34,7 +34,7 @@ and start-up times, its layers and where its base images came from. A variant ad
 def _declared() -> list[variants.Variant]:
     settings = Settings.read()
     try:
-        declared = variants.load(settings.variants_file, memo=settings.cache_dir / "validated")
+        declared = variants.load(settings.variants_file, memo=settings.schema_memo)
     except ProjectError as exc:  # the macros plugin reports it first; this is for a hook run alone
         raise PluginError(str(exc)) from None
     order = list(variants.PARTS)

@@ -83,7 +83,7 @@ class BaseImage:
         return asdict(self)
 
 
-def load_recipes(path: Path = DEFAULTS.bases_file) -> dict[str, Recipe]:
+def load_recipes(path: Path = DEFAULTS.bases_file, *, memo: Path | None = None) -> dict[str, Recipe]:
     try:
         raw = path.read_bytes()
         data = load_yaml(raw) or {}
@@ -91,7 +91,7 @@ def load_recipes(path: Path = DEFAULTS.bases_file) -> dict[str, Recipe]:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: is not valid YAML ({exc})") from None
-    error = first_error(_SCHEMA, data, raw=raw)
+    error = first_error(_SCHEMA, data, raw=raw, memo=memo)
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
         raise ConfigError(f"{path}: at {where}: {error.message}")

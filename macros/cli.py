@@ -20,7 +20,8 @@ def _bases(args: argparse.Namespace) -> int:
     settings = Settings.read()
     client = connection.connect()
     started = time.monotonic()
-    provisioner = bases.Provisioner(client, bases.load_recipes(settings.bases_file), settings=settings)
+    provisioner = bases.Provisioner(client, bases.load_recipes(settings.bases_file, memo=settings.schema_memo),
+                                             settings=settings)
     found = provisioner.ensure_all(bases.wanted_references(args.dockerfiles))
     store = registry.OnDemand(client, provisioner.ensure(registry.REFERENCE).image_id, cache_dir=settings.cache_dir)
     log.info(f"bases: {len(found)} ready in {time.monotonic() - started:.1f}s")

@@ -202,7 +202,7 @@ def benchmark_rows(data: dict[str, Any]) -> list[BenchmarkRow]:
         what = ("layer cache empty, as on a new machine" if cold["layer_cache"]
                 else "no layer cache, both sides --no-cache")
         rows.append(BenchmarkRow(
-            f"cold build, {what} (median of {cold['runs']}; {cold['base_layers_known']} base layers known)",
+            f"cold build, {what} (median of {cold['runs']}; bases already in the registry)",
             f"{cold['project_s']:.1f} s", f"shell loop {cold['shell_s']:.1f} s",
             f"{cold['project_s'] / cold['shell_s']:.2f} (goal ≤ {cold['goal_ratio']})"))
     if warm := data.get("warm"):

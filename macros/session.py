@@ -80,13 +80,14 @@ def measure_all(settings: Settings) -> Session:
     then the call fails, unless serving (`mkdocs serve`), where the failures are kept in
     `Session.failures` for the pages to show."""
     started = time.monotonic()
-    declared = variants.load(settings.variants_file, memo=settings.cache_dir / "validated")
+    declared = variants.load(settings.variants_file, memo=settings.schema_memo)
     refresh = refresh_wanted(declared, settings.refresh)
     client = connection.connect()
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="facts") as asking:
             asked = asking.submit(connection.facts, client)  # the engine answers while the bases are checked
-            provisioner = bases.Provisioner(client, bases.load_recipes(settings.bases_file), settings=settings)
+            provisioner = bases.Provisioner(client, bases.load_recipes(settings.bases_file, memo=settings.schema_memo),
+                                             settings=settings)
             provisioned = provisioner.ensure_all(list(dict.fromkeys(r for v in declared for r in v.bases)))
             store = registry.OnDemand(client, provisioner.ensure(registry.REFERENCE).image_id,
                                       cache_dir=settings.cache_dir)

@@ -36,6 +36,11 @@ class Settings:
     def downloads(self) -> Path:
         return self.cache_dir / "downloads"
 
+    @property
+    def schema_memo(self) -> Path:
+        """Where the files that passed their JSON Schema are remembered (by their bytes)."""
+        return self.cache_dir / "validated"
+
     @classmethod
     def read(cls, environ: Mapping[str, str] | None = None, *, serving: bool = False) -> Settings:
         env = os.environ if environ is None else environ

@@ -41,7 +41,6 @@ from macros.engine import cleanup, connection, images  # noqa: E402
 from macros.page_macros import MACROS  # noqa: E402
 from macros.pipeline import image_tag  # noqa: E402
 from macros.settings import CACHE_ENV, DEFAULTS, NO_BUILD_CACHE_ENV  # noqa: E402
-from macros.transfer import MEMO_FILE  # noqa: E402
 
 MKDOCS = [sys.executable, "-m", "mkdocs", "build", "--strict"]
 # Runs a command, then prints the peak RSS (KiB) of the largest process it waited for, last.
@@ -91,20 +90,19 @@ def _empty_start(declared: list[variants.Variant]) -> None:
     client.close()
 
 
-def _seed_base_layers(declared: list[variants.Variant], cache: Path) -> int:
-    """Give the cold run what provisioning already knows: the gzip sizes of the bases' layers
-    (`python -m macros bases` measures them). Nothing about the variants is carried over."""
-    memo_path = DEFAULTS.cache_dir / MEMO_FILE
-    memo = json.loads(memo_path.read_text()) if memo_path.is_file() else {}
-    client = connection.connect()
-    layers = set()
-    for ref in {r for v in declared for r in v.bases}:
-        layers |= set(((images.inspect_image(client, ref) or {}).get("RootFS") or {}).get("Layers") or [])
-    client.close()
-    seeded = {d: memo[d] for d in layers if d in memo}
+_PROVISIONED = ("base-transfers.json", "registry-versions.json")
+
+
+def _as_provisioned(cache: Path) -> int:
+    """A fresh cache that knows only what provisioning (`python -m macros bases`) recorded: the
+    bases' transfer sizes (they are in the registry already) and the registry's version. Nothing
+    about the variants is carried over. Returns how many bases it knows."""
     cache.mkdir(parents=True, exist_ok=True)
-    (cache / MEMO_FILE).write_text(json.dumps(seeded))
-    return len(seeded)
+    for name in _PROVISIONED:
+        if (DEFAULTS.cache_dir / name).is_file():
+            shutil.copy(DEFAULTS.cache_dir / name, cache / name)
+    known = cache / _PROVISIONED[0]
+    return len(json.loads(known.read_text())) if known.is_file() else 0
 
 
 def _shell_loop(declared: list[variants.Variant], *, layer_cache: bool) -> float:
@@ -129,7 +127,7 @@ def _cold(declared: list[variants.Variant], tmp: Path, runs: int, *, layer_cache
             continue
         cache = tmp / "cache"
         shutil.rmtree(cache, ignore_errors=True)
-        seeded = _seed_base_layers(declared, cache)
+        seeded = _as_provisioned(cache)
         env = {CACHE_ENV: str(cache)} | ({} if layer_cache else {NO_BUILD_CACHE_ENV: "1"})
         seconds, log = _timed(_PEAK_RSS + MKDOCS + ["-d", str(tmp / "site")], env=env)
         built = _built(tmp / "site")
@@ -137,7 +135,7 @@ def _cold(declared: list[variants.Variant], tmp: Path, runs: int, *, layer_cache
             sys.exit(f"benchmark: the cold build reused {built['reused']}; it must measure everything")
         project.append(seconds)
         peaks.append(int(re.findall(r"^(\d+)$", log, re.MULTILINE)[-1]))
-    return {"layer_cache": layer_cache, "runs": len(project), "base_layers_known": seeded,
+    return {"layer_cache": layer_cache, "runs": len(project), "bases_pushed": seeded,
             "project_s": statistics.median(project), "shell_s": statistics.median(shell),
             "peak_rss_mib": max(peaks) / 1024, "goal_ratio": 1.0}
 

@@ -93,3 +93,13 @@ def test_every_macro_is_registered_once() -> None:
     names = [name for name in dir(m) if callable(getattr(m, name)) and getattr(getattr(m, name), "__module__", "")
              == m.__name__ and not name[0].isupper() and name not in ("unknown", "dataclass")]
     assert sorted(m.MACROS) == sorted(names)
+
+
+def test_bases_are_kept_in_the_registry_under_their_own_names() -> None:
+    from macros.registry import mirror_name
+
+    assert mirror_name("debian:bullseye") == "library/debian"
+    assert mirror_name("golang:1.21-bullseye") == "library/golang"
+    assert mirror_name("gcr.io/distroless/static-debian11") == "gcr.io/distroless/static-debian11"
+    assert mirror_name("someone/tool:1") == "someone/tool"
+    assert mirror_name("localhost:5000/x/y:2") == "localhost:5000/x/y"

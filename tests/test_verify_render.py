@@ -91,7 +91,7 @@ def test_bases_summary_follows_the_provenance() -> None:
 
 BENCHMARK = {
     "measured_at": "2026-11-27T10:00:00+00:00", "machine": "2 cores <x>", "variants": 8,
-    "cold": [{"layer_cache": True, "runs": 2, "base_layers_known": 7, "project_s": 20.0, "shell_s": 16.0,
+    "cold": [{"layer_cache": True, "runs": 2, "bases_pushed": 3, "project_s": 20.0, "shell_s": 16.0,
               "peak_rss_mib": 101.6, "goal_ratio": 1.0}],
     "warm": {"runs": 11, "ours_s": 2.1, "frozen_s": 1.5, "frozen_plugin_s": 2.0, "goal_ratio": 1.05},
     "incremental": {"edited": "Dockerfile.floor", "seconds": 3.25, "measured": ["floor"]},
@@ -108,7 +108,7 @@ def test_benchmark_numbers_become_rows_with_the_ratios() -> None:
         ("3.2 s", "measured again: floor", "1 variant(s) (goal: exactly 1)", False),
         ("102 MiB", "", "(goal < 250 MiB)", False),
     ]
-    assert rows[0].scenario.startswith("cold build, layer cache empty") and "(median of 2; 7 base layers" in rows[0].scenario
+    assert rows[0].scenario.startswith("cold build, layer cache empty") and "(median of 2; bases already in the registry)" in rows[0].scenario
 
 
 def test_benchmark_table_marks_detail_rows_and_escapes() -> None:
