@@ -28,6 +28,13 @@ and start-up times, its layers and where its base images came from. A variant ad
 `dockerfiles/variants.yml` appears here, with its page, on the next build.
 
 {{ results_table() }}
+
+## The release sweep
+
+The same program built by each Go release the project can obtain, as described in
+[Then and now](../releases.md).
+
+{{ results_table("releases") }}
 """
 
 

@@ -27,7 +27,7 @@ from .schema import first_error, load_yaml
 from .settings import DEFAULTS, DOCKERFILES, Settings
 
 PULL_TIMEOUT_S = 20.0
-RECIPE_SCHEMA = "1"
+RECIPE_SCHEMA = "2"  # 2: build arguments
 
 _SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -37,6 +37,7 @@ _SCHEMA: dict[str, Any] = {
         "additionalProperties": False,
         "properties": {
             "recipe": {"type": "string", "minLength": 1},
+            "build_args": {"type": "object", "additionalProperties": {"type": "string"}},
             "prepare": {
                 "type": "object",
                 "additionalProperties": False,
@@ -64,6 +65,7 @@ class Recipe:
     folder: Path
     prepare: dict[str, dict[str, Any]]
     parents: tuple[str, ...]
+    build_args: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -100,20 +102,21 @@ def load_recipes(path: Path = DEFAULTS.bases_file, *, memo: Path | None = None) 
         folder = path.parent / entry["recipe"]
         if not (folder / "Dockerfile").is_file():
             raise ConfigError(f"{path}: {ref}: recipe folder {folder} has no Dockerfile")
-        recipes[ref] = Recipe(ref, folder, entry.get("prepare", {}), dockerfile.read(folder / "Dockerfile").bases)
+        build_args = dict(entry.get("build_args", {}))
+        parents = dockerfile.read(folder / "Dockerfile", build_args=build_args).bases
+        recipes[ref] = Recipe(ref, folder, entry.get("prepare", {}), parents, build_args)
     return recipes
 
 
-def wanted_references(folder: Path = DOCKERFILES) -> list[str]:
-    """Every base named by the Dockerfiles in `folder` (the variants), in a stable order."""
+def wanted_references(folder: Path = DOCKERFILES) -> tuple[list[str], set[str]]:
+    """Every base named by the Dockerfiles in `folder` (build arguments at their defaults), in a
+    stable order, and those that a final stage starts from (they ship, so they are sized)."""
     dockerfiles = sorted(folder.glob("Dockerfile*")) if folder.is_dir() else []
     if not dockerfiles:
         raise ConfigError(f"{folder}: no Dockerfile* files there",
                           hint="Name a folder that holds the variants' Dockerfiles.")
-    refs: list[str] = []
-    for path in dockerfiles:
-        refs += [r for r in dockerfile.read(path).bases if r not in refs]
-    return refs
+    parsed = [dockerfile.read(path) for path in dockerfiles]
+    return list(dict.fromkeys(r for p in parsed for r in p.bases)), {p.final_base for p in parsed}
 
 
 @dataclass
@@ -169,7 +172,7 @@ class Provisioner:
         """Digest of the recipe folder, its preparer settings and its parents' image IDs."""
         recipe = self.recipes[ref]
         h = hashlib.sha256(f"schema {RECIPE_SCHEMA}\0{ref}\0".encode())
-        h.update(json.dumps(recipe.prepare, sort_keys=True, default=str).encode())
+        h.update(json.dumps([recipe.prepare, recipe.build_args], sort_keys=True, default=str).encode())
         for path in sorted(p for p in recipe.folder.rglob("*") if p.is_file()):
             h.update(f"\0{path.relative_to(recipe.folder)}\0{path.stat().st_mode & 0o111}\0".encode())
             h.update(path.read_bytes())
@@ -191,6 +194,7 @@ class Provisioner:
             with ctx.open_tar() as tar:
                 record = images.build(
                     self.client, context=tar, dockerfile=ctx.dockerfile_name, what=f"stand-in {ref}",
+                    buildargs=recipe.build_args,
                     image_labels=labels.ours("base-stand-in", **{labels.REFERENCE: ref,
                                                                 labels.RECIPE_HASH: recipe_hash}),
                     log=_StepLog(ref),

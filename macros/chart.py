@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .cache import write_atomic
 from .measure import human_size
+from .releases import Release, minor
 from .render import staircase
 from .results import Result
 from .variants import PARTS
@@ -21,6 +22,11 @@ from .variants import PARTS
 _INK = "#010203"    # sentinel, replaced by currentColor
 _BAR = "#4f86c6"    # mid blue: visible on white and on slate
 _PART_COLOURS = {"base": _BAR, "binary": "#d9822b"}  # orange for part two: also visible on both
+_LINE_COLOURS = (_BAR, "#d9822b", "#3a9a5b", "#a05fb5")
+_PARAMS = {"text.parse_math": False,  # a title with a $ in it is text, not a formula
+           "svg.fonttype": "none", "svg.hashsalt": "smallest-go", "font.size": 11,
+           "text.color": _INK, "axes.labelcolor": _INK, "axes.edgecolor": _INK,
+           "xtick.color": _INK, "ytick.color": _INK, "font.family": "sans-serif"}
 _GRID = "#8c8c8c"
 
 
@@ -53,11 +59,7 @@ def _draw(results: Sequence[Result]) -> str:
     floors = [r for r in ordered if r.part == "floor"]
     rows = [r for r in ordered if r.part != "floor"] or ordered
     sizes = [r.size_bytes for r in rows] + [r.size_bytes for r in floors]
-    params = {"text.parse_math": False,  # a title with a $ in it is text, not a formula
-              "svg.fonttype": "none", "svg.hashsalt": "smallest-go", "font.size": 11,
-              "text.color": _INK, "axes.labelcolor": _INK, "axes.edgecolor": _INK,
-              "xtick.color": _INK, "ytick.color": _INK, "font.family": "sans-serif"}
-    with plt.rc_context(params):
+    with plt.rc_context(_PARAMS):
         fig, ax = plt.subplots(figsize=(8.5, 0.55 * len(rows) + 1.6))
         try:
             fig.patch.set_alpha(0)
@@ -92,9 +94,75 @@ def _draw(results: Sequence[Result]) -> str:
             fig.savefig(out, format="svg", metadata={"Date": None})
         finally:
             plt.close(fig)
-    svg = out.getvalue().replace(_INK, "currentColor")
+    return _inline(out.getvalue(), label="Image sizes by variant, largest first")
+
+
+def _inline(svg: str, *, label: str) -> str:
+    """matplotlib's SVG made fit for inlining in a Markdown page, in the page's text colour."""
+    svg = svg.replace(_INK, "currentColor")
     svg = svg[svg.index("<svg"):]                      # drop the XML prolog and doctype
     svg = re.sub(r"\n\s*\n", "\n", svg)                  # no blank lines inside a raw HTML block
     svg = re.sub(r'<svg ([^>]*?)width="[^"]*" height="[^"]*"', r'<svg \1', svg, count=1)
-    return svg.replace("<svg ", '<svg role="img" aria-label="Image sizes by variant, largest first" '
-                       'style="max-width:100%;height:auto" ', 1)
+    return svg.replace("<svg ", f'<svg role="img" aria-label="{label}" style="max-width:100%;height:auto" ', 1)
+
+
+def release_chart_svg(families: Sequence[str], releases: Sequence[Release], *, names: dict[str, str],
+                      then: tuple[str, int, str] | None = None, now: Result | None = None,
+                      cache_dir: Path | None = None) -> str:
+    """Image size by Go release, one line per way of building. `then`: the 2022 figure as
+    (release, bytes, label), drawn at its release with `now` (the same Dockerfile measured today)
+    beside it, so the reader sees both ends of the gap."""
+    inputs = [[(f, rel.go_version, rel.builds[f].size_bytes) for f in families if f in rel.builds] for rel in releases]
+    extra = [then, (now.go_version, now.size_bytes, now.title) if now else None, names]
+    key = hashlib.sha256(json.dumps([inputs, extra]).encode() + Path(__file__).read_bytes()).hexdigest()
+    cached = cache_dir / f"releases-{key}.svg" if cache_dir else None
+    if cached and cached.is_file():
+        return cached.read_text(encoding="utf-8")
+    svg = _draw_releases(families, releases, names=names, then=then, now=now)
+    if cached:
+        write_atomic(cached, svg)
+    return svg
+
+
+def _draw_releases(families: Sequence[str], releases: Sequence[Release], *, names: dict[str, str],
+                   then: tuple[str, int, str] | None, now: Result | None) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+    from matplotlib.ticker import FuncFormatter
+
+    labels = ([then[0]] if then else []) + [minor(rel.go_version) for rel in releases]
+    at = {label: i for i, label in enumerate(labels)}
+    with plt.rc_context(_PARAMS):
+        fig, ax = plt.subplots(figsize=(8.5, 5.4))
+        try:
+            fig.patch.set_alpha(0)
+            ax.set_facecolor("none")
+            for family, colour, marker in zip(families, _LINE_COLOURS, "os^D", strict=False):
+                points = [(at[minor(rel.go_version)], rel.builds[family].size_bytes)
+                          for rel in releases if family in rel.builds]
+                ax.plot([x for x, _ in points], [y for _, y in points], marker=marker, color=colour,
+                        label=names.get(family, family), linewidth=1.8)
+            if then:
+                ax.plot([at[then[0]]], [then[1]], marker="*", markersize=13, color=_INK, linestyle="none",
+                        label=then[2])
+            if now is not None and minor(now.go_version) in at:
+                ax.plot([at[minor(now.go_version)]], [now.size_bytes], marker="*", markersize=13, color=_GRID,
+                        linestyle="none", label=f"{now.title}, measured now")
+            ax.set_xticks(range(len(labels)), labels)
+            ax.set_ylim(bottom=0)
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: human_size(v)))
+            ax.grid(axis="y", color=_GRID, alpha=0.4, linewidth=0.6)
+            ax.set_axisbelow(True)
+            for spine in ("top", "right"):
+                ax.spines[spine].set_visible(False)
+            ax.set_xlabel("Go release")
+            ax.set_ylabel("Image size (as docker images reports it)")
+            ax.legend(frameon=False, fontsize=10, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
+            fig.tight_layout()
+            out = io.StringIO()
+            fig.savefig(out, format="svg", metadata={"Date": None})
+        finally:
+            plt.close(fig)
+    return _inline(out.getvalue(), label="Image size by Go release")

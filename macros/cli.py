@@ -5,36 +5,38 @@ import argparse
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
-from . import bases, interrupt, registry
+from . import bases, interrupt, registry, variants
 from .engine import cleanup, connection, service
 from .errors import BuildError, ProjectError
 from .log import log, to_terminal
 from .measure import human_size
-from .settings import DOCKERFILES, Settings
+from .session import provision
+from .settings import Settings
 
 
 def _bases(args: argparse.Namespace) -> int:
     settings = Settings.read()
     client = connection.connect()
     started = time.monotonic()
-    provisioner = bases.Provisioner(client, bases.load_recipes(settings.bases_file, memo=settings.schema_memo),
-                                             settings=settings)
-    found = provisioner.ensure_all(bases.wanted_references(args.dockerfiles))
-    store = registry.OnDemand(client, provisioner.ensure(registry.REFERENCE).image_id, cache_dir=settings.cache_dir)
-    log.info(f"bases: {len(found)} ready in {time.monotonic() - started:.1f}s")
-    # Pushed once, here: a variant's push then sends only the layers it adds to its base, and the
-    # base's own transfer size is the registry's word for it.
-    sized = [replace(b, compressed_bytes=store.base_transfer(b.reference, b.image_id)) for b in found]
+    if args.dockerfiles is not None:
+        wanted, shipped = bases.wanted_references(args.dockerfiles)
+    else:
+        declared = variants.load(settings.variants_file, memo=settings.schema_memo)
+        wanted = list(dict.fromkeys(r for v in declared for r in v.bases))
+        shipped = {v.final_base for v in declared}
+    # the bases a variant ships are pushed here, once: a variant's push then sends only its own layers
+    _, sized, store = provision(client, settings, wanted, shipped=shipped)
+    log.info(f"bases: {len(sized)} ready in {time.monotonic() - started:.1f}s")
     if store.pushes:
         log.info(f"bases: pushed {store.pushes} to the registry in {time.monotonic() - started:.1f}s (total)")
     rows = [("REFERENCE", "SOURCE", "IMAGE ID", "SIZE", "BYTES", "TRANSFER", "FROM")]
     for b in sized:
         detail = b.repo_digest or (f"recipe {b.recipe_hash[:12]}" if b.recipe_hash else "found in the engine")
         rows.append((b.reference, b.source, b.image_id.removeprefix("sha256:")[:12],
-                     human_size(b.size_bytes), str(b.size_bytes), human_size(b.compressed_bytes or 0), detail))
+                     human_size(b.size_bytes), str(b.size_bytes),
+                     human_size(b.compressed_bytes) if b.compressed_bytes is not None else "-", detail))
     _print_rows(rows)
     return 0
 
@@ -84,8 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-v", "--verbose", action="store_true", help="also print every build log line")
     sub = parser.add_subparsers(dest="command", required=True)
     commands = {name: sub.add_parser(name, help=text, description=text) for name, (text, _) in COMMANDS.items()}
-    commands["bases"].add_argument("--dockerfiles", type=Path, default=DOCKERFILES, metavar="DIR",
-                                   help="folder whose Dockerfile* files name the bases (default: %(default)s)")
+    commands["bases"].add_argument("--dockerfiles", type=Path, default=None, metavar="DIR",
+                                   help="a folder whose Dockerfile* files name the bases "
+                                   "(default: the bases of the variants file's variants)")
     commands["measure"].add_argument("--json", type=Path, metavar="FILE", help="also write results.json here")
     commands["clean"].add_argument("--all", action="store_true", help="also remove the base-image stand-ins")
     args = parser.parse_args(argv)

@@ -4,6 +4,15 @@ from __future__ import annotations
 _UNITS = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
 
 
+def parse_size(text: str) -> int:
+    """The inverse of human_size, for figures written that way ("3.12MB" -> 3,120,000 bytes)."""
+    number = text.rstrip("".join({c for unit in _UNITS for c in unit}))
+    unit = text[len(number):]
+    if unit not in _UNITS or not number:
+        raise ValueError(f"not a size in the docker CLI's format: {text!r}")
+    return round(float(number) * 1000 ** _UNITS.index(unit))
+
+
 def human_size(size: float) -> str:
     """As `docker images` prints it: go-units HumanSizeWithPrecision(size, 3), SI units.
 

@@ -9,12 +9,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import detail, render
+from . import benchmark_figures, detail, measure, releases, render
 from .errors import did_you_mean
 from .measure import human_size
 from .results import Result
 from .session import Session
-from .variants import PARTS
+from .variants import PARTS, STAIRCASE
 
 RESULTS_JSON = "results.json"
 
@@ -61,9 +61,11 @@ class Page:
         return self.from_here(detail.page_url(variant_id, directory_urls=self.directory_urls))
 
     def in_part(self, part: str) -> list[Result]:
+        """One part's results; with no part, the staircase (every part but the release sweep)."""
         if part and part not in PARTS:
             raise unknown("part", part, list(PARTS))
-        return [r for r in self.session.results if not part or r.part == part]
+        wanted = (part,) if part else STAIRCASE
+        return [r for r in self.session.results if r.part in wanted]
 
 
 def dockerfile(page: Page, variant_id: str) -> str:
@@ -160,6 +162,50 @@ def size_chart(page: Page, part: str = "") -> str:
     return render.chart_block(size_chart_svg(page.in_part(part), cache_dir=page.charts_cache))
 
 
+def release_table(page: Page) -> str:
+    """The Go-release sweep: one row per release, each way of building side by side."""
+    families, found = releases.sweep(page.session.results)
+    return render.release_table(families, found, href=page.detail_href)
+
+
+def release_chart(page: Page, then_variant: str = "", then_release: str = "") -> str:
+    """Image size by Go release; with `then_variant`, its 2022 figure drawn at `then_release` and
+    its size measured now beside it."""
+    from .chart import release_chart_svg
+
+    families, found = releases.sweep(page.session.results)
+    names = {f: render.family_name(next(rel.builds[f] for rel in found if f in rel.builds)) for f in families}
+    then, now = None, None
+    if then_variant:
+        now = page.result(then_variant)
+        if not now.article_2022:
+            raise BadCall(f"variant {then_variant!r} has no article_2022 figure to draw")
+        then = (then_release, measure.parse_size(now.article_2022), f"2022 article: {now.title}")
+    return render.chart_block(release_chart_svg(families, found, names=names, then=then, now=now,
+                                                cache_dir=page.charts_cache))
+
+
+def smallest_release(page: Page, family: str) -> str:
+    """The Go version whose build (of one way of building) gave the smallest image."""
+    try:
+        return releases.smallest(page.session.results, family).go_version
+    except KeyError:
+        families, _ = releases.sweep(page.session.results)
+        raise unknown("way of building in the sweep", family, families) from None
+
+
+def gap_2022(page: Page, variant_id: str) -> str:
+    """How much larger the variant measures now than the figure the 2022 article printed for it."""
+    r = page.result(variant_id)
+    if not r.article_2022:
+        raise BadCall(f"variant {variant_id!r} has no article_2022 figure")
+    return human_size(r.size_bytes - measure.parse_size(r.article_2022))
+
+
+def percent_larger(page: Page, big: str, small: str) -> str:
+    return f"{page.result(big).size_bytes / page.result(small).size_bytes - 1:.0%}"
+
+
 def detail_link(page: Page, variant_id: str, text: str = "") -> str:
     return render.link(page.detail_href(variant_id), text or page.result(variant_id).title)
 
@@ -195,8 +241,8 @@ def benchmark_table(page: Page) -> str:
     """The latest figures of scripts/benchmark.py, with the machine they came from."""
     path = page.docs_dir / "data" / "benchmark.json"
     if not path.is_file():
-        return render.not_yet_benchmarked()
-    return render.benchmark(json.loads(path.read_text(encoding="utf-8")))
+        return benchmark_figures.not_yet_benchmarked()
+    return benchmark_figures.benchmark(json.loads(path.read_text(encoding="utf-8")))
 
 
 # name -> (function, block): a block macro that names a failed variant renders an error box, an
@@ -209,6 +255,7 @@ MACROS: dict[str, tuple[Callable[..., str], bool]] = {
         (percent_smaller, False), (difference, False), (binary_share, False), (base_size, False),
         (results_table, False), (size_chart, False), (detail_link, False), (results_link, False),
         (bases_table, False), (bases_summary, False), (engine_table, False), (measured_at, False),
-        (benchmark_table, False),
+        (benchmark_table, False), (release_table, False), (release_chart, False), (smallest_release, False),
+        (percent_larger, False), (gap_2022, False),
     )
 }

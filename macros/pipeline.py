@@ -11,13 +11,14 @@ import docker
 
 from . import context, labels, measure, verify
 from .engine import images, records, runs
-from .errors import ConfigError
+from .errors import BuildError, ConfigError
 from .log import log
 from .registry import OnDemand
 from .results import Layer, Result
 from .variants import Variant
 
 TAG_REPOSITORY = "smallest-go"
+_ENGINE_LOST_PARENT = "unknown parent image ID"
 
 
 def image_tag(variant: Variant) -> str:
@@ -41,12 +42,22 @@ def measure_variant(client: docker.DockerClient, variant: Variant, *, store: OnD
     log.info(f"{variant.id}: building {variant.dockerfile_rel}")
     ctx = context.for_folder(variant.context, variant.dockerfile, text=variant.parsed.text)
     started = time.monotonic()
-    with ctx.open_tar() as tar:
-        record = images.build(
-            client, context=tar, dockerfile=ctx.dockerfile_name, what=what,
-            image_labels=labels.variant_image(variant.id),
-            buildargs=variant.build_args, nocache=not layer_cache, log=lambda line: log.debug(f"{variant.id}: {line}"),
-        )
+    for attempt in (1, 2):
+        try:
+            with ctx.open_tar() as tar:
+                record = images.build(
+                    client, context=tar, dockerfile=ctx.dockerfile_name, what=what,
+                    image_labels=labels.variant_image(variant.id), buildargs=variant.build_args,
+                    nocache=not layer_cache, log=lambda line: log.debug(f"{variant.id}: {line}"),
+                )
+            break
+        except BuildError as exc:
+            # Seen once here with two classic builds at once: the engine lost the image a step had
+            # just committed ("failed to set parent ...: unknown parent image ID"). Not the
+            # Dockerfile's fault; the same build again goes through, mostly from the layer cache.
+            if attempt == 2 or _ENGINE_LOST_PARENT not in exc.message:
+                raise
+            log.info(f"{variant.id}: the engine lost an intermediate image mid-build; building again")
     build_s = time.monotonic() - started
     image_id = str(record["Id"])
     images.tag(client, image_id, image_tag(variant))
@@ -79,7 +90,7 @@ def measure_variant(client: docker.DockerClient, variant: Variant, *, store: OnD
         start_error=outcome.start_error, expected=variant.expect.describe(), verify_note=note,
         build_s=round(build_s, 2), run_s=round(outcome.duration_s, 3),
         start_s=None, process_s=None, start_runs=0,  # timed once every build is done: see startup.py
-        part=variant.part, bases=list(variant.bases),
+        part=variant.part, bases=list(variant.bases), family=variant.family,
         measured_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         article_2022=variant.article_2022, cache_key=cache_key,
     )

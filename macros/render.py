@@ -10,10 +10,10 @@ import difflib
 import html
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .measure import human_size
+from .releases import Release, minor
 from .results import Result
 from .variants import PARTS
 
@@ -59,7 +59,7 @@ def run_block(result: Result) -> str:
     return "\n\n".join(parts)
 
 
-def _table(head: Sequence[str], rows: Iterable[Sequence[str] | str], *, numeric: set[int] | None = None,
+def table(head: Sequence[str], rows: Iterable[Sequence[str] | str], *, numeric: set[int] | None = None,
            raw: set[int] | None = None) -> str:
     """An HTML table on one line per row (no blank lines: Markdown keeps the block raw).
 
@@ -84,7 +84,7 @@ def _table(head: Sequence[str], rows: Iterable[Sequence[str] | str], *, numeric:
 
 def staircase(results: Sequence[Result]) -> list[Result]:
     """Reading order: by part of the article, then largest first, so sizes fall down the page."""
-    order = list(PARTS)
+    order = list(PARTS)  # reading order
     return sorted(results, key=lambda r: (order.index(r.part) if r.part in order else len(order), -r.size_bytes))
 
 
@@ -106,6 +106,8 @@ def lifetime(seconds: float | None) -> str:
 
 def results_table(results: Sequence[Result], *, href: Callable[[str], str] | None = None) -> str:
     """Every variant, grouped by part and largest first; each name links to its detail page."""
+    if not results:
+        return "*No variant here yet.*"
     head = ("Variant", "Final base", "Size", "Bytes", "Transfer", "Binary", "Start-up", "Verified",
             "2022 article", "Measured")
     rows: list[tuple[str, ...] | str] = []
@@ -122,7 +124,40 @@ def results_table(results: Sequence[Result], *, href: Callable[[str], str] | Non
             r.final_base, r.size_human, f"{r.size_bytes:,}", human_size(r.compressed_bytes),
             human_size(r.binary_bytes) if r.binary_bytes else "—", milliseconds(r.start_s), verified,
             r.article_2022 or "—", f"{r.measured_at[:10]} ({'reused' if r.reused else 'now'})"))))
-    return _table(head, rows, numeric={2, 3, 4, 5, 6}, raw=set(range(len(head))))
+    return table(head, rows, numeric={2, 3, 4, 5, 6}, raw=set(range(len(head))))
+
+
+def release_table(families: Sequence[str], releases: Sequence[Release], *,
+                  href: Callable[[str], str] | None = None) -> str:
+    """One row per Go release; per way of building, the image's size, its bytes, and the change
+    since the oldest release."""
+    if not releases:
+        return "*No release measured yet.*"
+    first = {f: releases[0].builds.get(f) for f in families}
+    head = ["Go release"]
+    for family in families:
+        name = family_name(next(rel.builds[family] for rel in releases if family in rel.builds))
+        head += [f"{name}: size", "bytes", f"vs {minor(releases[0].go_version)}"]
+    rows = []
+    for rel in releases:
+        row = [html.escape(rel.go_version)]
+        for family in families:
+            r, base = rel.builds.get(family), first[family]
+            if r is None:
+                row += ["—", "—", "—"]
+                continue
+            shown = html.escape(r.size_human)
+            row += [f'<a href="{html.escape(href(r.id))}">{shown}</a>' if href else shown, f"{r.size_bytes:,}",
+                    f"{r.size_bytes / base.size_bytes - 1:+.0%}" if base else "—"]
+        rows.append(row)
+    numeric = set(range(1, len(head)))
+    return table(head, rows, numeric=numeric, raw=set(range(len(head))))
+
+
+def family_name(result: Result) -> str:
+    """A sweep column's name: the variant's title without its Go release ("default build")."""
+    name = re.sub(r"\bGo \d+(?:\.\d+)*,?\s*", "", result.title).strip()
+    return name or result.family or result.id
 
 
 def dockerfile_diff(before: Result, after: Result) -> str:
@@ -146,14 +181,14 @@ def bases_table(bases: Sequence[BaseImage]) -> str:
         transfer = human_size(b.compressed_bytes) if b.compressed_bytes is not None else "—"
         rows.append((b.reference, b.image_id.removeprefix("sha256:")[:12], human_size(b.size_bytes),
                      f"{b.size_bytes:,}", transfer, origin))
-    return _table(head, rows, numeric={2, 3, 4})
+    return table(head, rows, numeric={2, 3, 4})
 
 
 def layers_table(result: Result) -> str:
     """The image history: each instruction and the bytes it added, oldest first."""
     rows = [(_instruction(layer.created_by), human_size(layer.size_bytes), f"{layer.size_bytes:,}")
             for layer in result.layers]
-    return _table(("Instruction", "Size", "Bytes"), rows, numeric={1, 2})
+    return table(("Instruction", "Size", "Bytes"), rows, numeric={1, 2})
 
 
 def layers_details(result: Result) -> str:
@@ -172,7 +207,7 @@ def _instruction(created_by: str) -> str:
 
 
 def facts_table(pairs: Sequence[tuple[str, str]]) -> str:
-    return _table(("What", "Value"), pairs)
+    return table(("What", "Value"), pairs)
 
 
 def error_box(variant_id: str, message: str) -> str:
@@ -184,63 +219,6 @@ def error_box(variant_id: str, message: str) -> str:
 
 def error_marker(variant_id: str) -> str:
     return f'<strong class="smallest-go-error">[{html.escape(variant_id)}: failed, see the error above]</strong>'
-
-
-@dataclass(frozen=True)
-class BenchmarkRow:
-    scenario: str
-    ours: str
-    compared_with: str
-    result: str
-    detail: bool = False  # breaks down the row above it
-
-
-def benchmark_rows(data: dict[str, Any]) -> list[BenchmarkRow]:
-    """docs/data/benchmark.json (numbers, as scripts/benchmark.py measured them) as table rows."""
-    rows: list[BenchmarkRow] = []
-    for cold in data.get("cold", []):
-        what = ("layer cache empty, as on a new machine" if cold["layer_cache"]
-                else "no layer cache, both sides --no-cache")
-        rows.append(BenchmarkRow(
-            f"cold build, {what} (median of {cold['runs']}; bases already in the registry)",
-            f"{cold['project_s']:.1f} s", f"shell loop {cold['shell_s']:.1f} s",
-            f"{cold['project_s'] / cold['shell_s']:.2f} (goal ≤ {cold['goal_ratio']})"))
-    if warm := data.get("warm"):
-        ours, frozen, plugin = warm["ours_s"], warm["frozen_s"], warm["frozen_plugin_s"]
-        rows += [
-            BenchmarkRow(f"warm build, every result cached (median of {warm['runs']})", f"{ours:.2f} s",
-                         f"frozen pages {frozen:.2f} s", f"{ours / frozen:.2f}"),
-            BenchmarkRow("the macros plugin alone (frozen pages, empty module)", f"{plugin:.2f} s",
-                         f"frozen pages {frozen:.2f} s", f"{plugin / frozen:.2f}", detail=True),
-            BenchmarkRow("ours on top of the plugin", f"+{ours - plugin:.2f} s", f"plugin alone {plugin:.2f} s",
-                         f"{ours / plugin:.2f} (goal ≤ {warm['goal_ratio']})", detail=True),
-        ]
-    if inc := data.get("incremental"):
-        rows.append(BenchmarkRow(f"incremental: {inc['edited']} edited", f"{inc['seconds']:.1f} s",
-                                 f"measured again: {', '.join(inc['measured']) or 'nothing'}",
-                                 f"{len(inc['measured'])} variant(s) (goal: exactly 1)"))
-    peaks = [cold["peak_rss_mib"] for cold in data.get("cold", [])]
-    if peaks:
-        rows.append(BenchmarkRow("peak memory of the cold mkdocs builds", f"{max(peaks):.0f} MiB", "",
-                                 "(goal < 250 MiB)"))
-    return rows
-
-
-def benchmark(data: dict[str, Any]) -> str:
-    """The benchmark's table, then when and where it was measured."""
-    def scenario(row: BenchmarkRow) -> str:
-        return f'<span class="detail-row">↳ {html.escape(row.scenario)}</span>' if row.detail \
-            else html.escape(row.scenario)
-
-    shown = [(scenario(r), html.escape(r.ours), html.escape(r.compared_with), html.escape(r.result))
-             for r in benchmark_rows(data)]
-    table = _table(("Scenario", "This project", "Compared with", "Ratio or result"), shown, raw={0, 1, 2, 3})
-    when, where = html.escape(data["measured_at"]), html.escape(data["machine"])
-    return f"{table}\n\nMeasured {when} on {where}."
-
-
-def not_yet_benchmarked() -> str:
-    return "*The benchmark has not been run yet: `.venv/bin/python scripts/benchmark.py`.*"
 
 
 def ratio(value: float) -> str:

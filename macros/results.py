@@ -54,6 +54,7 @@ class Result:
     article_2022: str | None = None
     part: str = "base"
     bases: list[str] = field(default_factory=list)  # the images its FROM lines name, in order
+    family: str = ""            # the variants-file entry it came from (a matrix makes several)
     cache_key: str = ""
     registry_ref: str = ""      # where the measured image is stored: <registry>/<repository>@<digest>
     reused: bool = False        # True when this build served it from the cache

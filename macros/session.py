@@ -22,7 +22,7 @@ from .bases import BaseImage
 from .cache import ResultCache, cache_key
 from .engine import cleanup, connection, images
 from .engine.records import EngineFacts
-from .errors import BuildError, ConfigError, ProjectError
+from .errors import BaseImageError, BuildError, ConfigError, ProjectError
 from .log import log
 from .results import Result, write_json
 from .settings import REFRESH_ALL, REFRESH_ENV, Settings
@@ -86,15 +86,10 @@ def measure_all(settings: Settings) -> Session:
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="facts") as asking:
             asked = asking.submit(connection.facts, client)  # the engine answers while the bases are checked
-            provisioner = bases.Provisioner(client, bases.load_recipes(settings.bases_file, memo=settings.schema_memo),
-                                             settings=settings)
-            provisioned = provisioner.ensure_all(list(dict.fromkeys(r for v in declared for r in v.bases)))
-            store = registry.OnDemand(client, provisioner.ensure(registry.REFERENCE).image_id,
-                                      cache_dir=settings.cache_dir)
+            provisioner, provisioned, store = provision(
+                client, settings, list(dict.fromkeys(r for v in declared for r in v.bases)),
+                shipped={v.final_base for v in declared}, needed_by=_needed_by(declared))
             facts = asked.result()
-        # pushed when provisioned (`python -m macros bases`): remembered, unless a base is new
-        provisioned = [replace(b, compressed_bytes=store.base_transfer(b.reference, b.image_id))
-                       for b in provisioned if b.reference != registry.REFERENCE]
         cache = ResultCache(settings.cache_dir / "results")
         with _planned(client, declared, provisioner, facts, store, cache, refresh) as (jobs, failures):
             results, failed = _run(client, jobs, cache, store, settings)
@@ -114,6 +109,37 @@ def measure_all(settings: Settings) -> Session:
     return Session(engine=facts, registry=store.facts(), bases=provisioned, results=results, failures=failures,
                    pushes=store.pushes,
                    seconds=seconds, generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+
+
+def _needed_by(declared: list[variants.Variant]) -> dict[str, list[str]]:
+    needs: dict[str, list[str]] = {}
+    for v in declared:
+        for ref in v.bases:
+            needs.setdefault(ref, []).append(v.origin or v.id)
+    return needs
+
+
+def provision(client: docker.DockerClient, settings: Settings, wanted: list[str], *, shipped: set[str],
+              needed_by: dict[str, list[str]] | None = None) -> tuple[bases.Provisioner, list[BaseImage],
+                                                                         registry.OnDemand]:
+    """Every wanted base (and what it is built on) present, and the registry's image; the bases a
+    variant ships (a final stage starts from them) sized by the registry: pushed once, at
+    provisioning, then remembered. The others (toolchains) are not pushed: no image carries them."""
+    recipes = bases.load_recipes(settings.bases_file, memo=settings.schema_memo)
+    provisioner = bases.Provisioner(client, recipes, settings=settings)
+    for ref in wanted:
+        try:
+            provisioner.ensure(ref)
+        except BaseImageError as exc:
+            if not needed_by or ref not in needed_by:
+                raise
+            raise BaseImageError(f"{'; '.join(needed_by[ref])}: needs {exc.message}",
+                                 hint=f"{exc.hint} Or change the value that names it.") from None
+    found = provisioner.ensure_all(wanted)
+    store = registry.OnDemand(client, provisioner.ensure(registry.REFERENCE).image_id, cache_dir=settings.cache_dir)
+    sized = [replace(b, compressed_bytes=store.base_transfer(b.reference, b.image_id)) if b.reference in shipped
+             else b for b in found]
+    return provisioner, sized, store
 
 
 def _reported(variant_id: str, exc: ProjectError) -> str:
@@ -214,7 +240,7 @@ def _cached(client: docker.DockerClient, v: variants.Variant, key: str, cache: R
         log.info(f"{v.id}: reused the measurement of {hit.measured_at} ({hit.size_human})")
         # the words around the numbers are not measured: take them from the variants file as it is now
         return replace(hit, reused=True, title=v.title, description=v.description, part=v.part,
-                       article_2022=v.article_2022, expected=v.expect.describe())
+                       article_2022=v.article_2022, expected=v.expect.describe(), family=v.family)
     return None
 
 

@@ -12,10 +12,14 @@ from .errors import ConfigError, did_you_mean
 from .schema import first_error, load_yaml
 from .settings import DEFAULT_BINARY, DEFAULT_CONTEXT, DEFAULT_TIMEOUT_S, REPO
 
-_ID = "^[a-z0-9][a-z0-9-]{0,62}$"
+_ID = "^[a-z0-9][a-z0-9.-]{0,62}$"
+_MATRIX_VALUE = "^[A-Za-z0-9][A-Za-z0-9._-]{0,30}$"
 # Where a variant stands in the article, in reading order: part one changes the base image, part
-# two the binary, and the floor is the reference that is not Go at all.
-PARTS = {"base": "Part one: the base image", "binary": "Part two: the binary", "floor": "The floor (not Go)"}
+# two the binary, and the floor is the reference that is not Go at all; the release sweep is a
+# section of its own ("Then and now"), with its own table.
+PARTS = {"base": "Part one: the base image", "binary": "Part two: the binary", "floor": "The floor (not Go)",
+         "releases": "Then and now: Go releases"}
+STAIRCASE = ("base", "binary", "floor")  # the parts the main results table and chart show
 _SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["variants"],
@@ -39,6 +43,11 @@ _SCHEMA: dict[str, Any] = {
                     "timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 3600},
                     "article_2022": {"type": "string"},
                     "part": {"enum": list(PARTS)},
+                    # one build argument and its values: one variant per value, id "<id>-<value>",
+                    # "{NAME}" in the title and description replaced by the value
+                    "matrix": {"type": "object", "minProperties": 1, "maxProperties": 1,
+                               "additionalProperties": {"type": "array", "minItems": 1, "uniqueItems": True,
+                                                        "items": {"type": "string", "pattern": _MATRIX_VALUE}}},
                     "expect": {
                         "type": "object",
                         "additionalProperties": False,
@@ -99,6 +108,9 @@ class Variant:
     article_2022: str | None = None
     build_args: dict[str, str] = field(default_factory=dict)
     part: str = "base"
+    family: str = ""                           # the entry's own id, for a variant a matrix made
+    matrix: tuple[str, str] | None = None      # (build argument, value) of a matrix variant
+    origin: str = ""                           # where it is declared, for messages: file, entry, value
 
     @property
     def bases(self) -> tuple[str, ...]:
@@ -127,30 +139,53 @@ def load(path: Path, *, repo: Path = REPO, memo: Path | None = None) -> list[Var
     _validate(path, data, raw, memo)
     variants: list[Variant] = []
     seen: set[str] = set()
-    for raw in data["variants"]:
-        vid = raw["id"]
-        where = f"{path}: variant {vid!r}"
-        if vid in seen:
-            raise ConfigError(f"{where}: the id is used twice", hint="Give each variant its own id.")
-        seen.add(vid)
-        dockerfile = (path.parent / raw.get("dockerfile", f"Dockerfile.{vid}")).resolve()
-        if not dockerfile.is_file():
-            raise ConfigError(f"{where}: key 'dockerfile': {dockerfile} does not exist",
-                              hint=f"Create it, or point 'dockerfile' at an existing file in {path.parent}.")
-        context = (repo / raw.get("context", DEFAULT_CONTEXT)).resolve()
-        if not context.is_relative_to(repo.resolve()):
-            raise ConfigError(f"{where}: key 'context': {context} is outside the repository",
-                              hint="The build context must be a folder inside the repository.")
-        if not context.is_dir():
-            raise ConfigError(f"{where}: key 'context': {context} is not a folder")
-        build_args = dict(raw.get("build_args", {}))
-        variants.append(Variant(
-            id=vid, title=raw["title"], description=raw["description"], dockerfile=dockerfile,
-            context=context, expect=Expectation(**raw["expect"]), parsed=read(dockerfile, build_args=build_args),
-            binary=raw.get("binary", DEFAULT_BINARY), timeout_s=float(raw.get("timeout_s", DEFAULT_TIMEOUT_S)),
-            article_2022=raw.get("article_2022"), build_args=build_args, part=raw.get("part", "base"),
-        ))
+    for entry in data["variants"]:
+        for raw, where in _expanded(path, entry):
+            if raw["id"] in seen:
+                raise ConfigError(f"{where}: the id {raw['id']!r} is used twice", hint="Give each variant its own id.")
+            seen.add(raw["id"])
+            variants.append(_variant(raw, where, path=path, repo=repo, family=entry["id"]))
     return variants
+
+
+def _expanded(path: Path, entry: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
+    """An entry, or one entry per value of its matrix (with the value as a build argument)."""
+    where = f"{path}: variant {entry['id']!r}"
+    if "matrix" not in entry:
+        return [(entry, where)]
+    [(name, values)] = entry["matrix"].items()
+    out = []
+    for value in values:
+        raw = {key: item for key, item in entry.items() if key != "matrix"}
+        raw.update(id=f"{entry['id']}-{value.lower()}", matrix=(name, value),
+                   build_args={**entry.get("build_args", {}), name: value},
+                   title=entry["title"].replace(f"{{{name}}}", value),
+                   description=entry["description"].replace(f"{{{name}}}", value))
+        raw.setdefault("dockerfile", f"Dockerfile.{entry['id']}")
+        out.append((raw, f"{where}, matrix value {name}={value}"))
+    return out
+
+
+def _variant(raw: dict[str, Any], where: str, *, path: Path, repo: Path, family: str) -> Variant:
+    vid = raw["id"]
+    dockerfile = (path.parent / raw.get("dockerfile", f"Dockerfile.{vid}")).resolve()
+    if not dockerfile.is_file():
+        raise ConfigError(f"{where}: key 'dockerfile': {dockerfile} does not exist",
+                          hint=f"Create it, or point 'dockerfile' at an existing file in {path.parent}.")
+    context = (repo / raw.get("context", DEFAULT_CONTEXT)).resolve()
+    if not context.is_relative_to(repo.resolve()):
+        raise ConfigError(f"{where}: key 'context': {context} is outside the repository",
+                          hint="The build context must be a folder inside the repository.")
+    if not context.is_dir():
+        raise ConfigError(f"{where}: key 'context': {context} is not a folder")
+    build_args = dict(raw.get("build_args", {}))
+    return Variant(
+        id=vid, title=raw["title"], description=raw["description"], dockerfile=dockerfile,
+        context=context, expect=Expectation(**raw["expect"]), parsed=read(dockerfile, build_args=build_args),
+        binary=raw.get("binary", DEFAULT_BINARY), timeout_s=float(raw.get("timeout_s", DEFAULT_TIMEOUT_S)),
+        article_2022=raw.get("article_2022"), build_args=build_args, part=raw.get("part", "base"),
+        family=family, matrix=raw.get("matrix"), origin=where,
+    )
 
 
 def _validate(path: Path, data: Any, raw: bytes, memo: Path | None) -> None:

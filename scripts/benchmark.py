@@ -36,7 +36,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from macros import render, variants  # noqa: E402
+from macros import benchmark_figures, variants  # noqa: E402
 from macros.engine import cleanup, connection, images  # noqa: E402
 from macros.page_macros import MACROS  # noqa: E402
 from macros.pipeline import image_tag  # noqa: E402
@@ -236,7 +236,7 @@ def main() -> int:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     rows = [(("  ↳ " if r.detail else "") + r.scenario, r.ours, r.compared_with, r.result)
-            for r in render.benchmark_rows(data)]
+            for r in benchmark_figures.benchmark_rows(data)]
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for r in rows:
         print(" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))

@@ -13,13 +13,15 @@ from macros.dockerfile import read
 from macros.engine import images
 from macros.errors import BaseImageError, BuildError
 
+from tests.helpers import cli
+
 pytestmark = pytest.mark.docker
 REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
 def provisioned(client: docker.DockerClient) -> dict[str, bases.BaseImage]:
-    found = bases.Provisioner(client, bases.load_recipes()).ensure_all(bases.wanted_references())
+    found = bases.Provisioner(client, bases.load_recipes()).ensure_all(bases.wanted_references()[0])
     return {b.reference: b for b in found}
 
 
@@ -30,7 +32,14 @@ def _run(client: docker.DockerClient, image: str, command: list[str]) -> str:
 
 
 def test_every_base_is_present_with_provenance(provisioned: dict[str, bases.BaseImage]) -> None:
-    assert set(provisioned) == {"debian:bullseye", "golang:1.21-bullseye", "gcr.io/distroless/static-debian11"}
+    wanted, _ = bases.wanted_references()
+    recipes = bases.load_recipes()
+    closure, todo = set(), list(wanted)
+    while todo:  # every base the Dockerfiles name, and every base a recipe of theirs is built on
+        ref = todo.pop()
+        closure.add(ref)
+        todo += [p for p in (recipes[ref].parents if ref in recipes else ()) if p not in closure]
+    assert set(provisioned) == closure and "golang:1.21-bullseye" in closure
     for b in provisioned.values():
         assert b.image_id.startswith("sha256:") and b.size_bytes > 0
         assert b.source in ("pulled", "stand-in", "present")
@@ -71,7 +80,7 @@ def test_second_provisioning_is_a_quick_no_op(client: docker.DockerClient,
                                               provisioned: dict[str, bases.BaseImage]) -> None:
     before = {i["Id"] for i in client.api.images(all=True)}
     started = time.monotonic()
-    again = bases.Provisioner(client, bases.load_recipes()).ensure_all(bases.wanted_references())
+    again = bases.Provisioner(client, bases.load_recipes()).ensure_all(bases.wanted_references()[0])
     elapsed = time.monotonic() - started
     assert {b.reference: b.image_id for b in again} == {r: b.image_id for r, b in provisioned.items()}
     assert {i["Id"] for i in client.api.images(all=True)} == before
@@ -154,3 +163,54 @@ def test_an_unreachable_mirror_is_tried_three_times_then_named(tmp_path: Path) -
     tries = [line.rsplit(" ", 2)[-2:] for line in said if "(try " in line]
     assert tries == [["(try", "1)"], ["(try", "2)"], ["(try", "3)"]]
     assert not (staging / "rootfs").exists()  # nothing half-made is left
+
+
+def test_an_unknown_go_release_names_the_variants_file_and_the_value(tmp_path: Path) -> None:
+    dockerfiles = tmp_path / "dockerfiles"
+    dockerfiles.mkdir()
+    (dockerfiles / "Dockerfile.go").write_text((REPO / "dockerfiles" / "Dockerfile.go").read_text())
+    (dockerfiles / "variants.yml").write_text("""variants:
+  - id: go
+    title: "Go {GO_VERSION}"
+    description: d
+    part: releases
+    matrix: {GO_VERSION: ["1.21", "1.99"]}
+    expect: {exit_code: 0, stderr: "Hello, World!\\n"}
+""")
+    done = cli("measure", variants=dockerfiles / "variants.yml", cache=tmp_path / "cache")
+    output = done.stdout + done.stderr
+    assert done.returncode == 1 and "Traceback" not in output
+    assert f"{dockerfiles / 'variants.yml'}: variant 'go', matrix value GO_VERSION=1.99: needs golang:1.99-bullseye" in output
+    assert "has no recipe for it" in output and "GO_VERSION=1.21" not in output
+
+
+def test_changing_one_toolchain_rebuilds_only_that_toolchain(client: docker.DockerClient, tmp_path: Path) -> None:
+    """Toolchains share one recipe folder and a parent; each entry pins its own input."""
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "Dockerfile").write_text("FROM scratch\nCOPY Dockerfile /shared\n")
+    (tmp_path / "tool").mkdir()
+    (tmp_path / "tool" / "Dockerfile").write_text(
+        "FROM smallest-go-test/shared:1\nARG RELEASE\nCOPY Dockerfile /tool\nLABEL release=${RELEASE}\n")
+
+    def recipes(a_release: str) -> dict[str, bases.Recipe]:
+        (tmp_path / "bases.yml").write_text(f"""
+smallest-go-test/shared:1: {{recipe: shared}}
+smallest-go-test/tool:a: {{recipe: tool, build_args: {{RELEASE: "{a_release}"}}}}
+smallest-go-test/tool:b: {{recipe: tool, build_args: {{RELEASE: "b1"}}}}
+""")
+        return bases.load_recipes(tmp_path / "bases.yml")
+
+    refs = ["smallest-go-test/tool:a", "smallest-go-test/tool:b"]
+    try:
+        first = {b.reference: b.image_id for b in bases.Provisioner(client, recipes("a1")).ensure_all(refs)}
+        again = {b.reference: b.image_id for b in bases.Provisioner(client, recipes("a2")).ensure_all(refs)}
+        assert again["smallest-go-test/tool:a"] != first["smallest-go-test/tool:a"]  # its pin changed
+        assert again["smallest-go-test/tool:b"] == first["smallest-go-test/tool:b"]
+        assert again["smallest-go-test/shared:1"] == first["smallest-go-test/shared:1"]
+        assert client.api.inspect_image("smallest-go-test/tool:a")["Config"]["Labels"]["release"] == "a2"
+    finally:
+        for ref in [*refs, "smallest-go-test/shared:1"]:
+            try:
+                client.api.remove_image(ref, force=True)
+            except docker.errors.NotFound:
+                pass

@@ -266,7 +266,8 @@ def test_interrupting_one_build_leaves_the_other_builds_runs_alone(client: docke
         deadline = time.monotonic() + 120
         running = {"label": ["io.smallest-go.variant=pytest-survivor"], "status": "running"}
         while not client.api.containers(filters=running):  # the survivor's run has started
-            assert time.monotonic() < deadline and survivor.poll() is None, "the survivor's run never started"
+            assert time.monotonic() < deadline, "the survivor's run never started"
+            assert survivor.poll() is None, survivor.communicate()[0]
             time.sleep(0.2)
         assert stopped.poll() is None, "the build to stop ended by itself"
         stopped.send_signal(signal.SIGTERM)

@@ -102,3 +102,19 @@ def test_a_base_only_the_registry_has_is_pulled_with_its_digest(client: docker.D
         assert found.repo_digest == pushed.reference  # <registry>/library/debian@sha256:...
     finally:
         images.untag(client, reference)
+
+
+def test_two_builds_starting_the_registry_at_once_share_it(client: docker.DockerClient, store: OnDemand,
+                                                          tmp_path: Path) -> None:
+    """Two builds that both need the registry when none runs: one creates it, the other uses it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from macros.engine import service
+
+    service.remove(client, registry.ROLE)
+    stores = [OnDemand(client, store.image_id, cache_dir=tmp_path / name) for name in ("a", "b")]
+    with ThreadPoolExecutor(max_workers=2) as both:
+        started = list(both.map(lambda s: s.get().facts, stores))
+    assert started[0] == started[1]
+    ours = client.api.containers(filters={"label": ["io.smallest-go.role=registry"]})
+    assert len(ours) == 1 and ours[0]["State"] == "running"

@@ -34,11 +34,20 @@ def _error(tmp_path: Path, text: str) -> str:
     return str(caught.value)
 
 
+def _ids(entry: dict) -> list[str]:
+    """An entry's variant ids: its own, or one per value of its matrix."""
+    if "matrix" not in entry:
+        return [entry["id"]]
+    [values] = entry["matrix"].values()
+    return [f"{entry['id']}-{value}" for value in values]
+
+
 def test_the_projects_variants_file_loads() -> None:
     loaded = variants.load(Settings().variants_file)
     data = yaml.safe_load((REPO / "dockerfiles" / "variants.yml").read_text())
-    assert [v.id for v in loaded] == [entry["id"] for entry in data["variants"]]
-    for v, entry in zip(loaded, data["variants"], strict=True):
+    entries = [(vid, e) for e in data["variants"] for vid in _ids(e)]
+    assert [v.id for v in loaded] == [vid for vid, _ in entries]
+    for v, (_, entry) in zip(loaded, entries, strict=True):
         assert v.dockerfile.is_file() and v.context == REPO / entry.get("context", "go-app")
         assert v.part == entry.get("part", "base") and v.part in variants.PARTS
         assert (v.expect.fails_with is None) == ("exit_code" in entry["expect"])
@@ -92,3 +101,47 @@ def test_not_yaml(tmp_path: Path) -> None:
 def test_an_unknown_part_names_the_choices(tmp_path: Path) -> None:
     message = _error(tmp_path, GOOD.replace("    description: one line", "    description: one line\n    part: three"))
     assert "'hello'" in message and "part" in message and "'binary'" in message
+
+
+MATRIX = """
+variants:
+  - id: go
+    title: "Go {GO_VERSION}"
+    description: built with {GO_VERSION}
+    build_args: {CGO_ENABLED: "0"}
+    matrix:
+      GO_VERSION: ["1.21", "1.27"]
+    expect: {exit_code: 0}
+"""
+
+
+def test_a_matrix_entry_expands_to_one_variant_per_value(tmp_path: Path) -> None:
+    (tmp_path / "go-app").mkdir()
+    (tmp_path / "dockerfiles").mkdir()
+    (tmp_path / "dockerfiles" / "Dockerfile.go").write_text("ARG GO_VERSION=1.21\nFROM golang:${GO_VERSION}-bullseye\n")
+    path = tmp_path / "dockerfiles" / "variants.yml"
+    path.write_text(MATRIX)
+    loaded = variants.load(path, repo=tmp_path)
+    assert [(v.id, v.title, v.description) for v in loaded] == [
+        ("go-1.21", "Go 1.21", "built with 1.21"), ("go-1.27", "Go 1.27", "built with 1.27")]
+    assert [v.bases for v in loaded] == [("golang:1.21-bullseye",), ("golang:1.27-bullseye",)]
+    assert loaded[1].build_args == {"CGO_ENABLED": "0", "GO_VERSION": "1.27"}
+    assert {v.family for v in loaded} == {"go"} and loaded[0].matrix == ("GO_VERSION", "1.21")
+
+
+def test_a_matrix_value_that_collides_is_named(tmp_path: Path) -> None:
+    text = MATRIX + """  - id: go-1.27
+    title: t
+    description: d
+    expect: {exit_code: 0}
+"""
+    path = _repo(tmp_path, text)
+    (path.parent / "Dockerfile.go-1.27").write_text("FROM scratch\n")
+    (path.parent / "Dockerfile.go").write_text("ARG GO_VERSION\nFROM golang:${GO_VERSION}\n")
+    with pytest.raises(ConfigError, match=r"the id 'go-1\.27' is used twice"):
+        variants.load(path, repo=tmp_path)
+
+
+def test_a_matrix_must_name_one_argument_with_values(tmp_path: Path) -> None:
+    message = _error(tmp_path, GOOD.replace("    expect:", "    matrix: {GO_VERSION: []}\n    expect:"))
+    assert "'hello'" in message and "matrix" in message

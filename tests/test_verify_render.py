@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 
-from macros import render, verify
+from macros import benchmark_figures, render, verify
 from macros.engine.records import RunOutcome, Stream
 from macros.results import Layer, Result
 from macros.variants import Expectation
@@ -99,7 +99,7 @@ BENCHMARK = {
 
 
 def test_benchmark_numbers_become_rows_with_the_ratios() -> None:
-    rows = render.benchmark_rows(BENCHMARK)
+    rows = benchmark_figures.benchmark_rows(BENCHMARK)
     assert [(r.ours, r.compared_with, r.result, r.detail) for r in rows] == [
         ("20.0 s", "shell loop 16.0 s", "1.25 (goal ≤ 1.0)", False),
         ("2.10 s", "frozen pages 1.50 s", "1.40", False),
@@ -112,6 +112,6 @@ def test_benchmark_numbers_become_rows_with_the_ratios() -> None:
 
 
 def test_benchmark_table_marks_detail_rows_and_escapes() -> None:
-    table = render.benchmark(BENCHMARK)
+    table = benchmark_figures.benchmark(BENCHMARK)
     assert table.count('<span class="detail-row">↳ ') == 2 and "goal ≤ 1.05" in table
     assert table.endswith("Measured 2026-11-27T10:00:00+00:00 on 2 cores &lt;x&gt;.")

@@ -5,10 +5,11 @@ labels, and is found again by its role label, so a second build reuses it.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import docker
-from docker.errors import NotFound
+from docker.errors import APIError, NotFound
 
 from .. import labels
 from .connection import translated
@@ -41,12 +42,28 @@ def start(client: docker.DockerClient, *, role: str, image: str, port: int, volu
                 binds={volume: {"bind": data_path, "mode": "rw"}},
                 restart_policy={"Name": "unless-stopped"},
             )
-            created = api.create_container(image, host_config=host_config, ports=[container_port],
-                                           labels=labels.ours(role), name=f"smallest-go-{role}")
-            found = Service(created["Id"], image, False)
+            try:
+                created = api.create_container(image, host_config=host_config, ports=[container_port],
+                                               labels=labels.ours(role), name=f"smallest-go-{role}")
+                found = Service(created["Id"], image, False)
+            except APIError as exc:
+                if exc.status_code != 409:  # 409: another build is creating it right now; use that one
+                    raise
+                found = _created_elsewhere(client, role)
+                if found is None:
+                    raise
         if not found.running:
-            api.start(found.container_id)
+            api.start(found.container_id)  # already started by another build: the engine says 304, fine
     return Service(found.container_id, found.image_id, True)
+
+
+def _created_elsewhere(client: docker.DockerClient, role: str, *, wait_s: float = 10.0) -> Service | None:
+    """The container another process is creating: the engine reserves the name before the
+    container shows in its list, so look again for a little while."""
+    deadline = time.monotonic() + wait_s
+    while (found := find(client, role)) is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return found
 
 
 def logs(client: docker.DockerClient, container_id: str, *, tail: int = 20) -> str:

@@ -1,0 +1,65 @@
+"""The benchmark's figures (docs/data/benchmark.json, numbers only) as the rows of a table. Pure."""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Any
+
+from .render import table
+
+
+@dataclass(frozen=True)
+class BenchmarkRow:
+    scenario: str
+    ours: str
+    compared_with: str
+    result: str
+    detail: bool = False  # breaks down the row above it
+
+
+def benchmark_rows(data: dict[str, Any]) -> list[BenchmarkRow]:
+    """docs/data/benchmark.json (numbers, as scripts/benchmark.py measured them) as table rows."""
+    rows: list[BenchmarkRow] = []
+    for cold in data.get("cold", []):
+        what = ("layer cache empty, as on a new machine" if cold["layer_cache"]
+                else "no layer cache, both sides --no-cache")
+        rows.append(BenchmarkRow(
+            f"cold build, {what} (median of {cold['runs']}; bases already in the registry)",
+            f"{cold['project_s']:.1f} s", f"shell loop {cold['shell_s']:.1f} s",
+            f"{cold['project_s'] / cold['shell_s']:.2f} (goal ≤ {cold['goal_ratio']})"))
+    if warm := data.get("warm"):
+        ours, frozen, plugin = warm["ours_s"], warm["frozen_s"], warm["frozen_plugin_s"]
+        rows += [
+            BenchmarkRow(f"warm build, every result cached (median of {warm['runs']})", f"{ours:.2f} s",
+                         f"frozen pages {frozen:.2f} s", f"{ours / frozen:.2f}"),
+            BenchmarkRow("the macros plugin alone (frozen pages, empty module)", f"{plugin:.2f} s",
+                         f"frozen pages {frozen:.2f} s", f"{plugin / frozen:.2f}", detail=True),
+            BenchmarkRow("ours on top of the plugin", f"+{ours - plugin:.2f} s", f"plugin alone {plugin:.2f} s",
+                         f"{ours / plugin:.2f} (goal ≤ {warm['goal_ratio']})", detail=True),
+        ]
+    if inc := data.get("incremental"):
+        rows.append(BenchmarkRow(f"incremental: {inc['edited']} edited", f"{inc['seconds']:.1f} s",
+                                 f"measured again: {', '.join(inc['measured']) or 'nothing'}",
+                                 f"{len(inc['measured'])} variant(s) (goal: exactly 1)"))
+    peaks = [cold["peak_rss_mib"] for cold in data.get("cold", [])]
+    if peaks:
+        rows.append(BenchmarkRow("peak memory of the cold mkdocs builds", f"{max(peaks):.0f} MiB", "",
+                                 "(goal < 250 MiB)"))
+    return rows
+
+
+def benchmark(data: dict[str, Any]) -> str:
+    """The benchmark's table, then when and where it was measured."""
+    def scenario(row: BenchmarkRow) -> str:
+        return f'<span class="detail-row">↳ {html.escape(row.scenario)}</span>' if row.detail \
+            else html.escape(row.scenario)
+
+    shown = [(scenario(r), html.escape(r.ours), html.escape(r.compared_with), html.escape(r.result))
+             for r in benchmark_rows(data)]
+    shown_table = table(("Scenario", "This project", "Compared with", "Ratio or result"), shown, raw={0, 1, 2, 3})
+    when, where = html.escape(data["measured_at"]), html.escape(data["machine"])
+    return f"{shown_table}\n\nMeasured {when} on {where}."
+
+
+def not_yet_benchmarked() -> str:
+    return "*The benchmark has not been run yet: `.venv/bin/python scripts/benchmark.py`.*"
