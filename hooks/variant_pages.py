@@ -20,7 +20,12 @@ from mkdocs.structure.files import File, Files
 
 SECTION = "Variants"
 OVERVIEW = f"{detail.FOLDER}/index.md"
-OVERVIEW_TEXT = """# Every variant
+OVERVIEW_TEXT = """---
+hide:
+  - navigation
+---
+
+# Every variant
 
 Each variant the doc build measured, grouped by the part of the article it belongs to and largest
 first. Every row links to the variant's own page: its Dockerfile, the verified output, its sizes

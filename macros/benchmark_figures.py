@@ -38,7 +38,8 @@ def benchmark_rows(data: dict[str, Any]) -> list[BenchmarkRow]:
                          f"{ours / plugin:.2f} (goal ≤ {warm['goal_ratio']})", detail=True),
         ]
     if inc := data.get("incremental"):
-        rows.append(BenchmarkRow(f"incremental: {inc['edited']} edited", f"{inc['seconds']:.1f} s",
+        when = f", measured apart at {inc['measured_at']}" if "measured_at" in inc else ""
+        rows.append(BenchmarkRow(f"incremental: {inc['edited']} edited{when}", f"{inc['seconds']:.1f} s",
                                  f"measured again: {', '.join(inc['measured']) or 'nothing'}",
                                  f"{len(inc['measured'])} variant(s) (goal: exactly 1)"))
     peaks = [cold["peak_rss_mib"] for cold in data.get("cold", [])]

@@ -193,8 +193,12 @@ def _warm(tmp: Path, cache: Path, runs: int) -> dict[str, Any]:
 
 
 def _incremental(declared: list[variants.Variant], tmp: Path, cache: Path) -> dict[str, Any]:
-    """Edit one Dockerfile's bytes, build, restore: which variants were measured again?"""
-    target = declared[-1].dockerfile
+    """Edit the Dockerfile of one variant (one no other variant shares: a matrix entry's serves
+    all its values), build, restore: which variants were measured again?"""
+    users: dict[Path, int] = {}
+    for v in declared:
+        users[v.dockerfile] = users.get(v.dockerfile, 0) + 1
+    target = next(v.dockerfile for v in reversed(declared) if users[v.dockerfile] == 1)
     original = target.read_bytes()
     try:
         target.write_bytes(original + b"\n# benchmark edit\n")
@@ -219,6 +223,9 @@ def main() -> int:
     parser.add_argument("--cold-runs", type=int, default=2, help="1 or 2 per side (default 2)")
     parser.add_argument("--warm-only", action="store_true",
                         help="only the warm scenario, on the project's own cache; prints, writes nothing")
+    parser.add_argument("--incremental-only", action="store_true",
+                        help="only the incremental scenario, on the project's own cache; its figures replace "
+                             "those in docs/data/benchmark.json")
     args = parser.parse_args()
     compileall.compile_dir(REPO / "macros", quiet=1)  # as `make` does before a build
     declared = variants.load(DEFAULTS.variants_file)
@@ -228,6 +235,10 @@ def main() -> int:
     try:
         if args.warm_only:
             data["warm"] = _warm(tmp, DEFAULTS.cache_dir, args.warm_runs)
+        elif args.incremental_only:
+            data = json.loads((REPO / "docs" / "data" / "benchmark.json").read_text())
+            data["incremental"] = _incremental(declared, tmp, DEFAULTS.cache_dir) | {
+                "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
         else:
             data["cold"] = [_cold(declared, tmp, args.cold_runs, layer_cache=True),
                             _cold(declared, tmp, args.cold_runs, layer_cache=False)]
