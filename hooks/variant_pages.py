@@ -43,18 +43,25 @@ The same program built by each Go release the project can obtain, as described i
 """
 
 
+_loaded: list[list[variants.Variant]] = []  # this build's variants: read in on_config, used in on_files
+
+
 def _declared() -> list[variants.Variant]:
+    if _loaded:
+        return _loaded[0]
     settings = Settings.read()
     try:
         declared = variants.load(settings.variants_file, memo=settings.schema_memo)
     except ProjectError as exc:  # the macros plugin reports it first; this is for a hook run alone
         raise PluginError(str(exc)) from None
     order = list(variants.PARTS)
-    return sorted(declared, key=lambda v: order.index(v.part))  # stable: file order within a part
+    _loaded.append(sorted(declared, key=lambda v: order.index(v.part)))  # stable: file order within a part
+    return _loaded[0]
 
 
 def on_config(config: MkDocsConfig, **_: Any) -> MkDocsConfig:
     """Add the section to an explicit navigation (without one, mkdocs lists every page anyway)."""
+    _loaded.clear()  # a new build (`mkdocs serve` rebuilds in one process): read the file again
     if config.nav is not None and not any(isinstance(item, dict) and SECTION in item for item in config.nav):
         pages: list[Any] = [{"All variants": OVERVIEW}]
         pages += [{_title(v.title): detail.page_path(v.id)} for v in _declared()]

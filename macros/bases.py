@@ -79,7 +79,6 @@ class BaseImage:
     recipe_hash: str = ""
     created: str = ""
     compressed_bytes: int | None = None  # its transfer size, as our registry stores it
-    layers: tuple[str, ...] = ()          # its filesystem layers' digests (RootFS), oldest first
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -248,5 +247,4 @@ def _provenance(ref: str, record: dict[str, Any]) -> BaseImage:
         reference=ref, image_id=str(record["Id"]), size_bytes=int(record.get("Size", 0)), source=source,
         repo_digest=str(digests[0]) if digests else "", recipe_hash=found.get(labels.RECIPE_HASH, ""),
         created=str(record.get("Created", "")),
-        layers=tuple((record.get("RootFS") or {}).get("Layers") or ()),
     )
