@@ -9,8 +9,10 @@ import hashlib
 import io
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from .cache import write_atomic
 from .measure import human_size
@@ -48,10 +50,6 @@ def _draw(results: Sequence[Result]) -> str:
     """The staircase: one bar per variant, top to bottom in reading order, on a log scale; the
     floor (a variant of the part "floor") is not a step but a dashed line every bar is measured
     against."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
     from matplotlib.patches import Patch
     from matplotlib.ticker import FuncFormatter, LogLocator
 
@@ -59,42 +57,60 @@ def _draw(results: Sequence[Result]) -> str:
     floors = [r for r in ordered if r.part == "floor"]
     rows = [r for r in ordered if r.part != "floor"] or ordered
     sizes = [r.size_bytes for r in rows] + [r.size_bytes for r in floors]
+    with _figure(8.5, 0.55 * len(rows) + 1.6) as (fig, ax):
+        positions = list(range(len(rows)))[::-1]  # the first row at the top
+        colours = [_PART_COLOURS.get(r.part, _BAR) for r in rows]
+        bars = ax.barh(positions, [r.size_bytes for r in rows], color=colours, height=0.6)
+        ax.set_yticks(positions, [r.title for r in rows])
+        ax.set_xscale("log")
+        ax.set_xlim(min(sizes) / 3, max(sizes) * 12)
+        ax.xaxis.set_major_locator(LogLocator(base=10))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: human_size(v)))
+        for bar, r in zip(bars, rows, strict=True):
+            ax.text(bar.get_width() * 1.15, bar.get_y() + bar.get_height() / 2, r.size_human,
+                    va="center", ha="left")
+        for floor in floors:
+            ax.axvline(floor.size_bytes, color=_INK, linestyle="--", linewidth=1)
+            ax.text(floor.size_bytes * 1.12, len(rows) - 0.45, f"{floor.title}: {floor.size_bytes:,} bytes",
+                    va="bottom", ha="left", fontsize=10)
+        parts = dict.fromkeys(r.part for r in rows)
+        if len(parts) > 1:
+            ax.legend(handles=[Patch(color=_PART_COLOURS.get(p, _BAR), label=PARTS.get(p, p)) for p in parts],
+                      loc="lower right", frameon=False, fontsize=10)
+        ax.set_ylim(-0.6, len(rows) + 0.4)
+        ax.set_xlabel("Image size (log scale, as docker images reports it)")
+        svg = _svg(fig, ax, grid="x")
+    return _inline(svg, label="Image sizes by variant, largest first")
+
+
+@contextmanager
+def _figure(width: float, height: float) -> Iterator[tuple[Any, Any]]:
+    """A matplotlib figure and axes in our style, transparent, closed afterwards."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
     with plt.rc_context(_PARAMS):
-        fig, ax = plt.subplots(figsize=(8.5, 0.55 * len(rows) + 1.6))
+        fig, ax = plt.subplots(figsize=(width, height))
         try:
             fig.patch.set_alpha(0)
             ax.set_facecolor("none")
-            positions = list(range(len(rows)))[::-1]  # the first row at the top
-            colours = [_PART_COLOURS.get(r.part, _BAR) for r in rows]
-            bars = ax.barh(positions, [r.size_bytes for r in rows], color=colours, height=0.6)
-            ax.set_yticks(positions, [r.title for r in rows])
-            ax.set_xscale("log")
-            ax.set_xlim(min(sizes) / 3, max(sizes) * 12)
-            ax.xaxis.set_major_locator(LogLocator(base=10))
-            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: human_size(v)))
-            ax.grid(axis="x", color=_GRID, alpha=0.4, linewidth=0.6)
-            ax.set_axisbelow(True)
-            for spine in ("top", "right"):
-                ax.spines[spine].set_visible(False)
-            for bar, r in zip(bars, rows, strict=True):
-                ax.text(bar.get_width() * 1.15, bar.get_y() + bar.get_height() / 2, r.size_human,
-                        va="center", ha="left")
-            for floor in floors:
-                ax.axvline(floor.size_bytes, color=_INK, linestyle="--", linewidth=1)
-                ax.text(floor.size_bytes * 1.12, len(rows) - 0.45, f"{floor.title}: {floor.size_bytes:,} bytes",
-                        va="bottom", ha="left", fontsize=10)
-            parts = dict.fromkeys(r.part for r in rows)
-            if len(parts) > 1:
-                ax.legend(handles=[Patch(color=_PART_COLOURS.get(p, _BAR), label=PARTS.get(p, p)) for p in parts],
-                          loc="lower right", frameon=False, fontsize=10)
-            ax.set_ylim(-0.6, len(rows) + 0.4)
-            ax.set_xlabel("Image size (log scale, as docker images reports it)")
-            fig.tight_layout()
-            out = io.StringIO()
-            fig.savefig(out, format="svg", metadata={"Date": None})
+            yield fig, ax
         finally:
             plt.close(fig)
-    return _inline(out.getvalue(), label="Image sizes by variant, largest first")
+
+
+def _svg(fig: Any, ax: Any, *, grid: str) -> str:
+    """The figure as SVG text, with a light grid along one axis and no top or right frame."""
+    ax.grid(axis=grid, color=_GRID, alpha=0.4, linewidth=0.6)
+    ax.set_axisbelow(True)
+    for spine in ("top", "right"):
+        ax.spines[spine].set_visible(False)
+    fig.tight_layout()
+    out = io.StringIO()
+    fig.savefig(out, format="svg", metadata={"Date": None})
+    return out.getvalue()
 
 
 def _inline(svg: str, *, label: str) -> str:
@@ -126,43 +142,27 @@ def release_chart_svg(families: Sequence[str], releases: Sequence[Release], *, n
 
 def _draw_releases(families: Sequence[str], releases: Sequence[Release], *, names: dict[str, str],
                    then: tuple[str, int, str] | None, now: Result | None) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
     from matplotlib.ticker import FuncFormatter
 
     labels = ([then[0]] if then else []) + [minor(rel.go_version) for rel in releases]
     at = {label: i for i, label in enumerate(labels)}
-    with plt.rc_context(_PARAMS):
-        fig, ax = plt.subplots(figsize=(8.5, 5.4))
-        try:
-            fig.patch.set_alpha(0)
-            ax.set_facecolor("none")
-            for family, colour, marker in zip(families, _LINE_COLOURS, "os^D", strict=False):
-                points = [(at[minor(rel.go_version)], rel.builds[family].size_bytes)
-                          for rel in releases if family in rel.builds]
-                ax.plot([x for x, _ in points], [y for _, y in points], marker=marker, color=colour,
-                        label=names.get(family, family), linewidth=1.8)
-            if then:
-                ax.plot([at[then[0]]], [then[1]], marker="*", markersize=13, color=_INK, linestyle="none",
-                        label=then[2])
-            if now is not None and minor(now.go_version) in at:
-                ax.plot([at[minor(now.go_version)]], [now.size_bytes], marker="*", markersize=13, color=_GRID,
-                        linestyle="none", label=f"{now.title}, measured now")
-            ax.set_xticks(range(len(labels)), labels)
-            ax.set_ylim(bottom=0)
-            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: human_size(v)))
-            ax.grid(axis="y", color=_GRID, alpha=0.4, linewidth=0.6)
-            ax.set_axisbelow(True)
-            for spine in ("top", "right"):
-                ax.spines[spine].set_visible(False)
-            ax.set_xlabel("Go release")
-            ax.set_ylabel("Image size (as docker images reports it)")
-            ax.legend(frameon=False, fontsize=10, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
-            fig.tight_layout()
-            out = io.StringIO()
-            fig.savefig(out, format="svg", metadata={"Date": None})
-        finally:
-            plt.close(fig)
-    return _inline(out.getvalue(), label="Image size by Go release")
+    with _figure(8.5, 5.4) as (fig, ax):
+        for family, colour, marker in zip(families, _LINE_COLOURS, "os^D", strict=False):
+            points = [(at[minor(rel.go_version)], rel.builds[family].size_bytes)
+                      for rel in releases if family in rel.builds]
+            ax.plot([x for x, _ in points], [y for _, y in points], marker=marker, color=colour,
+                    label=names.get(family, family), linewidth=1.8)
+        if then:
+            ax.plot([at[then[0]]], [then[1]], marker="*", markersize=13, color=_INK, linestyle="none",
+                    label=then[2])
+        if now is not None and minor(now.go_version) in at:
+            ax.plot([at[minor(now.go_version)]], [now.size_bytes], marker="*", markersize=13, color=_GRID,
+                    linestyle="none", label=f"{now.title}, measured now")
+        ax.set_xticks(range(len(labels)), labels)
+        ax.set_ylim(bottom=0)
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: human_size(v)))
+        ax.set_xlabel("Go release")
+        ax.set_ylabel("Image size (as docker images reports it)")
+        ax.legend(frameon=False, fontsize=10, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
+        svg = _svg(fig, ax, grid="y")
+    return _inline(svg, label="Image size by Go release")
