@@ -24,6 +24,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -107,8 +108,12 @@ def _as_provisioned(cache: Path) -> int:
 
 def _shell_loop(declared: list[variants.Variant], *, layer_cache: bool) -> float:
     flag = "" if layer_cache else "--no-cache "
+
+    def args(v: variants.Variant) -> str:  # a matrix variant differs from its siblings only by these
+        return "".join(f"--build-arg {shlex.quote(f'{k}={val}')} " for k, val in v.build_args.items())
+
     script = "set -e\n" + "".join(
-        f"docker build {flag}-q -t {image_tag(v)} -f {v.dockerfile} {v.context} >/dev/null\n"
+        f"docker build {flag}{args(v)}-q -t {image_tag(v)} -f {v.dockerfile} {v.context} >/dev/null\n"
         f"docker run --rm {image_tag(v)} >/dev/null 2>&1 || true\n" for v in declared)
     return _timed(["bash", "-c", script], env={"DOCKER_BUILDKIT": "0"})[0]
 
