@@ -101,14 +101,15 @@ def measure_all(settings: Settings) -> Session:
         fresh = sum(not r.reused for r in results)
         if not failures and fresh:
             cleanup.prune_untagged_variants(client)  # only a build can have untagged an image
+        registry_facts = store.facts()  # may ask the registry (and so the engine): before closing
     finally:
         client.close()
     seconds = time.monotonic() - started
     log.info(f"{len(results)} variants ready in {seconds:.1f}s "
              f"({fresh} measured, {len(results) - fresh} reused from the cache, {store.pushes} pushes)")
-    return Session(engine=facts, registry=store.facts(), bases=provisioned, results=results, failures=failures,
-                   pushes=store.pushes,
-                   seconds=seconds, generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    return Session(engine=facts, registry=registry_facts, bases=provisioned, results=results, failures=failures,
+                   pushes=store.pushes, seconds=seconds,
+                   generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
 
 
 def _needed_by(declared: list[variants.Variant]) -> dict[str, list[str]]:
