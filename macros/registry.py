@@ -57,12 +57,12 @@ class Registry:
         self._lock = threading.Lock()
 
     def push(self, image_id: str, repository: str, *, tag: str = "latest") -> Pushed:
+        """Push the image under <registry>/<repository>:<tag>. That local name stays on the image
+        (`clean` removes it with the image): two builds pushing the same image at once would
+        otherwise take the name away from under each other's push."""
         name = f"{self.facts.address}/{repository}"
         images.tag(self.client, image_id, f"{name}:{tag}")
-        try:
-            digest = images.push(self.client, name, tag, log=lambda line: log.debug(f"push {repository}: {line}"))
-        finally:
-            images.untag(self.client, f"{name}:{tag}")  # the image keeps its own names
+        digest = images.push(self.client, name, tag, log=lambda line: log.debug(f"push {repository}: {line}"))
         with self._lock:
             self.pushes += 1
         return self.manifest(repository, digest)

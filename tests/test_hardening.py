@@ -269,7 +269,7 @@ def test_interrupting_one_build_leaves_the_other_builds_runs_alone(client: docke
             assert time.monotonic() < deadline, "the survivor's run never started"
             assert survivor.poll() is None, survivor.communicate()[0]
             time.sleep(0.2)
-        assert stopped.poll() is None, "the build to stop ended by itself"
+        assert stopped.poll() is None, f"the build to stop ended by itself:\n{stopped.communicate()[0]}"
         stopped.send_signal(signal.SIGTERM)
         stopped_output, _ = stopped.communicate(timeout=30)
         survivor_output, _ = survivor.communicate(timeout=300)
