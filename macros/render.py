@@ -93,7 +93,7 @@ def milliseconds(seconds: float | None) -> str:
 
 
 # The engine stamps a container's StartedAt and FinishedAt in different parts of the daemon; for a
-# process that lives a few milliseconds the two race (single runs here ranged from -0.7 to 5 ms
+# process that lives a few milliseconds the two race (single runs here ranged from -0.7 to 3.8 ms
 # for the 159-byte floor), so lifetimes below this are shown as such, not as a number.
 LIFETIME_RESOLUTION_S = 0.005
 
