@@ -95,14 +95,14 @@ def test_a_base_only_the_registry_has_is_pulled_with_its_digest(client: docker.D
     debian = client.api.inspect_image("debian:bullseye")["Id"]
     reference = f"{registry.ADDRESS}/library/debian:bullseye"
     pushed = store.get().push(debian, "library/debian", tag="bullseye")
-    images.untag(client, reference)  # only the registry has it under this name now
+    client.api.remove_image(reference, noprune=True)  # only the registry has it under this name now
     assert images.inspect_image(client, reference) is None
     try:
         found = bases.Provisioner(client, {}, pull_timeout_s=20).ensure(reference)
         assert found.source == "pulled" and found.image_id == debian
         assert found.repo_digest == pushed.reference  # <registry>/library/debian@sha256:...
     finally:
-        images.untag(client, reference)
+        client.api.remove_image(reference, noprune=True)
 
 
 def test_two_builds_starting_the_registry_at_once_share_it(client: docker.DockerClient, store: OnDemand,

@@ -60,12 +60,6 @@ def push(client: docker.DockerClient, repository: str, tag_name: str, *, log: Lo
     return str(digest)
 
 
-@translating("remove a tag")
-def untag(client: docker.DockerClient, ref: str) -> None:
-    """Remove one tag; the image stays under its other names."""
-    client.api.remove_image(ref, noprune=True)
-
-
 @translating("tag an image")
 def tag(client: docker.DockerClient, image_id: str, ref: str) -> None:
     repository, tag_name = split_ref(ref)
