@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import html
 import json
+from dataclasses import dataclass
 from typing import Any
 
-from macros import detail, variants
+import macros
+from macros import detail
 from macros.errors import ProjectError
+from macros.parts import PARTS
 from macros.settings import Settings
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
@@ -43,19 +46,33 @@ The same program built by each Go release the project can obtain, as described i
 """
 
 
-_loaded: list[list[variants.Variant]] = []  # this build's variants: read in on_config, used in on_files
+@dataclass(frozen=True)
+class _Listed:
+    id: str
+    title: str
+    part: str
 
 
-def _declared() -> list[variants.Variant]:
+_loaded: list[list[_Listed]] = []  # this build's variants: read in on_config, used in on_files
+
+
+def _declared() -> list[_Listed]:
     if _loaded:
         return _loaded[0]
-    settings = Settings.read()
-    try:
-        declared = variants.load(settings.variants_file, memo=settings.schema_memo)
-    except ProjectError as exc:  # the macros plugin reports it first; this is for a hook run alone
-        raise PluginError(str(exc)) from None
-    order = list(variants.PARTS)
-    _loaded.append(sorted(declared, key=lambda v: order.index(v.part)))  # stable: file order within a part
+    session = macros.shown()
+    if session is not None and not session.failures:  # every declared variant has a result, in file order
+        listed = [_Listed(r.id, r.title, r.part) for r in session.results]
+    else:  # some failed (`mkdocs serve`), or the hook runs without the macros plugin: read the file
+        from macros import variants  # Docker's parser and the schema: only when needed
+
+        settings = Settings.read()
+        try:
+            listed = [_Listed(v.id, v.title, v.part)
+                      for v in variants.load(settings.variants_file, memo=settings.schema_memo)]
+        except ProjectError as exc:  # the macros plugin reports it first; this is for a hook run alone
+            raise PluginError(str(exc)) from None
+    order = list(PARTS)
+    _loaded.append(sorted(listed, key=lambda v: order.index(v.part)))  # stable: file order within a part
     return _loaded[0]
 
 
@@ -78,7 +95,7 @@ def _title(text: str) -> str:
     return html.escape(text).replace("{", "&#123;").replace("}", "&#125;")
 
 
-def _page_text(v: variants.Variant) -> str:
+def _page_text(v: _Listed) -> str:
     """Front matter with the title for the browser tab (Material writes `page.meta.title` into
     <title> as it is, but runs other titles through `striptags`, which unescapes them), then the
     one macro call that renders the page."""

@@ -2,43 +2,82 @@
 
 Importing this package is cheap; the work happens in `define_env`, which mkdocs-macros calls once
 per build (on every rebuild under `mkdocs serve`). The macros themselves are in page_macros.py.
+When no input changed since the last complete build, its session is shown and checked beside the
+build (warm.py); `settle`, called before any page is written, takes that check's answer.
 """
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import inspect
+import time
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mkdocs.exceptions import PluginError
 
-from . import render
+from . import render, warm
 from .errors import ProjectError
 from .log import log
 from .settings import Settings, serving
+
+if TYPE_CHECKING:
+    from mkdocs.config.defaults import MkDocsConfig
+    from mkdocs.structure.files import Files
+
+    from .measured import Session
 
 _SESSION = "smallest_go_session"
 _BAD_CALLS = "smallest_go_bad_calls"
 
 
-def define_env(env: Any) -> None:
-    from . import interrupt, page_macros
+@dataclass
+class _Pending:
+    """A warm build's check, running beside it, and what to measure with if it finds a change."""
+    check: warm.Check
+    settings: Settings
+    env: Any  # the mkdocs-macros plugin, whose variables hold the session the macros read
+
+
+_pending: list[_Pending] = []  # at most one: this build's
+_envs: list[Any] = []  # the mkdocs-macros plugin of the latest build, whose variables hold its session
+
+
+def _measured(settings: Settings) -> Session:
     from .session import measure_all
 
-    interrupt.install()
-    settings = Settings.read(serving=serving())
     try:
-        session = measure_all(settings)
+        return measure_all(settings)
     except ProjectError as exc:
         # The one place a project error becomes a failed build: a message, no traceback.
         raise PluginError(str(exc)) from None
+
+
+def define_env(env: Any) -> None:
+    from . import interrupt, page_macros
+
+    interrupt.install()
+    _drop_pending()  # a check left by an earlier build that failed (`mkdocs serve` builds again)
+    settings = Settings.read(serving=serving())
+    started = time.monotonic()
+    session = warm.stamped(settings)
+    if session is None:
+        session = _measured(settings)
+    else:
+        _pending.append(_Pending(warm.Check.start(), settings, env))
+        session = replace(session, seconds=time.monotonic() - started, warm_check="pending",
+                          generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+        log.info(f"{len(session.results)} variants as the last complete build measured them: no input "
+                 "changed since; the engine is being asked beside this build")
     env.variables[_SESSION] = session
+    _envs[:] = [env]
     bad_calls: list[str] = []
     env.variables[_BAD_CALLS] = bad_calls
 
     def page() -> page_macros.Page:
-        return page_macros.Page(session=session, url=env.page.url if env.page is not None else "",
+        return page_macros.Page(session=env.variables[_SESSION], url=env.page.url if env.page is not None else "",
                                 directory_urls=env.conf["use_directory_urls"], docs_dir=Path(env.conf["docs_dir"]),
                                 charts_cache=settings.cache_dir / "charts")
 
@@ -74,6 +113,40 @@ def define_env(env: Any) -> None:
         env.macro(registered(name, fn, block), name)
 
 
+def settle(config: MkDocsConfig, files: Files) -> None:
+    """Before any page is written (hooks/warm_check.py, `on_env`): take the warm check's answer.
+    If the stamped session no longer holds, measure the full way and make every page again."""
+    if not _pending:
+        return
+    pending = _pending.pop()
+    waiting = time.monotonic()
+    outcome = pending.check.outcome()
+    waited = time.monotonic() - waiting
+    shown: Session = pending.env.variables[_SESSION]
+    if outcome == warm.HELD:
+        pending.env.variables[_SESSION] = replace(shown, warm_check=outcome, warm_wait_s=waited)
+        log.info(f"the engine confirmed every result (checked beside the build, which waited "
+                 f"{waited * 1000:.0f} ms for the answer)")
+        return
+    log.info(f"{outcome}: measuring again, then making the pages again")
+    pending.env.variables[_SESSION] = replace(_measured(pending.settings), warm_check=outcome, warm_wait_s=waited)
+    from mkdocs.commands.build import _populate_page  # what `mkdocs build` does to each page first
+
+    for file in files.documentation_pages():
+        if file.page is not None:
+            _populate_page(file.page, config, files)
+
+
+def shown() -> Session | None:
+    """The session this build's pages are made from, once define_env has run (hooks read it)."""
+    return _envs[-1].variables.get(_SESSION) if _envs else None
+
+
+def _drop_pending() -> None:
+    while _pending:
+        _pending.pop().check.cancel()
+
+
 def on_post_page_macros(env: Any) -> None:
     """After each page's macros: a call that named nothing fails the build here, where
     mkdocs-macros lets the error through as it is (under `mkdocs serve` the page shows it)."""
@@ -89,6 +162,15 @@ def on_post_build(env: Any) -> None:
     """Write results.json beside the pages, from the same session the pages were made from."""
     from .page_macros import RESULTS_JSON
 
+    if _pending:  # settle() never ran: hooks/warm_check.py is missing from mkdocs.yml
+        outcome = _pending[0].check.outcome()
+        _drop_pending()
+        if outcome != warm.HELD:
+            warm.forget(Settings.read())
+            raise PluginError(f"the pages were made from the last complete build's session, and then the check "
+                              f"found: {outcome}. The stamp is dropped; build again.\n  --> Add "
+                              "hooks/warm_check.py to `hooks:` in mkdocs.yml, so that the check is taken before "
+                              "pages are written.")
     session = env.variables.get(_SESSION)
     if session is None:
         return

@@ -12,7 +12,7 @@ import json
 import shutil
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +21,9 @@ import yaml
 
 from . import context, dockerfile, labels, preparers
 from .engine import images
-from .errors import BaseImageError, ConfigError, PullError
+from .errors import BaseImageError, ConfigError, PullError, WouldChange
 from .log import log
+from .measured import BaseImage
 from .schema import first_error, load_yaml
 from .settings import DEFAULTS, DOCKERFILES, Settings
 
@@ -68,22 +69,6 @@ class Recipe:
     build_args: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class BaseImage:
-    """Provenance of one base image, as shown on the site and written to results.json."""
-    reference: str
-    image_id: str
-    size_bytes: int
-    source: str  # "pulled" | "stand-in" | "present"
-    repo_digest: str = ""
-    recipe_hash: str = ""
-    created: str = ""
-    compressed_bytes: int | None = None  # its transfer size, as our registry stores it
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
 def load_recipes(path: Path = DEFAULTS.bases_file, *, memo: Path | None = None) -> dict[str, Recipe]:
     try:
         raw = path.read_bytes()
@@ -124,6 +109,7 @@ class Provisioner:
     recipes: dict[str, Recipe]
     pull_timeout_s: float = PULL_TIMEOUT_S
     settings: Settings = DEFAULTS  # where the bases file and the downloads are
+    read_only: bool = False        # raise WouldChange instead of pulling or building (the warm check)
     _done: dict[str, BaseImage] = field(default_factory=dict)
 
     def ensure_all(self, refs: list[str]) -> list[BaseImage]:
@@ -145,8 +131,12 @@ class Provisioner:
                 return _provenance(ref, record)  # never replace an image we did not make
             if found.get(labels.RECIPE_HASH) == self.recipe_hash(ref):
                 return _provenance(ref, record)
+            if self.read_only:
+                raise WouldChange(f"the recipe of {ref} changed")
             log.info(f"bases: {ref}: its recipe changed since the stand-in was built; rebuilding")
             return self._build(ref)
+        if self.read_only:
+            raise WouldChange(f"{ref} is not in the engine")
         started = time.monotonic()
         try:
             images.pull(ref, timeout_s=self.pull_timeout_s)

@@ -37,6 +37,9 @@ def benchmark_rows(data: dict[str, Any]) -> list[BenchmarkRow]:
             BenchmarkRow("ours on top of the plugin", f"+{ours - plugin:.2f} s", f"plugin alone {plugin:.2f} s",
                          f"{ours / plugin:.2f} (goal ≤ {warm['goal_ratio']})", detail=True),
         ]
+        if "check_wait_max_s" in warm:
+            rows.append(BenchmarkRow("the engine check beside each build: longest wait for its answer",
+                                     f"{warm['check_wait_max_s'] * 1000:.0f} ms", "", "", detail=True))
     if inc := data.get("incremental"):
         when = f", measured apart at {inc['measured_at']}" if "measured_at" in inc else ""
         rows.append(BenchmarkRow(f"incremental: {inc['edited']} edited{when}", f"{inc['seconds']:.1f} s",

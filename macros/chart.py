@@ -16,10 +16,10 @@ from typing import Any
 
 from .cache import write_atomic
 from .measure import human_size
+from .parts import PARTS
 from .releases import Release, minor
 from .render import staircase
 from .results import Result
-from .variants import PARTS
 
 _INK = "#010203"    # sentinel, replaced by currentColor
 _BAR = "#4f86c6"    # mid blue: visible on white and on slate

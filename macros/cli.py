@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import bases, interrupt, registry, variants
+from . import bases, interrupt, registry, variants, warm
 from .engine import cleanup, connection, service
 from .errors import BuildError, ProjectError
 from .log import log, to_terminal
@@ -57,6 +57,14 @@ def _measure(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_warm(args: argparse.Namespace) -> int:
+    """Print HELD, or what changed since the stamp (see warm.py); started by a warm doc build."""
+    from .recheck import changed
+
+    print(changed(Settings.read()), flush=True)
+    return 0
+
+
 def _print_rows(rows: list[tuple[str, ...]]) -> None:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
@@ -70,6 +78,7 @@ def _clean(args: argparse.Namespace) -> int:
     removed = cleanup.remove_ours(client, include_bases=args.all)
     if args.all:
         service.remove(client, registry.ROLE, volume=registry.VOLUME)
+    warm.forget(Settings.read())  # its images are gone: the next build measures, not checks
     log.info(f"clean: removed {removed['containers']} containers and {removed['images']} images")
     return 0
 
@@ -78,6 +87,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "bases": ("make every base image the Dockerfiles name present, and print their provenance", _bases),
     "measure": ("build, run, verify and measure every variant (using the cache) and print the results", _measure),
     "clean": ("remove the containers and images this project created (and no others)", _clean),
+    "check-warm": ("say whether the last complete doc build's session still holds (a warm build runs this "
+                   "beside itself)", _check_warm),
 }
 
 

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 
 from . import render
 from .measure import human_size
+from .parts import PARTS
 from .results import Result
-from .variants import PARTS
 
 if TYPE_CHECKING:
-    from .bases import BaseImage
+    from .measured import BaseImage
 
 FOLDER = "variants"  # the detail pages live under docs/variants/ (generated, never on disk)
 

@@ -70,3 +70,8 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str:
 
 class RegistryError(ProjectError):
     """The local registry did not start, or a push to it failed."""
+
+
+class WouldChange(Exception):
+    """Raised by a read-only step (the warm check, recheck.py) where a full build would pull, build,
+    start, push or tag something: the stamped session cannot be the whole truth. Not a fault."""

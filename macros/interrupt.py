@@ -12,9 +12,10 @@ import signal
 import sys
 import threading
 from types import FrameType
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-import docker
+if TYPE_CHECKING:  # a warm doc build never imports the SDK (see warm.py)
+    import docker
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

@@ -12,9 +12,9 @@ from pathlib import Path
 from . import benchmark_figures, detail, measure, releases, render
 from .errors import did_you_mean
 from .measure import human_size
+from .measured import Session
+from .parts import PARTS, STAIRCASE
 from .results import Result
-from .session import Session
-from .variants import PARTS, STAIRCASE
 
 RESULTS_JSON = "results.json"
 

@@ -19,8 +19,9 @@ import requests
 
 from .cache import write_atomic
 from .engine import images, service
-from .errors import RegistryError
+from .errors import RegistryError, WouldChange
 from .log import log
+from .measured import RegistryFacts
 
 REFERENCE = "registry:2"
 ROLE = "registry"
@@ -38,13 +39,6 @@ class Pushed:
     reference: str       # where it is stored: <address>/<repository>@<manifest digest>
     transfer_bytes: int  # the compressed layers plus the config blob, as the manifest lists them
     layer_bytes: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class RegistryFacts:
-    address: str
-    image_id: str
-    version: str
 
 
 class Registry:
@@ -137,14 +131,16 @@ class OnDemand:
     """The registry, started the first time something must be pushed (a warm build never needs
     it), once, whichever build worker asks first."""
 
-    def __init__(self, client: docker.DockerClient, image_id: str, *, cache_dir: Path) -> None:
-        self.client, self.image_id = client, image_id
+    def __init__(self, client: docker.DockerClient, image_id: str, *, cache_dir: Path, read_only: bool = False) -> None:
+        self.client, self.image_id, self.read_only = client, image_id, read_only
         self.versions = cache_dir / "registry-versions.json"
         self.transfers = cache_dir / "base-transfers.json"
         self._registry: Registry | None = None
         self._lock = threading.Lock()
 
     def get(self) -> Registry:
+        if self.read_only:
+            raise WouldChange("the registry's version is not remembered")
         with self._lock:
             if self._registry is None:
                 self._registry = ensure(self.client, self.image_id, memo=self.versions)
@@ -170,6 +166,8 @@ class OnDemand:
             except (OSError, ValueError):
                 known = {}
         if image_id not in known:
+            if self.read_only:
+                raise WouldChange(f"{reference} is an image the registry has not sized: it changed")
             pushed = self.get().push(image_id, mirror_name(reference), tag=images.split_ref(reference)[1])
             log.info(f"registry: {reference} pushed, {pushed.transfer_bytes:,} bytes stored")
             with self._lock:

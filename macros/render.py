@@ -13,12 +13,12 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from .measure import human_size
+from .parts import PARTS
 from .releases import Release, minor
 from .results import Result
-from .variants import PARTS
 
 if TYPE_CHECKING:  # keeps `import macros` free of the docker and jsonschema imports
-    from .bases import BaseImage
+    from .measured import BaseImage
 
 _SOURCE_WORDS = {
     "pulled": "pulled from its registry",

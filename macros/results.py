@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +60,11 @@ class Result:
     reused: bool = False        # True when this build served it from the cache
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # what dataclasses.asdict gives, without its deep copy of every value (a build writes ~30 of these)
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["layers"] = [asdict(layer) for layer in self.layers]
+        data["bases"] = list(self.bases)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Result:

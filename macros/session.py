@@ -12,19 +12,18 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import docker
 
-from . import bases, context, interrupt, pipeline, registry, startup, variants
-from .bases import BaseImage
+from . import bases, context, interrupt, pipeline, registry, startup, variants, warm
 from .cache import ResultCache, cache_key
 from .engine import cleanup, connection, images
-from .engine.records import EngineFacts
 from .errors import BaseImageError, BuildError, ConfigError, ProjectError
 from .log import log
-from .results import Result, write_json
+from .measured import BaseImage, EngineFacts, Session
+from .results import Result
 from .settings import REFRESH_ALL, REFRESH_ENV, Settings
 
 BUILD_WORKERS = 2  # the machines this runs on have two cores; builds wait on I/O half the time
@@ -35,32 +34,6 @@ class Job:
     variant: variants.Variant
     key: str
     cached: Result | None = None  # a usable result from the cache: nothing to build
-
-
-@dataclass(frozen=True)
-class Session:
-    engine: EngineFacts
-    registry: registry.RegistryFacts
-    bases: list[BaseImage]
-    results: list[Result]
-    generated_at: str
-    failures: dict[str, str] = field(default_factory=dict)  # variant id -> message (serve mode only)
-    pushes: int = 0        # images this build pushed to the registry to size them
-    seconds: float = 0.0   # how long measuring took, bases included
-
-    def result(self, variant_id: str) -> Result:
-        for r in self.results:
-            if r.id == variant_id:
-                return r
-        raise KeyError(variant_id)
-
-    def write_json(self, path: Path) -> None:
-        build = {"measured": [r.id for r in self.results if not r.reused],
-                 "reused": [r.id for r in self.results if r.reused], "failed": list(self.failures),
-                 "pushes": self.pushes, "seconds": round(self.seconds, 3)}
-        write_json(path, engine=asdict(self.engine), registry=asdict(self.registry),
-                   bases=[b.as_dict() for b in self.bases], results=self.results, generated_at=self.generated_at,
-                   build=build)
 
 
 def refresh_wanted(declared: list[variants.Variant], wanted: frozenset[str]) -> set[str]:
@@ -82,6 +55,8 @@ def measure_all(settings: Settings) -> Session:
     started = time.monotonic()
     declared = variants.load(settings.variants_file, memo=settings.schema_memo)
     refresh = refresh_wanted(declared, settings.refresh)
+    made_from = warm.fingerprint(settings, warm.watched_roots(settings, dockerfiles=[v.dockerfile for v in declared],
+                                                              contexts=[v.context for v in declared]))
     client = connection.connect()
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="facts") as asking:
@@ -107,9 +82,12 @@ def measure_all(settings: Settings) -> Session:
     seconds = time.monotonic() - started
     log.info(f"{len(results)} variants ready in {seconds:.1f}s "
              f"({fresh} measured, {len(results) - fresh} reused from the cache, {store.pushes} pushes)")
-    return Session(engine=facts, registry=registry_facts, bases=provisioned, results=results, failures=failures,
-                   pushes=store.pushes, seconds=seconds,
-                   generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    measured = Session(engine=facts, registry=registry_facts, bases=provisioned, results=results, failures=failures,
+                       pushes=store.pushes, seconds=seconds,
+                       generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    if not failures:
+        warm.save(settings, measured, made_from)  # the next build, if nothing changed, starts from it
+    return measured
 
 
 def _needed_by(declared: list[variants.Variant]) -> dict[str, list[str]]:
@@ -121,13 +99,14 @@ def _needed_by(declared: list[variants.Variant]) -> dict[str, list[str]]:
 
 
 def provision(client: docker.DockerClient, settings: Settings, wanted: list[str], *, shipped: set[str],
-              needed_by: dict[str, list[str]] | None = None) -> tuple[bases.Provisioner, list[BaseImage],
-                                                                         registry.OnDemand]:
+              needed_by: dict[str, list[str]] | None = None,
+              read_only: bool = False) -> tuple[bases.Provisioner, list[BaseImage], registry.OnDemand]:
     """Every wanted base (and what it is built on) present, and the registry's image; the bases a
     variant ships (a final stage starts from them) sized by the registry: pushed once, at
-    provisioning, then remembered. The others (toolchains) are not pushed: no image carries them."""
+    provisioning, then remembered. The others (toolchains) are not pushed: no image carries them.
+    Read-only (the warm check): WouldChange where anything would have to be pulled, built or pushed."""
     recipes = bases.load_recipes(settings.bases_file, memo=settings.schema_memo)
-    provisioner = bases.Provisioner(client, recipes, settings=settings)
+    provisioner = bases.Provisioner(client, recipes, settings=settings, read_only=read_only)
     for ref in wanted:
         try:
             provisioner.ensure(ref)
@@ -137,7 +116,8 @@ def provision(client: docker.DockerClient, settings: Settings, wanted: list[str]
             raise BaseImageError(f"{'; '.join(needed_by[ref])}: needs {exc.message}",
                                  hint=f"{exc.hint} Or change the value that names it.") from None
     found = provisioner.ensure_all(wanted)
-    store = registry.OnDemand(client, provisioner.ensure(registry.REFERENCE).image_id, cache_dir=settings.cache_dir)
+    store = registry.OnDemand(client, provisioner.ensure(registry.REFERENCE).image_id, cache_dir=settings.cache_dir,
+                              read_only=read_only)
     sized = [replace(b, compressed_bytes=store.base_transfer(b.reference, b.image_id)) if b.reference in shipped
              else b for b in found]
     return provisioner, sized, store
@@ -163,7 +143,7 @@ def _planned(client: docker.DockerClient, declared: list[variants.Variant], prov
     with ExitStack() as held_locks:
         for v in declared:
             try:
-                key = _key(v, provisioner, facts, store.image_id)
+                key = key_of(v, provisioner, facts, store.image_id)
                 jobs.append(Job(v, key, _cached(client, v, key, cache, refresh, held_locks)))
             except ProjectError as exc:
                 failures[v.id] = _reported(v.id, exc)
@@ -239,13 +219,18 @@ def _cached(client: docker.DockerClient, v: variants.Variant, key: str, cache: R
             hit = _usable(client, cache, key)
     if hit is not None:
         log.info(f"{v.id}: reused the measurement of {hit.measured_at} ({hit.size_human})")
-        # the words around the numbers are not measured: take them from the variants file as it is now
-        return replace(hit, reused=True, title=v.title, description=v.description, part=v.part,
-                       article_2022=v.article_2022, expected=v.expect.describe(), family=v.family)
+        return as_reused(hit, v)
     return None
 
 
-def _key(v: variants.Variant, provisioner: bases.Provisioner, facts: EngineFacts, registry_image: str) -> str:
+def as_reused(hit: Result, v: variants.Variant) -> Result:
+    """A cached result as this build shows it. The words around the numbers are not measured:
+    they come from the variants file as it is now."""
+    return replace(hit, reused=True, title=v.title, description=v.description, part=v.part,
+                   article_2022=v.article_2022, expected=v.expect.describe(), family=v.family)
+
+
+def key_of(v: variants.Variant, provisioner: bases.Provisioner, facts: EngineFacts, registry_image: str) -> str:
     return cache_key(
         context_digest=context.for_folder(v.context, v.dockerfile, text=v.parsed.text).digest(),
         bases={r: provisioner.ensure(r).image_id for r in v.bases},

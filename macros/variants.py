@@ -9,6 +9,7 @@ import yaml
 
 from .dockerfile import Parsed, read
 from .errors import ConfigError, did_you_mean
+from .parts import PARTS
 from .schema import first_error, load_yaml
 from .settings import DEFAULT_BINARY, DEFAULT_CONTEXT, DEFAULT_TIMEOUT_S, REPO
 
@@ -17,9 +18,6 @@ _MATRIX_VALUE = "^[A-Za-z0-9][A-Za-z0-9._-]{0,30}$"
 # Where a variant stands in the article, in reading order: part one changes the base image, part
 # two the binary, and the floor is the reference that is not Go at all; the release sweep is a
 # section of its own ("Then and now"), with its own table.
-PARTS = {"base": "Part one: the base image", "binary": "Part two: the binary", "floor": "The floor (not Go)",
-         "releases": "Then and now: Go releases"}
-STAIRCASE = ("base", "binary", "floor")  # the parts the main results table and chart show
 _SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["variants"],

@@ -6,10 +6,7 @@ from pathlib import Path
 
 import pytest
 from macros import page_macros as m
-from macros.bases import BaseImage
-from macros.engine.records import EngineFacts
-from macros.registry import RegistryFacts
-from macros.session import Session
+from macros.measured import BaseImage, EngineFacts, RegistryFacts, Session
 
 from tests.test_verify_render import _result
 
@@ -84,9 +81,11 @@ def test_benchmark_table_reads_the_stored_figures(tmp_path: Path) -> None:
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "benchmark.json").write_text(json.dumps(
         {"measured_at": "today", "machine": "2 cores", "warm": {"runs": 3, "ours_s": 2.0, "frozen_s": 1.0,
-                                                                "frozen_plugin_s": 1.6, "goal_ratio": 1.05}}))
+                                                                "frozen_plugin_s": 1.6, "check_wait_max_s": 0.0123,
+                                                                "goal_ratio": 1.05}}))
     table = m.benchmark_table(page(docs_dir=tmp_path))
     assert "1.25 (goal ≤ 1.05)" in table and table.endswith("Measured today on 2 cores.")
+    assert "longest wait for its answer</span></td><td>12 ms</td>" in table
 
 
 def test_every_macro_is_registered_once() -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+import io
 import json
 import os
 import re
@@ -144,32 +145,78 @@ def test_no_page_holds_a_hand_typed_size() -> None:
 @pytest.mark.docker
 def test_warm_rebuild_reuses_every_measurement(site: Path, cache_dir: Path, results: dict[str, Any],
                                                tmp_path: Path) -> None:
+    """Nothing changed: the pages come from the last build's session, and the engine confirms it."""
     log = _build(tmp_path / "again", cache_dir)
-    assert f"0 measured, {len(DECLARED)} reused from the cache, 0 pushes" in log
-    assert "building dockerfiles/" not in log
+    assert f"{len(DECLARED)} variants as the last complete build measured them" in log
+    assert "the engine confirmed every result" in log and "building dockerfiles/" not in log
     again = json.loads((tmp_path / "again" / "results.json").read_text())
+    assert again["build"]["warm_check"] == "held" and again["build"]["measured"] == []
+    assert again["build"]["pushes"] == 0
     assert [v["size_bytes"] for v in again["variants"]] == [v["size_bytes"] for v in results["variants"]]
     assert all(v["reused"] for v in again["variants"]) and not any(v["reused"] for v in results["variants"])
     assert "reused" in (tmp_path / "again" / "index.html").read_text()
 
 
-@pytest.mark.docker
-def test_a_contributed_variant_gets_its_page_and_a_linked_row(site: Path, cache_dir: Path, tmp_path: Path) -> None:
-    """One Dockerfile and one entry, as the "Add a variant" page says, and no change to docs/."""
+def _contributed(tmp_path: Path, extra: dict[str, tuple[str, str]]) -> Path:
+    """A copy of the variants file and its Dockerfiles with `extra` entries (id -> Dockerfile,
+    entry YAML without its id) appended, as a contributor adds them."""
     folder = tmp_path / "dockerfiles"
     folder.mkdir()
     for v in DECLARED:
         (folder / v.dockerfile.name).write_text(v.dockerfile.read_text())
-    (folder / "Dockerfile.pytest-contributed").write_text('FROM debian:bullseye\nCMD ["echo", "contributed"]\n')
-    entry = """
-  - id: pytest-contributed
-    title: "Contributed <b>here</b> {{ 7*7 }} $5"
-    description: A variant no page mentions.
-    binary: ""
-    expect: {exit_code: 0, stdout: "contributed\\n"}
-"""
-    variants_file = folder / "variants.yml"
-    variants_file.write_text((REPO / "dockerfiles" / "variants.yml").read_text() + entry)
+    text = (REPO / "dockerfiles" / "variants.yml").read_text()
+    for vid, (dockerfile, entry) in extra.items():
+        (folder / f"Dockerfile.{vid}").write_text(dockerfile)
+        text += f"\n  - id: {vid}\n{entry}"
+    (folder / "variants.yml").write_text(text)
+    return folder / "variants.yml"
+
+
+@pytest.mark.docker
+def test_a_base_changed_in_the_engine_alone_is_measured_again(site: Path, cache_dir: Path, tmp_path: Path,
+                                                               client: docker.DockerClient) -> None:
+    """No file changes, so the build starts from the stamped session; but the base was built
+    again under the same name. The check beside the build finds it, and the page shows the new
+    output, not the stamped one."""
+    base = "pytest-warm-base:latest"
+
+    def build_base(marker: str) -> str:
+        dockerfile = f"FROM debian:bullseye\nRUN echo {marker} > /marker\n".encode()
+        image, _ = client.images.build(fileobj=io.BytesIO(dockerfile), tag=base, rm=True)
+        return str(image.id)
+
+    variants_file = _contributed(tmp_path, {"pytest-warm": (
+        f'FROM {base}\nCMD ["cat", "/marker"]\n',
+        '    title: Warm\n    description: Its base changes under it.\n    binary: ""\n'
+        '    expect: {exit_code: 0}\n')})
+    first = build_base("one")
+    try:
+        log = _build(tmp_path / "one", cache_dir, variants_file=variants_file)
+        assert f"1 measured, {len(DECLARED)} reused" in log
+        log = _build(tmp_path / "held", cache_dir, variants_file=variants_file)
+        assert "the engine confirmed every result" in log
+        assert first != build_base("two")
+        log = _build(tmp_path / "two", cache_dir, variants_file=variants_file)
+        shown = json.loads((tmp_path / "two" / "results.json").read_text())
+        assert base in shown["build"]["warm_check"] and f"{shown['build']['warm_check']}: measuring again" in log
+        assert shown["build"]["measured"] == ["pytest-warm"]
+        mine = next(v for v in shown["variants"] if v["id"] == "pytest-warm")
+        assert mine["stdout"] == "two\n"
+        page = _detail(tmp_path / "two", "pytest-warm")
+        assert _code_block(page, f"docker run --rm {mine['tag']}: stdout") == "two\n"
+        assert f"<td>{mine['size_bytes']:,}</td>" in page
+    finally:
+        client.images.remove(base, force=True)
+
+
+@pytest.mark.docker
+def test_a_contributed_variant_gets_its_page_and_a_linked_row(site: Path, cache_dir: Path, tmp_path: Path) -> None:
+    """One Dockerfile and one entry, as the "Add a variant" page says, and no change to docs/."""
+    variants_file = _contributed(tmp_path, {"pytest-contributed": (
+        'FROM debian:bullseye\nCMD ["echo", "contributed"]\n',
+        '    title: "Contributed <b>here</b> {{ 7*7 }} $5"\n    description: A variant no page mentions.\n'
+        '    binary: ""\n    expect: {exit_code: 0, stdout: "contributed\\n"}\n')})
+    folder = variants_file.parent
     log = _build(tmp_path / "site", cache_dir, variants_file=variants_file)
     assert f"1 measured, {len(DECLARED)} reused" in log
     page = _detail(tmp_path / "site", "pytest-contributed")

@@ -21,7 +21,7 @@ from docker.constants import MINIMUM_DOCKER_API_VERSION
 from docker.errors import APIError, DockerException, NotFound
 
 from ..errors import EngineError, EngineNotFound, EngineRefused
-from .records import EngineFacts
+from ..measured import EngineFacts
 
 PING_TIMEOUT_S = 5  # a hung engine fails the build well within 10 s
 # Builds can stay silent for minutes (apt, go build); the API client waits that long for a line.

@@ -1,18 +1,8 @@
-"""Plain records the engine code returns. No Docker SDK here, so pure logic can use them."""
+"""Plain records the engine code returns about runs. No Docker SDK here, so pure logic can use them.
+The engine's own facts (EngineFacts) are part of a session's record: see measured.py."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class EngineFacts:
-    endpoint: str
-    version: str
-    api_version: str
-    storage_driver: str
-    os: str
-    arch: str
-    kernel: str
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,56 @@
+"""The warm check (see warm.py): would a full build, now, show exactly the stamped session?
+
+It asks everything the full path asks, in the same code, but read-only: the engine's facts, every
+base (a base that is missing, or whose recipe changed, would be pulled or built: that is a
+change), the registry's image and what is remembered of it, each variant's cache key from the
+files as they are now, the cached result under that key, and that the variant's tag still names
+the result's image. Runs as `python -m macros check-warm`, in its own process.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+from . import session, variants
+from .cache import ResultCache
+from .engine import connection, images
+from .errors import WouldChange
+from .measured import Session
+from .settings import Settings
+from .warm import HELD, STAMP
+
+
+def changed(settings: Settings) -> str:
+    """HELD when the stamp is still the whole truth; otherwise the first difference found."""
+    stamped = Session.from_dict(json.loads((settings.cache_dir / STAMP).read_text(encoding="utf-8"))["session"])
+    declared = variants.load(settings.variants_file, memo=settings.schema_memo)
+    if [v.id for v in declared] != [r.id for r in stamped.results]:
+        return "the variants file declares other variants"
+    client = connection.connect()
+    try:
+        if (facts := connection.facts(client)) != stamped.engine:
+            return f"the engine changed ({facts.version}, {facts.storage_driver})"
+        try:
+            provisioner, provisioned, store = session.provision(
+                client, settings, list(dict.fromkeys(r for v in declared for r in v.bases)),
+                shipped={v.final_base for v in declared}, read_only=True)
+            if provisioned != stamped.bases:
+                return "a base image changed"
+            if store.facts() != stamped.registry:
+                return "the registry's image changed"
+        except WouldChange as exc:
+            return str(exc)
+        cache = ResultCache(settings.cache_dir / "results")
+        for v, shown in zip(declared, stamped.results, strict=True):
+            key = session.key_of(v, provisioner, facts, store.image_id)
+            hit = cache.get(key)
+            if hit is None:
+                return f"{v.id}: its inputs changed"
+            if session.as_reused(hit, v) != replace(shown, reused=True):
+                return f"{v.id}: its cached result differs from the stamped one"
+            tagged = images.inspect_image(client, hit.tag)
+            if tagged is None or tagged["Id"] != hit.image_id:
+                return f"{v.id}: {hit.tag} no longer names the measured image"
+    finally:
+        client.close()
+    return HELD
