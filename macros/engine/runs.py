@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import docker
@@ -54,6 +56,16 @@ class _Capture:
 
 def run(client: docker.DockerClient, image_id: str, *, variant: str, sandbox: Sandbox) -> RunOutcome:
     """create / attach / start / wait, streams apart; the container is always removed."""
+    with sandboxed(client, image_id, variant=variant, sandbox=sandbox) as start:
+        return start()
+
+
+@contextmanager
+def sandboxed(client: docker.DockerClient, image_id: str, *, variant: str,
+              sandbox: Sandbox) -> Iterator[Callable[[], RunOutcome]]:
+    """A sandboxed container of the image, and a function that starts it (attach / start / wait)
+    and returns the outcome; it may be started again once it has exited, as the start-up runs
+    do. The container is removed at the end of the block, whatever happened."""
     api = client.api
     host_config = api.create_host_config(
         network_mode="none", read_only=True, cap_drop=["ALL"], security_opt=["no-new-privileges"],
@@ -65,9 +77,13 @@ def run(client: docker.DockerClient, image_id: str, *, variant: str, sandbox: Sa
             image_id, host_config=host_config, network_disabled=True,
             labels=labels.ours("probe", **{labels.VARIANT: variant, labels.RUN: labels.RUN_ID}),
         )["Id"]
-    try:
+
+    def start() -> RunOutcome:
         with translated(f"run variant {variant!r}"):
             return _attached_run(api, container, sandbox)
+
+    try:
+        yield start
     finally:
         try:
             api.remove_container(container, force=True)
