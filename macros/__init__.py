@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import inspect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mkdocs.exceptions import PluginError
-
-from . import render, warm
+from . import warm
 from .errors import ProjectError
 from .log import log
 from .settings import Settings, serving
@@ -46,6 +43,8 @@ _envs: list[Any] = []  # the mkdocs-macros plugin of the latest build, whose var
 
 
 def _measured(settings: Settings) -> Session:
+    from mkdocs.exceptions import PluginError
+
     from .session import measure_all
 
     try:
@@ -56,7 +55,10 @@ def _measured(settings: Settings) -> Session:
 
 
 def define_env(env: Any) -> None:
-    from . import interrupt, page_macros
+    # Imported here, not above: `python -m macros` (the warm check among its commands) needs none.
+    import inspect
+
+    from . import interrupt, page_macros, render
 
     interrupt.install()
     _drop_pending()  # a check left by an earlier build that failed (`mkdocs serve` builds again)
@@ -152,6 +154,8 @@ def _drop_pending() -> None:
 def on_post_page_macros(env: Any) -> None:
     """After each page's macros: a call that named nothing fails the build here, where
     mkdocs-macros lets the error through as it is (under `mkdocs serve` the page shows it)."""
+    from mkdocs.exceptions import PluginError
+
     bad_calls = env.variables.get(_BAD_CALLS)
     if bad_calls and not serving():
         count = len(bad_calls)

@@ -9,6 +9,7 @@ the result's image. Runs as `python -m macros check-warm`, in its own process.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from . import session, variants
@@ -22,7 +23,12 @@ from .warm import HELD, STAMP
 
 def changed(settings: Settings) -> str:
     """HELD when the stamp is still the whole truth; otherwise the first difference found."""
-    stamped = Session.from_dict(json.loads((settings.cache_dir / STAMP).read_text(encoding="utf-8"))["session"])
+    try:
+        stamped = Session.from_dict(json.loads((settings.cache_dir / STAMP).read_text(encoding="utf-8"))["session"])
+    except FileNotFoundError:
+        return f"there is no stamp in {settings.cache_dir}: no complete build has left one"
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        return f"the stamp in {settings.cache_dir} is unreadable ({type(exc).__name__})"
     declared = variants.load(settings.variants_file, memo=settings.schema_memo)
     if [v.id for v in declared] != [r.id for r in stamped.results]:
         return "the variants file declares other variants"
@@ -41,16 +47,20 @@ def changed(settings: Settings) -> str:
         except WouldChange as exc:
             return str(exc)
         cache = ResultCache(settings.cache_dir / "results")
+        hits = []
         for v, shown in zip(declared, stamped.results, strict=True):
-            key = session.key_of(v, provisioner, facts, store.image_id)
-            hit = cache.get(key)
+            hit = cache.get(session.key_of(v, provisioner, facts, store.image_id))
             if hit is None:
                 return f"{v.id}: its inputs changed"
             if session.as_reused(hit, v) != replace(shown, reused=True):
                 return f"{v.id}: its cached result differs from the stamped one"
-            tagged = images.inspect_image(client, hit.tag)
-            if tagged is None or tagged["Id"] != hit.image_id:
-                return f"{v.id}: {hit.tag} no longer names the measured image"
+            hits.append(hit)
+        # The engine answers inspects side by side; one after another they were most of the check.
+        with ThreadPoolExecutor(max_workers=4, thread_name_prefix="check") as asking:
+            tagged = list(asking.map(lambda hit: images.inspect_image(client, hit.tag), hits))
+        for hit, record in zip(hits, tagged, strict=True):
+            if record is None or record["Id"] != hit.image_id:
+                return f"{hit.id}: {hit.tag} no longer names the measured image"
     finally:
         client.close()
     return HELD
