@@ -35,11 +35,10 @@ class _Pending:
     """A warm build's check, running beside it, and what to measure with if it finds a change."""
     check: warm.Check
     settings: Settings
-    env: Any  # the mkdocs-macros plugin, whose variables hold the session the macros read
 
 
 _pending: list[_Pending] = []  # at most one: this build's
-_envs: list[Any] = []  # the mkdocs-macros plugin of the latest build, whose variables hold its session
+_envs: list[Any] = []  # the mkdocs-macros plugin of this build, whose variables hold the session the macros read
 
 
 def _measured(settings: Settings) -> Session:
@@ -70,7 +69,7 @@ def define_env(env: Any) -> None:
     if session is None:
         session = _measured(settings)
     else:
-        _pending.append(_Pending(warm.Check.start(), settings, env))
+        _pending.append(_Pending(warm.Check.start(), settings))
         session = replace(session, seconds=time.monotonic() - started, warm_check="pending",
                           generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
         log.info(f"{len(session.results)} variants as the last complete build measured them: no input "
@@ -126,14 +125,14 @@ def settle(config: MkDocsConfig, files: Files) -> None:
     waiting = time.monotonic()
     outcome = pending.check.outcome()
     waited = time.monotonic() - waiting
-    shown: Session = pending.env.variables[_SESSION]
+    variables = _envs[-1].variables
     if outcome == warm.HELD:
-        pending.env.variables[_SESSION] = replace(shown, warm_check=outcome, warm_wait_s=waited)
+        variables[_SESSION] = replace(variables[_SESSION], warm_check=outcome, warm_wait_s=waited)
         log.info(f"the engine confirmed every result (checked beside the build, which waited "
                  f"{waited * 1000:.0f} ms for the answer)")
         return
     log.info(f"{outcome}: measuring again, then making the pages again")
-    pending.env.variables[_SESSION] = replace(_measured(pending.settings), warm_check=outcome, warm_wait_s=waited)
+    variables[_SESSION] = replace(_measured(pending.settings), warm_check=outcome, warm_wait_s=waited)
     from mkdocs.commands.build import _populate_page  # what `mkdocs build` does to each page first
 
     for file in files.documentation_pages():

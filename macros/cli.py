@@ -24,8 +24,7 @@ def _bases(args: argparse.Namespace) -> int:
         wanted, shipped = bases.wanted_references(args.dockerfiles)
     else:
         declared = variants.load(settings.variants_file, memo=settings.schema_memo)
-        wanted = list(dict.fromkeys(r for v in declared for r in v.bases))
-        shipped = {v.final_base for v in declared}
+        wanted, shipped = variants.bases_named(declared)
     # the bases a variant ships are pushed here, once: a variant's push then sends only its own layers
     _, sized, store = provision(client, settings, wanted, shipped=shipped)
     log.info(f"bases: {len(sized)} ready in {time.monotonic() - started:.1f}s")

@@ -8,26 +8,24 @@ the result's image. Runs as `python -m macros check-warm`, in its own process.
 """
 from __future__ import annotations
 
-import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
-from . import session, variants
+from . import session, variants, warm
 from .cache import ResultCache
 from .engine import connection, images
 from .errors import WouldChange
-from .measured import Session
 from .settings import Settings
-from .warm import HELD, STAMP
+from .warm import HELD
 
 
 def changed(settings: Settings) -> str:
     """HELD when the stamp is still the whole truth; otherwise the first difference found."""
     try:
-        stamped = Session.from_dict(json.loads((settings.cache_dir / STAMP).read_text(encoding="utf-8"))["session"])
+        _, stamped = warm.load(settings)
     except FileNotFoundError:
         return f"there is no stamp in {settings.cache_dir}: no complete build has left one"
-    except (OSError, ValueError, TypeError, KeyError) as exc:
+    except warm.UNREADABLE as exc:
         return f"the stamp in {settings.cache_dir} is unreadable ({type(exc).__name__})"
     declared = variants.load(settings.variants_file, memo=settings.schema_memo)
     if [v.id for v in declared] != [r.id for r in stamped.results]:
@@ -36,10 +34,10 @@ def changed(settings: Settings) -> str:
     try:
         if (facts := connection.facts(client)) != stamped.engine:
             return f"the engine changed ({facts.version}, {facts.storage_driver})"
+        wanted, shipped = variants.bases_named(declared)
         try:
-            provisioner, provisioned, store = session.provision(
-                client, settings, list(dict.fromkeys(r for v in declared for r in v.bases)),
-                shipped={v.final_base for v in declared}, read_only=True)
+            provisioner, provisioned, store = session.provision(client, settings, wanted, shipped=shipped,
+                                                                read_only=True)
             if provisioned != stamped.bases:
                 return "a base image changed"
             if store.facts() != stamped.registry:

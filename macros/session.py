@@ -61,9 +61,9 @@ def measure_all(settings: Settings) -> Session:
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="facts") as asking:
             asked = asking.submit(connection.facts, client)  # the engine answers while the bases are checked
-            provisioner, provisioned, store = provision(
-                client, settings, list(dict.fromkeys(r for v in declared for r in v.bases)),
-                shipped={v.final_base for v in declared}, needed_by=_needed_by(declared))
+            wanted, shipped = variants.bases_named(declared)
+            provisioner, provisioned, store = provision(client, settings, wanted, shipped=shipped,
+                                                        needed_by=_needed_by(declared))
             facts = asked.result()
         cache = ResultCache(settings.cache_dir / "results")
         with _planned(client, declared, provisioner, facts, store, cache, refresh) as (jobs, failures):

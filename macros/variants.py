@@ -146,6 +146,12 @@ def load(path: Path, *, repo: Path = REPO, memo: Path | None = None) -> list[Var
     return variants
 
 
+def bases_named(declared: list[Variant]) -> tuple[list[str], set[str]]:
+    """Every base the variants' FROM lines name, in a stable order, and those a final stage starts
+    from (they ship, so they are sized)."""
+    return list(dict.fromkeys(r for v in declared for r in v.bases)), {v.final_base for v in declared}
+
+
 def _expanded(path: Path, entry: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
     """An entry, or one entry per value of its matrix (with the value as a build argument)."""
     where = f"{path}: variant {entry['id']!r}"

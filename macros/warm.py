@@ -17,7 +17,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -76,22 +75,30 @@ def forget(settings: Settings) -> None:
     (settings.cache_dir / STAMP).unlink(missing_ok=True)
 
 
+UNREADABLE = (OSError, ValueError, TypeError, KeyError)  # what reading a missing or damaged stamp raises
+
+
+def load(settings: Settings) -> tuple[dict[str, Any], Session]:
+    """The stamp's fingerprint and session, as written (raises one of UNREADABLE)."""
+    stamp = json.loads((settings.cache_dir / STAMP).read_text(encoding="utf-8"))
+    return stamp["fingerprint"], Session.from_dict(stamp["session"])
+
+
 def stamped(settings: Settings) -> Session | None:
     """The stamped session when every input is as it was, each result marked reused; else None."""
     if settings.refresh:
         return None
     try:
-        stamp = json.loads((settings.cache_dir / STAMP).read_text(encoding="utf-8"))
-        made_from = stamp["fingerprint"]
+        made_from, session = load(settings)
         if made_from.get("schema") != STAMP_SCHEMA:
             return None
         if fingerprint(settings, [Path(r) for r in made_from["roots"]]) != made_from:
             return None
-        session = Session.from_dict(stamp["session"])
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, TypeError, KeyError) as exc:
-        log.warning(f"warm: {settings.cache_dir / STAMP} is unreadable ({type(exc).__name__}); measuring")
+    except UNREADABLE as exc:
+        # Not a warning: the stamp only saves time, and `mkdocs build --strict` fails on warnings.
+        log.info(f"warm: {settings.cache_dir / STAMP} is unreadable ({type(exc).__name__}); measuring")
         return None
     return replace(session, results=[replace(r, reused=True) for r in session.results])
 
@@ -100,14 +107,13 @@ def stamped(settings: Settings) -> Session | None:
 class Check:
     """`python -m macros check-warm`, running beside the build."""
     process: subprocess.Popen[str]
-    started: float
 
     @classmethod
     def start(cls) -> Check:
         # Settings travel in the environment, which the child inherits with everything else.
         process = subprocess.Popen([sys.executable, "-m", "macros", "check-warm"], stdin=subprocess.DEVNULL,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        return cls(process, time.monotonic())
+        return cls(process)
 
     def outcome(self) -> str:
         """HELD, or what changed (or why the check could not say)."""
