@@ -24,7 +24,7 @@ from .errors import ProjectError
 from .log import log
 from .results import Result
 
-SCHEMA = "6"  # bump when a Result's meaning or the measuring code changes
+SCHEMA = "7"  # bump when a Result's meaning or the measuring code changes
 
 
 def cache_key(*, context_digest: str, bases: dict[str, str], build_args: dict[str, str], expectation: Any,

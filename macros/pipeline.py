@@ -1,11 +1,14 @@
-"""One variant, end to end: build -> run (sandboxed) -> verify -> measure -> Result.
+"""One variant, end to end: build, then finish (run sandboxed -> verify -> measure -> Result).
 
-Called from the session's build workers; the start-up timing comes later (startup.py), once no
+The two halves are apart so that the session's build workers can go on to the next build while
+another thread finishes the last one; the start-up timing comes later (startup.py), once no
 build competes with it."""
 from __future__ import annotations
 
 import datetime as dt
 import time
+from dataclasses import dataclass
+from typing import Any
 
 import docker
 
@@ -35,10 +38,28 @@ def _binary(client: docker.DockerClient, image_id: str, variant: Variant, what: 
     return found
 
 
+@dataclass(frozen=True)
+class Built:
+    """A variant's image, built and tagged, not yet run."""
+    image_id: str
+    record: dict[str, Any]  # the engine's inspect record of the image
+    build_s: float
+
+
+def _what(variant: Variant) -> str:
+    return f"variant {variant.id!r} ({variant.dockerfile_rel})"
+
+
 def measure_variant(client: docker.DockerClient, variant: Variant, *, store: OnDemand,
                     cache_key: str = "", layer_cache: bool = True) -> Result:
     """Build, run, verify and size one variant; raises a ProjectError naming it on any fault."""
-    what = f"variant {variant.id!r} ({variant.dockerfile_rel})"
+    built = build_variant(client, variant, layer_cache=layer_cache)
+    return finish_variant(client, variant, built, store=store, cache_key=cache_key)
+
+
+def build_variant(client: docker.DockerClient, variant: Variant, *, layer_cache: bool = True) -> Built:
+    """The variant's image, built and tagged; a ProjectError naming the variant on any fault."""
+    what = _what(variant)
     log.info(f"{variant.id}: building {variant.dockerfile_rel}")
     ctx = context.for_folder(variant.context, variant.dockerfile, text=variant.parsed.text)
     started = time.monotonic()
@@ -63,7 +84,16 @@ def measure_variant(client: docker.DockerClient, variant: Variant, *, store: OnD
     images.tag(client, image_id, image_tag(variant))
     size = int(record.get("Size", 0))
     log.info(f"{variant.id}: built in {build_s:.1f}s, {measure.human_size(size)} ({size:,} bytes)")
+    return Built(image_id, record, build_s)
 
+
+def finish_variant(client: docker.DockerClient, variant: Variant, built: Built, *, store: OnDemand,
+                   cache_key: str = "") -> Result:
+    """Run the built image sandboxed, verify what it did, read its binary and history, push it
+    and size it: the variant's Result, start-up not yet timed."""
+    what = _what(variant)
+    image_id, record, build_s = built.image_id, built.record, built.build_s
+    size = int(record.get("Size", 0))
     outcome = runs.run(client, image_id, variant=variant.id, sandbox=records.Sandbox(timeout_s=variant.timeout_s))
     verify.require(variant.expect, outcome, what=what)
     note = (f"failed as declared: {outcome.start_error or outcome.stderr.text.strip()}" if variant.expect.fails_with

@@ -1,16 +1,17 @@
 """One doc build's worth of measurements: the engine, the bases, and every variant's Result.
 
 Each declared variant becomes a `Job`: its cache key, and the cached Result when one is usable
-(its image still in the engine). The others are built, run, verified and sized two at a time (a
-stage several variants share is built once first, see `_waves`); once every build is done, each
-new image's start-up is timed with nothing else running, and its Result stored.
+(its image still in the engine). The others are built two at a time (a stage several variants
+share is built once first, see `_waves`), and each built image is run, verified and sized by a
+finishing thread meanwhile; once all that is done, each new image's start-up is timed with
+nothing else running, and its Result stored.
 """
 from __future__ import annotations
 
 import datetime as dt
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -190,22 +191,36 @@ def _waves(misses: list[Job], *, layer_cache: bool) -> list[list[Job]]:
 
 def _build_all(client: docker.DockerClient, misses: list[Job], *, store: registry.OnDemand,
                settings: Settings) -> dict[str, Result | ProjectError]:
-    """Build, run, verify and size the misses, BUILD_WORKERS at a time, wave by wave."""
+    """Build the misses BUILD_WORKERS at a time, wave by wave; each built image is handed to one
+    finishing thread (run, verify, size, push), so a build worker goes straight on to the next
+    build instead of waiting for that: the builds keep both cores busy."""
     out: dict[str, Result | ProjectError] = {}
-    pool = ThreadPoolExecutor(max_workers=BUILD_WORKERS, thread_name_prefix="build")
+    finishing: dict[str, Future[Result]] = {}
+    builders = ThreadPoolExecutor(max_workers=BUILD_WORKERS, thread_name_prefix="build")
+    finisher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="finish")
     try:
         for wave in _waves(misses, layer_cache=settings.layer_cache):
-            started = [(job, pool.submit(pipeline.measure_variant, client, job.variant, store=store,
-                                         cache_key=job.key, layer_cache=settings.layer_cache)) for job in wave]
-            for job, future in started:
+            building = {builders.submit(pipeline.build_variant, client, job.variant,
+                                        layer_cache=settings.layer_cache): job for job in wave}
+            for future in as_completed(building):  # the next wave starts once this one is built
+                job = building[future]
                 try:
-                    out[job.variant.id] = future.result()
+                    built = future.result()
                 except ProjectError as exc:
                     out[job.variant.id] = exc
+                    continue
+                finishing[job.variant.id] = finisher.submit(pipeline.finish_variant, client, job.variant, built,
+                                                            store=store, cache_key=job.key)
+        for variant_id, finished in finishing.items():
+            try:
+                out[variant_id] = finished.result()
+            except ProjectError as exc:
+                out[variant_id] = exc
     except KeyboardInterrupt:
         interrupt.abandon(client)  # builds run in other threads: stop them by ending the process
     finally:
-        pool.shutdown(wait=True)
+        builders.shutdown(wait=True)
+        finisher.shutdown(wait=True)
     return out
 
 

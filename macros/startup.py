@@ -15,9 +15,8 @@ from . import verify
 from .engine import records, runs
 from .log import log
 from .results import Result
+from .settings import START_RUNS
 from .variants import Variant
-
-START_RUNS = 7
 
 
 def timed(client: docker.DockerClient, result: Result, variant: Variant, *, times: int = START_RUNS) -> Result:

@@ -116,6 +116,30 @@ def test_failing_build_and_failing_run_leave_nothing(client: docker.DockerClient
         pipeline.measure_variant(client, wrong, store=store)
 
 
+def test_one_variant_failing_to_build_and_one_to_run_do_not_stop_the_others(client: docker.DockerClient,
+                                                                            tmp_path: Path) -> None:
+    """Builds and the finishing (run, verify, push) happen in different threads: a failure in
+    either is its variant's alone, and the variant that works is measured and cached."""
+    path = write_variants(tmp_path, {
+        "pytest-breaks": ("FROM debian:bullseye\nRUN exit 7\n", '    binary: ""\n    expect: {exit_code: 0}'),
+        "pytest-lies": ('FROM debian:bullseye\nCMD ["sh", "-c", "echo no; exit 3"]\n',
+                        '    binary: ""\n    expect: {exit_code: 0}'),
+        "pytest-works": ('FROM debian:bullseye\nCMD ["echo", "fine"]\n',
+                         '    binary: ""\n    expect: {exit_code: 0, stdout: "fine\\n"}'),
+    })
+    cache = seeded_cache(tmp_path / "c")
+    first = cli("measure", variants=path, cache=cache)
+    said = first.stdout + first.stderr
+    assert first.returncode == 1, said
+    assert "2 of 3 variants failed: " in said and "Traceback" not in said, said
+    failed = re.search(r"variants failed: (.*) \(each", said)
+    assert failed is not None and sorted(failed.group(1).split(", ")) == ["pytest-breaks", "pytest-lies"], said
+    assert "exit code 3" in said and "step 2" in said, said
+    stored = [ResultCache(cache / "results").get(p.stem) for p in (cache / "results").glob("*.json")]
+    assert [r.id for r in stored if r is not None] == ["pytest-works"]
+    assert stored[0] is not None and stored[0].start_runs > 0 and stored[0].stdout == "fine\n"
+
+
 def test_sigterm_during_a_build_leaves_no_container(client: docker.DockerClient, tmp_path: Path,
                                                     nothing_left: None) -> None:
     path = write_variants(tmp_path, {"pytest-slow": ("FROM debian:bullseye\nRUN sleep 60\n",

@@ -15,7 +15,7 @@ import docker
 import pytest
 import requests
 from macros import variants
-from macros.settings import Settings
+from macros.settings import START_RUNS, Settings
 
 from tests.helpers import seeded_cache
 
@@ -81,7 +81,7 @@ def test_results_json_agrees_with_the_engine(results: dict[str, Any], client: do
         inspect = client.api.inspect_image(v["image_id"])
         assert v["size_bytes"] == inspect["Size"], v["id"]
         assert v["verify_note"] and v["expected"]
-        assert v["start_runs"] == (0 if v["start_error"] else 7) and (v["start_s"] is None) == bool(v["start_error"])
+        assert v["start_runs"] == (0 if v["start_error"] else START_RUNS) and (v["start_s"] is None) == bool(v["start_error"])
         for key in ("dockerfile", "size_human", "compressed_bytes", "layers", "exit_code", "stdout", "stderr"):
             assert key in v
     for b in results["bases"]:
