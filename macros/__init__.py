@@ -79,10 +79,15 @@ def define_env(env: Any) -> None:
     bad_calls: list[str] = []
     env.variables[_BAD_CALLS] = bad_calls
 
+    made: list[page_macros.Page] = []  # the last one: a page calls several macros in a row
+
     def page() -> page_macros.Page:
-        return page_macros.Page(session=env.variables[_SESSION], url=env.page.url if env.page is not None else "",
-                                directory_urls=env.conf["use_directory_urls"], docs_dir=Path(env.conf["docs_dir"]),
-                                charts_cache=settings.cache_dir / "charts")
+        session, url = env.variables[_SESSION], env.page.url if env.page is not None else ""
+        if not made or made[0].session is not session or made[0].url != url:
+            made[:] = [page_macros.Page(session=session, url=url, directory_urls=env.conf["use_directory_urls"],
+                                        docs_dir=Path(env.conf["docs_dir"]),
+                                        charts_cache=settings.cache_dir / "charts")]
+        return made[0]
 
     def registered(name: str, fn: Callable[..., str], block: bool) -> Callable[..., str]:
         """A macro bound to the page being rendered. A failed variant renders as an error box
@@ -96,10 +101,15 @@ def define_env(env: Any) -> None:
         def macro(*args: Any, **kwargs: Any) -> str:
             try:
                 try:
-                    signature.bind(None, *args, **kwargs)
-                except TypeError as exc:
-                    raise page_macros.BadCall(f"{exc} (it takes {name}({', '.join(takes)}))") from None
-                return fn(page(), *args, **kwargs)
+                    return fn(page(), *args, **kwargs)
+                except TypeError:
+                    # Binding only now (binding every call costs more than the call): a call that
+                    # does not fit the macro is the page's fault; one that fits, a fault in ours.
+                    try:
+                        signature.bind(None, *args, **kwargs)
+                    except TypeError as exc:
+                        raise page_macros.BadCall(f"{exc} (it takes {name}({', '.join(takes)}))") from None
+                    raise
             except page_macros.VariantFailed as failed:
                 return render.error_box(failed.variant_id, failed.message) if block \
                     else render.error_marker(failed.variant_id)
