@@ -84,7 +84,7 @@ def test_benchmark_table_reads_the_stored_figures(tmp_path: Path) -> None:
                                                                 "frozen_plugin_s": 1.6, "check_wait_max_s": 0.0123,
                                                                 "goal_ratio": 1.05}}))
     table = m.benchmark_table(page(docs_dir=tmp_path))
-    assert "1.25 (goal ≤ 1.05)" in table and table.endswith("Measured today on 2 cores.")
+    assert "1.250 (goal ≤ 1.05: missed)" in table and table.endswith("Measured today on 2 cores.")
     assert "longest wait for its answer</span></td><td>12 ms</td>" in table
 
 
