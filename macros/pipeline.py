@@ -103,8 +103,10 @@ def finish_variant(client: docker.DockerClient, variant: Variant, built: Built, 
     binary = _binary(client, image_id, variant, what)
     history = images.history(client, image_id)
     layers = record["RootFS"]["Layers"]
+    pushing = time.monotonic()
     pushed = store.get().push(image_id, f"{TAG_REPOSITORY}/{variant.id}")
-    log.info(f"{variant.id}: pushed, {pushed.transfer_bytes:,} bytes stored by the registry")
+    log.info(f"{variant.id}: pushed in {time.monotonic() - pushing:.2f}s, "
+             f"{pushed.transfer_bytes:,} bytes stored by the registry")
     return Result(
         id=variant.id, title=variant.title, description=variant.description,
         dockerfile=variant.dockerfile_rel, dockerfile_text=variant.parsed.text,
