@@ -94,8 +94,6 @@ def define_env(env: Any) -> None:
         (block) or a marker (inline). A call naming something that does not exist is noted, shown
         on the page, and fails the build once the page is rendered (see on_post_page_macros):
         mkdocs-macros would otherwise print a traceback."""
-        signature = inspect.signature(fn)
-        takes = [p for p in signature.parameters if p != "page"]
 
         @functools.wraps(fn)
         def macro(*args: Any, **kwargs: Any) -> str:
@@ -105,10 +103,12 @@ def define_env(env: Any) -> None:
                 except TypeError:
                     # Binding only now (binding every call costs more than the call): a call that
                     # does not fit the macro is the page's fault; one that fits, a fault in ours.
+                    signature = inspect.signature(fn)
                     try:
                         signature.bind(None, *args, **kwargs)
                     except TypeError as exc:
-                        raise page_macros.BadCall(f"{exc} (it takes {name}({', '.join(takes)}))") from None
+                        takes = ", ".join(p for p in signature.parameters if p != "page")
+                        raise page_macros.BadCall(f"{exc} (it takes {name}({takes}))") from None
                     raise
             except page_macros.VariantFailed as failed:
                 return render.error_box(failed.variant_id, failed.message) if block \

@@ -45,9 +45,9 @@ class Built:
     record: dict[str, Any]  # the engine's inspect record of the image
     build_s: float
 
-
-def _what(variant: Variant) -> str:
-    return f"variant {variant.id!r} ({variant.dockerfile_rel})"
+    @property
+    def size_bytes(self) -> int:
+        return int(self.record.get("Size", 0))
 
 
 def measure_variant(client: docker.DockerClient, variant: Variant, *, store: OnDemand,
@@ -59,7 +59,7 @@ def measure_variant(client: docker.DockerClient, variant: Variant, *, store: OnD
 
 def build_variant(client: docker.DockerClient, variant: Variant, *, layer_cache: bool = True) -> Built:
     """The variant's image, built and tagged; a ProjectError naming the variant on any fault."""
-    what = _what(variant)
+    what = variant.what
     log.info(f"{variant.id}: building {variant.dockerfile_rel}")
     ctx = context.for_folder(variant.context, variant.dockerfile, text=variant.parsed.text)
     started = time.monotonic()
@@ -82,18 +82,18 @@ def build_variant(client: docker.DockerClient, variant: Variant, *, layer_cache:
     build_s = time.monotonic() - started
     image_id = str(record["Id"])
     images.tag(client, image_id, image_tag(variant))
-    size = int(record.get("Size", 0))
+    built = Built(image_id, record, build_s)
+    size = built.size_bytes
     log.info(f"{variant.id}: built in {build_s:.1f}s, {measure.human_size(size)} ({size:,} bytes)")
-    return Built(image_id, record, build_s)
+    return built
 
 
 def finish_variant(client: docker.DockerClient, variant: Variant, built: Built, *, store: OnDemand,
                    cache_key: str = "") -> Result:
     """Run the built image sandboxed, verify what it did, read its binary and history, push it
     and size it: the variant's Result, start-up not yet timed."""
-    what = _what(variant)
-    image_id, record, build_s = built.image_id, built.record, built.build_s
-    size = int(record.get("Size", 0))
+    what = variant.what
+    image_id, record, build_s, size = built.image_id, built.record, built.build_s, built.size_bytes
     outcome = runs.run(client, image_id, variant=variant.id, sandbox=records.Sandbox(timeout_s=variant.timeout_s))
     verify.require(variant.expect, outcome, what=what)
     note = (f"failed as declared: {outcome.start_error or outcome.stderr.text.strip()}" if variant.expect.fails_with

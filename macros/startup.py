@@ -30,7 +30,7 @@ def timed(client: docker.DockerClient, result: Result, variant: Variant, *, time
                         sandbox=records.Sandbox(timeout_s=variant.timeout_s)) as start:
         for n in range(1, times + 1):
             outcome = start()
-            verify.require(variant.expect, outcome, what=f"variant {variant.id!r} ({variant.dockerfile_rel})",
+            verify.require(variant.expect, outcome, what=variant.what,
                            detail=f" (in start-up run {n} of {times}, after the verification run matched)")
             outcomes.append(outcome)
     lifetimes = [o.process_s for o in outcomes if o.process_s is not None]

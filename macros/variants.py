@@ -124,6 +124,11 @@ class Variant:
         return self.dockerfile.relative_to(REPO).as_posix() if self.dockerfile.is_relative_to(REPO) \
             else str(self.dockerfile)
 
+    @property
+    def what(self) -> str:
+        """How messages name the variant: its id and its Dockerfile."""
+        return f"variant {self.id!r} ({self.dockerfile_rel})"
+
 
 def load(path: Path, *, repo: Path = REPO, memo: Path | None = None) -> list[Variant]:
     """Read and check the variants file; every fault names the file, the entry and the key."""
