@@ -113,6 +113,16 @@ def test_benchmark_numbers_become_rows_with_the_ratios() -> None:
     assert rows[0].scenario.startswith("cold build, layer cache empty") and "(median of 2; bases already in the registry)" in rows[0].scenario
 
 
+def test_warm_verdict_is_the_median_of_the_per_round_ratios_when_the_run_kept_them() -> None:
+    # Medians of each side give 2.1 / 2.0 = 1.050; the rounds paired give 1.032: the pairs decide.
+    paired = BENCHMARK | {"warm": BENCHMARK["warm"] | {"ours_over_plugin": 1.0321, "ours_over_plugin_iqr": [1.01, 1.0549]}}
+    row = benchmark_figures.benchmark_rows(paired)[3]
+    assert row.scenario == "ours on top of the plugin (median of the ratios within each round)"
+    assert row.result == "1.032 (goal ≤ 1.05: met); middle half of the rounds 1.010–1.055"
+    over = paired | {"warm": paired["warm"] | {"ours_over_plugin": 1.0504}}
+    assert benchmark_figures.benchmark_rows(over)[3].result.startswith("1.050 (goal ≤ 1.05: missed)")
+
+
 def test_benchmark_table_marks_detail_rows_and_escapes() -> None:
     table = benchmark_figures.benchmark(BENCHMARK)
     assert table.count('<span class="detail-row">↳ ') == 2 and "goal ≤ 1.05" in table
