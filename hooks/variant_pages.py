@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import html
 import json
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import macros
 from macros import detail
@@ -46,8 +45,7 @@ The same program built by each Go release the project can obtain, as described i
 """
 
 
-@dataclass(frozen=True)
-class _Listed:
+class _Listed(NamedTuple):  # a NamedTuple: see Layer in macros/results.py
     id: str
     title: str
     part: str

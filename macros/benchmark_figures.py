@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .render import table
 
 
-@dataclass(frozen=True)
-class BenchmarkRow:
+class BenchmarkRow(NamedTuple):  # a NamedTuple: see Layer in results.py
     scenario: str
     ours: str
     compared_with: str

@@ -4,15 +4,15 @@ use these without importing it.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .results import Result, write_json
 
 
-@dataclass(frozen=True)
-class EngineFacts:
+# The small records are NamedTuples: see Layer in results.py.
+class EngineFacts(NamedTuple):
     """The engine that measured, as its API describes itself."""
     endpoint: str
     version: str
@@ -23,15 +23,13 @@ class EngineFacts:
     kernel: str
 
 
-@dataclass(frozen=True)
-class RegistryFacts:
+class RegistryFacts(NamedTuple):
     address: str
     image_id: str
     version: str
 
 
-@dataclass(frozen=True)
-class BaseImage:
+class BaseImage(NamedTuple):
     """Provenance of one base image, as shown on the site and written to results.json."""
     reference: str
     image_id: str
@@ -43,7 +41,7 @@ class BaseImage:
     compressed_bytes: int | None = None  # its transfer size, as our registry stores it
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return self._asdict()
 
 
 @dataclass(frozen=True)
@@ -70,12 +68,12 @@ class Session:
                  "reused": [r.id for r in self.results if r.reused], "failed": list(self.failures),
                  "pushes": self.pushes, "seconds": round(self.seconds, 3), "warm_check": self.warm_check,
                  "warm_wait_s": round(self.warm_wait_s, 3)}
-        write_json(path, engine=asdict(self.engine), registry=asdict(self.registry),
+        write_json(path, engine=self.engine._asdict(), registry=self.registry._asdict(),
                    bases=[b.as_dict() for b in self.bases], results=self.results, generated_at=self.generated_at,
                    build=build)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"engine": asdict(self.engine), "registry": asdict(self.registry),
+        return {"engine": self.engine._asdict(), "registry": self.registry._asdict(),
                 "bases": [b.as_dict() for b in self.bases], "results": [r.as_dict() for r in self.results],
                 "generated_at": self.generated_at}
 

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .results import Result
 
 PART = "releases"
 
 
-@dataclass(frozen=True)
-class Release:
+class Release(NamedTuple):  # a NamedTuple: see Layer in results.py
     go_version: str                 # as the binaries record it, e.g. "go1.21.13"
     builds: dict[str, Result]       # family -> its result for this release
 

@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 SCHEMA_VERSION = 3  # 2: part, bases, start-up times; 3: registry transfer sizes
 
 
-@dataclass(frozen=True)
-class Layer:
+# Small immutable records are NamedTuples, not frozen dataclasses: every doc build defines them, and
+# here a frozen dataclass takes about 0.45 ms to define, a NamedTuple about 0.09 ms.
+class Layer(NamedTuple):
     created_by: str
     size_bytes: int
 
@@ -62,7 +63,7 @@ class Result:
     def as_dict(self) -> dict[str, Any]:
         # what dataclasses.asdict gives, without its deep copy of every value (a build writes ~30 of these)
         data = {f.name: getattr(self, f.name) for f in fields(self)}
-        data["layers"] = [asdict(layer) for layer in self.layers]
+        data["layers"] = [layer._asdict() for layer in self.layers]
         data["bases"] = list(self.bases)
         return data
 

@@ -119,7 +119,7 @@ def provision(client: docker.DockerClient, settings: Settings, wanted: list[str]
     found = provisioner.ensure_all(wanted)
     store = registry.OnDemand(client, provisioner.ensure(registry.REFERENCE).image_id, cache_dir=settings.cache_dir,
                               read_only=read_only)
-    sized = [replace(b, compressed_bytes=store.base_transfer(b.reference, b.image_id)) if b.reference in shipped
+    sized = [b._replace(compressed_bytes=store.base_transfer(b.reference, b.image_id)) if b.reference in shipped
              else b for b in found]
     return provisioner, sized, store
 
