@@ -69,7 +69,7 @@ def table(head: Sequence[str], rows: Iterable[Sequence[str] | str], *, numeric: 
 
     def cell(tag: str, i: int, value: str) -> str:
         style = ' style="text-align:right"' if i in numeric else ""
-        return f"<{tag}{style}>{value if i in raw else html.escape(value)}</{tag}>"
+        return f"<{tag}{style}>{value if i in raw else _escaped(value)}</{tag}>"
 
     lines = ["<table>", "<thead><tr>" + "".join(cell("th", i, h) for i, h in enumerate(head)) + "</tr></thead>",
              "<tbody>"]
@@ -80,6 +80,14 @@ def table(head: Sequence[str], rows: Iterable[Sequence[str] | str], *, numeric: 
             lines.append("<tr>" + "".join(cell("td", i, v) for i, v in enumerate(row)) + "</tr>")
     lines += ["</tbody>", "</table>"]
     return "\n".join(lines)
+
+
+_HTML_SPECIAL = re.compile(r"[&<>\"']")
+
+
+def _escaped(text: str) -> str:
+    """html.escape, skipped for the many cells (numbers, sizes) that hold nothing to escape."""
+    return html.escape(text) if _HTML_SPECIAL.search(text) else text
 
 
 def staircase(results: Sequence[Result]) -> list[Result]:
@@ -200,9 +208,12 @@ def layers_details(result: Result) -> str:
 
 
 def _instruction(created_by: str) -> str:
-    text = re.sub(r"^/bin/sh -c #\(nop\)\s*", "", created_by.strip())
-    text = re.sub(r"^/bin/sh -c ", "RUN ", text)
-    text = re.sub(r"\s+", " ", text)
+    text = created_by.strip()
+    if text.startswith("/bin/sh -c #(nop)"):
+        text = text.removeprefix("/bin/sh -c #(nop)").lstrip()
+    elif text.startswith("/bin/sh -c "):
+        text = "RUN " + text.removeprefix("/bin/sh -c ")
+    text = " ".join(text.split())
     return text if len(text) <= 140 else text[:139] + "…"
 
 

@@ -80,6 +80,20 @@ def test_layers_details_shows_instruction() -> None:
     assert "COPY file:abc in /" in render.layers_details(_result())
 
 
+def test_history_entries_read_as_the_instructions_that_made_them() -> None:
+    assert render._instruction("/bin/sh -c #(nop)  CMD [\"/app\"]") == 'CMD ["/app"]'
+    assert render._instruction(" /bin/sh -c apt-get update \t&&\n  apt-get install -y upx ") == \
+        "RUN apt-get update && apt-get install -y upx"
+    assert render._instruction("COPY /app /app # buildkit") == "COPY /app /app # buildkit"
+    assert render._instruction("RUN " + "x" * 200) == "RUN " + "x" * 135 + "…"
+
+
+def test_table_cells_are_escaped_unless_raw() -> None:
+    html_table = render.table(("a", "b"), [("<x> & 'y'", "<b>ours</b>"), ("1,234", "plain")], raw={1}, numeric={0})
+    assert "<td style=\"text-align:right\">&lt;x&gt; &amp; &#x27;y&#x27;</td><td><b>ours</b></td>" in html_table
+    assert "<td style=\"text-align:right\">1,234</td><td>plain</td>" in html_table
+
+
 def test_bases_summary_follows_the_provenance() -> None:
     from macros.bases import BaseImage
 
