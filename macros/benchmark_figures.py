@@ -40,10 +40,15 @@ def benchmark_rows(data: dict[str, Any]) -> list[BenchmarkRow]:
     for cold in data.get("cold", []):
         what = ("layer cache empty, as on a new machine" if cold["layer_cache"]
                 else "no layer cache, both sides --no-cache")
-        rows.append(BenchmarkRow(
-            f"cold build, {what} (median of {cold['runs']}; bases already in the registry)",
-            f"{cold['project_s']:.1f} s", f"shell loop {cold['shell_s']:.1f} s",
-            _against(cold["project_s"] / cold["shell_s"], cold["goal_ratio"])))
+        if "ratio" in cold:  # rounds paired: the median of the ratios within each round, and their range
+            low, high = cold["ratio_range"]
+            how = f"median of {cold['runs']} rounds, the ratio taken within each"
+            verdict = f"{_against(cold['ratio'], cold['goal_ratio'])}; rounds {low:.3f}–{high:.3f}"
+        else:  # older runs kept only each side's median
+            how = f"median of {cold['runs']}"
+            verdict = _against(cold["project_s"] / cold["shell_s"], cold["goal_ratio"])
+        rows.append(BenchmarkRow(f"cold build, {what} ({how}; bases already in the registry)",
+                                 f"{cold['project_s']:.1f} s", f"shell loop {cold['shell_s']:.1f} s", verdict))
     if warm := data.get("warm"):
         ours, frozen, plugin = warm["ours_s"], warm["frozen_s"], warm["frozen_plugin_s"]
         rows += [

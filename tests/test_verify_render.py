@@ -137,6 +137,13 @@ def test_warm_verdict_is_the_median_of_the_per_round_ratios_when_the_run_kept_th
     assert benchmark_figures.benchmark_rows(over)[3].result.startswith("1.050 (goal ≤ 1.05: missed)")
 
 
+def test_cold_verdict_is_the_median_of_the_per_round_ratios_when_the_run_kept_them() -> None:
+    cold = BENCHMARK["cold"][0] | {"runs": 3, "ratio": 0.9712, "ratio_range": [0.95, 1.021]}
+    row = benchmark_figures.benchmark_rows(BENCHMARK | {"cold": [cold]})[0]
+    assert "(median of 3 rounds, the ratio taken within each; bases already in the registry)" in row.scenario
+    assert row.result == "0.971 (goal ≤ 1.0: met); rounds 0.950–1.021"
+
+
 def test_benchmark_table_marks_detail_rows_and_escapes() -> None:
     table = benchmark_figures.benchmark(BENCHMARK)
     assert table.count('<span class="detail-row">↳ ') == 2 and "goal ≤ 1.05" in table
