@@ -250,6 +250,8 @@ def main() -> int:
                         help="only the incremental scenario, on the project's own cache; its figures replace "
                              "those in docs/data/benchmark.json")
     args = parser.parse_args()
+    if args.warm_runs < 2 or args.cold_runs < 1:  # the warm spread needs two rounds, a ratio one
+        parser.error("--warm-runs must be at least 2 and --cold-runs at least 1")
     compileall.compile_dir(REPO / "macros", quiet=1)  # as `make` does before a build
     declared = variants.load(DEFAULTS.variants_file)
     tmp = Path(tempfile.mkdtemp(prefix="smallest-go-bench-"))
