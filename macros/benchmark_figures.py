@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+import re
 from typing import Any, NamedTuple
 
 from .render import table
@@ -82,11 +83,16 @@ def benchmark(data: dict[str, Any]) -> str:
         return f'<span class="detail-row">↳ {html.escape(row.scenario)}</span>' if row.detail \
             else html.escape(row.scenario)
 
-    shown = [(scenario(r), html.escape(r.ours), html.escape(r.compared_with), html.escape(r.result))
+    shown = [(scenario(r), _glued(r.ours), _glued(r.compared_with), html.escape(r.result))
              for r in benchmark_rows(data)]
     shown_table = table(("Scenario", "This project", "Compared with", "Ratio or result"), shown, raw={0, 1, 2, 3})
     when, where = html.escape(data["measured_at"]), html.escape(data["machine"])
     return f"{shown_table}\n\nMeasured {when} on {where}."
+
+
+def _glued(text: str) -> str:
+    """Escaped, each figure kept on one line with its unit (a narrow column wrapped "79.9 / s")."""
+    return re.sub(r"(\d) (s|ms|MiB)\b", r"\1&nbsp;\2", html.escape(text))
 
 
 def not_yet_benchmarked() -> str:

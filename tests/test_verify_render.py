@@ -148,3 +148,4 @@ def test_benchmark_table_marks_detail_rows_and_escapes() -> None:
     table = benchmark_figures.benchmark(BENCHMARK)
     assert table.count('<span class="detail-row">↳ ') == 2 and "goal ≤ 1.05" in table
     assert table.endswith("Measured 2026-11-27T10:00:00+00:00 on 2 cores &lt;x&gt;.")
+    assert "<td>shell loop 16.0&nbsp;s</td>" in table and "<td>102&nbsp;MiB</td>" in table
