@@ -85,7 +85,7 @@ def test_benchmark_table_reads_the_stored_figures(tmp_path: Path) -> None:
                                                                 "goal_ratio": 1.05}}))
     table = m.benchmark_table(page(docs_dir=tmp_path))
     assert "1.250 (goal ≤ 1.05: missed)" in table and table.endswith("Measured today on 2 cores.")
-    assert "longest wait for its answer</span></td><td>12 ms</td>" in table
+    assert "longest wait for its answer</span></td><td>12&nbsp;ms</td>" in table  # one line with its unit
 
 
 def test_every_macro_is_registered_once() -> None:
