@@ -23,10 +23,7 @@ def _against(ratio: float, goal: float) -> str:
 
 
 def _warm_verdict(warm: dict[str, Any]) -> str:
-    """Ours over the plugin alone: the median of the per-round ratios and the middle half of them,
-    where the run recorded them (older runs kept only the medians of each side)."""
-    if "ours_over_plugin" not in warm:
-        return _against(warm["ours_s"] / warm["frozen_plugin_s"], warm["goal_ratio"])
+    """Ours over the plugin alone: the median of the per-round ratios, and the middle half of them."""
     low, high = warm["ours_over_plugin_iqr"]
     return f"{_against(warm['ours_over_plugin'], warm['goal_ratio'])}; middle half of the rounds {low:.3f}–{high:.3f}"
 
@@ -41,13 +38,9 @@ def benchmark_rows(data: dict[str, Any]) -> list[BenchmarkRow]:
     for cold in data.get("cold", []):
         what = ("layer cache empty, as on a new machine" if cold["layer_cache"]
                 else "no layer cache, both sides --no-cache")
-        if "ratio" in cold:  # rounds paired: the median of the ratios within each round, and their range
-            low, high = cold["ratio_range"]
-            how = f"median of {cold['runs']} rounds, the ratio taken within each"
-            verdict = f"{_against(cold['ratio'], cold['goal_ratio'])}; rounds {low:.3f}–{high:.3f}"
-        else:  # older runs kept only each side's median
-            how = f"median of {cold['runs']}"
-            verdict = _against(cold["project_s"] / cold["shell_s"], cold["goal_ratio"])
+        low, high = cold["ratio_range"]  # the ratio within each round: its median and its range
+        how = f"median of {cold['runs']} rounds, the ratio taken within each"
+        verdict = f"{_against(cold['ratio'], cold['goal_ratio'])}; rounds {low:.3f}–{high:.3f}"
         rows.append(BenchmarkRow(f"cold build, {what} ({how}; bases already in the registry)",
                                  f"{cold['project_s']:.1f} s", f"shell loop {cold['shell_s']:.1f} s", verdict))
     if warm := data.get("warm"):
@@ -57,8 +50,7 @@ def benchmark_rows(data: dict[str, Any]) -> list[BenchmarkRow]:
                          f"frozen pages {frozen:.2f} s", f"{ours / frozen:.2f}"),
             BenchmarkRow("the macros plugin alone (frozen pages, empty module)", f"{plugin:.2f} s",
                          f"frozen pages {frozen:.2f} s", f"{plugin / frozen:.2f}", detail=True),
-            BenchmarkRow("ours on top of the plugin" + (" (median of the ratios within each round)"
-                                                        if "ours_over_plugin" in warm else ""),
+            BenchmarkRow("ours on top of the plugin (median of the ratios within each round)",
                          f"+{ours - plugin:.2f} s", f"plugin alone {plugin:.2f} s", _warm_verdict(warm), detail=True),
         ]
         if "check_wait_max_s" in warm:
