@@ -28,7 +28,7 @@ site: bases
 	$(VENV)/bin/mkdocs build --strict
 
 test: bases
-	$(VENV)/bin/ruff check macros hooks tests scripts
+	$(VENV)/bin/ruff check macros tests scripts
 	$(PY) -m pytest
 
 serve: bases

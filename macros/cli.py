@@ -7,24 +7,23 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import bases, interrupt, registry, variants, warm
 from .engine import cleanup, connection, service
 from .errors import BuildError, ProjectError
 from .log import log, to_terminal
-from .measure import human_size
-from .session import provision
-from .settings import Settings
+from .measure import bases, interrupt, registry
+from .measure.doc_build import measure_all, provision
+from .model import variants
+from .model.settings import Settings
+from .model.sizes import human_size
 
 
-def _bases(args: argparse.Namespace) -> int:
-    settings = Settings.read()
-    client = connection.connect()
+def _bases(args: argparse.Namespace, settings: Settings) -> int:
+    client = connection.connect(settings)
     started = time.monotonic()
     if args.dockerfiles is not None:
         wanted, shipped = bases.wanted_references(args.dockerfiles)
     else:
-        declared = variants.load(settings.variants_file, memo=settings.schema_memo)
-        wanted, shipped = variants.bases_named(declared)
+        wanted, shipped = variants.bases_named(variants.load(settings))
     # the bases a variant ships are pushed here, once: a variant's push then sends only its own layers
     _, sized, store = provision(client, settings, wanted, shipped=shipped)
     log.info(f"bases: {len(sized)} ready in {time.monotonic() - started:.1f}s")
@@ -40,27 +39,19 @@ def _bases(args: argparse.Namespace) -> int:
     return 0
 
 
-def _measure(args: argparse.Namespace) -> int:
+def _measure(args: argparse.Namespace, settings: Settings) -> int:
     """Build, run, verify and measure every variant (with the cache), print the results."""
-    from .session import measure_all
-
-    session = measure_all(Settings.read())
+    session = measure_all(settings)
     rows = [("VARIANT", "SIZE", "BYTES", "TRANSFER", "START-UP", "MEASURED")]
-    for r in session.results:
-        rows.append((r.id, r.size_human, str(r.size_bytes), human_size(r.compressed_bytes),
-                     f"{r.start_s * 1000:.0f}ms" if r.start_s is not None else "-", "reused" if r.reused else "now"))
+    for shown in session.results:
+        m = shown.measured
+        rows.append((shown.id, human_size(m.size_bytes), str(m.size_bytes), human_size(m.compressed_bytes),
+                     f"{m.start_s * 1000:.0f}ms" if m.start_s is not None else "-",
+                     "reused" if shown.reused else "now"))
     _print_rows(rows)
     if args.json:
         session.write_json(args.json)
         log.info(f"wrote {args.json}")
-    return 0
-
-
-def _check_warm(args: argparse.Namespace) -> int:
-    """Print HELD, or what changed since the stamp (see warm.py); started by a warm doc build."""
-    from .recheck import changed
-
-    print(changed(Settings.read()), flush=True)
     return 0
 
 
@@ -70,24 +61,22 @@ def _print_rows(rows: list[tuple[str, ...]]) -> None:
         print("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
 
 
-def _clean(args: argparse.Namespace) -> int:
-    """Remove what the project made: run containers, the registry's container, variant images, and
-    with --all the stand-ins and the registry's stored blobs."""
-    client = connection.connect()
-    removed = cleanup.remove_ours(client, include_bases=args.all)
+def _clean(args: argparse.Namespace, settings: Settings) -> int:
+    """Remove what the project made in this namespace: run containers and variant tags; our
+    untagged images; and with --all the stand-ins, the registry and its stored blobs."""
+    client = connection.connect(settings)
+    removed = cleanup.remove_ours(client, namespace=settings.namespace, include_bases=args.all)
     if args.all:
         service.remove(client, registry.ROLE, volume=registry.VOLUME)
-    warm.forget(Settings.read())  # its images are gone: the next build measures, not checks
     log.info(f"clean: removed {removed['containers']} containers and {removed['images']} images")
     return 0
 
 
-COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
+COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace, Settings], int]]] = {
     "bases": ("make every base image the Dockerfiles name present, and print their provenance", _bases),
     "measure": ("build, run, verify and measure every variant (using the cache) and print the results", _measure),
-    "clean": ("remove the containers and images this project created (and no others)", _clean),
-    "check-warm": ("say whether the last complete doc build's session still holds (a warm build runs this "
-                   "beside itself)", _check_warm),
+    "clean": ("remove the containers and variant tags this project created in its namespace (and no others)",
+              _clean),
 }
 
 
@@ -105,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     to_terminal(logging.DEBUG if args.verbose else logging.INFO)
     interrupt.install()
     try:
-        return COMMANDS[args.command][1](args)
+        return COMMANDS[args.command][1](args, Settings.read())
     except ProjectError as exc:
         log.error(str(exc))
         if isinstance(exc, BuildError) and exc.log_tail:

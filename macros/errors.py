@@ -2,7 +2,7 @@
 
 Each carries a message for a person: what went wrong, where, and (in `hint`) what to do about it.
 They are raised where the fault happens and turned into output in exactly one place per entry point
-(`cli.main` for the command line, `macros.__init__` for mkdocs).
+(`cli.main` for the command line, `pages.state.failed` for mkdocs).
 """
 from __future__ import annotations
 
@@ -72,6 +72,14 @@ class RegistryError(ProjectError):
     """The local registry did not start, or a push to it failed."""
 
 
-class WouldChange(Exception):
-    """Raised by a read-only step (the warm check, recheck.py) where a full build would pull, build,
-    start, push or tag something: the stamped session cannot be the whole truth. Not a fault."""
+class PageError(ProjectError):
+    """A page asks a macro for something that cannot be answered: a variant, part or base that
+    does not exist, or arguments the macro does not take."""
+
+
+class VariantFailed(ProjectError):
+    """A page shows a variant that failed in this build (`mkdocs serve` only): a box, not numbers."""
+
+    def __init__(self, variant_id: str, message: str) -> None:
+        super().__init__(message)
+        self.variant_id = variant_id

@@ -1,26 +1,24 @@
-"""One logger for the project: the mkdocs plugin logger, so `mkdocs build --strict` counts warnings."""
+"""One logger for the project, under mkdocs' plugin loggers, so `mkdocs build --strict` counts its
+warnings; made with the standard library alone, so the measuring code never imports mkdocs."""
 from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
-
-class _PluginLogger:
-    """mkdocs' plugin logger, made at first use: the warm check's process (warm.py) then never
-    imports mkdocs, whose import is a tenth of that process's time."""
-
-    _made: Any = None
-
-    def __getattr__(self, name: str) -> Any:
-        if _PluginLogger._made is None:
-            from mkdocs.plugins import get_plugin_logger
-
-            _PluginLogger._made = get_plugin_logger("smallest-go")
-        return getattr(_PluginLogger._made, name)
+NAME = "smallest-go"
 
 
-log: Any = _PluginLogger()
+class _Prefixed(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """Each line starts with "smallest-go: ", as mkdocs' own plugin loggers prefix theirs."""
+
+    def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, MutableMapping[str, Any]]:
+        return f"{NAME}: {msg}", kwargs
+
+
+# mkdocs counts the warnings of every logger under "mkdocs" (get_plugin_logger uses this name).
+log = _Prefixed(logging.getLogger(f"mkdocs.plugins.{NAME}"), {})
 
 
 def to_terminal(level: int = logging.INFO) -> None:

@@ -1,17 +1,24 @@
-"""Removing what the project created, found by its labels, and nothing else."""
+"""Removing what the project created, found by its labels and tags, and nothing else.
+
+Variant images are removed by tag, one namespace at a time (`Settings.namespace`): an image two
+namespaces share (the same inputs give the same image) loses only the tag being cleaned, and the
+engine deletes it once no tag is left. So `make test`, whose namespace is its own, never takes an
+image away from the author's pages.
+"""
 from __future__ import annotations
 
 import docker
 from docker.errors import APIError, NotFound
 
-from .. import labels
+from . import labels
 from .connection import translated
 
 
-def remove_containers(client: docker.DockerClient, *, run_id: str | None = None) -> int:
-    """Remove our containers: those of one run (an interrupt), or all of ours (`clean`)."""
+def remove_containers(client: docker.DockerClient, *, run_id: str | None = None, namespace: str | None = None) -> int:
+    """Remove our run containers: those of one run (an interrupt) or of one namespace (`clean`)."""
+    wanted = labels.filter_run(run_id) if run_id else labels.filter_namespace(namespace or "")
     with translated("list and remove our containers"):
-        found = client.api.containers(all=True, filters=labels.filter_run(run_id) if run_id else labels.filter_ours())
+        found = client.api.containers(all=True, filters=wanted)
         for c in found:
             try:
                 client.api.remove_container(c["Id"], force=True)
@@ -20,27 +27,41 @@ def remove_containers(client: docker.DockerClient, *, run_id: str | None = None)
     return len(found)
 
 
-def remove_ours(client: docker.DockerClient, *, include_bases: bool = False) -> dict[str, int]:
-    """Remove containers and images that carry our label; nothing else is touched.
+def _in_namespace(tag: str, namespace: str) -> bool:
+    """<namespace>/<id>:latest, or the same pushed: <registry>/<namespace>/<id>:latest."""
+    repository = tag.rsplit(":", 1)[0]
+    return repository.startswith(f"{namespace}/") or f"/{namespace}/" in repository
 
-    That includes the untagged first stages of multi-stage variants (the engine's layer cache for
+
+def remove_ours(client: docker.DockerClient, *, namespace: str, include_bases: bool = False) -> dict[str, int]:
+    """Remove one namespace's run containers and variant tags, and our untagged images.
+
+    The untagged ones are the first stages of multi-stage variants (the engine's layer cache for
     them): the classic builder labels only the final stage, but a stage built on one of our
-    stand-ins inherits the stand-in's labels, so it is known as ours and removed too."""
-    containers = remove_containers(client)
+    stand-ins inherits the stand-in's labels, so it is known as ours. With `include_bases`, the
+    stand-ins too."""
+    containers = remove_containers(client, namespace=namespace)
     api = client.api
+    removed = 0
     with translated("list and remove our images"):
-        images = api.images(filters=labels.filter_variant_images())
-        images += api.images(filters={**labels.filter_ours(), "dangling": True})
+        for image in api.images(filters=labels.filter_variant_images()):
+            for tag in image.get("RepoTags") or []:
+                if _in_namespace(tag, namespace):
+                    removed += _remove(api, tag)
+        doomed = [image["Id"] for image in api.images(filters={**labels.filter_ours(), "dangling": True})]
         if include_bases:
-            images += api.images(filters=labels.filter_ours("base-stand-in"))
-        removed = 0
-        for image_id in dict.fromkeys(image["Id"] for image in images):
-            try:
-                api.remove_image(image_id, force=True)
-                removed += 1
-            except NotFound:
-                pass  # already gone with an image it shared a tag with
+            doomed += [image["Id"] for image in api.images(filters=labels.filter_ours("base-stand-in"))]
+        for image_id in dict.fromkeys(doomed):
+            removed += _remove(api, image_id, force=True)
     return {"containers": containers, "images": removed}
+
+
+def _remove(api: docker.APIClient, name: str, *, force: bool = False) -> int:
+    try:
+        api.remove_image(name, force=force)
+        return 1
+    except NotFound:
+        return 0  # already gone with an image it shared a tag with
 
 
 def prune_untagged_variants(client: docker.DockerClient) -> int:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import os
-import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -21,11 +20,8 @@ from docker.constants import MINIMUM_DOCKER_API_VERSION
 from docker.errors import APIError, DockerException, NotFound
 
 from ..errors import EngineError, EngineNotFound, EngineRefused
-from ..measured import EngineFacts
-
-PING_TIMEOUT_S = 5  # a hung engine fails the build well within 10 s
-# Builds can stay silent for minutes (apt, go build); the API client waits that long for a line.
-STREAM_TIMEOUT_S = 900
+from ..model.records import EngineFacts
+from ..model.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 # What a lost connection looks like, depending on where in a request or a stream it happens. An
@@ -35,8 +31,8 @@ TRANSPORT_ERRORS = (DockerException, requests.RequestException, urllib3.exceptio
 _REASONS = (  # what the transport's long message means, in a few words
     ("Connection refused", "connection refused"),
     ("No such file or directory", "no socket there"),
-    ("Read timed out", f"no answer within {PING_TIMEOUT_S} s"),
-    ("timed out", f"no answer within {PING_TIMEOUT_S} s"),
+    ("Read timed out", "no answer in time"),
+    ("timed out", "no answer in time"),
     ("Name or service not known", "unknown host"),
     ("Permission denied", "permission denied on the socket"),
 )
@@ -97,30 +93,21 @@ def translating(action: str) -> Callable[[F], F]:
     return wrap
 
 
-# The engine's /version record per client: connecting asks for it anyway, so facts() need not.
-_VERSIONS: weakref.WeakKeyDictionary[docker.DockerClient, dict[str, Any]] = weakref.WeakKeyDictionary()
-
-
-def connect() -> docker.DockerClient:
-    """A client whose engine has answered within PING_TIMEOUT_S seconds.
-
-    docker-py's own negotiation ("auto") asks /version and keeps only the API version; asking it
-    once ourselves (unversioned, as docker-py does) gives the whole record for facts() too."""
+def connect(settings: Settings) -> docker.DockerClient:
+    """A client whose engine has answered within `settings.ping_timeout_s` seconds, speaking the
+    engine's own API version; past the handshake, calls may wait long for a silent build step."""
     with translated("tell its version", connected=False):
-        probe = docker.from_env(version=MINIMUM_DOCKER_API_VERSION, timeout=PING_TIMEOUT_S)
+        probe = docker.from_env(version=MINIMUM_DOCKER_API_VERSION, timeout=settings.ping_timeout_s)
         try:
             record = probe.version(api_version=False)
         finally:
             probe.close()
-        # past the handshake, calls may wait long for a silent build step
-        client = docker.from_env(version=str(record["ApiVersion"]), timeout=STREAM_TIMEOUT_S)
-    _VERSIONS[client] = record
-    return client
+        return docker.from_env(version=str(record["ApiVersion"]), timeout=settings.stream_timeout_s)
 
 
 def facts(client: docker.DockerClient) -> EngineFacts:
     with translated("describe itself"):
-        version = _VERSIONS.get(client) or client.version()
+        version = client.version()
         info = client.info()
     return EngineFacts(
         endpoint=endpoint(),

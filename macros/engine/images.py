@@ -1,4 +1,4 @@
-"""Images: build (classic builder), inspect, tag, pull, history, export, and reading one file."""
+"""Images: build (classic builder), inspect, tag, pull, history, and reading one file."""
 from __future__ import annotations
 
 import io
@@ -11,11 +11,10 @@ from typing import IO, Any
 import docker
 from docker.errors import ImageNotFound, NotFound
 
-from .. import labels
 from ..errors import BuildError, EngineRefused, PullError, RegistryError
+from . import labels
 from .connection import TRANSPORT_ERRORS, short, translated, translating
 
-LOG_TAIL_LINES = 30
 Log = Callable[[str], None]
 
 
@@ -79,13 +78,13 @@ _BUILT = re.compile(r"Successfully built ([0-9a-f]{12,64})")
 
 def build(client: docker.DockerClient, *, context: IO[bytes], dockerfile: str, what: str,
           image_labels: dict[str, str], buildargs: dict[str, str] | None = None, nocache: bool = False,
-          log: Log) -> dict[str, Any]:
+          tail_lines: int, log: Log) -> dict[str, Any]:
     """Build with the classic builder from a tar context; stream each log line to `log`.
 
     Returns the built image's inspect record. The image is left untagged: callers tag it only once
     everything they need has succeeded, so a failure leaves no half-tagged image behind.
     """
-    tail: deque[str] = deque(maxlen=LOG_TAIL_LINES)
+    tail: deque[str] = deque(maxlen=tail_lines)
     step = ""
     image_id = ""
     try:
@@ -124,12 +123,6 @@ def build(client: docker.DockerClient, *, context: IO[bytes], dockerfile: str, w
 def history(client: docker.DockerClient, image_id: str) -> list[dict[str, Any]]:
     """The image's history, oldest step first."""
     return list(reversed(client.api.history(image_id)))
-
-
-def export(client: docker.DockerClient, image_id: str) -> IO[bytes]:
-    """The image as a `docker save` tar stream, read chunk by chunk, never whole. Errors surface
-    while it is read: the reader translates them."""
-    return io.BufferedReader(ChunkReader(client.api.get_image(image_id, chunk_size=1 << 20)), 1 << 20)
 
 
 def read_file(client: docker.DockerClient, image_id: str, path: str, *, limit: int = 256 << 20) -> bytes | None:

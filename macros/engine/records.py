@@ -1,5 +1,5 @@
 """Plain records the engine code returns about runs. No Docker SDK here, so pure logic can use them.
-The engine's own facts (EngineFacts) are part of a session's record: see measured.py."""
+The engine's own facts (EngineFacts) are part of a session's record: see model/records.py."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,8 +26,9 @@ class RunOutcome:
 
 @dataclass(frozen=True)
 class Sandbox:
-    """Limits for a verification run: no network, read-only, no privileges, bounded resources."""
-    timeout_s: float = 30.0
-    memory: str = "256m"
-    pids: int = 64
-    capture_bytes: int = 64 * 1024
+    """Limits for a verification run: no network, read-only, no privileges, bounded resources
+    (the values come from Settings and the variant)."""
+    timeout_s: float
+    memory: str
+    pids: int
+    capture_bytes: int

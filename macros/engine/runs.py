@@ -15,7 +15,7 @@ import requests
 from docker.errors import APIError, NotFound
 from docker.types import LogConfig
 
-from .. import labels
+from . import labels
 from .connection import translated
 from .records import RunOutcome, Sandbox, Stream
 
@@ -54,14 +54,14 @@ class _Capture:
         return Stream(self.kept[fd].decode("utf-8", "replace"), self.total[fd], self.total[fd] > self.limit)
 
 
-def run(client: docker.DockerClient, image_id: str, *, variant: str, sandbox: Sandbox) -> RunOutcome:
+def run(client: docker.DockerClient, image_id: str, *, variant: str, namespace: str, sandbox: Sandbox) -> RunOutcome:
     """create / attach / start / wait, streams apart; the container is always removed."""
-    with sandboxed(client, image_id, variant=variant, sandbox=sandbox) as start:
+    with sandboxed(client, image_id, variant=variant, namespace=namespace, sandbox=sandbox) as start:
         return start()
 
 
 @contextmanager
-def sandboxed(client: docker.DockerClient, image_id: str, *, variant: str,
+def sandboxed(client: docker.DockerClient, image_id: str, *, variant: str, namespace: str,
               sandbox: Sandbox) -> Iterator[Callable[[], RunOutcome]]:
     """A sandboxed container of the image, and a function that starts it (attach / start / wait)
     and returns the outcome; it may be started again once it has exited, as the start-up runs
@@ -75,7 +75,7 @@ def sandboxed(client: docker.DockerClient, image_id: str, *, variant: str,
     with translated(f"create a container for variant {variant!r}"):
         container = api.create_container(
             image_id, host_config=host_config, network_disabled=True,
-            labels=labels.ours("probe", **{labels.VARIANT: variant, labels.RUN: labels.RUN_ID}),
+            labels=labels.probe(variant, namespace),
         )["Id"]
 
     def start() -> RunOutcome:

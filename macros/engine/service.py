@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import docker
 from docker.errors import APIError, NotFound
 
-from .. import labels
+from . import labels
 from .connection import translated
 
 

@@ -17,19 +17,16 @@ from pathlib import Path
 import docker
 import requests
 
-from .cache import write_atomic
-from .engine import images, service
-from .errors import RegistryError, WouldChange
-from .log import log
-from .measured import RegistryFacts
+from ..engine import images, service
+from ..errors import RegistryError
+from ..log import log
+from ..model.files import read_json_object, write_atomic
+from ..model.records import RegistryFacts
+from ..model.settings import Settings
 
 REFERENCE = "registry:2"
 ROLE = "registry"
-PORT = 5000
-ADDRESS = f"127.0.0.1:{PORT}"
 VOLUME = "smallest-go-registry"
-START_TIMEOUT_S = 20.0
-HTTP_TIMEOUT_S = 10.0
 MANIFEST_TYPES = ("application/vnd.docker.distribution.manifest.v2+json", "application/vnd.oci.image.manifest.v1+json")
 _VERSION = re.compile(r'(?<![\w.])version="?([^"\s]+)')  # not go.version
 
@@ -38,15 +35,15 @@ _VERSION = re.compile(r'(?<![\w.])version="?([^"\s]+)')  # not go.version
 class Pushed:
     reference: str       # where it is stored: <address>/<repository>@<manifest digest>
     transfer_bytes: int  # the compressed layers plus the config blob, as the manifest lists them
-    layer_bytes: tuple[int, ...]
 
 
 class Registry:
     """A running registry of ours; pushes go through the engine, manifests come over HTTP."""
 
-    def __init__(self, client: docker.DockerClient, facts: RegistryFacts) -> None:
+    def __init__(self, client: docker.DockerClient, facts: RegistryFacts, *, http_timeout_s: float) -> None:
         self.client = client
         self.facts = facts
+        self.http_timeout_s = http_timeout_s
         self.pushes = 0
         self._lock = threading.Lock()
 
@@ -65,7 +62,7 @@ class Registry:
         """The sizes the registry lists for repository@reference (a digest or a tag)."""
         url = f"http://{self.facts.address}/v2/{repository}/manifests/{reference}"
         try:
-            answer = requests.get(url, headers={"Accept": ", ".join(MANIFEST_TYPES)}, timeout=HTTP_TIMEOUT_S)
+            answer = requests.get(url, headers={"Accept": ", ".join(MANIFEST_TYPES)}, timeout=self.http_timeout_s)
             answer.raise_for_status()
             manifest = answer.json()
             layers = tuple(int(layer["size"]) for layer in manifest["layers"])
@@ -74,7 +71,7 @@ class Registry:
             raise RegistryError(f"the registry at {self.facts.address} gave no usable manifest for "
                                 f"{repository}@{reference}: {exc}") from None
         digest = answer.headers.get("Docker-Content-Digest", reference)
-        return Pushed(f"{self.facts.address}/{repository}@{digest}", sum(layers) + config, layers)
+        return Pushed(f"{self.facts.address}/{repository}@{digest}", sum(layers) + config)
 
 
 def mirror_name(reference: str) -> str:
@@ -85,41 +82,44 @@ def mirror_name(reference: str) -> str:
     return repository if hosted or "/" in repository else f"library/{repository}"
 
 
-def ensure(client: docker.DockerClient, image_id: str, *, memo: Path) -> Registry:
+def address(settings: Settings) -> str:
+    return f"127.0.0.1:{settings.registry_port}"
+
+
+def ensure(client: docker.DockerClient, image_id: str, *, settings: Settings, memo: Path) -> Registry:
     """Our registry, running and answering: reused when it runs, started when it does not (from
-    `image_id`, the provisioned registry:2), within START_TIMEOUT_S seconds."""
+    `image_id`, the provisioned registry:2), within the start time-out."""
     started = time.monotonic()
+    where, port, limit_s = address(settings), settings.registry_port, settings.registry_start_timeout_s
     found = service.find(client, ROLE)
     if found is not None and found.image_id != image_id:
         log.info("registry: its image changed; replacing the container (the stored blobs stay)")
         service.remove(client, ROLE)
         found = None
     if found is None or not found.running:
-        found = service.start(client, role=ROLE, image=image_id, port=PORT, volume=VOLUME,
-                              data_path="/var/lib/registry", container_port=PORT)
-    while not _answers():
-        if time.monotonic() - started > START_TIMEOUT_S:
+        found = service.start(client, role=ROLE, image=image_id, port=port, volume=VOLUME,
+                              data_path="/var/lib/registry", container_port=5000)
+    while not _answers(where):
+        if time.monotonic() - started > limit_s:
             raise RegistryError(
-                f"the registry did not answer at http://{ADDRESS}/v2/ within {START_TIMEOUT_S:.0f} s. "
+                f"the registry did not answer at http://{where}/v2/ within {limit_s:.0f} s. "
                 f"Its last log lines:\n{service.logs(client, found.container_id)}",
-                hint=f"Is port {PORT} on 127.0.0.1 taken by something else? `python -m macros clean` removes ours.")
+                hint=f"Is port {port} on 127.0.0.1 taken by something else? `python -m macros clean` removes ours.")
         time.sleep(0.2)
-    return Registry(client, RegistryFacts(ADDRESS, image_id, _version(client, found.container_id, image_id, memo)))
+    facts = RegistryFacts(where, image_id, _version(client, found.container_id, image_id, memo))
+    return Registry(client, facts, http_timeout_s=settings.registry_http_timeout_s)
 
 
-def _answers() -> bool:
+def _answers(where: str) -> bool:
     try:
-        return requests.get(f"http://{ADDRESS}/v2/", timeout=2).status_code == 200
+        return requests.get(f"http://{where}/v2/", timeout=2).status_code == 200
     except requests.RequestException:
         return False
 
 
 def _version(client: docker.DockerClient, container_id: str, image_id: str, memo: Path) -> str:
     """The registry's own version, as it logs it on every line (remembered per image)."""
-    try:
-        known = json.loads(memo.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        known = {}
+    known = read_json_object(memo)
     if image_id not in known:
         found = _VERSION.search(service.logs(client, container_id, tail=50))
         known[image_id] = found.group(1) if found else "unknown"
@@ -131,19 +131,17 @@ class OnDemand:
     """The registry, started the first time something must be pushed (a warm build never needs
     it), once, whichever build worker asks first."""
 
-    def __init__(self, client: docker.DockerClient, image_id: str, *, cache_dir: Path, read_only: bool = False) -> None:
-        self.client, self.image_id, self.read_only = client, image_id, read_only
-        self.versions = cache_dir / "registry-versions.json"
-        self.transfers = cache_dir / "base-transfers.json"
+    def __init__(self, client: docker.DockerClient, image_id: str, *, settings: Settings) -> None:
+        self.client, self.image_id, self.settings = client, image_id, settings
+        self.versions = settings.cache_dir / "registry-versions.json"
+        self.transfers = settings.cache_dir / "base-transfers.json"
         self._registry: Registry | None = None
         self._lock = threading.Lock()
 
     def get(self) -> Registry:
-        if self.read_only:
-            raise WouldChange("the registry's version is not remembered")
         with self._lock:
             if self._registry is None:
-                self._registry = ensure(self.client, self.image_id, memo=self.versions)
+                self._registry = ensure(self.client, self.image_id, settings=self.settings, memo=self.versions)
             return self._registry
 
     @property
@@ -152,29 +150,20 @@ class OnDemand:
 
     def facts(self) -> RegistryFacts:
         """Address, image and version, from the memo when this image was seen running before."""
-        try:
-            version = json.loads(self.versions.read_text(encoding="utf-8"))[self.image_id]
-            return RegistryFacts(ADDRESS, self.image_id, str(version))
-        except (OSError, ValueError, KeyError):
+        version = (read_json_object(self.versions)).get(self.image_id)
+        if version is None:
             return self.get().facts
+        return RegistryFacts(address(self.settings), self.image_id, str(version))
 
     def base_transfer(self, reference: str, image_id: str) -> int:
         """A base image's transfer size: pushed once (at provisioning), then remembered by image ID."""
         with self._lock:
-            try:
-                known = json.loads(self.transfers.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                known = {}
+            known = read_json_object(self.transfers)
         if image_id not in known:
-            if self.read_only:
-                raise WouldChange(f"{reference} is an image the registry has not sized: it changed")
             pushed = self.get().push(image_id, mirror_name(reference), tag=images.split_ref(reference)[1])
             log.info(f"registry: {reference} pushed, {pushed.transfer_bytes:,} bytes stored")
             with self._lock:
-                try:
-                    known = json.loads(self.transfers.read_text(encoding="utf-8"))
-                except (OSError, ValueError):
-                    known = {}
+                known = read_json_object(self.transfers)
                 known[image_id] = pushed.transfer_bytes
                 write_atomic(self.transfers, json.dumps(known, indent=0, sort_keys=True))
         return int(known[image_id])

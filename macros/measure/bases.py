@@ -19,15 +19,15 @@ from typing import Any
 import docker
 import yaml
 
-from . import context, dockerfile, labels, preparers
-from .engine import images
-from .errors import BaseImageError, ConfigError, PullError, WouldChange
-from .log import log
-from .measured import BaseImage
-from .schema import first_error, load_yaml
-from .settings import DEFAULTS, DOCKERFILES, Settings
+from ..engine import context, images, labels
+from ..errors import BaseImageError, ConfigError, PullError
+from ..log import log
+from ..model import dockerfile
+from ..model.records import BaseImage
+from ..model.schema import first_error, load_yaml
+from ..model.settings import Settings
+from . import preparers
 
-PULL_TIMEOUT_S = 20.0
 RECIPE_SCHEMA = "2"  # 2: build arguments
 
 _SCHEMA: dict[str, Any] = {
@@ -69,7 +69,8 @@ class Recipe:
     build_args: dict[str, str] = field(default_factory=dict)
 
 
-def load_recipes(path: Path = DEFAULTS.bases_file, *, memo: Path | None = None) -> dict[str, Recipe]:
+def load_recipes(settings: Settings) -> dict[str, Recipe]:
+    path = settings.bases_file
     try:
         raw = path.read_bytes()
         data = load_yaml(raw) or {}
@@ -77,7 +78,7 @@ def load_recipes(path: Path = DEFAULTS.bases_file, *, memo: Path | None = None) 
         raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: is not valid YAML ({exc})") from None
-    error = first_error(_SCHEMA, data, raw=raw, memo=memo)
+    error = first_error(_SCHEMA, data, raw=raw, memo=settings.schema_memo)
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
         raise ConfigError(f"{path}: at {where}: {error.message}")
@@ -92,7 +93,7 @@ def load_recipes(path: Path = DEFAULTS.bases_file, *, memo: Path | None = None) 
     return recipes
 
 
-def wanted_references(folder: Path = DOCKERFILES) -> tuple[list[str], set[str]]:
+def wanted_references(folder: Path) -> tuple[list[str], set[str]]:
     """Every base named by the Dockerfiles in `folder` (build arguments at their defaults), in a
     stable order, and those that a final stage starts from (they ship, so they are sized)."""
     dockerfiles = sorted(folder.glob("Dockerfile*")) if folder.is_dir() else []
@@ -107,9 +108,7 @@ def wanted_references(folder: Path = DOCKERFILES) -> tuple[list[str], set[str]]:
 class Provisioner:
     client: docker.DockerClient
     recipes: dict[str, Recipe]
-    pull_timeout_s: float = PULL_TIMEOUT_S
-    settings: Settings = DEFAULTS  # where the bases file and the downloads are
-    read_only: bool = False        # raise WouldChange instead of pulling or building (the warm check)
+    settings: Settings  # where the bases file and the downloads are, and the pull's time limit
     _done: dict[str, BaseImage] = field(default_factory=dict)
 
     def ensure_all(self, refs: list[str]) -> list[BaseImage]:
@@ -131,15 +130,11 @@ class Provisioner:
                 return _provenance(ref, record)  # never replace an image we did not make
             if found.get(labels.RECIPE_HASH) == self.recipe_hash(ref):
                 return _provenance(ref, record)
-            if self.read_only:
-                raise WouldChange(f"the recipe of {ref} changed")
             log.info(f"bases: {ref}: its recipe changed since the stand-in was built; rebuilding")
             return self._build(ref)
-        if self.read_only:
-            raise WouldChange(f"{ref} is not in the engine")
         started = time.monotonic()
         try:
-            images.pull(ref, timeout_s=self.pull_timeout_s)
+            images.pull(ref, timeout_s=self.settings.pull_timeout_s)
             error = ""
         except PullError as exc:
             error = exc.message
@@ -178,7 +173,7 @@ class Provisioner:
             shutil.copytree(recipe.folder, staging, ignore=shutil.ignore_patterns("overlay"))
             for kind, spec in recipe.prepare.items():
                 preparers.prepare(kind, spec, reference=ref, recipe=recipe.folder, staging=staging,
-                                  downloads=self.settings.downloads, log=lambda line: log.info(f"bases: {line}"))
+                                  settings=self.settings, log=lambda line: log.info(f"bases: {line}"))
             ctx = context.for_folder(staging, staging / "Dockerfile")
             with ctx.open_tar() as tar:
                 record = images.build(
@@ -186,7 +181,7 @@ class Provisioner:
                     buildargs=recipe.build_args,
                     image_labels=labels.ours("base-stand-in", **{labels.REFERENCE: ref,
                                                                 labels.RECIPE_HASH: recipe_hash}),
-                    log=_StepLog(ref),
+                    tail_lines=self.settings.log_tail_lines, log=_StepLog(ref),
                 )
         images.tag(self.client, str(record["Id"]), ref)
         log.info(f"bases: {ref}: stand-in built in {time.monotonic() - started:.1f}s, "

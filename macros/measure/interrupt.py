@@ -14,7 +14,7 @@ import threading
 from types import FrameType
 from typing import TYPE_CHECKING, NoReturn
 
-if TYPE_CHECKING:  # a warm doc build never imports the SDK (see warm.py)
+if TYPE_CHECKING:  # the SDK is imported by whoever has a client
     import docker
 
 
@@ -32,9 +32,8 @@ def abandon(client: docker.DockerClient) -> NoReturn:
     run's containers, then end the process. Its connections close with it, so the engine cancels
     the builds and removes their intermediate containers; cache locks are released by the OS,
     and build contexts live in anonymous temporary files, so nothing stays behind."""
-    from . import labels
-    from .engine import cleanup
-    from .log import log
+    from ..engine import cleanup, labels
+    from ..log import log
 
     log.error("interrupted: stopping the builds in flight")
     try:

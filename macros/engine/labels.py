@@ -10,6 +10,7 @@ REFERENCE = f"{PREFIX}.reference"      # the FROM reference a stand-in answers f
 RECIPE_HASH = f"{PREFIX}.recipe-hash"  # digest of a stand-in's recipe (and its parents')
 VARIANT = f"{PREFIX}.variant"          # the variant id of a variant image or run container
 RUN = f"{PREFIX}.run"                  # the process (one build, one command) that made a container
+NAMESPACE = f"{PREFIX}.namespace"      # the tag namespace of the build that made a container
 
 # Names this process: an interrupt removes the containers of this run, and no one else's (two
 # builds at once are a supported case).
@@ -37,6 +38,16 @@ def filter_ours(role: str | None = None) -> dict[str, list[str]]:
     return {"label": wanted}
 
 
+def probe(variant_id: str, namespace: str) -> dict[str, str]:
+    """The labels of a run container: whose, which variant, which process, which namespace."""
+    return ours("probe", **{VARIANT: variant_id, RUN: RUN_ID, NAMESPACE: namespace})
+
+
 def filter_run(run_id: str = RUN_ID) -> dict[str, list[str]]:
     """A filter for the containers one run of the project created."""
     return {"label": [f"{MANAGED}=true", f"{RUN}={run_id}"]}
+
+
+def filter_namespace(namespace: str) -> dict[str, list[str]]:
+    """A filter for the run containers of one tag namespace."""
+    return {"label": [f"{MANAGED}=true", f"{NAMESPACE}={namespace}"]}

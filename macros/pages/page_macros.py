@@ -9,43 +9,31 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import benchmark_figures, detail, measure, releases, render
-from .errors import did_you_mean
-from .measure import human_size
-from .measured import Session
-from .parts import PARTS, STAIRCASE
-from .results import Result
-from .settings import START_RUNS
+from ..errors import PageError, VariantFailed, did_you_mean
+from ..model import sizes
+from ..model.parts import PARTS, STAIRCASE
+from ..model.session import Session, Shown
+from ..model.settings import Settings
+from ..model.sizes import human_size
+from . import benchmark_figures, detail, releases, render
 
 RESULTS_JSON = "results.json"
 
 
-class VariantFailed(Exception):
-    """The page names a variant that failed in this build (serve mode): show a box, not numbers."""
-
-    def __init__(self, variant_id: str, message: str) -> None:
-        super().__init__(message)
-        self.variant_id, self.message = variant_id, message
-
-
-class BadCall(Exception):
-    """A page calls a macro with a name that does not exist, or with the wrong arguments."""
-
-
-def unknown(what: str, name: str, known: list[str]) -> BadCall:
-    return BadCall(f"no {what} {name!r}{did_you_mean(name, known)}; known: {', '.join(known)}")
+def unknown(what: str, name: str, known: list[str]) -> PageError:
+    return PageError(f"no {what} {name!r}{did_you_mean(name, known)}; known: {', '.join(known)}")
 
 
 @dataclass(frozen=True)
 class Page:
-    """What a macro may know: the measurements, and where the page being rendered sits."""
+    """What a macro may know: the measurements, the settings, and where the page being rendered sits."""
     session: Session
+    settings: Settings
     url: str = ""                 # the page's URL relative to the site root ("" for the home page)
     directory_urls: bool = True
     docs_dir: Path = Path("docs")
-    charts_cache: Path | None = None
 
-    def result(self, variant_id: str) -> Result:
+    def result(self, variant_id: str) -> Shown:
         if variant_id in self.session.failures:
             raise VariantFailed(variant_id, self.session.failures[variant_id])
         try:
@@ -61,18 +49,18 @@ class Page:
     def detail_href(self, variant_id: str) -> str:
         return self.from_here(detail.page_url(variant_id, directory_urls=self.directory_urls))
 
-    def in_part(self, part: str) -> list[Result]:
+    def in_part(self, part: str) -> list[Shown]:
         """One part's results; with no part, the staircase (every part but the release sweep)."""
         if part and part not in PARTS:
             raise unknown("part", part, list(PARTS))
         wanted = (part,) if part else STAIRCASE
-        return [r for r in self.session.results if r.part in wanted]
+        return [r for r in self.session.results if r.variant.part in wanted]
 
 
 def dockerfile(page: Page, variant_id: str) -> str:
     """The exact Dockerfile that was built, in a titled code block."""
     r = page.result(variant_id)
-    return render.code_block(r.dockerfile_text, lang="dockerfile", title=r.dockerfile)
+    return render.code_block(r.variant.parsed.text, lang="dockerfile", title=r.variant.dockerfile_rel)
 
 
 def dockerfile_diff(page: Page, before: str, after: str) -> str:
@@ -93,60 +81,60 @@ def variant_detail(page: Page, variant_id: str) -> str:
 
 
 def size(page: Page, variant_id: str) -> str:
-    return page.result(variant_id).size_human
+    return human_size(page.result(variant_id).measured.size_bytes)
 
 
 def size_bytes(page: Page, variant_id: str) -> str:
-    return f"{page.result(variant_id).size_bytes:,}"
+    return f"{page.result(variant_id).measured.size_bytes:,}"
 
 
 def transfer(page: Page, variant_id: str) -> str:
-    return human_size(page.result(variant_id).compressed_bytes)
+    return human_size(page.result(variant_id).measured.compressed_bytes)
 
 
 def binary_size(page: Page, variant_id: str) -> str:
-    return human_size(page.result(variant_id).binary_bytes)
+    return human_size(page.result(variant_id).measured.binary_bytes)
 
 
 def go_version(page: Page, variant_id: str) -> str:
-    return page.result(variant_id).go_version
+    return page.result(variant_id).measured.go_version
 
 
 def start_time(page: Page, variant_id: str) -> str:
     """Median start-up, from the start call to the exit, over the sandboxed runs."""
-    return render.milliseconds(page.result(variant_id).start_s)
+    return render.milliseconds(page.result(variant_id).measured.start_s)
 
 
 def process_time(page: Page, variant_id: str) -> str:
     """Median lifetime of the process itself, as the engine recorded it."""
-    return render.lifetime(page.result(variant_id).process_s)
+    return render.lifetime(page.result(variant_id).measured.process_s)
 
 
 def start_runs(page: Page, variant_id: str) -> str:
-    return str(page.result(variant_id).start_runs)
+    return str(page.result(variant_id).measured.start_runs)
 
 
 def start_runs_planned(page: Page) -> str:
     """How many start-up runs each image gets (a cached result says how many it had)."""
-    return str(START_RUNS)
+    return str(page.settings.start_runs)
 
 
 def times_smaller(page: Page, big: str, small: str) -> str:
-    return render.ratio(page.result(big).size_bytes / page.result(small).size_bytes)
+    return render.ratio(page.result(big).measured.size_bytes / page.result(small).measured.size_bytes)
 
 
 def percent_smaller(page: Page, big: str, small: str) -> str:
-    return f"{1 - page.result(small).size_bytes / page.result(big).size_bytes:.0%}"
+    return f"{1 - page.result(small).measured.size_bytes / page.result(big).measured.size_bytes:.0%}"
 
 
 def difference(page: Page, big: str, small: str) -> str:
-    return human_size(page.result(big).size_bytes - page.result(small).size_bytes)
+    return human_size(page.result(big).measured.size_bytes - page.result(small).measured.size_bytes)
 
 
 def binary_share(page: Page, variant_id: str) -> str:
     """The image's size as a multiple of the binary's bytes."""
     r = page.result(variant_id)
-    return f"{r.size_bytes / r.binary_bytes:.3f}" if r.binary_bytes else "—"
+    return f"{r.measured.size_bytes / r.measured.binary_bytes:.3f}" if r.measured.binary_bytes else "—"
 
 
 def base_size(page: Page, reference: str) -> str:
@@ -165,7 +153,7 @@ def size_chart(page: Page, part: str = "") -> str:
     """The staircase chart of all variants (or one part's)."""
     from .chart import size_chart_svg  # matplotlib only when a chart is drawn
 
-    return render.chart_block(size_chart_svg(page.in_part(part), cache_dir=page.charts_cache))
+    return render.chart_block(size_chart_svg(page.in_part(part), cache_dir=page.settings.charts_cache))
 
 
 def release_table(page: Page) -> str:
@@ -184,17 +172,17 @@ def release_chart(page: Page, then_variant: str = "", then_release: str = "") ->
     then, now = None, None
     if then_variant:
         now = page.result(then_variant)
-        if not now.article_2022:
-            raise BadCall(f"variant {then_variant!r} has no article_2022 figure to draw")
-        then = (then_release, measure.parse_size(now.article_2022), f"2022 article: {now.title}")
+        if not now.variant.article_2022:
+            raise PageError(f"variant {then_variant!r} has no article_2022 figure to draw")
+        then = (then_release, sizes.parse_size(now.variant.article_2022), f"2022 article: {now.variant.title}")
     return render.chart_block(release_chart_svg(families, found, names=names, then=then, now=now,
-                                                cache_dir=page.charts_cache))
+                                                cache_dir=page.settings.charts_cache))
 
 
 def smallest_release(page: Page, family: str) -> str:
     """The Go version whose build (of one way of building) gave the smallest image."""
     try:
-        return releases.smallest(page.session.results, family).go_version
+        return releases.smallest(page.session.results, family).measured.go_version
     except KeyError:
         families, _ = releases.sweep(page.session.results)
         raise unknown("way of building in the sweep", family, families) from None
@@ -203,17 +191,17 @@ def smallest_release(page: Page, family: str) -> str:
 def gap_2022(page: Page, variant_id: str) -> str:
     """How much larger the variant measures now than the figure the 2022 article printed for it."""
     r = page.result(variant_id)
-    if not r.article_2022:
-        raise BadCall(f"variant {variant_id!r} has no article_2022 figure")
-    return human_size(r.size_bytes - measure.parse_size(r.article_2022))
+    if not r.variant.article_2022:
+        raise PageError(f"variant {variant_id!r} has no article_2022 figure")
+    return human_size(r.measured.size_bytes - sizes.parse_size(r.variant.article_2022))
 
 
 def percent_larger(page: Page, big: str, small: str) -> str:
-    return f"{page.result(big).size_bytes / page.result(small).size_bytes - 1:.0%}"
+    return f"{page.result(big).measured.size_bytes / page.result(small).measured.size_bytes - 1:.0%}"
 
 
 def detail_link(page: Page, variant_id: str, text: str = "") -> str:
-    return render.link(page.detail_href(variant_id), text or page.result(variant_id).title)
+    return render.link(page.detail_href(variant_id), text or page.result(variant_id).variant.title)
 
 
 def results_link(page: Page, text: str = RESULTS_JSON) -> str:

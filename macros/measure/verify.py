@@ -1,9 +1,9 @@
 """Compare what a run did with what its variant declares. Pure logic."""
 from __future__ import annotations
 
-from .engine.records import RunOutcome
-from .errors import VerificationError
-from .variants import Expectation
+from ..engine.records import RunOutcome
+from ..errors import VerificationError
+from ..model.variants import Expectation
 
 
 def require(expect: Expectation, outcome: RunOutcome, *, what: str, detail: str = "") -> None:

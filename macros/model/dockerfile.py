@@ -9,7 +9,7 @@ from pathlib import Path
 
 import dockerfile as official
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 _VARIABLE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?P<default>:?[-+][^}]*)?\}"
                        r"|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")

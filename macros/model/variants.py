@@ -7,11 +7,11 @@ from typing import Any
 
 import yaml
 
+from ..errors import ConfigError, did_you_mean
 from .dockerfile import Parsed, read
-from .errors import ConfigError, did_you_mean
 from .parts import PARTS
 from .schema import first_error, load_yaml
-from .settings import DEFAULT_BINARY, DEFAULT_CONTEXT, DEFAULT_TIMEOUT_S, REPO
+from .settings import REPO, Settings
 
 _ID = "^[a-z0-9][a-z0-9.-]{0,62}$"
 _MATRIX_VALUE = "^[A-Za-z0-9][A-Za-z0-9._-]{0,30}$"
@@ -101,8 +101,8 @@ class Variant:
     context: Path
     expect: Expectation
     parsed: Parsed
-    binary: str = DEFAULT_BINARY
-    timeout_s: float = DEFAULT_TIMEOUT_S
+    binary: str
+    timeout_s: float
     article_2022: str | None = None
     build_args: dict[str, str] = field(default_factory=dict)
     part: str = "base"
@@ -130,8 +130,10 @@ class Variant:
         return f"variant {self.id!r} ({self.dockerfile_rel})"
 
 
-def load(path: Path, *, repo: Path = REPO, memo: Path | None = None) -> list[Variant]:
-    """Read and check the variants file; every fault names the file, the entry and the key."""
+def load(settings: Settings, *, path: Path | None = None, repo: Path = REPO) -> list[Variant]:
+    """Read and check the variants file (`settings.variants_file`, or `path`); every fault names
+    the file, the entry and the key."""
+    path = path or settings.variants_file
     try:
         raw = path.read_bytes()
         data = load_yaml(raw)
@@ -139,7 +141,7 @@ def load(path: Path, *, repo: Path = REPO, memo: Path | None = None) -> list[Var
         raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: is not valid YAML: {exc}") from None
-    _validate(path, data, raw, memo)
+    _validate(path, data, raw, settings.schema_memo)
     variants: list[Variant] = []
     seen: set[str] = set()
     for entry in data["variants"]:
@@ -147,7 +149,7 @@ def load(path: Path, *, repo: Path = REPO, memo: Path | None = None) -> list[Var
             if raw["id"] in seen:
                 raise ConfigError(f"{where}: the id {raw['id']!r} is used twice", hint="Give each variant its own id.")
             seen.add(raw["id"])
-            variants.append(_variant(raw, where, path=path, repo=repo, family=entry["id"]))
+            variants.append(_variant(raw, where, path=path, repo=repo, family=entry["id"], defaults=settings))
     return variants
 
 
@@ -175,13 +177,14 @@ def _expanded(path: Path, entry: dict[str, Any]) -> list[tuple[dict[str, Any], s
     return out
 
 
-def _variant(raw: dict[str, Any], where: str, *, path: Path, repo: Path, family: str) -> Variant:
+def _variant(raw: dict[str, Any], where: str, *, path: Path, repo: Path, family: str,
+             defaults: Settings) -> Variant:
     vid = raw["id"]
     dockerfile = (path.parent / raw.get("dockerfile", f"Dockerfile.{vid}")).resolve()
     if not dockerfile.is_file():
         raise ConfigError(f"{where}: key 'dockerfile': {dockerfile} does not exist",
                           hint=f"Create it, or point 'dockerfile' at an existing file in {path.parent}.")
-    context = (repo / raw.get("context", DEFAULT_CONTEXT)).resolve()
+    context = (repo / raw.get("context", defaults.default_context)).resolve()
     if not context.is_relative_to(repo.resolve()):
         raise ConfigError(f"{where}: key 'context': {context} is outside the repository",
                           hint="The build context must be a folder inside the repository.")
@@ -191,7 +194,8 @@ def _variant(raw: dict[str, Any], where: str, *, path: Path, repo: Path, family:
     return Variant(
         id=vid, title=raw["title"], description=raw["description"], dockerfile=dockerfile,
         context=context, expect=Expectation(**raw["expect"]), parsed=read(dockerfile, build_args=build_args),
-        binary=raw.get("binary", DEFAULT_BINARY), timeout_s=float(raw.get("timeout_s", DEFAULT_TIMEOUT_S)),
+        binary=raw.get("binary", defaults.default_binary),
+        timeout_s=float(raw.get("timeout_s", defaults.default_timeout_s)),
         article_2022=raw.get("article_2022"), build_args=build_args, part=raw.get("part", "base"),
         family=family, matrix=raw.get("matrix"), origin=where,
     )

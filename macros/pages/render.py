@@ -12,13 +12,13 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from .measure import human_size
-from .parts import PARTS
+from ..model.parts import PARTS
+from ..model.session import Shown
+from ..model.sizes import human_size
 from .releases import Release, minor
-from .results import Result
 
 if TYPE_CHECKING:  # keeps `import macros` free of the docker and jsonschema imports
-    from .measured import BaseImage
+    from ..model.records import BaseImage
 
 _SOURCE_WORDS = {
     "pulled": "pulled from its registry",
@@ -40,22 +40,23 @@ def _attr(text: str) -> str:
     return re.sub(r'["<>&\\]', "_", text)
 
 
-def run_block(result: Result) -> str:
+def run_block(result: Shown) -> str:
     """What a reader would see in a terminal running the image, streams kept apart."""
     command = f"docker run --rm {result.tag}"
+    m = result.measured
     parts = []
-    if result.start_error:
-        parts.append(code_block(f"$ {command}\ndocker: Error response from daemon: {result.start_error}\n",
+    if m.start_error:
+        parts.append(code_block(f"$ {command}\ndocker: Error response from daemon: {m.start_error}\n",
                                 lang="console", title=f"{command}: the container does not start"))
-    for name, text, cut, total in (("stdout", result.stdout, result.stdout_truncated, result.stdout_bytes),
-                                   ("stderr", result.stderr, result.stderr_truncated, result.stderr_bytes)):
-        if text or not result.start_error:
+    for name, text, cut, total in (("stdout", m.stdout, m.stdout_truncated, m.stdout_bytes),
+                                   ("stderr", m.stderr, m.stderr_truncated, m.stderr_bytes)):
+        if text or not m.start_error:
             kept = len(text.encode("utf-8"))
             note = f"\n[… cut: {total:,} bytes in all, the first {kept // 1024:,} KiB shown]\n"
             shown = (text or "(nothing)\n") + (note if cut else "")
             parts.append(code_block(shown, title=f"{command}: {name}"))
-    if not result.start_error:
-        parts.append(f"Exit code: **{result.exit_code}**.")
+    if not m.start_error:
+        parts.append(f"Exit code: **{m.exit_code}**.")
     return "\n\n".join(parts)
 
 
@@ -90,10 +91,11 @@ def _escaped(text: str) -> str:
     return html.escape(text) if _HTML_SPECIAL.search(text) else text
 
 
-def staircase(results: Sequence[Result]) -> list[Result]:
+def staircase(results: Sequence[Shown]) -> list[Shown]:
     """Reading order: by part of the article, then largest first, so sizes fall down the page."""
     order = list(PARTS)  # reading order
-    return sorted(results, key=lambda r: (order.index(r.part) if r.part in order else len(order), -r.size_bytes))
+    return sorted(results, key=lambda r: (order.index(r.variant.part) if r.variant.part in order else len(order),
+                                          -r.measured.size_bytes))
 
 
 def milliseconds(seconds: float | None) -> str:
@@ -112,7 +114,7 @@ def lifetime(seconds: float | None) -> str:
     return milliseconds(seconds)
 
 
-def results_table(results: Sequence[Result], *, href: Callable[[str], str] | None = None) -> str:
+def results_table(results: Sequence[Shown], *, href: Callable[[str], str] | None = None) -> str:
     """Every variant, grouped by part and largest first; each name links to its detail page."""
     if not results:
         return "*No variant here yet.*"
@@ -121,17 +123,18 @@ def results_table(results: Sequence[Result], *, href: Callable[[str], str] | Non
     rows: list[tuple[str, ...] | str] = []
     part = None
     for r in staircase(results):
-        if r.part != part:
-            part = r.part
+        if r.variant.part != part:
+            part = r.variant.part
             rows.append(PARTS.get(part, part))
-        verified = "✔ fails, as declared" if r.start_error else "✔ as declared"  # a Result is a verified run
-        name = html.escape(r.title)
+        v, m = r.variant, r.measured
+        verified = "✔ fails, as declared" if m.start_error else "✔ as declared"  # only verified runs are shown
+        name = html.escape(v.title)
         if href is not None:
             name = f'<a href="{html.escape(href(r.id))}">{name}</a>'
         rows.append((name, *(html.escape(c) for c in (
-            r.final_base, r.size_human, f"{r.size_bytes:,}", human_size(r.compressed_bytes),
-            human_size(r.binary_bytes) if r.binary_bytes else "—", milliseconds(r.start_s), verified,
-            r.article_2022 or "—", f"{r.measured_at[:10]} ({'reused' if r.reused else 'now'})"))))
+            v.final_base, human_size(m.size_bytes), f"{m.size_bytes:,}", human_size(m.compressed_bytes),
+            human_size(m.binary_bytes) if m.binary_bytes else "—", milliseconds(m.start_s), verified,
+            v.article_2022 or "—", f"{m.measured_at[:10]} ({'reused' if r.reused else 'now'})"))))
     return table(head, rows, numeric={2, 3, 4, 5, 6}, raw=set(range(len(head))))
 
 
@@ -154,27 +157,28 @@ def release_table(families: Sequence[str], releases: Sequence[Release], *,
             if r is None:
                 row += ["—", "—", "—"]
                 continue
-            shown = html.escape(r.size_human)
-            row += [f'<a href="{html.escape(href(r.id))}">{shown}</a>' if href else shown, f"{r.size_bytes:,}",
-                    f"{r.size_bytes / base.size_bytes - 1:+.0%}" if base else "—"]
+            shown = html.escape(human_size(r.measured.size_bytes))
+            row += [f'<a href="{html.escape(href(r.id))}">{shown}</a>' if href else shown, f"{r.measured.size_bytes:,}",
+                    f"{r.measured.size_bytes / base.measured.size_bytes - 1:+.0%}" if base else "—"]
         rows.append(row)
     numeric = set(range(1, len(head)))
     return table(head, rows, numeric=numeric, raw=set(range(len(head))))
 
 
-def family_name(result: Result) -> str:
+def family_name(result: Shown) -> str:
     """A sweep column's name: the variant's title without its Go release ("default build")."""
-    name = re.sub(r"\bGo \d+(?:\.\d+)*,?\s*", "", result.title).strip()
-    return name or result.family or result.id
+    name = re.sub(r"\bGo \d+(?:\.\d+)*,?\s*", "", result.variant.title).strip()
+    return name or result.variant.family or result.id
 
 
-def dockerfile_diff(before: Result, after: Result) -> str:
+def dockerfile_diff(before: Shown, after: Shown) -> str:
     """What changed from one variant's Dockerfile to the next, as a unified diff."""
-    lines = difflib.unified_diff(before.dockerfile_text.splitlines(keepends=True),
-                                 after.dockerfile_text.splitlines(keepends=True),
-                                 fromfile=before.dockerfile, tofile=after.dockerfile, n=2)
+    lines = difflib.unified_diff(before.variant.parsed.text.splitlines(keepends=True),
+                                 after.variant.parsed.text.splitlines(keepends=True),
+                                 fromfile=before.variant.dockerfile_rel, tofile=after.variant.dockerfile_rel, n=2)
     text = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
-    return code_block(text or "(no change)\n", lang="diff", title=f"{before.dockerfile} → {after.dockerfile}")
+    title = f"{before.variant.dockerfile_rel} → {after.variant.dockerfile_rel}"
+    return code_block(text or "(no change)\n", lang="diff", title=title)
 
 
 def bases_table(bases: Sequence[BaseImage]) -> str:
@@ -192,18 +196,18 @@ def bases_table(bases: Sequence[BaseImage]) -> str:
     return table(head, rows, numeric={2, 3, 4})
 
 
-def layers_table(result: Result) -> str:
+def layers_table(result: Shown) -> str:
     """The image history: each instruction and the bytes it added, oldest first."""
     rows = [(_instruction(layer.created_by), human_size(layer.size_bytes), f"{layer.size_bytes:,}")
-            for layer in result.layers]
+            for layer in result.measured.layers]
     return table(("Instruction", "Size", "Bytes"), rows, numeric={1, 2})
 
 
-def layers_details(result: Result) -> str:
+def layers_details(result: Shown) -> str:
     """The same table, collapsible, for the article."""
     table = layers_table(result)
-    summary = html.escape(f"Layers of {result.tag}: {len(result.layers)} history entries, "
-                          f"{result.layer_count} filesystem layers")
+    summary = html.escape(f"Layers of {result.tag}: {len(result.measured.layers)} history entries, "
+                          f"{result.measured.layer_count} filesystem layers")
     return f'<details class="info">\n<summary>{summary}</summary>\n{table}\n</details>'
 
 

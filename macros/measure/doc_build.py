@@ -1,0 +1,166 @@
+"""One doc build's worth of measurements: the engine, the bases, and every variant.
+
+Each declared variant gets its cache key (plan.py); what the cache answers is reused, the rest is
+built `settings.build_workers` at a time, and each built image is run, verified, sized and pushed
+by a finishing thread meanwhile; once all that is done, each new image's start-up is timed with
+nothing else running, and its measurement stored.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import time
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+
+import docker
+
+from ..engine import cleanup, connection, images
+from ..errors import BaseImageError, BuildError, ProjectError
+from ..log import log
+from ..model import variants
+from ..model.cache import ResultCache
+from ..model.measurement import Measurement
+from ..model.records import BaseImage
+from ..model.session import Session, Shown
+from ..model.settings import Settings
+from . import bases, interrupt, plan, registry, startup
+from .variant import build_variant, finish_variant
+
+
+def measure_all(settings: Settings) -> Session:
+    """Measure every variant. Every failure is logged and the others still measured (and cached);
+    then the call fails, unless serving (`mkdocs serve`), where the failures are kept in
+    `Session.failures` for the pages to show."""
+    started = time.monotonic()
+    declared = variants.load(settings)
+    refresh = plan.refresh_wanted(declared, settings.refresh)
+    client = connection.connect(settings)
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="facts") as asking:
+            asked = asking.submit(connection.facts, client)  # the engine answers while the bases are checked
+            wanted, shipped = variants.bases_named(declared)
+            provisioner, provisioned, store = provision(client, settings, wanted, shipped=shipped,
+                                                        needed_by=_needed_by(declared))
+            facts = asked.result()
+        cache = ResultCache(settings.results_cache)
+        with plan.planned(client, declared, provisioner=provisioner, facts=facts, registry_image=store.image_id,
+                          cache=cache, refresh=refresh, settings=settings) as (jobs, failures):
+            measured, failed = _run(client, jobs, cache, store, settings)
+        failures |= failed
+        reported = {vid: _reported(vid, exc) for vid, exc in failures.items()}
+        if failures and not settings.serving:
+            raise ProjectError(f"{len(failures)} of {len(declared)} variants failed: {', '.join(failures)} "
+                               "(each is explained above); nothing was published.",
+                               hint="Fix them, or under `mkdocs serve` see each failure on its page.")
+        order = {v.id: n for n, v in enumerate(declared)}
+        shown = sorted((Shown(v, job.cached or measured[job.key], job.cached is not None, settings.tag_of(v.id))
+                        for job in jobs for v in job.variants if job.cached or job.key in measured),
+                       key=lambda s: order[s.id])
+        fresh = sum(not s.reused for s in shown)
+        if not failures and fresh:
+            cleanup.prune_untagged_variants(client)  # only a build can have untagged an image
+        registry_facts = store.facts()  # may ask the registry (and so the engine): before closing
+    finally:
+        client.close()
+    seconds = time.monotonic() - started
+    log.info(f"{len(shown)} variants ready in {seconds:.1f}s "
+             f"({fresh} measured, {len(shown) - fresh} reused from the cache, {store.pushes} pushes)")
+    return Session(engine=facts, registry=registry_facts, bases=provisioned, declared=declared, results=shown,
+                   failures=reported,
+                   pushes=store.pushes, seconds=seconds,
+                   generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+
+
+def _needed_by(declared: list[variants.Variant]) -> dict[str, list[str]]:
+    needs: dict[str, list[str]] = {}
+    for v in declared:
+        for ref in v.bases:
+            needs.setdefault(ref, []).append(v.origin or v.id)
+    return needs
+
+
+def provision(client: docker.DockerClient, settings: Settings, wanted: list[str], *, shipped: set[str],
+              needed_by: dict[str, list[str]] | None = None,
+              ) -> tuple[bases.Provisioner, list[BaseImage], registry.OnDemand]:
+    """Every wanted base (and what it is built on) present, and the registry's image; the bases a
+    variant ships (a final stage starts from them) sized by the registry: pushed once, at
+    provisioning, then remembered. The others (toolchains) are not pushed: no image carries them."""
+    provisioner = bases.Provisioner(client, bases.load_recipes(settings), settings)
+    for ref in wanted:
+        try:
+            provisioner.ensure(ref)
+        except BaseImageError as exc:
+            if not needed_by or ref not in needed_by:
+                raise
+            raise BaseImageError(f"{'; '.join(needed_by[ref])}: needs {exc.message}",
+                                 hint=f"{exc.hint} Or change the value that names it.") from None
+    found = provisioner.ensure_all(wanted)
+    store = registry.OnDemand(client, provisioner.ensure(registry.REFERENCE).image_id, settings=settings)
+    sized = [b._replace(compressed_bytes=store.base_transfer(b.reference, b.image_id)) if b.reference in shipped
+             else b for b in found]
+    return provisioner, sized, store
+
+
+def _reported(variant_id: str, exc: ProjectError) -> str:
+    """Log a variant's failure; the message is kept for the pages."""
+    log.error(str(exc))
+    if isinstance(exc, BuildError) and exc.log_tail:
+        log.error(f"{variant_id}: tail of the build log:\n{exc.log_tail}")
+    return str(exc)
+
+
+def _run(client: docker.DockerClient, jobs: list[plan.Job], cache: ResultCache, store: registry.OnDemand,
+         settings: Settings) -> tuple[dict[str, Measurement], dict[str, ProjectError]]:
+    """Every miss measured (by key) and stored, and the failures (variant id -> error)."""
+    misses = [job for job in jobs if job.cached is None]
+    built = _build_all(client, misses, store=store, settings=settings)
+    measured: dict[str, Measurement] = {}
+    failures: dict[str, ProjectError] = {}
+    for job in misses:
+        outcome = built[job.key]
+        if not isinstance(outcome, ProjectError):
+            try:  # one image at a time, with nothing else running: see startup.py
+                outcome = startup.timed(client, outcome, job.variant, settings=settings)
+                cache.put(job.key, outcome)
+            except ProjectError as exc:
+                outcome = exc
+        if isinstance(outcome, ProjectError):
+            failures |= dict.fromkeys((v.id for v in job.variants), outcome)
+        else:
+            measured[job.key] = outcome
+            for other in job.variants[1:]:  # the same image, under each id's tag
+                images.tag(client, outcome.image_id, settings.tag_of(other.id))
+    return measured, failures
+
+
+def _build_all(client: docker.DockerClient, misses: list[plan.Job], *, store: registry.OnDemand,
+               settings: Settings) -> dict[str, Measurement | ProjectError]:
+    """Build the misses `build_workers` at a time, wave by wave; each built image is handed to one
+    finishing thread (run, verify, size, push), so a build worker goes straight on to the next
+    build instead of waiting for that: the builds keep both cores busy."""
+    out: dict[str, Measurement | ProjectError] = {}
+    finishing: dict[str, Future[Measurement]] = {}
+    builders = ThreadPoolExecutor(max_workers=settings.build_workers, thread_name_prefix="build")
+    finisher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="finish")
+    try:
+        for wave in plan.waves(misses, layer_cache=settings.layer_cache):
+            building = {builders.submit(build_variant, client, job.variant, settings=settings): job for job in wave}
+            for future in as_completed(building):  # the next wave starts once this one is built
+                job = building[future]
+                try:
+                    built = future.result()
+                except ProjectError as exc:
+                    out[job.key] = exc
+                    continue
+                finishing[job.key] = finisher.submit(finish_variant, client, job.variant, built, store=store,
+                                                     settings=settings)
+        for key, finished in finishing.items():
+            try:
+                out[key] = finished.result()
+            except ProjectError as exc:
+                out[key] = exc
+    except KeyboardInterrupt:
+        interrupt.abandon(client)  # builds run in other threads: stop them by ending the process
+    finally:
+        builders.shutdown(wait=True)
+        finisher.shutdown(wait=True)
+    return out

@@ -1,0 +1,113 @@
+"""One variant, end to end: build, then finish (run sandboxed -> verify -> measure -> push).
+
+The two halves are apart so that the build workers can go on to the next build while another
+thread finishes the last one; the start-up timing comes later (startup.py), once no build
+competes with it."""
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import docker
+
+from ..engine import context, images, labels, records, runs
+from ..errors import BuildError, ConfigError
+from ..log import log
+from ..model.measurement import Layer, Measurement
+from ..model.settings import Settings
+from ..model.sizes import human_size
+from ..model.variants import Variant
+from . import verify
+from .binary import go_version
+from .registry import OnDemand
+
+_ENGINE_LOST_PARENT = "unknown parent image ID"
+
+
+def sandbox(settings: Settings, variant: Variant) -> records.Sandbox:
+    return records.Sandbox(timeout_s=variant.timeout_s, memory=settings.run_memory, pids=settings.run_pids,
+                           capture_bytes=settings.capture_bytes)
+
+
+@dataclass(frozen=True)
+class Built:
+    """A variant's image, built and tagged, not yet run."""
+    image_id: str
+    record: dict[str, Any]  # the engine's inspect record of the image
+    build_s: float
+
+    @property
+    def size_bytes(self) -> int:
+        return int(self.record.get("Size", 0))
+
+
+def build_variant(client: docker.DockerClient, variant: Variant, *, settings: Settings) -> Built:
+    """The variant's image, built and tagged; a ProjectError naming the variant on any fault."""
+    log.info(f"{variant.id}: building {variant.dockerfile_rel}")
+    ctx = context.for_folder(variant.context, variant.dockerfile, text=variant.parsed.text)
+    started = time.monotonic()
+    for attempt in (1, 2):
+        try:
+            with ctx.open_tar() as tar:
+                record = images.build(
+                    client, context=tar, dockerfile=ctx.dockerfile_name, what=variant.what,
+                    image_labels=labels.variant_image(variant.id), buildargs=variant.build_args,
+                    nocache=not settings.layer_cache, tail_lines=settings.log_tail_lines,
+                    log=lambda line: log.debug(f"{variant.id}: {line}"),
+                )
+            break
+        except BuildError as exc:
+            # Seen once here with two classic builds at once: the engine lost the image a step had
+            # just committed ("failed to set parent ...: unknown parent image ID"). Not the
+            # Dockerfile's fault; the same build again goes through, mostly from the layer cache.
+            if attempt == 2 or _ENGINE_LOST_PARENT not in exc.message:
+                raise
+            log.info(f"{variant.id}: the engine lost an intermediate image mid-build; building again")
+    build_s = time.monotonic() - started
+    built = Built(str(record["Id"]), record, build_s)
+    images.tag(client, built.image_id, settings.tag_of(variant.id))
+    log.info(f"{variant.id}: built in {build_s:.1f}s, {human_size(built.size_bytes)} ({built.size_bytes:,} bytes)")
+    return built
+
+
+def _binary(client: docker.DockerClient, image_id: str, variant: Variant) -> bytes:
+    if not variant.binary:
+        return b""
+    found = images.read_file(client, image_id, variant.binary)
+    if found is None:
+        raise ConfigError(f"{variant.what}: the image has no file {variant.binary} to measure as the program",
+                          hint="Set 'binary' in the variants file to the program's path, or to \"\" for none.")
+    return found
+
+
+def finish_variant(client: docker.DockerClient, variant: Variant, built: Built, *, store: OnDemand,
+                   settings: Settings) -> Measurement:
+    """Run the built image sandboxed, verify what it did, read its binary and history, push it
+    and size it: the variant's measurement, start-up not yet timed."""
+    outcome = runs.run(client, built.image_id, variant=variant.id, namespace=settings.namespace,
+                       sandbox=sandbox(settings, variant))
+    verify.require(variant.expect, outcome, what=variant.what)
+    note = (f"failed as declared: {outcome.start_error or outcome.stderr.text.strip()}" if variant.expect.fails_with
+            else f"exit code {outcome.exit_code} and output as declared")
+    log.info(f"{variant.id}: ran in {outcome.duration_s:.2f}s, verified ({note[:80]})")
+
+    binary = _binary(client, built.image_id, variant)
+    history = images.history(client, built.image_id)
+    pushing = time.monotonic()
+    pushed = store.get().push(built.image_id, f"{settings.namespace}/{variant.id}")
+    log.info(f"{variant.id}: pushed in {time.monotonic() - pushing:.2f}s, "
+             f"{pushed.transfer_bytes:,} bytes stored by the registry")
+    return Measurement(
+        image_id=built.image_id, size_bytes=built.size_bytes, compressed_bytes=pushed.transfer_bytes,
+        registry_ref=pushed.reference, layer_count=len(built.record["RootFS"]["Layers"]),
+        layers=tuple(Layer(str(h.get("CreatedBy", "")), int(h.get("Size", 0))) for h in history),
+        binary_bytes=len(binary), go_version=go_version(binary),
+        exit_code=outcome.exit_code, stdout=outcome.stdout.text, stderr=outcome.stderr.text,
+        stdout_bytes=outcome.stdout.total_bytes, stderr_bytes=outcome.stderr.total_bytes,
+        stdout_truncated=outcome.stdout.truncated, stderr_truncated=outcome.stderr.truncated,
+        start_error=outcome.start_error, build_s=round(built.build_s, 2), run_s=round(outcome.duration_s, 3),
+        start_s=None, process_s=None, start_runs=0,  # timed once every build is done: see startup.py
+        measured_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    )

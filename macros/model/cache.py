@@ -1,0 +1,70 @@
+"""Content-addressed measurements on disk, so a rebuild re-measures only what changed.
+
+The key covers everything that can change a measurement: the Dockerfile and every file of the
+context the engine receives (after .dockerignore), the image IDs of the bases, build args, the
+declared expectation and run settings, the engine version and storage driver, the registry's
+image, and the shape of the stored record (`measurement.SHAPE`, derived from its fields).
+Writes are atomic; a lock per key keeps two builds from measuring the same thing at once; an
+unreadable entry is a miss (see files.py).
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from .files import ignored, read_json, write_atomic
+from .measurement import SHAPE, Measurement
+
+# Bump only when the measuring code changes what a field means while its shape stays the same.
+MEANING = "1"
+
+
+def cache_key(*, context_digest: str, bases: dict[str, str], build_args: dict[str, str], expectation: Any,
+              binary: str, timeout_s: float, engine_version: str, storage_driver: str, registry_image: str) -> str:
+    inputs = {
+        "shape": SHAPE, "meaning": MEANING, "context": context_digest, "bases": dict(sorted(bases.items())),
+        "build_args": dict(sorted(build_args.items())), "expect": asdict(expectation), "binary": binary,
+        "timeout_s": timeout_s, "engine": engine_version, "storage_driver": storage_driver,
+        "registry": registry_image,  # the registry that compresses and stores: its image ID
+    }
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+
+
+class ResultCache:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, key: str) -> Path:
+        return self.root / f"{key}.json"
+
+    def get(self, key: str) -> Measurement | None:
+        path = self._path(key)
+        data = read_json(path)
+        if data is None:
+            return None
+        try:
+            return Measurement.from_dict(data)
+        except (KeyError, TypeError, AttributeError) as exc:
+            ignored(path, exc)
+            return None
+
+    def put(self, key: str, measured: Measurement) -> None:
+        write_atomic(self._path(key), json.dumps(measured.as_dict(), indent=1, ensure_ascii=False))
+
+    @contextmanager
+    def lock(self, key: str) -> Iterator[None]:
+        """Held while one build measures `key`; another build waits, then finds the entry. Each
+        key is locked at most once per build (the plan gives variants with the same key one job)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root / f"{key}.lock").open("w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)

@@ -1,0 +1,67 @@
+"""Files the build keeps between runs (cache entries, memos): written atomically, read forgivingly.
+
+Every one of them only saves time, so an unreadable one (torn, from another version, hand-edited)
+is handled the same way everywhere: said at info level (`mkdocs build --strict` fails on warnings,
+and this is no fault of the pages), then ignored, so what it held is measured again.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ..errors import ProjectError
+from ..log import log
+
+UNREADABLE = (OSError, ValueError, TypeError, KeyError)  # what reading a damaged file of ours raises
+
+
+def read_json(path: Path) -> Any | None:
+    """The file's JSON, or None when it is missing or unreadable (said at info level)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except UNREADABLE as exc:
+        ignored(path, exc)
+        return None
+
+
+def ignored(path: Path, exc: BaseException) -> None:
+    log.info(f"{path} is unreadable ({type(exc).__name__}); ignored, what it held is measured again")
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file in the same folder and rename: readers see old or new, never half.
+    A full disk (or any other write fault) leaves no temporary file and says where it happened."""
+    tmp = ""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        Path(tmp).replace(path)
+    except OSError as exc:
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
+        raise ProjectError(f"cannot write {path}: {exc.strerror or exc}",
+                           hint="Free some space there, or set SMALLEST_GO_CACHE to a folder with room.") from None
+    except BaseException:
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_json_object(path: Path) -> dict[str, Any]:
+    """A memo of ours: the file's JSON object, or {} when it is missing, unreadable or not an object."""
+    data = read_json(path)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        ignored(path, TypeError("not a JSON object"))
+        return {}
+    return data

@@ -1,0 +1,76 @@
+"""One doc build's worth of results: each declared variant beside its measurement, the engine, the
+registry and the bases; and `results.json`, written from the same records the pages are made from.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from .measurement import Measurement
+from .records import BaseImage, EngineFacts, RegistryFacts
+from .sizes import human_size
+from .variants import Variant
+
+RESULTS_SCHEMA = 4  # results.json: 4 = declared and measured fields side by side, sizes in bytes
+
+
+class Shown(NamedTuple):
+    """A variant as declared, with what the engine measured of it, as one build shows it."""
+    variant: Variant
+    measured: Measurement
+    reused: bool        # served from the result cache by this build
+    tag: str            # the tag the image carries in the engine (Settings.tag_of)
+
+    @property
+    def id(self) -> str:
+        return self.variant.id
+
+
+@dataclass(frozen=True)
+class Session:
+    engine: EngineFacts
+    registry: RegistryFacts
+    bases: list[BaseImage]
+    declared: list[Variant]         # every variant of the variants file, in its order
+    results: list[Shown]            # the verified ones, in the same order
+    generated_at: str
+    failures: dict[str, str] = field(default_factory=dict)  # variant id -> message (serve mode only)
+    pushes: int = 0        # images this build pushed to the registry to size them
+    seconds: float = 0.0   # how long measuring took, bases included
+
+    def result(self, variant_id: str) -> Shown:
+        for shown in self.results:
+            if shown.id == variant_id:
+                return shown
+        raise KeyError(variant_id)
+
+    def document(self) -> dict[str, Any]:
+        """The content of results.json."""
+        return {
+            "schema": RESULTS_SCHEMA,
+            "generated_at": self.generated_at,
+            "engine": self.engine._asdict(),
+            "registry": self.registry._asdict(),
+            "bases": [b._asdict() for b in self.bases],
+            "variants": [variant_record(shown) for shown in self.results],
+            "build": {"measured": [s.id for s in self.results if not s.reused],
+                      "reused": [s.id for s in self.results if s.reused], "failed": list(self.failures),
+                      "pushes": self.pushes, "seconds": round(self.seconds, 3)},
+        }
+
+    def write_json(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.document(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def variant_record(shown: Shown) -> dict[str, Any]:
+    """One variant in results.json: what was declared, then what was measured."""
+    v = shown.variant
+    declared = {"id": v.id, "title": v.title, "description": v.description, "part": v.part, "family": v.family,
+                "dockerfile": v.dockerfile_rel, "dockerfile_text": v.parsed.text, "final_base": v.final_base,
+                "bases": list(v.bases), "build_args": v.build_args, "expected": v.expect.describe(),
+                "article_2022": v.article_2022}
+    return {**declared, **shown.measured.as_dict(), "size_human": human_size(shown.measured.size_bytes),
+            "tag": shown.tag, "reused": shown.reused}

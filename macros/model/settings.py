@@ -1,0 +1,94 @@
+"""Every setting of the project, typed, in one object read once per doc build or command.
+
+Each default and constant the build uses is a field here, with why it has its value; the
+environment can change a few of them (`read`). Nothing else in the project reads the environment
+for a setting, and nothing keeps settings in module globals: the object is passed down.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent.parent
+REFRESH_ALL = "all"
+
+# The environment variables the project reads, each once, in `Settings.read`.
+VARIANTS_ENV = "SMALLEST_GO_VARIANTS"          # another variants file (the tests' throwaway variants)
+CACHE_ENV = "SMALLEST_GO_CACHE"                # another cache folder (git-ignored .cache/ by default)
+REFRESH_ENV = "SMALLEST_GO_REFRESH"            # "all", or variant ids separated by commas
+NO_BUILD_CACHE_ENV = "SMALLEST_GO_NO_BUILD_CACHE"  # "1": no layer cache (the benchmark's other cold case)
+NAMESPACE_ENV = "SMALLEST_GO_NAMESPACE"        # another tag prefix (the tests' own, so `clean` spares the author's)
+
+
+@dataclass(frozen=True)
+class Settings:
+    variants_file: Path = REPO / "dockerfiles" / "variants.yml"
+    bases_file: Path = REPO / "dockerfiles" / "bases" / "bases.yml"
+    cache_dir: Path = REPO / ".cache"
+    refresh: frozenset[str] = field(default_factory=frozenset)  # as written: ids, or REFRESH_ALL
+    layer_cache: bool = True
+    serving: bool = False  # under `mkdocs serve`: a failed variant shows an error box instead of failing
+    # Variant images are tagged <namespace>/<id>:latest, and `clean` removes only that namespace's
+    # tags and containers: the tests use their own, so they never touch what the author measured.
+    namespace: str = "smallest-go"
+
+    # A variant entry's defaults (the variants file may set each per variant).
+    default_context: str = "go-app"   # the build context, relative to the repository
+    default_binary: str = "/main"     # where the program lives in the image
+    default_timeout_s: float = 30.0   # a verification run's limit
+
+    # Sandboxed runs: no network, read-only root, no capabilities, and these bounds.
+    run_memory: str = "256m"
+    run_pids: int = 64
+    capture_bytes: int = 64 * 1024    # each stream's kept text; the rest is counted, not kept
+    # Start-up runs per image, after the verification run. Here, medians of 5 runs of one image
+    # spread as widely as medians of 7 did (floor: 93-104 ms either way, 21 runs cut into
+    # batches), and each run costs about 0.1 s of a cold build in which nothing else may run.
+    start_runs: int = 5
+
+    # The machines this runs on have two cores; builds wait on I/O half the time.
+    build_workers: int = 2
+    ping_timeout_s: float = 5.0       # a hung engine fails the build well within 10 s
+    stream_timeout_s: float = 900.0   # builds can stay silent for minutes (apt, go build)
+    pull_timeout_s: float = 20.0
+    registry_start_timeout_s: float = 20.0
+    registry_http_timeout_s: float = 10.0
+    registry_port: int = 5000         # on 127.0.0.1 only
+    debootstrap_tries: int = 3        # the Debian mirror drops a connection now and then
+    log_tail_lines: int = 30          # of a failed build, shown with its error
+
+    @property
+    def results_cache(self) -> Path:
+        return self.cache_dir / "results"
+
+    @property
+    def downloads(self) -> Path:
+        return self.cache_dir / "downloads"
+
+    @property
+    def charts_cache(self) -> Path:
+        return self.cache_dir / "charts"
+
+    @property
+    def schema_memo(self) -> Path:
+        """Where the files that passed their JSON Schema are remembered (by their bytes)."""
+        return self.cache_dir / "validated"
+
+    def tag_of(self, variant_id: str) -> str:
+        """The tag a variant's image carries in the engine."""
+        return f"{self.namespace}/{variant_id}:latest"
+
+    @classmethod
+    def read(cls, environ: Mapping[str, str] | None = None, *, serving: bool = False) -> Settings:
+        env = os.environ if environ is None else environ
+        defaults = cls()
+        return cls(
+            variants_file=Path(env[VARIANTS_ENV]) if env.get(VARIANTS_ENV) else defaults.variants_file,
+            cache_dir=Path(env[CACHE_ENV]) if env.get(CACHE_ENV) else defaults.cache_dir,
+            refresh=frozenset(part.strip() for part in env.get(REFRESH_ENV, "").split(",") if part.strip()),
+            layer_cache=env.get(NO_BUILD_CACHE_ENV) != "1",
+            serving=serving,
+            namespace=env.get(NAMESPACE_ENV) or defaults.namespace,
+        )

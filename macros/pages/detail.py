@@ -1,0 +1,90 @@
+"""The detail page every variant gets, made from its Shown alone: no variant needs prose to be shown.
+
+Pure, like render.py: records in, Markdown out, everything inserted escaped. The pages themselves
+are added to the site by `hooks/variant_pages.py` (an mkdocs hook); their text is one macro call.
+"""
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from ..model.parts import PARTS
+from ..model.session import Shown
+from ..model.sizes import human_size
+from . import render
+
+if TYPE_CHECKING:
+    from ..model.records import BaseImage
+
+FOLDER = "variants"  # the detail pages live under docs/variants/ (generated, never on disk)
+
+
+def page_path(variant_id: str) -> str:
+    """The detail page's source path, as mkdocs knows it."""
+    return f"{FOLDER}/{variant_id}.md"
+
+
+def page_url(variant_id: str, *, directory_urls: bool) -> str:
+    """The detail page's URL relative to the site root, as mkdocs will write it."""
+    return f"{FOLDER}/{variant_id}/" if directory_urls else f"{FOLDER}/{variant_id}.html"
+
+
+def markdown_text(text: str) -> str:
+    """Plain text safe in Markdown prose: HTML escaped, Markdown punctuation backslash-escaped."""
+    return re.sub(r"([\\`*_{}\[\]()#+!|~>-])", r"\\\1", html.escape(text, quote=False))
+
+
+def variant_page(result: Shown, bases: Sequence[BaseImage]) -> str:
+    """Heading, description, Dockerfile, verified run, sizes, layers and where the bases came from."""
+    v = result.variant
+    used = [b for b in bases if b.reference in v.bases]
+    sections = [
+        f"# {markdown_text(v.title)}",
+        f"{markdown_text(v.description)}",
+        f"*{markdown_text(PARTS.get(v.part, v.part))}.* Built from `{v.dockerfile_rel}`; measured "
+        f"{result.measured.measured_at} (UTC)"
+        f"{', reused from the cache by this build' if result.reused else ', by this build'}.",
+        "## The Dockerfile",
+        render.code_block(v.parsed.text, lang="dockerfile", title=v.dockerfile_rel),
+        "## What it does",
+        f"Declared in the variants file: it must {markdown_text(v.expect.describe())}. What the sandboxed run did:",
+        render.run_block(result),
+        "## Sizes and times",
+        render.facts_table(facts(result)),
+        "## Layers",
+        render.layers_table(result),
+        "## Base images",
+        render.bases_table(used) if used else "None: every stage that is shipped starts from `scratch`, and "
+        "the build stages name no image.",
+    ]
+    return "\n\n".join(sections) + "\n"
+
+
+def facts(r: Shown) -> list[tuple[str, str]]:
+    """The numbers of one variant, in words a reader can check against `docker` itself."""
+    m = r.measured
+    return [
+        ("Image size (as docker images shows it)", human_size(m.size_bytes)),
+        ("Image size in bytes", f"{m.size_bytes:,}"),
+        ("Transfer size (compressed, as the registry stores it)", human_size(m.compressed_bytes)),
+        ("Stored in the registry as", m.registry_ref or "—"),
+        ("Filesystem layers", str(m.layer_count)),
+        ("Binary", f"{m.binary_bytes:,} bytes" if m.binary_bytes else "— (none declared)"),
+        ("Share of the image that is the binary",
+         f"{m.binary_bytes / m.size_bytes:.1%}" if m.binary_bytes and m.size_bytes else "—"),
+        ("Go version (from the binary's build info)", m.go_version or "— (none readable: not Go, or packed)"),
+        ("Start-up, start call to exit (median)", _runs(render.milliseconds, m.start_s, m.start_runs)),
+        ("The process alone, as the engine recorded it (median)", _runs(render.lifetime, m.process_s, m.start_runs)),
+        ("Build time", f"{m.build_s:.1f} s"),
+        ("Final base", r.variant.final_base),
+        ("Image ID", m.image_id),
+        ("Tag", r.tag),
+    ]
+
+
+def _runs(shown: Callable[[float | None], str], seconds: float | None, runs: int) -> str:
+    if not runs:
+        return "— (declared not to start)"
+    return f"{shown(seconds)}, over {runs} runs"

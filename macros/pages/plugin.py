@@ -1,0 +1,95 @@
+"""The smallest-go mkdocs plugin (`plugins: [..., macros, smallest-go]` in mkdocs.yml).
+
+It does three things mkdocs-macros cannot: it hears which command mkdocs runs (`on_startup`; under
+`serve` a failed variant shows an error box on its page instead of failing the build), and it
+adds one detail page per variant, an overview page and a "Variants" section in the navigation,
+with nothing in docs/. A contributor adds a Dockerfile and an entry to the variants file; the
+page `variants/<id>.md` appears, its whole text one macro call. A page of that name written by
+hand in docs/ wins over the generated one.
+
+A plugin, not a hook: the command must outlive the event that tells it, and a plugin instance
+holds it where a hook module would need a module global. The variants come from the build's
+State (state.py), which the macros plugin made first.
+"""
+from __future__ import annotations
+
+import html
+import json
+from typing import Any, Literal
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import File, Files
+
+from ..model.parts import PARTS
+from . import detail, state
+
+SECTION = "Variants"
+OVERVIEW = f"{detail.FOLDER}/index.md"
+OVERVIEW_TEXT = """---
+hide:
+  - navigation
+---
+
+# Every variant
+
+Each variant the doc build measured, grouped by the part of the article it belongs to and largest
+first. Every row links to the variant's own page: its Dockerfile, the verified output, its sizes
+and start-up times, its layers and where its base images came from. A variant added to
+`dockerfiles/variants.yml` appears here, with its page, on the next build.
+
+{{ results_table() }}
+
+## The release sweep
+
+The same program built by each Go release the project can obtain, as described in
+[Then and now](../releases.md).
+
+{{ results_table("releases") }}
+"""
+
+
+def title_text(text: str) -> str:
+    """A title as the theme and mkdocs-macros will take it: HTML-escaped (the templates print
+    titles as they are) and with its braces as character references (mkdocs-macros renders a
+    title holding `{{` or `{%` as a template)."""
+    return html.escape(text).replace("{", "&#123;").replace("}", "&#125;")
+
+
+def page_text(variant_id: str, title: str) -> str:
+    """Front matter with the title for the browser tab (Material writes `page.meta.title` into
+    <title> as it is, but runs other titles through `striptags`, which unescapes them), then the
+    one macro call that renders the page."""
+    return f'---\ntitle: {json.dumps(title_text(title))}\n---\n\n{{{{ variant_detail("{variant_id}") }}}}\n'
+
+
+class SmallestGoPlugin(BasePlugin):  # type: ignore[type-arg]
+    def __init__(self) -> None:
+        self.command = "build"
+
+    def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
+        self.command = command
+
+    def _listed(self, config: MkDocsConfig) -> list[tuple[str, str]]:
+        """(id, title) of every declared variant, by part in reading order, file order within one."""
+        declared = state.of(config.plugins).session.declared
+        order = list(PARTS)
+        return [(v.id, v.title) for v in sorted(declared, key=lambda v: order.index(v.part))]
+
+    def on_config(self, config: MkDocsConfig, **_: Any) -> MkDocsConfig:
+        """Add the section to an explicit navigation (without one, mkdocs lists every page anyway)."""
+        nav = config.nav
+        if nav is not None and not any(isinstance(item, dict) and SECTION in item for item in nav):
+            pages: list[Any] = [{"All variants": OVERVIEW}]
+            pages += [{title_text(title): detail.page_path(vid)} for vid, title in self._listed(config)]
+            at = next((i for i, item in enumerate(nav) if isinstance(item, dict) and "Methodology" in item), len(nav))
+            nav.insert(at, {SECTION: pages})
+        return config
+
+    def on_files(self, files: Files, config: MkDocsConfig, **_: Any) -> Files:
+        wanted = {OVERVIEW: OVERVIEW_TEXT}
+        wanted |= {detail.page_path(vid): page_text(vid, title) for vid, title in self._listed(config)}
+        for src_uri, text in wanted.items():
+            if files.get_file_from_path(src_uri) is None:
+                files.append(File.generated(config, src_uri, content=text))
+        return files
