@@ -8,8 +8,14 @@ import sys
 from pathlib import Path
 
 import docker
+from macros.measure.registry import OnDemand
+from macros.measure.variant import build_variant, finish_variant
+from macros.model.measurement import Measurement
+from macros.model.settings import Settings
+from macros.model.variants import Variant
 
 REPO = Path(__file__).resolve().parent.parent
+NAMESPACE = "smallest-go-pytest"  # the tests' tag namespace (conftest.py sets it for everything they run)
 
 
 def write_variants(folder: Path, entries: dict[str, tuple[str, str]]) -> Path:
@@ -29,6 +35,14 @@ def cli(*args: str, variants: Path | None = None, cache: Path | None = None, env
     extra |= {"SMALLEST_GO_CACHE": str(cache)} if cache else {}
     return subprocess.run([sys.executable, "-m", "macros", *args], cwd=REPO, capture_output=True, text=True,
                           timeout=timeout, env={**os.environ, **extra, **(env or {})})
+
+
+def measure_one(client: docker.DockerClient, variant: Variant, *, store: OnDemand,
+                settings: Settings | None = None) -> Measurement:
+    """One variant through the doc build's own two halves: build, then run, verify, size, push."""
+    settings = settings or Settings.read()
+    built = build_variant(client, variant, settings=settings)
+    return finish_variant(client, variant, built, store=store, settings=settings)
 
 
 def container_ids(client: docker.DockerClient) -> set[str]:

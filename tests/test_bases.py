@@ -8,10 +8,10 @@ from pathlib import Path
 
 import docker
 import pytest
-from macros import bases, labels, preparers
-from macros.dockerfile import read
-from macros.engine import images
+from macros.engine import images, labels
 from macros.errors import BaseImageError, BuildError
+from macros.measure import bases, preparers
+from macros.model.dockerfile import read
 
 from tests.helpers import cli
 

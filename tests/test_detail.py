@@ -3,37 +3,37 @@ from __future__ import annotations
 
 import re
 
-from macros import detail, render
-from macros.bases import BaseImage
 from macros.engine.runs import nanoseconds as _nanoseconds
+from macros.model.records import BaseImage
+from macros.pages import detail, render
 
-from tests.test_verify_render import _result
+from tests.factories import shown
 
 
 def test_staircase_reads_by_part_then_largest_first() -> None:
-    rows = [_result(id="floor", part="floor", size_bytes=159), _result(id="small", part="binary", size_bytes=10),
-            _result(id="big", part="base", size_bytes=5), _result(id="bigger", part="base", size_bytes=50),
-            _result(id="large", part="binary", size_bytes=99)]
+    rows = [shown(id="floor", part="floor", size_bytes=159), shown(id="small", part="binary", size_bytes=10),
+            shown(id="big", part="base", size_bytes=5), shown(id="bigger", part="base", size_bytes=50),
+            shown(id="large", part="binary", size_bytes=99)]
     assert [r.id for r in render.staircase(rows)] == ["bigger", "big", "large", "small", "floor"]
 
 
 def test_results_table_links_each_row_and_heads_each_part() -> None:
-    table = render.results_table([_result(id="a", part="base"), _result(id="b", part="binary")],
+    table = render.results_table([shown(id="a", part="base"), shown(id="b", part="binary")],
                                  href=lambda vid: f"variants/{vid}/")
     assert '<a href="variants/a/">X &lt;b&gt;</a>' in table and '<a href="variants/b/">' in table
     assert table.count('class="part-row"') == 2 and "Part two: the binary" in table
 
 
 def test_dockerfile_diff_shows_only_what_changed() -> None:
-    before = _result(dockerfile="dockerfiles/Dockerfile.a", dockerfile_text="FROM x\nRUN a\nCMD y\n")
-    after = _result(dockerfile="dockerfiles/Dockerfile.b", dockerfile_text="FROM x\nRUN b\nCMD y\n")
+    before = shown(dockerfile="dockerfiles/Dockerfile.a", dockerfile_text="FROM x\nRUN a\nCMD y\n")
+    after = shown(dockerfile="dockerfiles/Dockerfile.b", dockerfile_text="FROM x\nRUN b\nCMD y\n")
     block = render.dockerfile_diff(before, after)
     assert block.startswith("``` diff title=") and "-RUN a\n+RUN b\n" in block
     assert "dockerfiles/Dockerfile.a → dockerfiles/Dockerfile.b" in block
 
 
 def test_detail_page_escapes_and_shows_every_number() -> None:
-    r = _result(title="<script>t</script> *x*", description="[link](http://x) <i>", bases=["debian:bullseye"])
+    r = shown(title="<script>t</script> *x*", description="[link](http://x) <i>", bases=["debian:bullseye"])
     page = detail.variant_page(r, [BaseImage("debian:bullseye", "sha256:" + "b" * 64, 124_256_437, "stand-in"),
                                    BaseImage("other:1", "sha256:c", 1, "stand-in")])
     assert page.startswith("# &lt;script&gt;t&lt;/script&gt; \\*x\\*\n")
@@ -46,7 +46,7 @@ def test_detail_page_escapes_and_shows_every_number() -> None:
 
 
 def test_detail_page_of_an_image_that_does_not_start() -> None:
-    r = _result(start_error="unable to find user", exit_code=None, start_s=None, process_s=None, start_runs=0)
+    r = shown(start_error="unable to find user", exit_code=None, start_s=None, process_s=None, start_runs=0)
     assert "— (declared not to start)" in detail.variant_page(r, [])
 
 

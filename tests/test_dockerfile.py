@@ -4,8 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from macros.dockerfile import parse, read
 from macros.errors import ConfigError
+from macros.model.dockerfile import parse, read
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -15,14 +15,16 @@ from pathlib import Path
 
 import docker
 import pytest
-from macros import pipeline, render, variants
-from macros.cache import ResultCache
 from macros.engine import connection, images
 from macros.errors import BuildError, EngineError, ProjectError, VerificationError
-from macros.registry import OnDemand
+from macros.measure.registry import OnDemand
+from macros.model import variants
+from macros.model.cache import ResultCache
+from macros.model.settings import Settings
+from macros.pages import render
 
-from tests.helpers import REPO, cli, container_ids, seeded_cache, write_variants
-from tests.test_verify_render import _result
+from tests.factories import measurement
+from tests.helpers import REPO, cli, container_ids, measure_one, seeded_cache, write_variants
 
 pytestmark = pytest.mark.docker
 
@@ -40,7 +42,7 @@ def nothing_left(client: docker.DockerClient) -> Iterator[None]:
 
 def _one(tmp_path: Path, dockerfile: str, rest: str) -> variants.Variant:
     rest = '    binary: ""\n' + rest
-    [variant] = variants.load(write_variants(tmp_path, {"pytest-x": (dockerfile, rest)}), repo=REPO)
+    [variant] = variants.load(Settings.read(), path=write_variants(tmp_path, {"pytest-x": (dockerfile, rest)}), repo=REPO)
     return variant
 
 
@@ -51,7 +53,7 @@ def test_run_has_no_network_a_read_only_root_and_no_privileges(client: docker.Do
              'grep -E \'^(CapEff|NoNewPrivs)\' /proc/self/status"]\n')
     expected = "lo\\nrootfs:read-only\\nCapEff:\\t0000000000000000\\nNoNewPrivs:\\t1\\n"
     variant = _one(tmp_path, probe, f'    expect: {{exit_code: 0, stdout: "{expected}", stderr: ""}}')
-    result = pipeline.measure_variant(client, variant, store=store)
+    result = measure_one(client, variant, store=store)
     assert result.stdout == "lo\nrootfs:read-only\nCapEff:\t0000000000000000\nNoNewPrivs:\t1\n"
 
 
@@ -61,7 +63,7 @@ def test_a_run_past_its_timeout_is_killed_and_reported(client: docker.DockerClie
                    "    timeout_s: 2\n    expect: {exit_code: 0}")
     started = time.monotonic()
     with pytest.raises(VerificationError) as caught:
-        pipeline.measure_variant(client, variant, store=store)
+        measure_one(client, variant, store=store)
     assert time.monotonic() - started < 30
     message = str(caught.value)
     assert "pytest-x" in message and "timeout" in message and re.search(r"\(\d+\.\ds\)", message)
@@ -73,7 +75,7 @@ def test_a_flood_of_output_is_cut_and_memory_stays_flat(client: docker.DockerCli
                    "    expect: {exit_code: 0}")
     tracemalloc.start()
     try:
-        result = pipeline.measure_variant(client, variant, store=store)
+        result = measure_one(client, variant, store=store)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -89,7 +91,7 @@ def test_a_200_mb_flood_takes_the_programs_own_time(client: docker.DockerClient,
     so a flood is read as fast as the program writes it, and the engine's disk holds none of it."""
     variant = _one(tmp_path, 'FROM debian:bullseye\nCMD ["sh", "-c", "yes flood | head -c 200000000"]\n',
                    '    expect: {exit_code: 0, stderr: ""}')
-    result = pipeline.measure_variant(client, variant, store=store)
+    result = measure_one(client, variant, store=store)
     assert result.stdout_bytes == 200_000_000 and result.stdout.startswith("flood\nflood\n")
     assert result.run_s < 5, f"the run took {result.run_s:.1f}s"
     inspect = client.api.inspect_image(result.image_id)
@@ -100,7 +102,7 @@ def test_dockerfile_syntax_error_names_variant_and_message(client: docker.Docker
                                                            store: OnDemand, nothing_left: None) -> None:
     variant = _one(tmp_path, "FROM debian:bullseye\nRUNN echo hi\n", "    expect: {exit_code: 0}")
     with pytest.raises(BuildError) as caught:
-        pipeline.measure_variant(client, variant, store=store)
+        measure_one(client, variant, store=store)
     assert "pytest-x" in str(caught.value) and "RUNN" in str(caught.value) and "Dockerfile.pytest-x" in str(caught.value)
 
 
@@ -108,12 +110,12 @@ def test_failing_build_and_failing_run_leave_nothing(client: docker.DockerClient
                                                      store: OnDemand, nothing_left: None) -> None:
     broken = _one(tmp_path, "FROM debian:bullseye\nRUN echo partial > /f && exit 7\n", "    expect: {exit_code: 0}")
     with pytest.raises(BuildError, match="step 2"):
-        pipeline.measure_variant(client, broken, store=store)
+        measure_one(client, broken, store=store)
     (tmp_path / "b").mkdir()
     wrong = _one(tmp_path / "b", 'FROM debian:bullseye\nCMD ["sh", "-c", "echo no; exit 3"]\n',
                  "    expect: {exit_code: 0}")
     with pytest.raises(VerificationError, match="exit code 3"):
-        pipeline.measure_variant(client, wrong, store=store)
+        measure_one(client, wrong, store=store)
 
 
 def test_one_variant_failing_to_build_and_one_to_run_do_not_stop_the_others(client: docker.DockerClient,
@@ -232,7 +234,7 @@ def test_engine_dying_mid_build_is_a_clear_error(client: docker.DockerClient, tm
     variant = _one(tmp_path, "FROM debian:bullseye\nRUN sleep 20\n", "    expect: {exit_code: 0}")
     threading.Timer(4, proxy.cut).start()
     with pytest.raises(EngineError) as caught:
-        pipeline.measure_variant(proxied, variant, store=OnDemand(proxied, store.image_id, cache_dir=tmp_path / "cache"))
+        measure_one(proxied, variant, store=OnDemand(proxied, store.image_id, cache_dir=tmp_path / "cache"))
     assert "stopped answering while asked to build" in str(caught.value) and "pytest-x" in str(caught.value)
 
 
@@ -244,7 +246,7 @@ def test_full_disk_while_writing_the_cache(tmp_path: Path) -> None:
         (mount / "filler").write_bytes(b"\0" * 60_000)
         store = ResultCache(mount / "results")
         with pytest.raises(ProjectError) as caught:
-            store.put("k", _result(stderr="x" * 200_000))
+            store.put("k", measurement(stderr="x" * 200_000))
         assert "No space left on device" in str(caught.value) and str(mount) in str(caught.value)
         assert not list((mount / "results").glob("*.tmp"))
     finally:

@@ -3,7 +3,8 @@ from __future__ import annotations
 import os
 
 import pytest
-from macros.measure import go_version, human_size
+from macros.measure.binary import go_version
+from macros.model.sizes import human_size
 
 
 @pytest.mark.parametrize(("size", "shown"), [

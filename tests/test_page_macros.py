@@ -2,29 +2,34 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
-from macros import page_macros as m
-from macros.measured import BaseImage, EngineFacts, RegistryFacts, Session
+from macros.errors import PageError, VariantFailed
+from macros.model.records import BaseImage, EngineFacts, RegistryFacts
+from macros.model.session import Session
+from macros.model.settings import Settings
+from macros.pages import page_macros as m
 
-from tests.test_verify_render import _result
+from tests.factories import shown
 
-BIG = _result(id="big", title="Big", size_bytes=800_000_000, size_human="800MB", compressed_bytes=280_000_000,
+BIG = shown(id="big", title="Big", size_bytes=800_000_000, compressed_bytes=280_000_000,
               binary_bytes=1_284_754, start_s=0.0904, process_s=0.0021)
-SMALL = _result(id="small", title="Small", part="binary", size_bytes=309_376, size_human="309kB",
+SMALL = shown(id="small", title="Small", part="binary", size_bytes=309_376,
                 compressed_bytes=308_304, binary_bytes=309_376, go_version="", start_s=0.113, process_s=0.0209,
                 dockerfile="dockerfiles/Dockerfile.small", dockerfile_text="FROM scratch\nCOPY main /main\n")
+SETTINGS = Settings(cache_dir=Path(tempfile.mkdtemp(prefix="smallest-go-test-")))
 FAILING = "variant 'broken': build failed at step 2"
 SESSION = Session(engine=EngineFacts("unix:///x", "20.10.24", "1.41", "overlay2", "Debian", "x86_64", "6.1"),
                   registry=RegistryFacts("127.0.0.1:5000", "sha256:" + "d" * 64, "2.7.1+ds2"),
                   bases=[BaseImage("golang:1.21-bullseye", "sha256:" + "b" * 64, 753_613_142, "stand-in",
                                    recipe_hash="c" * 64, compressed_bytes=280_000_000)],
-                  results=[BIG, SMALL], generated_at="2026-11-27T09:00:00+00:00", failures={"broken": FAILING})
+                  declared=[BIG.variant, SMALL.variant], results=[BIG, SMALL], generated_at="2026-11-27T09:00:00+00:00", failures={"broken": FAILING})
 
 
 def page(url: str = "", **kw: object) -> m.Page:
-    return m.Page(session=SESSION, url=url, **kw)  # type: ignore[arg-type]
+    return m.Page(session=SESSION, settings=SETTINGS, url=url, **kw)  # type: ignore[arg-type]
 
 
 def test_numbers_come_from_the_results() -> None:
@@ -60,19 +65,19 @@ def test_tables_and_chart_take_a_part() -> None:
     p = page()
     assert "Big" in m.results_table(p) and "Small" in m.results_table(p)
     assert "Big" in m.results_table(p, "base") and "Small" not in m.results_table(p, "base")
-    with pytest.raises(m.BadCall, match="no part 'bianry' \\(did you mean 'binary'\\?\\)"):
+    with pytest.raises(PageError, match="no part 'bianry' \\(did you mean 'binary'\\?\\)"):
         m.results_table(p, "bianry")
     chart = m.size_chart(p, "binary")
     assert chart.startswith('<div class="size-chart">\n<svg') and "Small" in chart and "Big" not in chart
 
 
 def test_a_failed_or_unknown_variant() -> None:
-    with pytest.raises(m.VariantFailed) as failed:
+    with pytest.raises(VariantFailed) as failed:
         m.size(page(), "broken")
     assert failed.value.message == FAILING
-    with pytest.raises(m.BadCall, match="no variant 'bgi' \\(did you mean 'big'\\?\\); known: big, small, broken"):
+    with pytest.raises(PageError, match="no variant 'bgi' \\(did you mean 'big'\\?\\); known: big, small, broken"):
         m.size(page(), "bgi")
-    with pytest.raises(m.BadCall, match="no base image"):
+    with pytest.raises(PageError, match="no base image"):
         m.base_size(page(), "debian:sid")
 
 
@@ -96,7 +101,7 @@ def test_every_macro_is_registered_once() -> None:
 
 
 def test_bases_are_kept_in_the_registry_under_their_own_names() -> None:
-    from macros.registry import mirror_name
+    from macros.measure.registry import mirror_name
 
     assert mirror_name("debian:bullseye") == "library/debian"
     assert mirror_name("golang:1.21-bullseye") == "library/golang"

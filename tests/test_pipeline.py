@@ -6,25 +6,27 @@ from pathlib import Path
 import docker
 import pytest
 import requests
-from macros import bases, pipeline, registry, variants
 from macros.engine import images
 from macros.errors import BuildError, VerificationError
-from macros.registry import OnDemand
+from macros.measure import bases, registry
+from macros.measure.registry import OnDemand
+from macros.model import variants
+from macros.model.settings import Settings
 
-from tests.helpers import REPO, write_variants
+from tests.helpers import REPO, measure_one, write_variants
 
 pytestmark = pytest.mark.docker
 
 
 def _variant(tmp_path: Path, expect: str, dockerfile: str = "Dockerfile.scratch") -> variants.Variant:
     text = (REPO / "dockerfiles" / dockerfile).read_text()
-    [variant] = variants.load(write_variants(tmp_path, {"pytest-scratch": (text, f"    expect: {expect}")}), repo=REPO)
+    [variant] = variants.load(Settings.read(), path=write_variants(tmp_path, {"pytest-scratch": (text, f"    expect: {expect}")}), repo=REPO)
     return variant
 
 
 def test_scratch_variant_is_built_run_verified_and_measured(client: docker.DockerClient, tmp_path: Path, store: OnDemand) -> None:
     variant = _variant(tmp_path, '{exit_code: 0, stdout: "", stderr: "Hello, World!\\n"}')
-    result = pipeline.measure_variant(client, variant, store=store)
+    result = measure_one(client, variant, store=store)
     inspect = client.api.inspect_image(result.image_id)
     assert result.size_bytes == inspect["Size"]
     assert result.layer_count == len(inspect["RootFS"]["Layers"])
@@ -33,14 +35,14 @@ def test_scratch_variant_is_built_run_verified_and_measured(client: docker.Docke
     assert 500_000 < result.binary_bytes < result.size_bytes
     assert 0 < result.compressed_bytes < result.size_bytes
     assert result.dockerfile_text == (REPO / "dockerfiles/Dockerfile.scratch").read_text()
-    assert client.api.inspect_image(pipeline.image_tag(variant))["Id"] == result.image_id
+    assert client.api.inspect_image(Settings.read().tag_of(variant.id))["Id"] == result.image_id
     assert not client.api.containers(all=True, filters={"label": "io.smallest-go.variant=pytest-scratch"})
 
 
 def test_expectation_mismatch_fails_naming_the_variant(client: docker.DockerClient, tmp_path: Path, store: OnDemand) -> None:
     variant = _variant(tmp_path, '{exit_code: 0, stderr: "Goodbye\\n"}')
     with pytest.raises(VerificationError) as caught:
-        pipeline.measure_variant(client, variant, store=store)
+        measure_one(client, variant, store=store)
     message = str(caught.value)
     assert "pytest-scratch" in message and "Goodbye" in message and "Hello, World!" in message
 
@@ -48,22 +50,22 @@ def test_expectation_mismatch_fails_naming_the_variant(client: docker.DockerClie
 def test_expected_failure_that_does_not_happen_fails(client: docker.DockerClient, tmp_path: Path, store: OnDemand) -> None:
     variant = _variant(tmp_path, '{fails_with: "unable to find user"}')
     with pytest.raises(VerificationError, match="ran and exited 0"):
-        pipeline.measure_variant(client, variant, store=store)
+        measure_one(client, variant, store=store)
 
 
 def test_the_articles_distroless_dockerfile_really_fails_to_start(client: docker.DockerClient, tmp_path: Path,
                                                                   store: OnDemand) -> None:
     variant = _variant(tmp_path, '{fails_with: "unable to find user small-user"}', "Dockerfile.distroless")
-    result = pipeline.measure_variant(client, variant, store=store)
+    result = measure_one(client, variant, store=store)
     assert "unable to find user small-user" in result.start_error and result.verify_note.startswith("failed as declared")
 
 
 def test_failing_run_step_names_the_step(client: docker.DockerClient, tmp_path: Path, store: OnDemand) -> None:
     path = write_variants(tmp_path, {"pytest-broken": ("FROM debian:bullseye\nRUN echo about to fail && exit 3\n",
                                                        "    expect: {exit_code: 0}")})
-    [variant] = variants.load(path, repo=REPO)
+    [variant] = variants.load(Settings.read(), path=path, repo=REPO)
     with pytest.raises(BuildError) as caught:
-        pipeline.measure_variant(client, variant, store=store)
+        measure_one(client, variant, store=store)
     assert "pytest-broken" in str(caught.value) and "step 2 (RUN echo about to fail" in str(caught.value)
     assert "about to fail" in caught.value.log_tail
 
@@ -81,7 +83,7 @@ def _manifest(ref: str) -> dict:
 def test_the_transfer_size_is_what_the_registry_stores(client: docker.DockerClient, tmp_path: Path,
                                                        store: OnDemand) -> None:
     variant = _variant(tmp_path, '{exit_code: 0, stdout: "", stderr: "Hello, World!\\n"}')
-    result = pipeline.measure_variant(client, variant, store=store)
+    result = measure_one(client, variant, store=store)
     manifest = _manifest(result.registry_ref)
     assert len(manifest["layers"]) == result.layer_count
     assert result.compressed_bytes == sum(layer["size"] for layer in manifest["layers"]) + manifest["config"]["size"]

@@ -14,13 +14,13 @@ from typing import Any
 import docker
 import pytest
 import requests
-from macros import variants
-from macros.settings import START_RUNS, Settings
+from macros.model import variants
+from macros.model.settings import Settings
 
 from tests.helpers import seeded_cache
 
 REPO = Path(__file__).resolve().parent.parent
-DECLARED = variants.load(Settings().variants_file)
+DECLARED = variants.load(Settings.read())
 SIZE = re.compile(r"\b\d+(?:[.,]\d+)?\s?(?:[kKMG]i?B|bytes)\b")
 
 
@@ -81,7 +81,7 @@ def test_results_json_agrees_with_the_engine(results: dict[str, Any], client: do
         inspect = client.api.inspect_image(v["image_id"])
         assert v["size_bytes"] == inspect["Size"], v["id"]
         assert v["verify_note"] and v["expected"]
-        assert v["start_runs"] == (0 if v["start_error"] else START_RUNS) and (v["start_s"] is None) == bool(v["start_error"])
+        assert v["start_runs"] == (0 if v["start_error"] else Settings().start_runs) and (v["start_s"] is None) == bool(v["start_error"])
         for key in ("dockerfile", "size_human", "compressed_bytes", "layers", "exit_code", "stdout", "stderr"):
             assert key in v
     for b in results["bases"]:

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from macros import variants
 from macros.errors import ConfigError
-from macros.settings import Settings
+from macros.model import variants
+from macros.model.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -30,7 +30,7 @@ def _repo(tmp_path: Path, text: str) -> Path:
 
 def _error(tmp_path: Path, text: str) -> str:
     with pytest.raises(ConfigError) as caught:
-        variants.load(_repo(tmp_path, text), repo=tmp_path)
+        variants.load(Settings.read(), path=_repo(tmp_path, text), repo=tmp_path)
     return str(caught.value)
 
 
@@ -43,7 +43,7 @@ def _ids(entry: dict) -> list[str]:
 
 
 def test_the_projects_variants_file_loads() -> None:
-    loaded = variants.load(Settings().variants_file)
+    loaded = variants.load(Settings.read())
     data = yaml.safe_load((REPO / "dockerfiles" / "variants.yml").read_text())
     entries = [(vid, e) for e in data["variants"] for vid in _ids(e)]
     assert [v.id for v in loaded] == [vid for vid, _ in entries]
@@ -54,7 +54,7 @@ def test_the_projects_variants_file_loads() -> None:
 
 
 def test_defaults(tmp_path: Path) -> None:
-    [v] = variants.load(_repo(tmp_path, GOOD), repo=tmp_path)
+    [v] = variants.load(Settings.read(), path=_repo(tmp_path, GOOD), repo=tmp_path)
     assert v.dockerfile.name == "Dockerfile.hello" and v.context == tmp_path / "go-app"
     assert (v.binary, v.timeout_s, v.expect.stdout) == ("/main", 30.0, None)
 
@@ -121,7 +121,7 @@ def test_a_matrix_entry_expands_to_one_variant_per_value(tmp_path: Path) -> None
     (tmp_path / "dockerfiles" / "Dockerfile.go").write_text("ARG GO_VERSION=1.21\nFROM golang:${GO_VERSION}-bullseye\n")
     path = tmp_path / "dockerfiles" / "variants.yml"
     path.write_text(MATRIX)
-    loaded = variants.load(path, repo=tmp_path)
+    loaded = variants.load(Settings.read(), path=path, repo=tmp_path)
     assert [(v.id, v.title, v.description) for v in loaded] == [
         ("go-1.21", "Go 1.21", "built with 1.21"), ("go-1.27", "Go 1.27", "built with 1.27")]
     assert [v.bases for v in loaded] == [("golang:1.21-bullseye",), ("golang:1.27-bullseye",)]
@@ -139,7 +139,7 @@ def test_a_matrix_value_that_collides_is_named(tmp_path: Path) -> None:
     (path.parent / "Dockerfile.go-1.27").write_text("FROM scratch\n")
     (path.parent / "Dockerfile.go").write_text("ARG GO_VERSION\nFROM golang:${GO_VERSION}\n")
     with pytest.raises(ConfigError, match=r"the id 'go-1\.27' is used twice"):
-        variants.load(path, repo=tmp_path)
+        variants.load(Settings.read(), path=path, repo=tmp_path)
 
 
 def test_a_matrix_must_name_one_argument_with_values(tmp_path: Path) -> None:

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import re
 
-from macros import benchmark_figures, render, verify
 from macros.engine.records import RunOutcome, Stream
-from macros.results import Layer, Result
-from macros.variants import Expectation
+from macros.measure import verify
+from macros.model.variants import Expectation
+from macros.pages import benchmark_figures, render
+
+from tests.factories import shown
 
 
 def _outcome(**kw) -> RunOutcome:
@@ -45,39 +47,26 @@ def test_expectations_read_as_english() -> None:
         "fail (not start, or exit non-zero) with a message containing 'no user'"
 
 
-def _result(**kw) -> Result:
-    base = dict(id="x", title="X <b>", description="d", dockerfile="dockerfiles/Dockerfile.x",
-                dockerfile_text="FROM scratch\n", final_base="scratch", image_id="sha256:" + "a" * 64,
-                tag="smallest-go/x:latest", size_bytes=3_368_770, size_human="3.37MB", compressed_bytes=1_410_000,
-                layer_count=1, layers=[Layer("/bin/sh -c #(nop) COPY file:abc in / ", 10)], binary_bytes=1,
-                go_version="go1.21.13", exit_code=0, stdout="", stderr="<script>alert(1)</script>\n",
-                stdout_truncated=False, stderr_truncated=False, stdout_bytes=0, stderr_bytes=25,
-                start_error="", expected="exit code 0",
-                verify_note="ok", build_s=1.0, run_s=0.1, measured_at="2026-01-01T00:00:00+00:00",
-                start_s=0.1, process_s=0.002, start_runs=7)
-    return Result(**{**base, **kw})
-
-
 def test_code_block_fence_outgrows_backticks_inside() -> None:
     block = render.code_block("RUN echo ````\n", lang="dockerfile", title='a"b')
     assert block.startswith("````` dockerfile title=\"a_b\"\n") and block.endswith("\n`````")
 
 
 def test_results_table_escapes_everything_it_inserts() -> None:
-    table = render.results_table([_result(title="<script>x</script> | {{ a }}")])
+    table = render.results_table([shown(title="<script>x</script> | {{ a }}")])
     assert "<script>" not in table and "&lt;script&gt;" in table
     assert "3.37MB" in table and "3,368,770" in table and "1.41MB" in table
     assert not re.search(r"\n\s*\n", table)  # no blank line: Markdown must keep the block raw
 
 
 def test_run_block_keeps_streams_apart() -> None:
-    block = render.run_block(_result())
+    block = render.run_block(shown())
     assert "stdout" in block and "(nothing)" in block and "<script>alert(1)</script>" in block
     assert "Exit code: **0**" in block
 
 
 def test_layers_details_shows_instruction() -> None:
-    assert "COPY file:abc in /" in render.layers_details(_result())
+    assert "COPY file:abc in /" in render.layers_details(shown())
 
 
 def test_history_entries_read_as_the_instructions_that_made_them() -> None:
@@ -95,7 +84,7 @@ def test_table_cells_are_escaped_unless_raw() -> None:
 
 
 def test_bases_summary_follows_the_provenance() -> None:
-    from macros.bases import BaseImage
+    from macros.model.records import BaseImage
 
     stand_ins = [BaseImage("debian:bullseye", "sha256:a", 1, "stand-in"), BaseImage("x<y>", "sha256:b", 1, "stand-in")]
     assert "are local stand-ins" in render.bases_summary(stand_ins) and "x&lt;y&gt;" in render.bases_summary(stand_ins)

@@ -61,10 +61,11 @@ class Measurement:
         return cls(**values)
 
 
-def _shape() -> str:
-    """A digest of the stored records' fields and types: the cache's schema, never bumped by hand."""
-    described = [(f.name, str(f.type)) for f in fields(Measurement)] + [("Layer", str(Layer.__annotations__))]
+def shape_of(record: type[Any]) -> str:
+    """A digest of a stored record's fields and types (and of Layer's, which it holds): the cache's
+    schema, so it is never bumped by hand."""
+    described = [(f.name, str(f.type)) for f in fields(record)] + [("Layer", str(Layer.__annotations__))]
     return hashlib.sha256(repr(described).encode()).hexdigest()[:16]
 
 
-SHAPE = _shape()
+SHAPE = shape_of(Measurement)

@@ -1,0 +1,47 @@
+"""Records for the pure-logic tests: a Measurement, and a declared Variant beside it (Shown)."""
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any
+
+from macros.model.dockerfile import parse
+from macros.model.measurement import Layer, Measurement
+from macros.model.session import Shown
+from macros.model.settings import REPO
+from macros.model.variants import Expectation, Variant
+
+MEASURED = {f.name for f in fields(Measurement)}
+
+
+def measurement(**kw: Any) -> Measurement:
+    base: dict[str, Any] = dict(
+        image_id="sha256:" + "a" * 64, size_bytes=3_368_770, compressed_bytes=1_410_000,
+        registry_ref="127.0.0.1:5000/smallest-go/x@sha256:" + "b" * 64, layer_count=1,
+        layers=(Layer("/bin/sh -c #(nop) COPY file:abc in / ", 10),), binary_bytes=1, go_version="go1.21.13",
+        exit_code=0, stdout="", stderr="<script>alert(1)</script>\n", stdout_bytes=0, stderr_bytes=25,
+        stdout_truncated=False, stderr_truncated=False, start_error="", build_s=1.0, run_s=0.1,
+        start_s=0.1, process_s=0.002, start_runs=7, measured_at="2026-01-01T00:00:00+00:00")
+    return Measurement(**{**base, **kw})
+
+
+def variant(*, dockerfile_text: str = "FROM scratch\n", dockerfile: str = "dockerfiles/Dockerfile.x",
+            **kw: Any) -> Variant:
+    base: dict[str, Any] = dict(id="x", title="X <b>", description="d", dockerfile=REPO / dockerfile,
+                                context=REPO / "go-app", expect=Expectation(exit_code=0), binary="/main",
+                                timeout_s=30.0, part="base")
+    bases = kw.pop("bases", None)
+    parsed = parse(dockerfile_text, source=dockerfile, build_args={})
+    if bases is not None:
+        parsed = parsed.__class__(text=parsed.text, bases=tuple(bases), final_base=bases[-1] if bases else "scratch")
+    return Variant(**{**base, **kw}, parsed=parsed)
+
+
+def shown(*, reused: bool = False, **kw: Any) -> Shown:
+    """Keyword arguments go to whichever record has a field of that name."""
+    measured = {k: v for k, v in kw.items() if k in MEASURED}
+    declared = {k: v for k, v in kw.items() if k not in MEASURED}
+    v = variant(**declared)
+    return Shown(v, measurement(**measured), reused, f"smallest-go/{v.id}:latest")
+
+
+
