@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import docker
+import yaml
 from macros.measure.registry import OnDemand
 from macros.measure.variant import build_variant, finish_variant
 from macros.model.measurement import Measurement
@@ -59,3 +60,9 @@ def seeded_cache(folder: Path) -> Path:
         if (REPO / ".cache" / memo).is_file():
             shutil.copy(REPO / ".cache" / memo, folder / memo)
     return folder
+
+
+def go_version_of(reference: str) -> str:
+    """The Go version a toolchain base carries, as its recipe in bases.yml pins it ("go1.21.13")."""
+    recipe = yaml.safe_load((REPO / "dockerfiles" / "bases" / "bases.yml").read_text())[reference]
+    return f"go{recipe['prepare']['go-wheel']['version']}"

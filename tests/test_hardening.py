@@ -15,7 +15,7 @@ from pathlib import Path
 
 import docker
 import pytest
-from macros.engine import connection, images
+from macros.engine import connection, images, labels
 from macros.errors import BuildError, EngineError, ProjectError, VerificationError
 from macros.measure.registry import OnDemand
 from macros.model import variants
@@ -24,7 +24,7 @@ from macros.model.settings import Settings
 from macros.pages import render
 
 from tests.factories import measurement
-from tests.helpers import REPO, cli, container_ids, measure_one, seeded_cache, write_variants
+from tests.helpers import NAMESPACE, REPO, cli, container_ids, measure_one, seeded_cache, write_variants
 
 pytestmark = pytest.mark.docker
 
@@ -230,11 +230,11 @@ def test_engine_dying_mid_build_is_a_clear_error(client: docker.DockerClient, tm
                                                  monkeypatch: pytest.MonkeyPatch, nothing_left: None) -> None:
     proxy = _Proxy(tmp_path / "engine.sock")
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/engine.sock")
-    proxied = connection.connect()
+    proxied = connection.connect(Settings.read())
     variant = _one(tmp_path, "FROM debian:bullseye\nRUN sleep 20\n", "    expect: {exit_code: 0}")
     threading.Timer(4, proxy.cut).start()
     with pytest.raises(EngineError) as caught:
-        measure_one(proxied, variant, store=OnDemand(proxied, store.image_id, cache_dir=tmp_path / "cache"))
+        measure_one(proxied, variant, store=OnDemand(proxied, store.image_id, settings=Settings.read()))
     assert "stopped answering while asked to build" in str(caught.value) and "pytest-x" in str(caught.value)
 
 
@@ -308,27 +308,41 @@ def test_interrupting_one_build_leaves_the_other_builds_runs_alone(client: docke
     assert not client.api.containers(all=True, filters={"label": ["io.smallest-go.variant=pytest-survivor"]})
 
 
-def test_clean_removes_our_objects_and_nothing_else(client: docker.DockerClient, tmp_path: Path) -> None:
-    (tmp_path / "Dockerfile").write_text("FROM scratch\nCOPY Dockerfile /\n")
+def test_clean_removes_our_namespace_and_nothing_else(client: docker.DockerClient, tmp_path: Path) -> None:
+    """`clean` in the tests' namespace: their tags, run containers and untagged first stages go; an
+    image the author's namespace also tags keeps that tag (and so stays), as does anyone else's."""
+    author = Settings().namespace
+    assert author != NAMESPACE
+    (tmp_path / "Dockerfile").write_text(f"FROM scratch\nCOPY Dockerfile /\n# {tmp_path.name}\n")
     _theirs, _ = client.images.build(path=str(tmp_path), tag="someone-else/keep:1", rm=True)
-    ours, _ = client.images.build(path=str(tmp_path), tag="smallest-go/pytest-clean:latest", rm=True,
-                                  labels={"io.smallest-go.variant": "pytest-clean"})
-    container = client.api.create_container(ours.id, command=["/x"], labels={"io.smallest-go.managed": "true"})["Id"]
+    ours, _ = client.images.build(path=str(tmp_path), tag=f"{NAMESPACE}/pytest-clean:latest", rm=True,
+                                  labels={labels.VARIANT: "pytest-clean"})
+    shared, _ = client.images.build(path=str(tmp_path), dockerfile="Dockerfile", rm=True,
+                                    buildargs={"UNUSED": "1"}, labels={labels.VARIANT: "pytest-shared"})
+    client.api.tag(shared.id, f"{NAMESPACE}/pytest-shared", "latest")
+    client.api.tag(shared.id, f"{author}/pytest-shared", "latest")
+    mine = client.api.create_container(ours.id, command=["/x"], labels=labels.probe("pytest-clean", NAMESPACE))["Id"]
+    authors = client.api.create_container(ours.id, command=["/x"], labels=labels.probe("pytest-clean", author))["Id"]
     # a multi-stage variant: its first stage stays untagged, with the labels of the stand-in below it
     (tmp_path / "Dockerfile.staged").write_text(
         f"FROM debian:bullseye AS first\nRUN echo {tmp_path.name} > /f\nFROM scratch\nCOPY --from=first /f /f\n")
-    client.images.build(path=str(tmp_path), dockerfile="Dockerfile.staged", tag="smallest-go/pytest-staged:latest",
-                        rm=True, labels={"io.smallest-go.variant": "pytest-staged"})
-    untagged = {i["Id"] for i in client.api.images(filters={"dangling": True, "label": ["io.smallest-go.managed=true"]})}
+    client.images.build(path=str(tmp_path), dockerfile="Dockerfile.staged", tag=f"{NAMESPACE}/pytest-staged:latest",
+                        rm=True, labels={labels.VARIANT: "pytest-staged"})
+    untagged = {i["Id"] for i in client.api.images(filters={"dangling": True, "label": [f"{labels.MANAGED}=true"]})}
     assert untagged
     try:
         done = cli("clean")
         assert done.returncode == 0, done.stdout + done.stderr
         assert images.inspect_image(client, ours.id) is None
         assert not untagged & {i["Id"] for i in client.api.images(all=True)}
-        assert images.inspect_image(client, "smallest-go/pytest-staged:latest") is None
-        assert container not in container_ids(client)
+        assert images.inspect_image(client, f"{NAMESPACE}/pytest-staged:latest") is None
+        assert images.inspect_image(client, f"{NAMESPACE}/pytest-shared:latest") is None
+        assert images.inspect_image(client, f"{author}/pytest-shared:latest")["Id"] == shared.id
+        left = container_ids(client)
+        assert mine not in left and authors in left
         assert images.inspect_image(client, "someone-else/keep:1") is not None
         assert images.inspect_image(client, "golang:1.21-bullseye") is not None  # stand-ins stay without --all
     finally:
+        client.api.remove_container(authors, force=True)
+        client.api.remove_image(f"{author}/pytest-shared:latest", force=True)
         client.api.remove_image("someone-else/keep:1", force=True)

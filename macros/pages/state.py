@@ -38,6 +38,10 @@ class State:
     session: Session       # what this build measured (or reused)
     bad_calls: list[str] = field(default_factory=list)  # macro calls the pages made that name nothing
 
+    def __repr__(self) -> str:
+        # mkdocs-macros prints every variable at debug level (`mkdocs -v`): a line, not the session
+        return f"State({len(self.session.results)} variants measured or reused, {len(self.session.failures)} failed)"
+
     def page(self, env: Any) -> page_macros.Page:
         """The page being rendered, as the macros see it."""
         return page_macros.Page(session=self.session, settings=self.settings,
