@@ -4,6 +4,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import docker
@@ -12,16 +13,19 @@ from macros.engine import images, labels
 from macros.errors import BaseImageError, BuildError
 from macros.measure import bases, preparers
 from macros.model.dockerfile import read
+from macros.model.settings import Settings
 
 from tests.helpers import cli, go_version_of
 
 pytestmark = pytest.mark.docker
 REPO = Path(__file__).resolve().parent.parent
+SETTINGS = Settings.read()  # the tests' own cache folder (conftest.py)
+FAST = replace(SETTINGS, pull_timeout_s=5)  # no registry answers here: fail the pull quickly
 
 
 @pytest.fixture(scope="module")
 def provisioned(client: docker.DockerClient) -> dict[str, bases.BaseImage]:
-    found = bases.Provisioner(client, bases.load_recipes()).ensure_all(bases.wanted_references()[0])
+    found = bases.Provisioner(client, bases.load_recipes(SETTINGS), SETTINGS).ensure_all(bases.wanted_references(REPO / "dockerfiles")[0])
     return {b.reference: b for b in found}
 
 
@@ -32,8 +36,8 @@ def _run(client: docker.DockerClient, image: str, command: list[str]) -> str:
 
 
 def test_every_base_is_present_with_provenance(provisioned: dict[str, bases.BaseImage]) -> None:
-    wanted, _ = bases.wanted_references()
-    recipes = bases.load_recipes()
+    wanted, _ = bases.wanted_references(REPO / "dockerfiles")
+    recipes = bases.load_recipes(SETTINGS)
     closure, todo = set(), list(wanted)
     while todo:  # every base the Dockerfiles name, and every base a recipe of theirs is built on
         ref = todo.pop()
@@ -81,7 +85,7 @@ def test_second_provisioning_is_a_quick_no_op(client: docker.DockerClient,
                                               provisioned: dict[str, bases.BaseImage]) -> None:
     before = {i["Id"] for i in client.api.images(all=True)}
     started = time.monotonic()
-    again = bases.Provisioner(client, bases.load_recipes()).ensure_all(bases.wanted_references()[0])
+    again = bases.Provisioner(client, bases.load_recipes(SETTINGS), SETTINGS).ensure_all(bases.wanted_references(REPO / "dockerfiles")[0])
     elapsed = time.monotonic() - started
     assert {b.reference: b.image_id for b in again} == {r: b.image_id for r, b in provisioned.items()}
     assert {i["Id"] for i in client.api.images(all=True)} == before
@@ -90,7 +94,7 @@ def test_second_provisioning_is_a_quick_no_op(client: docker.DockerClient,
 
 def test_unknown_base_without_recipe_is_a_clear_error(client: docker.DockerClient) -> None:
     with pytest.raises(BaseImageError) as caught:
-        bases.Provisioner(client, {}, pull_timeout_s=5).ensure("smallest-go-test/no-such-image:1")
+        bases.Provisioner(client, {}, FAST).ensure("smallest-go-test/no-such-image:1")
     message = str(caught.value)
     assert "smallest-go-test/no-such-image:1" in message and "no recipe" in message and "pull failed" in message
 
@@ -124,11 +128,11 @@ def test_changing_a_recipe_rebuilds_it_and_what_is_built_on_it(client: docker.Do
     child = _recipe(tmp_path, "child", "FROM smallest-go-test/parent:1\nCOPY Dockerfile /child\n")
     recipes = {parent.reference: parent, child.reference: child}
     try:
-        first = bases.Provisioner(client, recipes, pull_timeout_s=5).ensure(child.reference)
-        again = bases.Provisioner(client, recipes, pull_timeout_s=5).ensure(child.reference)
+        first = bases.Provisioner(client, recipes, FAST).ensure(child.reference)
+        again = bases.Provisioner(client, recipes, FAST).ensure(child.reference)
         assert again.image_id == first.image_id and again.source == "stand-in"
         (parent.folder / "Dockerfile").write_text("FROM scratch\nCOPY Dockerfile /parent-changed\n")
-        provisioner = bases.Provisioner(client, recipes, pull_timeout_s=5)
+        provisioner = bases.Provisioner(client, recipes, FAST)
         rebuilt = provisioner.ensure(child.reference)
         assert rebuilt.image_id != first.image_id
         new_parent = client.api.inspect_image(provisioner.ensure(parent.reference).image_id)["RootFS"]["Layers"]
@@ -144,7 +148,7 @@ def test_changing_a_recipe_rebuilds_it_and_what_is_built_on_it(client: docker.Do
 def test_a_failing_recipe_step_names_the_base_and_tags_nothing(client: docker.DockerClient, tmp_path: Path) -> None:
     broken = _recipe(tmp_path, "broken", "FROM debian:bullseye\nRUN echo recipe step fails && exit 4\n")
     with pytest.raises(BuildError) as caught:
-        bases.Provisioner(client, {broken.reference: broken}, pull_timeout_s=5).ensure(broken.reference)
+        bases.Provisioner(client, {broken.reference: broken}, FAST).ensure(broken.reference)
     assert "smallest-go-test/broken:1" in str(caught.value) and "step 2" in str(caught.value)
     assert images.inspect_image(client, broken.reference) is None
 
@@ -157,7 +161,7 @@ def test_an_unreachable_mirror_is_tried_three_times_then_named(tmp_path: Path) -
     with pytest.raises(BaseImageError) as caught:
         preparers.prepare("debootstrap", {"suite": "bullseye", "mirror": "http://127.0.0.1:9/debian"},
                           reference="pytest-debian:bullseye", recipe=tmp_path, staging=staging,
-                          downloads=tmp_path / "downloads", log=said.append)
+                          settings=replace(SETTINGS, cache_dir=tmp_path), log=said.append)
     message = str(caught.value)
     assert "from http://127.0.0.1:9/debian failed 3 times" in message and "Release" in message
     assert "mirror is reachable" in message
@@ -199,12 +203,12 @@ smallest-go-test/shared:1: {{recipe: shared}}
 smallest-go-test/tool:a: {{recipe: tool, build_args: {{RELEASE: "{a_release}"}}}}
 smallest-go-test/tool:b: {{recipe: tool, build_args: {{RELEASE: "b1"}}}}
 """)
-        return bases.load_recipes(tmp_path / "bases.yml")
+        return bases.load_recipes(replace(SETTINGS, bases_file=tmp_path / "bases.yml"))
 
     refs = ["smallest-go-test/tool:a", "smallest-go-test/tool:b"]
     try:
-        first = {b.reference: b.image_id for b in bases.Provisioner(client, recipes("a1")).ensure_all(refs)}
-        again = {b.reference: b.image_id for b in bases.Provisioner(client, recipes("a2")).ensure_all(refs)}
+        first = {b.reference: b.image_id for b in bases.Provisioner(client, recipes("a1"), SETTINGS).ensure_all(refs)}
+        again = {b.reference: b.image_id for b in bases.Provisioner(client, recipes("a2"), SETTINGS).ensure_all(refs)}
         assert again["smallest-go-test/tool:a"] != first["smallest-go-test/tool:a"]  # its pin changed
         assert again["smallest-go-test/tool:b"] == first["smallest-go-test/tool:b"]
         assert again["smallest-go-test/shared:1"] == first["smallest-go-test/shared:1"]

@@ -20,6 +20,7 @@ from macros.errors import BuildError, EngineError, ProjectError, VerificationErr
 from macros.measure.registry import OnDemand
 from macros.model import variants
 from macros.model.cache import ResultCache
+from macros.model.session import Shown
 from macros.model.settings import Settings
 from macros.pages import render
 
@@ -82,7 +83,7 @@ def test_a_flood_of_output_is_cut_and_memory_stays_flat(client: docker.DockerCli
     assert result.stdout_truncated and len(result.stdout) == 64 * 1024 and set(result.stdout) == {"x"}
     assert result.stdout_bytes == 50_000_000 and result.stderr_bytes == 0
     assert peak < 8 * 1024 * 1024, f"peak Python memory {peak:,} bytes for 50 MB of output"
-    assert "50,000,000 bytes in all, the first 64 KiB shown" in render.run_block(result)
+    assert "50,000,000 bytes in all, the first 64 KiB shown" in render.run_block(Shown(variant, result, False, "x:latest"))
 
 
 def test_a_200_mb_flood_takes_the_programs_own_time(client: docker.DockerClient, tmp_path: Path,
@@ -138,7 +139,7 @@ def test_one_variant_failing_to_build_and_one_to_run_do_not_stop_the_others(clie
     assert failed is not None and sorted(failed.group(1).split(", ")) == ["pytest-breaks", "pytest-lies"], said
     assert "exit code 3" in said and "step 2" in said, said
     stored = [ResultCache(cache / "results").get(p.stem) for p in (cache / "results").glob("*.json")]
-    assert [r.id for r in stored if r is not None] == ["pytest-works"]
+    assert [r.stdout for r in stored if r is not None] == ["fine\n"]  # only pytest-works
     assert stored[0] is not None and stored[0].start_runs > 0 and stored[0].stdout == "fine\n"
 
 
@@ -322,7 +323,7 @@ def test_clean_removes_our_namespace_and_nothing_else(client: docker.DockerClien
     client.api.tag(shared.id, f"{NAMESPACE}/pytest-shared", "latest")
     client.api.tag(shared.id, f"{author}/pytest-shared", "latest")
     mine = client.api.create_container(ours.id, command=["/x"], labels=labels.probe("pytest-clean", NAMESPACE))["Id"]
-    authors = client.api.create_container(ours.id, command=["/x"], labels=labels.probe("pytest-clean", author))["Id"]
+    authors = client.api.create_container(shared.id, command=["/x"], labels=labels.probe("pytest-shared", author))["Id"]
     # a multi-stage variant: its first stage stays untagged, with the labels of the stand-in below it
     (tmp_path / "Dockerfile.staged").write_text(
         f"FROM debian:bullseye AS first\nRUN echo {tmp_path.name} > /f\nFROM scratch\nCOPY --from=first /f /f\n")

@@ -62,6 +62,10 @@ def _remove(api: docker.APIClient, name: str, *, force: bool = False) -> int:
         return 1
     except NotFound:
         return 0  # already gone with an image it shared a tag with
+    except APIError as exc:
+        if exc.status_code != 409:
+            raise
+        return 0  # a container of another namespace or build uses it: left for it
 
 
 def prune_untagged_variants(client: docker.DockerClient) -> int:
