@@ -78,7 +78,7 @@ def load_recipes(settings: Settings) -> dict[str, Recipe]:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: is not valid YAML ({exc})") from None
-    error = first_error(_SCHEMA, data, raw=raw, memo=settings.schema_memo)
+    error = first_error(_SCHEMA, data, raw=raw, memo=settings.cached("validated"))
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
         raise ConfigError(f"{path}: at {where}: {error.message}")

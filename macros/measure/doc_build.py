@@ -41,7 +41,7 @@ def measure_all(settings: Settings) -> Session:
             provisioner, provisioned, store = provision(client, settings, wanted, shipped=shipped,
                                                         needed_by=_needed_by(declared))
             facts = asked.result()
-        cache = ResultCache(settings.results_cache)
+        cache = ResultCache(settings.cached("results"))
         with plan.planned(client, declared, provisioner=provisioner, facts=facts, registry_image=store.image_id,
                           cache=cache, refresh=refresh, settings=settings) as (jobs, failures):
             measured, failed = _run(client, jobs, cache, store, settings)

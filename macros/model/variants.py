@@ -141,7 +141,7 @@ def load(settings: Settings, *, path: Path | None = None, repo: Path = REPO) -> 
         raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: is not valid YAML: {exc}") from None
-    _validate(path, data, raw, settings.schema_memo)
+    _validate(path, data, raw, settings.cached("validated"))
     variants: list[Variant] = []
     seen: set[str] = set()
     for entry in data["variants"]:

@@ -153,7 +153,7 @@ def size_chart(page: Page, part: str = "") -> str:
     """The staircase chart of all variants (or one part's)."""
     from .chart import size_chart_svg  # matplotlib only when a chart is drawn
 
-    return render.chart_block(size_chart_svg(page.in_part(part), cache_dir=page.settings.charts_cache))
+    return render.chart_block(size_chart_svg(page.in_part(part), cache_dir=page.settings.cached("charts")))
 
 
 def release_table(page: Page) -> str:
@@ -176,7 +176,7 @@ def release_chart(page: Page, then_variant: str = "", then_release: str = "") ->
             raise PageError(f"variant {then_variant!r} has no article_2022 figure to draw")
         then = (then_release, sizes.parse_size(now.variant.article_2022), f"2022 article: {now.variant.title}")
     return render.chart_block(release_chart_svg(families, found, names=names, then=then, now=now,
-                                                cache_dir=page.settings.charts_cache))
+                                                cache_dir=page.settings.cached("charts")))
 
 
 def smallest_release(page: Page, family: str) -> str:

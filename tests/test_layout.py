@@ -1,0 +1,75 @@
+"""The shape of macros/, checked from its source: the folders show the pipeline, the measuring core
+never imports mkdocs, the pages never talk to the engine, and no module keeps mutable state."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+MACROS = Path(__file__).resolve().parent.parent / "macros"
+MODULES = sorted(MACROS.rglob("*.py"))
+CORE = ("model", "engine", "measure")
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module a file imports, anywhere in it, with relative imports made absolute."""
+    package = ".".join(("macros", *path.relative_to(MACROS).parent.parts))
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package if node.level else ""
+            module = ".".join(filter(None, (base, node.module)))
+            found |= {module} | {f"{module}.{alias.name}" for alias in node.names}
+    return found
+
+
+def _uses(imports: set[str], top: str) -> bool:
+    return any(name == top or name.startswith(f"{top}.") for name in imports)
+
+
+def _id(path: Path) -> str:
+    return str(path.relative_to(MACROS))
+
+
+@pytest.mark.parametrize("path", MODULES, ids=_id)
+def test_each_module_is_readable_in_one_sitting(path: Path) -> None:
+    assert len(path.read_text().splitlines()) <= 300
+
+
+@pytest.mark.parametrize("path", MODULES, ids=_id)
+def test_no_module_imports_both_docker_and_mkdocs(path: Path) -> None:
+    imports = _imports(path)
+    assert not (_uses(imports, "docker") and _uses(imports, "mkdocs")), sorted(imports)
+
+
+@pytest.mark.parametrize("path", [p for p in MODULES if p.relative_to(MACROS).parts[0] in CORE], ids=_id)
+def test_the_measuring_core_imports_nothing_from_mkdocs_or_the_pages(path: Path) -> None:
+    imports = _imports(path)
+    assert not _uses(imports, "mkdocs") and not _uses(imports, "macros.pages"), sorted(imports)
+
+
+@pytest.mark.parametrize("path", sorted((MACROS / "pages").glob("*.py")), ids=_id)
+def test_the_pages_never_talk_to_the_engine(path: Path) -> None:
+    imports = _imports(path)
+    assert not any(_uses(imports, top) for top in ("docker", "macros.engine", "macros.measure")), sorted(imports)
+
+
+@pytest.mark.parametrize("path", MODULES, ids=_id)
+def test_no_private_mkdocs_api_and_no_module_level_mutable_state(path: Path) -> None:
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("mkdocs"):
+            assert not [a.name for a in node.names if a.name.startswith("_")], ast.unparse(node)
+        assert not isinstance(node, ast.Global | ast.Nonlocal), ast.unparse(node)
+    mutable = (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp)
+    for node in tree.body:
+        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+            names = [t.id for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
+                     if isinstance(t, ast.Name)]
+            made = node.value.func.id if isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name) else ""
+            if isinstance(node.value, mutable) or made in ("list", "dict", "set", "deque"):
+                # a table that is never changed is written in capitals; anything else is state
+                assert all(name.isupper() for name in names), ast.unparse(node)
