@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import html
 import re
+import statistics
 from typing import Any, NamedTuple
 
 from .render import table
 
 
-class BenchmarkRow(NamedTuple):  # a NamedTuple: see Layer in results.py
+class BenchmarkRow(NamedTuple):  # a NamedTuple: see Layer in model/measurement.py
     scenario: str
     ours: str
     compared_with: str
@@ -53,9 +54,13 @@ def benchmark_rows(data: dict[str, Any]) -> list[BenchmarkRow]:
             BenchmarkRow("ours on top of the plugin (median of the ratios within each round)",
                          f"+{ours - plugin:.2f} s", f"plugin alone {plugin:.2f} s", _warm_verdict(warm), detail=True),
         ]
-        if "check_wait_max_s" in warm:
-            rows.append(BenchmarkRow("the engine check beside each build: longest wait for its answer",
-                                     f"{warm['check_wait_max_s'] * 1000:.0f} ms", "", "", detail=True))
+    if serve := data.get("serve"):
+        slowest, median = max(serve["seconds"]), statistics.median(serve["seconds"])
+        runs = len(serve["seconds"])
+        rows.append(BenchmarkRow(f"mkdocs serve: a page edited, until it is served again (median of {runs})",
+                                 f"{median:.2f} s", f"slowest {slowest:.2f} s",
+                                 f"(goal ≤ {serve['goal_s']} s: median {_met(median <= serve['goal_s'])}, "
+                                 f"slowest {_met(slowest <= serve['goal_s'])})"))
     if inc := data.get("incremental"):
         when = f", measured apart at {inc['measured_at']}" if "measured_at" in inc else ""
         rows.append(BenchmarkRow(f"incremental: {inc['edited']} edited{when}", f"{inc['seconds']:.1f} s",
