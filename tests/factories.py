@@ -28,7 +28,7 @@ def variant(*, dockerfile_text: str = "FROM scratch\n", dockerfile: str = "docke
             **kw: Any) -> Variant:
     base: dict[str, Any] = dict(id="x", title="X <b>", description="d", dockerfile=REPO / dockerfile,
                                 context=REPO / "go-app", expect=Expectation(exit_code=0), binary="/main",
-                                timeout_s=30.0, part="base")
+                                timeout_s=30.0, build_timeout_s=300.0, build_memory_mib=2048, part="base")
     bases = kw.pop("bases", None)
     parsed = parse(dockerfile_text, source=dockerfile, build_args={})
     if bases is not None:

@@ -88,10 +88,12 @@ def test_benchmark_table_reads_the_stored_figures(tmp_path: Path) -> None:
         {"measured_at": "today", "machine": "2 cores", "warm": {"runs": 3, "ours_s": 2.0, "frozen_s": 1.0,
                                                                 "frozen_plugin_s": 1.6, "ours_over_plugin": 1.25,
                                                                 "ours_over_plugin_iqr": [1.2, 1.3],
-                                                                "check_wait_max_s": 0.0123, "goal_ratio": 1.05}}))
+                                                                "goal_ratio": 1.05},
+         "serve": {"seconds": [1.2, 1.31, 1.64], "goal_s": 1.5}}))
     table = m.benchmark_table(page(docs_dir=tmp_path))
     assert "1.250 (goal ≤ 1.05: missed)" in table and table.endswith("Measured today on 2 cores.")
-    assert "longest wait for its answer</span></td><td>12&nbsp;ms</td>" in table  # one line with its unit
+    assert "served again (median of 3)</td><td>1.31&nbsp;s</td><td>slowest 1.64&nbsp;s</td>" in table  # one line each
+    assert "(goal ≤ 1.5 s: median met, slowest missed)" in table
 
 
 def test_every_macro_is_registered_once() -> None:

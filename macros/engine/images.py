@@ -13,6 +13,7 @@ from docker.errors import ImageNotFound, NotFound
 
 from ..errors import BuildError, EngineRefused, PullError, RegistryError
 from . import labels
+from .build_limits import BuildLimits, StepGuard
 from .connection import TRANSPORT_ERRORS, short, translated, translating
 
 Log = Callable[[str], None]
@@ -78,8 +79,9 @@ _BUILT = re.compile(r"Successfully built ([0-9a-f]{12,64})")
 
 def build(client: docker.DockerClient, *, context: IO[bytes], dockerfile: str, what: str,
           image_labels: dict[str, str], buildargs: dict[str, str] | None = None, nocache: bool = False,
-          tail_lines: int, log: Log) -> dict[str, Any]:
-    """Build with the classic builder from a tar context; stream each log line to `log`.
+          tail_lines: int, log: Log, limits: BuildLimits | None = None) -> dict[str, Any]:
+    """Build with the classic builder from a tar context; stream each log line to `log`; stop a
+    step past the time limit, bound its memory (build_limits.py).
 
     Returns the built image's inspect record. The image is left untagged: callers tag it only once
     everything they need has succeeded, so a failure leaves no half-tagged image behind.
@@ -87,23 +89,26 @@ def build(client: docker.DockerClient, *, context: IO[bytes], dockerfile: str, w
     tail: deque[str] = deque(maxlen=tail_lines)
     step = ""
     image_id = ""
+    limits = limits or BuildLimits()
+    guard = StepGuard(client, limits)
     try:
         with translated(f"build {what}"):
             stream = client.api.build(
                 fileobj=context, custom_context=True, dockerfile=dockerfile, rm=True, forcerm=True,
                 pull=False, nocache=nocache, labels=image_labels, buildargs=buildargs or {}, decode=True,
+                container_limits=limits.container_limits(),
             )
             for chunk in stream:
                 if "error" in chunk:
-                    raise BuildError(f"{what}: build failed at {step or 'the start'}: {str(chunk['error']).strip()}",
-                                     hint="Fix the step above; the tail of the build log follows.",
-                                     log_tail="\n".join(tail))
+                    message, hint = _failed(what, step, str(chunk["error"]).strip(), guard)
+                    raise BuildError(message, hint=hint, log_tail="\n".join(tail))
                 image_id = chunk.get("aux", {}).get("ID", image_id)
                 for line in _ANSI.sub("", str(chunk.get("stream", ""))).splitlines():
                     if not line.strip():
                         continue
                     tail.append(line)
                     log(line)
+                    guard.saw(line)
                     if m := _STEP.match(line):
                         # the total counts the LABEL steps the API adds, so give the number alone
                         step = f"step {m.group(1).split('/')[0]} ({m.group(2)[:120]})"
@@ -112,11 +117,32 @@ def build(client: docker.DockerClient, *, context: IO[bytes], dockerfile: str, w
     except EngineRefused as exc:  # the Dockerfile itself refused, before any step ran
         raise BuildError(f"{what}: the engine refused the Dockerfile (HTTP {exc.status}): {exc.detail}",
                          hint="Fix the Dockerfile; the engine's words say where.", log_tail="\n".join(tail)) from None
+    except BuildError:
+        guard.remove_leftovers()
+        raise
+    finally:
+        guard.stop()
     record = inspect_image(client, image_id) if image_id else None
     if record is None:
         raise BuildError(f"{what}: the engine reported no image" + (f" ({image_id} vanished)" if image_id else ""),
                          log_tail="\n".join(tail))
     return record
+
+
+def _failed(what: str, step: str, error: str, guard: StepGuard) -> tuple[str, str]:
+    """Why a build failed, and what to do: the time limit, the memory limit, or the engine's words."""
+    at = step or "the start"
+    if guard.expired:
+        return (f"{what}: build stopped at {at}: it ran past its time limit of {guard.limits.timeout_s:g} s "
+                "(build_timeout_s) and was killed",
+                "Make the step finish (a build step cannot wait for input), or raise build_timeout_s for this "
+                "variant in the variants file.")
+    if guard.out_of_memory():
+        limit_mib = (guard.limits.memory_bytes or 0) / 2**20
+        return (f"{what}: build failed at {at}: the step hit its memory limit of {limit_mib:g} MiB "
+                f"(build_memory_mib), and the kernel killed it ({error})",
+                "Make the step use less memory, or raise build_memory_mib for this variant in the variants file.")
+    return f"{what}: build failed at {at}: {error}", "Fix the step above; the tail of the build log follows."
 
 
 @translating("read an image's history")

@@ -13,6 +13,7 @@ from typing import Any
 import docker
 
 from ..engine import context, images, labels, records, runs
+from ..engine.build_limits import BuildLimits
 from ..errors import BuildError, ConfigError
 from ..log import log
 from ..model.measurement import Layer, Measurement
@@ -56,6 +57,7 @@ def build_variant(client: docker.DockerClient, variant: Variant, *, settings: Se
                     image_labels=labels.variant_image(variant.id), buildargs=variant.build_args,
                     nocache=not settings.layer_cache, tail_lines=settings.log_tail_lines,
                     log=lambda line: log.debug(f"{variant.id}: {line}"),
+                    limits=BuildLimits(variant.build_timeout_s, variant.build_memory_mib * 2**20),
                 )
             break
         except BuildError as exc:

@@ -40,6 +40,11 @@ class Settings:
     default_context: str = "go-app"   # the build context, relative to the repository
     default_binary: str = "/main"     # where the program lives in the image
     default_timeout_s: float = 30.0   # a verification run's limit
+    # A build's limits, per variant (the variants file may raise them). The slowest variant build
+    # here takes under a minute from an empty layer cache: five minutes leaves room for a slow
+    # mirror. Every variant here builds within 2 GiB (tests/test_build_limits.py runs a step past it).
+    default_build_timeout_s: float = 300.0
+    default_build_memory_mib: int = 2048
 
     # Sandboxed runs: no network, read-only root, no capabilities, and these bounds.
     run_memory: str = "256m"

@@ -39,6 +39,8 @@ _SCHEMA: dict[str, Any] = {
                     "build_args": {"type": "object", "additionalProperties": {"type": "string"}},
                     "binary": {"type": "string", "pattern": "^(/.*)?$"},  # "": nothing to measure
                     "timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 3600},
+                    "build_timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 7200},
+                    "build_memory_mib": {"type": "integer", "minimum": 6, "maximum": 65536},
                     "article_2022": {"type": "string"},
                     "part": {"enum": list(PARTS)},
                     # one build argument and its values: one variant per value, id "<id>-<value>",
@@ -103,6 +105,8 @@ class Variant:
     parsed: Parsed
     binary: str
     timeout_s: float
+    build_timeout_s: float
+    build_memory_mib: int
     article_2022: str | None = None
     build_args: dict[str, str] = field(default_factory=dict)
     part: str = "base"
@@ -196,6 +200,8 @@ def _variant(raw: dict[str, Any], where: str, *, path: Path, repo: Path, family:
         context=context, expect=Expectation(**raw["expect"]), parsed=read(dockerfile, build_args=build_args),
         binary=raw.get("binary", defaults.default_binary),
         timeout_s=float(raw.get("timeout_s", defaults.default_timeout_s)),
+        build_timeout_s=float(raw.get("build_timeout_s", defaults.default_build_timeout_s)),
+        build_memory_mib=int(raw.get("build_memory_mib", defaults.default_build_memory_mib)),
         article_2022=raw.get("article_2022"), build_args=build_args, part=raw.get("part", "base"),
         family=family, matrix=raw.get("matrix"), origin=where,
     )

@@ -1,0 +1,113 @@
+"""A contributed Dockerfile's build is bounded too: identical inputs never wait on themselves, a
+step past its time limit or its memory limit fails its variant alone, with a message that says
+which limit, and leaves nothing behind."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import docker
+import pytest
+from macros.engine import images
+from macros.model.cache import ResultCache
+
+from tests.helpers import NAMESPACE, REPO, cli, container_ids, seeded_cache, write_variants
+
+pytestmark = pytest.mark.docker
+HELLO = '    expect: {exit_code: 0, stdout: "", stderr: "Hello, World!\\n"}'
+
+
+def test_a_copy_of_a_variant_is_measured_once_and_shown_under_both_ids(client: docker.DockerClient,
+                                                                       tmp_path: Path) -> None:
+    """The contributor's copy (same Dockerfile, same context: the same cache key) used to take the
+    key's lock twice and wait on itself for ever, from an empty cache."""
+    scratch = (REPO / "dockerfiles" / "Dockerfile.scratch").read_text()
+    path = write_variants(tmp_path, {"pytest-orig": (scratch, HELLO), "pytest-copy": (scratch, HELLO)})
+    started = time.monotonic()
+    done = cli("measure", "--json", str(tmp_path / "results.json"), variants=path,
+               cache=seeded_cache(tmp_path / "cache"), timeout=300)
+    said = done.stdout + done.stderr
+    assert done.returncode == 0, said
+    assert "pytest-orig, pytest-copy: the same inputs, measured once and shown under each id" in said
+    assert said.count(": building ") == 1 and "(2 measured, 0 reused" in said, said
+    shown = {v["id"]: v for v in json.loads((tmp_path / "results.json").read_text())["variants"]}
+    assert shown["pytest-orig"]["image_id"] == shown["pytest-copy"]["image_id"]
+    for vid in shown:
+        assert images.inspect_image(client, f"{NAMESPACE}/{vid}:latest")["Id"] == shown[vid]["image_id"]
+    print(f"measured both in {time.monotonic() - started:.1f}s")
+
+
+def _dangling(client: docker.DockerClient) -> set[str]:
+    return {i["Id"] for i in client.api.images(filters={"dangling": True})}
+
+
+def test_a_step_past_its_time_limit_fails_its_variant_alone(client: docker.DockerClient, tmp_path: Path) -> None:
+    before, dangling = container_ids(client), _dangling(client)
+    path = write_variants(tmp_path, {
+        "pytest-hangs": (f"FROM debian:bullseye\nRUN echo {tmp_path.name} > /f\nRUN sleep 100000\n",
+                         '    binary: ""\n    build_timeout_s: 20\n    expect: {exit_code: 0}'),
+        "pytest-fine": ('FROM debian:bullseye\nCMD ["echo", "fine"]\n',
+                        '    binary: ""\n    expect: {exit_code: 0, stdout: "fine\\n"}'),
+    })
+    cache = seeded_cache(tmp_path / "cache")
+    started = time.monotonic()
+    done = cli("measure", variants=path, cache=cache, timeout=120)
+    took = time.monotonic() - started
+    said = done.stdout + done.stderr
+    assert done.returncode == 1 and took < 40, (took, said)
+    assert re.search(r"variant 'pytest-hangs' \(.*Dockerfile.pytest-hangs\): build stopped at step 3 "
+                     r"\(RUN sleep 100000\): it ran past its time limit of 20 s \(build_timeout_s\)", said), said
+    assert "1 of 2 variants failed: pytest-hangs" in said and "Traceback" not in said
+    stored = [ResultCache(cache / "results").get(p.stem) for p in (cache / "results").glob("*.json")]
+    assert [m.stdout for m in stored if m is not None] == ["fine\n"]  # the other one measured and cached
+    assert container_ids(client) == before  # no build container left
+    assert _dangling(client) <= dangling  # the image its first RUN step committed is gone too
+
+
+def test_a_step_past_its_memory_limit_says_so(client: docker.DockerClient, tmp_path: Path) -> None:
+    before, dangling = container_ids(client), _dangling(client)
+    # tail keeps a whole "line" in memory, and /dev/zero has no line ends: 512 MiB against 64
+    path = write_variants(tmp_path, {"pytest-greedy": (
+        f"FROM debian:bullseye\nRUN echo {tmp_path.name} && head -c 512m /dev/zero | tail -n 1 > /dev/null\n",
+        '    binary: ""\n    build_memory_mib: 64\n    expect: {exit_code: 0}')})
+    done = cli("measure", variants=path, cache=seeded_cache(tmp_path / "cache"), timeout=300)
+    said = done.stdout + done.stderr
+    assert done.returncode == 1, said
+    assert "build failed at step 2 (RUN echo" in said and "hit its memory limit of 64 MiB (build_memory_mib)" in said
+    assert container_ids(client) == before and _dangling(client) <= dangling
+
+
+def test_two_builds_from_two_checkouts_both_publish_correct_numbers(client: docker.DockerClient,
+                                                                     tmp_path: Path) -> None:
+    """Two `mkdocs build`s at once, each in its own checkout and cache, each with a variant only it
+    has (cold) besides the real ones they share."""
+    outs = []
+    procs = []
+    for name in ("one", "two"):
+        checkout = tmp_path / name
+        shutil.copytree(REPO, checkout, ignore=shutil.ignore_patterns(".git", ".venv", ".cache", "site", "__pycache__"))
+        variants_file = checkout / "dockerfiles" / "variants.yml"
+        (checkout / "dockerfiles" / f"Dockerfile.pytest-{name}").write_text(
+            f'FROM debian:bullseye\nRUN echo {tmp_path.name}-{name} > /who\nCMD ["cat", "/who"]\n')
+        variants_file.write_text(variants_file.read_text() + f"\n  - id: pytest-{name}\n    title: {name}\n"
+                                 f"    description: Only checkout {name} has it.\n    binary: \"\"\n"
+                                 f"    expect: {{exit_code: 0, stdout: \"{tmp_path.name}-{name}\\n\"}}\n")
+        outs.append(checkout / "site")
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(outs[-1])], cwd=checkout, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "SMALLEST_GO_CACHE": str(seeded_cache(checkout / ".cache"))}))
+    logs = [p.communicate(timeout=900)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [log[-3000:] for log in logs]
+    for name, out in zip(("one", "two"), outs, strict=True):
+        results = json.loads((out / "results.json").read_text())
+        for v in results["variants"]:
+            assert client.api.inspect_image(v["image_id"])["Size"] == v["size_bytes"], v["id"]
+        mine = next(v for v in results["variants"] if v["id"] == f"pytest-{name}")
+        assert mine["stdout"] == f"{tmp_path.name}-{name}\n" and f"pytest-{name}" in results["build"]["measured"]
