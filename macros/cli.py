@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .engine import cleanup, connection, service
+from .engine import cleanup, connection, lock, service
 from .errors import BuildError, ProjectError
 from .log import log, to_terminal
 from .measure import bases, interrupt, registry
@@ -25,7 +25,8 @@ def _bases(args: argparse.Namespace, settings: Settings) -> int:
     else:
         wanted, shipped = variants.bases_named(variants.load(settings))
     # the bases a variant ships are pushed here, once: a variant's push then sends only its own layers
-    _, sized, store = provision(client, settings, wanted, shipped=shipped)
+    with lock.held(settings.engine_lock, exclusive=False):  # stand-ins are builds too: see engine/lock.py
+        _, sized, store = provision(client, settings, wanted, shipped=shipped)
     log.info(f"bases: {len(sized)} ready in {time.monotonic() - started:.1f}s")
     if store.pushes:
         log.info(f"bases: pushed {store.pushes} to the registry in {time.monotonic() - started:.1f}s (total)")
@@ -65,7 +66,8 @@ def _clean(args: argparse.Namespace, settings: Settings) -> int:
     """Remove what the project made in this namespace: run containers and variant tags; our
     untagged images; and with --all the stand-ins, the registry and its stored blobs."""
     client = connection.connect(settings)
-    removed = cleanup.remove_ours(client, namespace=settings.namespace, include_bases=args.all)
+    removed = cleanup.remove_ours(client, namespace=settings.namespace, engine_lock=settings.engine_lock,
+                                  include_bases=args.all)
     if args.all:
         service.remove(client, registry.ROLE, volume=registry.VOLUME)
     log.info(f"clean: removed {removed['containers']} containers and {removed['images']} images")

@@ -89,7 +89,7 @@ def _built(site: Path) -> dict[str, Any]:
 def _empty_start(declared: list[variants.Variant]) -> None:
     """No variant images (ours, or the shell loop's under our tags) and none of their stages."""
     client = connection.connect(SETTINGS)
-    cleanup.remove_ours(client, namespace=SETTINGS.namespace)
+    cleanup.remove_ours(client, namespace=SETTINGS.namespace, engine_lock=SETTINGS.engine_lock)
     for v in declared:
         if images.inspect_image(client, SETTINGS.tag_of(v.id)) is not None:
             client.api.remove_image(SETTINGS.tag_of(v.id), force=True)

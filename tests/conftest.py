@@ -56,5 +56,5 @@ def engine_left_as_found(settings: Settings) -> Iterator[None]:
         c = connection.connect(settings)
     except EngineError:
         return
-    cleanup.remove_ours(c, namespace=NAMESPACE)
+    cleanup.remove_ours(c, namespace=NAMESPACE, engine_lock=settings.engine_lock)
     c.close()

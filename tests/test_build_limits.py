@@ -14,8 +14,9 @@ from pathlib import Path
 
 import docker
 import pytest
-from macros.engine import images
+from macros.engine import cleanup, images
 from macros.model.cache import ResultCache
+from macros.model.settings import Settings
 
 from tests.helpers import NAMESPACE, REPO, cli, container_ids, seeded_cache, write_variants
 
@@ -111,3 +112,29 @@ def test_two_builds_from_two_checkouts_both_publish_correct_numbers(client: dock
             assert client.api.inspect_image(v["image_id"])["Size"] == v["size_bytes"], v["id"]
         mine = next(v for v in results["variants"] if v["id"] == f"pytest-{name}")
         assert mine["stdout"] == f"{tmp_path.name}-{name}\n" and f"pytest-{name}" in results["build"]["measured"]
+
+
+def test_clean_beside_a_build_waits_for_it(client: docker.DockerClient, settings: Settings, tmp_path: Path) -> None:
+    """Our removal of untagged images (`clean`, the tests' clean-up) runs over and over beside a
+    build. Between two steps a running build's newest image is untagged and ours too: deleting it
+    failed the build ("unknown parent image ID", 15 builds of 15 here). Now each removal waits
+    until no build of ours runs, and the build goes through without even a second try."""
+    steps = "".join(f"RUN echo {n} > /{n}\n" for n in range(8))
+    path = write_variants(tmp_path, {"pytest-steps": (
+        f'FROM debian:bullseye\nRUN echo {tmp_path.name} > /a\n{steps}CMD ["cat", "/a"]\n',
+        f'    binary: ""\n    expect: {{exit_code: 0, stdout: "{tmp_path.name}\\n"}}')})
+    build = subprocess.Popen([sys.executable, "-m", "macros", "measure"], cwd=REPO, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             env={**os.environ, "SMALLEST_GO_VARIANTS": str(path),
+                                  "SMALLEST_GO_CACHE": str(seeded_cache(tmp_path / "cache"))})
+    removals = 0
+    try:
+        while build.poll() is None:
+            cleanup.remove_ours(client, namespace=NAMESPACE, engine_lock=settings.engine_lock)
+            removals += 1
+        built = build.communicate(timeout=120)[0]
+    finally:
+        build.kill()
+    assert build.returncode == 0 and "pytest-steps: ran in" in built, built
+    assert "lost an intermediate image" not in built, built  # not even once, then built again
+    assert removals >= 1

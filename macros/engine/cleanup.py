@@ -7,10 +7,12 @@ image away from the author's pages.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import docker
 from docker.errors import APIError, NotFound
 
-from . import labels
+from . import labels, lock
 from .connection import translated
 
 
@@ -33,13 +35,20 @@ def _in_namespace(tag: str, namespace: str) -> bool:
     return repository.startswith(f"{namespace}/") or f"/{namespace}/" in repository
 
 
-def remove_ours(client: docker.DockerClient, *, namespace: str, include_bases: bool = False) -> dict[str, int]:
+def remove_ours(client: docker.DockerClient, *, namespace: str, engine_lock: Path,
+                include_bases: bool = False) -> dict[str, int]:
     """Remove one namespace's run containers and variant tags, and our untagged images.
 
     The untagged ones are the first stages of multi-stage variants (the engine's layer cache for
     them): the classic builder labels only the final stage, but a stage built on one of our
     stand-ins inherits the stand-in's labels, so it is known as ours. With `include_bases`, the
-    stand-ins too."""
+    stand-ins too. All of it waits until no build of ours runs (lock.py): between two steps a
+    running build's newest image is untagged too, and its run containers are in use."""
+    with lock.held(engine_lock, exclusive=True):
+        return _remove_ours(client, namespace=namespace, include_bases=include_bases)
+
+
+def _remove_ours(client: docker.DockerClient, *, namespace: str, include_bases: bool) -> dict[str, int]:
     containers = remove_containers(client, namespace=namespace)
     api = client.api
     removed = 0
@@ -68,10 +77,13 @@ def _remove(api: docker.APIClient, name: str, *, force: bool = False) -> int:
         return 0  # a container of another namespace or build uses it: left for it
 
 
-def prune_untagged_variants(client: docker.DockerClient) -> int:
-    """Remove our variant images that a newer build has untagged; they only hold stale layers."""
+def prune_untagged_variants(client: docker.DockerClient, *, engine_lock: Path) -> int:
+    """Remove our variant images that a newer build has untagged; they only hold stale layers.
+    While another build of ours runs, none: they are left for a later build (lock.py)."""
     removed = 0
-    with translated("remove untagged variant images"):
+    with lock.held(engine_lock, exclusive=True, wait=False) as free, translated("remove untagged variant images"):
+        if not free:
+            return 0
         for image in client.api.images(filters={**labels.filter_variant_images(), "dangling": True}):
             try:
                 client.api.remove_image(image["Id"])

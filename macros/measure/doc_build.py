@@ -10,16 +10,17 @@ from __future__ import annotations
 import datetime as dt
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from typing import NamedTuple
 
 import docker
 
-from ..engine import cleanup, connection, images
+from ..engine import cleanup, connection, images, lock
 from ..errors import BaseImageError, BuildError, ProjectError
 from ..log import log
 from ..model import variants
 from ..model.cache import ResultCache
 from ..model.measurement import Measurement
-from ..model.records import BaseImage
+from ..model.records import BaseImage, EngineFacts
 from ..model.session import Session, Shown
 from ..model.settings import Settings
 from . import bases, interrupt, plan, registry, startup
@@ -35,17 +36,9 @@ def measure_all(settings: Settings) -> Session:
     refresh = plan.refresh_wanted(declared, settings.refresh)
     client = connection.connect(settings)
     try:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="facts") as asking:
-            asked = asking.submit(connection.facts, client)  # the engine answers while the bases are checked
-            wanted, shipped = variants.bases_named(declared)
-            provisioner, provisioned, store = provision(client, settings, wanted, shipped=shipped,
-                                                        needed_by=_needed_by(declared))
-            facts = asked.result()
-        cache = ResultCache(settings.cached("results"))
-        with plan.planned(client, declared, provisioner=provisioner, facts=facts, registry_image=store.image_id,
-                          cache=cache, refresh=refresh, settings=settings) as (jobs, failures):
-            measured, failed = _run(client, jobs, cache, store, settings)
-        failures |= failed
+        with lock.held(settings.engine_lock, exclusive=False):  # nothing of ours deletes from under the builds
+            done = _measured(client, declared, refresh, settings)
+        facts, provisioned, store, jobs, measured, failures = done
         reported = {vid: _reported(vid, exc) for vid, exc in failures.items()}
         if failures and not settings.serving:
             raise ProjectError(f"{len(failures)} of {len(declared)} variants failed: {', '.join(failures)} "
@@ -57,7 +50,7 @@ def measure_all(settings: Settings) -> Session:
                        key=lambda s: order[s.id])
         fresh = sum(not s.reused for s in shown)
         if not failures and fresh:
-            cleanup.prune_untagged_variants(client)  # only a build can have untagged an image
+            cleanup.prune_untagged_variants(client, engine_lock=settings.engine_lock)  # only a build untags
         registry_facts = store.facts()  # may ask the registry (and so the engine): before closing
     finally:
         client.close()
@@ -68,6 +61,31 @@ def measure_all(settings: Settings) -> Session:
                    failures=reported,
                    pushes=store.pushes, seconds=seconds,
                    generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+
+
+class _Done(NamedTuple):
+    facts: EngineFacts
+    bases: list[BaseImage]
+    store: registry.OnDemand
+    jobs: list[plan.Job]
+    measured: dict[str, Measurement]           # by cache key
+    failures: dict[str, ProjectError]          # by variant id
+
+
+def _measured(client: docker.DockerClient, declared: list[variants.Variant], refresh: set[str],
+              settings: Settings) -> _Done:
+    """The bases provisioned, the plan made, and every miss built, run, verified, sized and timed."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="facts") as asking:
+        asked = asking.submit(connection.facts, client)  # the engine answers while the bases are checked
+        wanted, shipped = variants.bases_named(declared)
+        provisioner, provisioned, store = provision(client, settings, wanted, shipped=shipped,
+                                                    needed_by=_needed_by(declared))
+        facts = asked.result()
+    cache = ResultCache(settings.cached("results"), locks=settings.key_locks)
+    with plan.planned(client, declared, provisioner=provisioner, facts=facts, registry_image=store.image_id,
+                      cache=cache, refresh=refresh, settings=settings) as (jobs, failures):
+        measured, failed = _run(client, jobs, cache, store, settings)
+    return _Done(facts, provisioned, store, jobs, measured, failures | failed)
 
 
 def _needed_by(declared: list[variants.Variant]) -> dict[str, list[str]]:

@@ -84,7 +84,9 @@ def planned(client: docker.DockerClient, declared: list[Variant], *, provisioner
             failures[v.id] = exc
     jobs: list[Job] = []
     with ExitStack() as held_locks:
-        for same, key in grouped(keyed):
+        # Keys are locked in one order (sorted), whatever the variants file's order: two builds,
+        # from checkouts whose files list variants differently, never each hold what the other waits for.
+        for same, key in sorted(grouped(keyed), key=lambda group: group[1]):
             tags = [settings.tag_of(v.id) for v in same]
             fresh = any(v.id in refresh for v in same)
             hit = None if fresh else _usable(client, cache, key, tags)
@@ -95,7 +97,8 @@ def planned(client: docker.DockerClient, declared: list[Variant], *, provisioner
             if hit is not None:
                 log.info(f"{same[0].id}: reused the measurement of {hit.measured_at} ({hit.size_bytes:,} bytes)")
             jobs.append(Job(same, key, hit))
-        yield jobs, failures
+        order = {v.id: n for n, v in enumerate(declared)}
+        yield sorted(jobs, key=lambda job: order[job.variant.id]), failures
 
 
 def _usable(client: docker.DockerClient, cache: ResultCache, key: str, tags: list[str]) -> Measurement | None:

