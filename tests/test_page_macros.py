@@ -53,6 +53,14 @@ def test_blocks_are_the_renderers() -> None:
     assert "stand-in" in m.bases_summary(p) and "<td>2.7.1+ds2 at 127.0.0.1:5000</td>" in m.engine_table(p)
 
 
+def test_limits_are_the_settings() -> None:
+    p = page()
+    assert (m.limit(p, "run_memory"), m.limit(p, "capture")) == (f"{SETTINGS.run_memory[:-1]} MiB", "64 KiB")
+    assert m.limit(p, "build_timeout") == f"{SETTINGS.default_build_timeout_s:g} s"
+    with pytest.raises(PageError, match="no limit 'memory'"):
+        m.limit(p, "memory")
+
+
 def test_links_work_from_any_page_depth() -> None:
     assert m.detail_link(page(), "big") == '<a href="variants/big/">Big</a>'
     assert m.detail_link(page("binary/"), "big", "the big one") == '<a href="../variants/big/">the big one</a>'

@@ -119,6 +119,23 @@ def start_runs_planned(page: Page) -> str:
     return str(page.settings.start_runs)
 
 
+_LIMITS = {  # a setting's name -> how the pages say its value
+    "run_memory": lambda s: f"{s.run_memory.rstrip('m')} MiB",
+    "run_pids": lambda s: f"{s.run_pids}",
+    "capture": lambda s: f"{s.capture_bytes // 1024} KiB",
+    "run_timeout": lambda s: f"{s.default_timeout_s:g} s",
+    "build_timeout": lambda s: f"{s.default_build_timeout_s:g} s",
+    "build_memory": lambda s: f"{s.default_build_memory_mib} MiB",
+}
+
+
+def limit(page: Page, name: str) -> str:
+    """A limit the build applies, as settings.py sets it (the pages never restate a number)."""
+    if name not in _LIMITS:
+        raise unknown("limit", name, list(_LIMITS))
+    return _LIMITS[name](page.settings)
+
+
 def times_smaller(page: Page, big: str, small: str) -> str:
     return render.ratio(page.result(big).measured.size_bytes / page.result(small).measured.size_bytes)
 
@@ -246,7 +263,7 @@ MACROS: dict[str, tuple[Callable[..., str], bool]] = {
         (dockerfile, True), (dockerfile_diff, True), (run_output, True), (layers, True), (variant_detail, True),
         (size, False), (size_bytes, False), (transfer, False), (binary_size, False), (go_version, False),
         (start_time, False), (process_time, False), (start_runs, False), (start_runs_planned, False),
-        (times_smaller, False),
+        (times_smaller, False), (limit, False),
         (percent_smaller, False), (difference, False), (binary_share, False), (base_size, False),
         (results_table, False), (size_chart, False), (detail_link, False), (results_link, False),
         (bases_table, False), (bases_summary, False), (engine_table, False), (measured_at, False),
