@@ -104,13 +104,17 @@ def _writer(root: str, n: int) -> None:
 
 def test_concurrent_writers_never_leave_a_torn_entry(tmp_path: Path) -> None:
     ctx = multiprocessing.get_context("fork")
+    store = ResultCache(tmp_path)
+    store.put("same", measurement(size_bytes=1))  # from here on, every read must find a whole entry
     writers = [ctx.Process(target=_writer, args=(str(tmp_path), 200)) for _ in range(2)]
     for w in writers:
         w.start()
-    store = ResultCache(tmp_path)
+    reads = 0
     while any(w.is_alive() for w in writers):
-        got = store.get("same")
-        assert got is None or got.size_bytes >= 1
+        got = store.get("same")  # a torn or missing file would read as None
+        assert got is not None and got.size_bytes >= 1
+        reads += 1
+    assert reads > 0
     for w in writers:
         w.join()
         assert w.exitcode == 0
