@@ -38,13 +38,14 @@ def on_post_page_macros(env: Any) -> None:
 
 
 def on_post_build(env: Any) -> None:
-    """Write results.json beside the pages, from the same session the pages were made from."""
+    """Write results.json and results.csv beside the pages, from the session the pages were made from."""
     from .log import log
     from .pages import page_macros, state
 
     built = env.variables.get(state.VARIABLE)
     if built is None:
         return
-    target = Path(env.conf["site_dir"]) / page_macros.RESULTS_JSON
-    built.session.write_json(target)
-    log.info(f"wrote {target}")
+    site = Path(env.conf["site_dir"])
+    built.session.write_json(site / page_macros.RESULTS_JSON)
+    built.session.write_csv(site / page_macros.RESULTS_CSV)
+    log.info(f"wrote {site / page_macros.RESULTS_JSON} and {page_macros.RESULTS_CSV}")

@@ -229,3 +229,24 @@ def test_a_contributed_variant_gets_its_page_and_a_linked_row(site: Path, cache_
     assert '<a href="../variants/pytest-contributed/">' in (tmp_path / "site" / "variants" / "index.html").read_text()
     nav = '<a href="variants/pytest-contributed/" class="md-nav__link">'
     assert nav in (tmp_path / "site" / "index.html").read_text()  # and the navigation lists it
+
+
+@pytest.mark.docker
+def test_results_json_follows_its_schema_and_the_csv_holds_the_same_rows(site: Path, results: dict[str, Any]) -> None:
+    import csv
+
+    import jsonschema
+
+    schema = json.loads((REPO / "docs" / "results.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.Draft202012Validator(schema).validate(results)  # raises, naming the field, if they drift apart
+    assert (site / "results.schema.json").read_text() == (REPO / "docs" / "results.schema.json").read_text()
+    with (site / "results.csv").open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["id"] for r in rows] == [v["id"] for v in results["variants"]]
+    for row, v in zip(rows, results["variants"], strict=True):
+        assert (int(row["size_bytes"]), int(row["compressed_bytes"]), row["title"]) == \
+            (v["size_bytes"], v["compressed_bytes"], v["title"]), v["id"]
+    methodology = (site / "methodology" / "index.html").read_text()
+    for field in schema["properties"]["variants"]["items"]["properties"]:
+        assert f"<td>{field}</td>" in methodology, field

@@ -3,6 +3,7 @@ registry and the bases; and `results.json`, written from the same records the pa
 """
 from __future__ import annotations
 
+import csv
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,8 @@ from .records import BaseImage, EngineFacts, RegistryFacts
 from .sizes import human_size
 from .variants import Variant
 
+CSV_COLUMNS = ("id", "title", "part", "final_base", "size_bytes", "compressed_bytes", "binary_bytes", "layer_count",
+               "start_s", "process_s", "go_version", "article_2022", "measured_at", "reused")
 RESULTS_SCHEMA = 4  # results.json: 4 = declared and measured fields side by side, sizes in bytes
 
 
@@ -63,6 +66,16 @@ class Session:
     def write_json(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(self.document(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+    def write_csv(self, path: Path) -> None:
+        """results.csv: one row per variant, the results table's columns, sizes in bytes."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", encoding="utf-8", newline="") as f:
+            out = csv.writer(f)
+            out.writerow(CSV_COLUMNS)
+            for shown in self.results:
+                record = variant_record(shown)
+                out.writerow(["" if record[c] is None else record[c] for c in CSV_COLUMNS])
 
 
 def variant_record(shown: Shown) -> dict[str, Any]:

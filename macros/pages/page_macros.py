@@ -18,6 +18,8 @@ from ..model.sizes import human_size
 from . import benchmark_figures, detail, releases, render
 
 RESULTS_JSON = "results.json"
+RESULTS_CSV = "results.csv"
+RESULTS_SCHEMA = "results.schema.json"  # in docs/: published as it is
 
 
 def unknown(what: str, name: str, known: list[str]) -> PageError:
@@ -221,9 +223,24 @@ def detail_link(page: Page, variant_id: str, text: str = "") -> str:
     return render.link(page.detail_href(variant_id), text or page.result(variant_id).variant.title)
 
 
-def results_link(page: Page, text: str = RESULTS_JSON) -> str:
-    """A link to results.json, which is written after the pages (so mkdocs does not know it)."""
-    return render.link(page.from_here(RESULTS_JSON), text, code=True)
+def results_link(page: Page, text: str = RESULTS_JSON, file: str = RESULTS_JSON) -> str:
+    """A link to results.json or results.csv, written after the pages (so mkdocs does not know them)."""
+    if file not in (RESULTS_JSON, RESULTS_CSV):
+        raise unknown("file", file, [RESULTS_JSON, RESULTS_CSV])
+    return render.link(page.from_here(file), text, code=True)
+
+
+def results_fields(page: Page) -> str:
+    """Each field of a variant in results.json, with its type and meaning, from the JSON Schema."""
+    schema = json.loads((page.docs_dir / RESULTS_SCHEMA).read_text(encoding="utf-8"))
+    fields = schema["properties"]["variants"]["items"]["properties"]
+    rows = [(name, _type_of(spec), spec.get("description", "")) for name, spec in fields.items()]
+    return render.table(("Field", "Type", "What it holds"), rows)
+
+
+def _type_of(spec: dict[str, object]) -> str:
+    kind = spec.get("type") or ("one of " + ", ".join(map(str, spec["enum"])) if "enum" in spec else "")
+    return " or ".join(map(str, kind)) if isinstance(kind, list) else str(kind)
 
 
 def bases_table(page: Page) -> str:
@@ -266,6 +283,7 @@ MACROS: dict[str, tuple[Callable[..., str], bool]] = {
         (times_smaller, False), (limit, False),
         (percent_smaller, False), (difference, False), (binary_share, False), (base_size, False),
         (results_table, False), (size_chart, False), (detail_link, False), (results_link, False),
+        (results_fields, False),
         (bases_table, False), (bases_summary, False), (engine_table, False), (measured_at, False),
         (benchmark_table, False), (release_table, False), (release_chart, False), (smallest_release, False),
         (percent_larger, False), (gap_2022, False),
