@@ -55,8 +55,8 @@ def test_blocks_are_the_renderers() -> None:
 
 def test_limits_are_the_settings() -> None:
     p = page()
-    assert (m.limit(p, "run_memory"), m.limit(p, "capture")) == (f"{SETTINGS.run_memory[:-1]} MiB", "64 KiB")
-    assert m.limit(p, "build_timeout") == f"{SETTINGS.default_build_timeout_s:g} s"
+    assert (SETTINGS.run_memory, SETTINGS.capture_bytes, SETTINGS.default_build_timeout_s) == ("256m", 65536, 300.0)
+    assert (m.limit(p, "run_memory"), m.limit(p, "capture"), m.limit(p, "build_timeout")) == ("256 MiB", "64 KiB", "300 s")
     with pytest.raises(PageError, match="no limit 'memory'"):
         m.limit(p, "memory")
 

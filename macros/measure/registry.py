@@ -150,7 +150,7 @@ class OnDemand:
 
     def facts(self) -> RegistryFacts:
         """Address, image and version, from the memo when this image was seen running before."""
-        version = (read_json_object(self.versions)).get(self.image_id)
+        version = read_json_object(self.versions).get(self.image_id)
         if version is None:
             return self.get().facts
         return RegistryFacts(address(self.settings), self.image_id, str(version))

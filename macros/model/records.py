@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 
-# The small records are NamedTuples: see Layer in results.py.
+# The small records are NamedTuples: see Layer in model/measurement.py.
 class EngineFacts(NamedTuple):
     """The engine that measured, as its API describes itself."""
     endpoint: str

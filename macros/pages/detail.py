@@ -1,7 +1,7 @@
 """The detail page every variant gets, made from its Shown alone: no variant needs prose to be shown.
 
 Pure, like render.py: records in, Markdown out, everything inserted escaped. The pages themselves
-are added to the site by `hooks/variant_pages.py` (an mkdocs hook); their text is one macro call.
+are added to the site by the smallest-go plugin (plugin.py); their text is one macro call.
 """
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from ..model.session import Shown
 PART = "releases"
 
 
-class Release(NamedTuple):  # a NamedTuple: see Layer in results.py
+class Release(NamedTuple):  # a NamedTuple: see Layer in model/measurement.py
     go_version: str                 # as the binaries record it, e.g. "go1.21.13"
     builds: dict[str, Shown]       # family -> its result for this release
 
