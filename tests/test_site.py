@@ -15,6 +15,7 @@ import docker
 import pytest
 import requests
 from macros.model import variants
+from macros.model.session import RESULTS_SCHEMA
 from macros.model.settings import Settings
 
 from tests.helpers import NAMESPACE, seeded_cache
@@ -75,7 +76,7 @@ def test_published_dockerfiles_are_the_file_bytes(site: Path) -> None:
 
 @pytest.mark.docker
 def test_results_json_agrees_with_the_engine(results: dict[str, Any], client: docker.DockerClient) -> None:
-    assert results["schema"] == 4 and results["engine"]["version"]
+    assert results["schema"] == RESULTS_SCHEMA and results["engine"]["version"]
     assert [v["id"] for v in results["variants"]] == [v.id for v in DECLARED]
     for v, declared in zip(results["variants"], DECLARED, strict=True):
         inspect = client.api.inspect_image(v["image_id"])

@@ -39,7 +39,7 @@ def _ids(entry: dict) -> list[str]:
     if "matrix" not in entry:
         return [entry["id"]]
     [values] = entry["matrix"].values()
-    return [f"{entry['id']}-{value}" for value in values]
+    return [f"{entry['id']}-{value if isinstance(value, str) else value['value']}" for value in values]
 
 
 def test_the_projects_variants_file_loads() -> None:
@@ -145,3 +145,54 @@ def test_a_matrix_value_that_collides_is_named(tmp_path: Path) -> None:
 def test_a_matrix_must_name_one_argument_with_values(tmp_path: Path) -> None:
     message = _error(tmp_path, GOOD.replace("    expect:", "    matrix: {GO_VERSION: []}\n    expect:"))
     assert "'hello'" in message and "matrix" in message
+
+
+def test_a_matrix_value_may_bring_its_own_build_arguments(tmp_path: Path) -> None:
+    (tmp_path / "go-app").mkdir()
+    (tmp_path / "dockerfiles").mkdir()
+    (tmp_path / "dockerfiles" / "Dockerfile.go").write_text(
+        "ARG GO_VERSION=1.21\nARG SUITE=bullseye\nFROM golang:${GO_VERSION}-${SUITE}\n")
+    path = tmp_path / "dockerfiles" / "variants.yml"
+    path.write_text(MATRIX.replace('GO_VERSION: ["1.21", "1.27"]',
+                                   'GO_VERSION: [{value: "1.19", build_args: {SUITE: bookworm}}, "1.27"]'))
+    loaded = variants.load(Settings.read(), path=path, repo=tmp_path)
+    assert [v.id for v in loaded] == ["go-1.19", "go-1.27"]
+    assert [v.bases for v in loaded] == [("golang:1.19-bookworm",), ("golang:1.27-bullseye",)]
+    assert loaded[0].build_args == {"CGO_ENABLED": "0", "SUITE": "bookworm", "GO_VERSION": "1.19"}
+
+
+EDITIONS = GOOD + """    edition: "2022"
+  - id: hello-2026
+    title: Hello, today
+    description: one line
+    dockerfile: Dockerfile.hello
+    edition: "2026"
+    redoes: hello
+    expect: {exit_code: 0}
+"""
+
+
+def test_an_edition_redoes_an_earlier_one(tmp_path: Path) -> None:
+    loaded = variants.load(Settings.read(), path=_repo(tmp_path, EDITIONS), repo=tmp_path)
+    assert [(v.id, v.edition, v.redoes) for v in loaded] == [("hello", "2022", ""), ("hello-2026", "2026", "hello")]
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    (("redoes: hello", "redoes: helo"), "no variant 'helo' (did you mean 'hello'?)"),
+    (('edition: "2022"', 'edition: "2026"'), "must be of an earlier edition than this one (they are 2026 and 2026)"),
+    (('    edition: "2022"\n', ""), "must be of an earlier edition than this one (they are none and 2026)"),
+    (('edition: "2026"', "edition: today"), "key 'edition': 'today' does not match"),
+])
+def test_a_wrong_redoes_or_edition_is_named(tmp_path: Path, change: tuple[str, str], words: str) -> None:
+    message = _error(tmp_path, EDITIONS.replace(*change, 1) if change[0] != 'edition: "2026"' else
+                     EDITIONS.replace(*change))
+    assert "variant 'hello-2026'" in message and words in message, message
+
+
+def test_the_variants_file_pairs_every_redo_with_an_earlier_edition() -> None:
+    loaded = variants.load(Settings.read())
+    by_id = {v.id: v for v in loaded}
+    redone = [v for v in loaded if v.redoes]
+    assert redone, "the variants file has no variant of a later edition"
+    for v in redone:
+        assert by_id[v.redoes].edition < v.edition

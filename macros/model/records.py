@@ -24,6 +24,13 @@ class RegistryFacts(NamedTuple):
     version: str
 
 
+class Support(NamedTuple):
+    """One upstream support window of what a base image carries, as bases.yml declares it."""
+    what: str        # e.g. "Debian 11 LTS"
+    ends: str        # ISO date, "2026-08-31"
+    source: str      # the page that states it
+
+
 class BaseImage(NamedTuple):
     """Provenance of one base image, as shown on the site and written to results.json."""
     reference: str
@@ -34,6 +41,7 @@ class BaseImage(NamedTuple):
     recipe_hash: str = ""
     created: str = ""
     compressed_bytes: int | None = None  # its transfer size, as our registry stores it
+    support: tuple[Support, ...] = ()    # declared in bases.yml; () when nothing is declared
 
     def as_dict(self) -> dict[str, Any]:
-        return self._asdict()
+        return {**self._asdict(), "support": [s._asdict() for s in self.support]}

@@ -14,9 +14,11 @@ from .records import BaseImage, EngineFacts, RegistryFacts
 from .sizes import human_size
 from .variants import Variant
 
-CSV_COLUMNS = ("id", "title", "part", "final_base", "size_bytes", "compressed_bytes", "binary_bytes", "layer_count",
-               "start_s", "process_s", "go_version", "article_2022", "measured_at", "reused")
-RESULTS_SCHEMA = 4  # results.json: 4 = declared and measured fields side by side, sizes in bytes
+CSV_COLUMNS = ("id", "title", "part", "edition", "redoes", "final_base", "size_bytes", "compressed_bytes",
+               "binary_bytes", "layer_count", "start_s", "process_s", "go_version", "article_2022",
+               "measured_at", "reused")
+RESULTS_SCHEMA = 5  # results.json: 4 = declared and measured fields side by side, sizes in bytes;
+#                     5 = each variant's edition and what it redoes, each base's support windows
 
 
 class Shown(NamedTuple):
@@ -56,7 +58,7 @@ class Session:
             "generated_at": self.generated_at,
             "engine": self.engine._asdict(),
             "registry": self.registry._asdict(),
-            "bases": [b._asdict() for b in self.bases],
+            "bases": [b.as_dict() for b in self.bases],
             "variants": [variant_record(shown) for shown in self.results],
             "build": {"measured": [s.id for s in self.results if not s.reused],
                       "reused": [s.id for s in self.results if s.reused], "failed": list(self.failures),
@@ -81,7 +83,8 @@ class Session:
 def variant_record(shown: Shown) -> dict[str, Any]:
     """One variant in results.json: what was declared, then what was measured."""
     v = shown.variant
-    declared = {"id": v.id, "title": v.title, "description": v.description, "part": v.part, "family": v.family,
+    declared = {"id": v.id, "title": v.title, "description": v.description, "part": v.part,
+                "edition": v.edition, "redoes": v.redoes, "family": v.family,
                 "dockerfile": v.dockerfile_rel, "dockerfile_text": v.parsed.text, "final_base": v.final_base,
                 "bases": list(v.bases), "build_args": v.build_args, "expected": v.expect.describe(),
                 "article_2022": v.article_2022}

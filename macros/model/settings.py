@@ -58,6 +58,7 @@ class Settings:
 
     # The machines this runs on have two cores; builds wait on I/O half the time.
     build_workers: int = 2
+    base_workers: int = 3  # bases provisioned at once: a host bootstrap, a download and a build overlap
     ping_timeout_s: float = 5.0       # a hung engine fails the build well within 10 s
     stream_timeout_s: float = 900.0   # builds can stay silent for minutes (apt, go build)
     pull_timeout_s: float = 20.0

@@ -14,7 +14,8 @@ from .schema import first_error, load_yaml
 from .settings import REPO, Settings
 
 _ID = "^[a-z0-9][a-z0-9.-]{0,62}$"
-_MATRIX_VALUE = "^[A-Za-z0-9][A-Za-z0-9._-]{0,30}$"
+_MATRIX_ITEM = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,30}$"}
+_BUILD_ARGS = {"type": "object", "additionalProperties": {"type": "string"}}
 # Where a variant stands in the article, in reading order: part one changes the base image, part
 # two the binary, and the floor is the reference that is not Go at all; the release sweep is a
 # section of its own ("Then and now"), with its own table.
@@ -36,18 +37,27 @@ _SCHEMA: dict[str, Any] = {
                     "description": {"type": "string", "minLength": 1},
                     "dockerfile": {"type": "string", "minLength": 1},
                     "context": {"type": "string", "minLength": 1},
-                    "build_args": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "build_args": _BUILD_ARGS,
                     "binary": {"type": "string", "pattern": "^(/.*)?$"},  # "": nothing to measure
                     "timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 3600},
                     "build_timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 7200},
                     "build_memory_mib": {"type": "integer", "minimum": 6, "maximum": 65536},
                     "article_2022": {"type": "string"},
                     "part": {"enum": list(PARTS)},
+                    # the year of the bases it is built on ("2022": the article's; "2026": today's)
+                    "edition": {"type": "string", "pattern": "^[0-9]{4}$"},
+                    # the id of an earlier edition's variant that this one builds again on newer bases
+                    "redoes": {"type": "string", "pattern": _ID},
                     # one build argument and its values: one variant per value, id "<id>-<value>",
-                    # "{NAME}" in the title and description replaced by the value
+                    # "{NAME}" in the title and description replaced by the value; a value may
+                    # bring build arguments of its own ({value: "1.19", build_args: {SUITE: bookworm}})
                     "matrix": {"type": "object", "minProperties": 1, "maxProperties": 1,
                                "additionalProperties": {"type": "array", "minItems": 1, "uniqueItems": True,
-                                                        "items": {"type": "string", "pattern": _MATRIX_VALUE}}},
+                                                        "items": {"oneOf": [_MATRIX_ITEM, {
+                                                            "type": "object", "required": ["value"],
+                                                            "additionalProperties": False,
+                                                            "properties": {"value": _MATRIX_ITEM,
+                                                                           "build_args": _BUILD_ARGS}}]}}},
                     "expect": {
                         "type": "object",
                         "additionalProperties": False,
@@ -110,6 +120,8 @@ class Variant:
     article_2022: str | None = None
     build_args: dict[str, str] = field(default_factory=dict)
     part: str = "base"
+    edition: str = ""                          # the year of its bases; "" if it belongs to none
+    redoes: str = ""                           # the earlier edition's variant it builds again
     family: str = ""                           # the entry's own id, for a variant a matrix made
     matrix: tuple[str, str] | None = None      # (build argument, value) of a matrix variant
     origin: str = ""                           # where it is declared, for messages: file, entry, value
@@ -154,7 +166,30 @@ def load(settings: Settings, *, path: Path | None = None, repo: Path = REPO) -> 
                 raise ConfigError(f"{where}: the id {raw['id']!r} is used twice", hint="Give each variant its own id.")
             seen.add(raw["id"])
             variants.append(_variant(raw, where, path=path, repo=repo, family=entry["id"], defaults=settings))
+    _check_redoes(path, variants)
     return variants
+
+
+def _check_redoes(path: Path, declared: list[Variant]) -> None:
+    """`redoes` names a variant of an earlier edition, and each is redone at most once per edition."""
+    by_id = {v.id: v for v in declared}
+    seen: dict[tuple[str, str], str] = {}
+    for v in declared:
+        if not v.redoes:
+            continue
+        where = f"{path}: variant {v.id!r}: key 'redoes'"
+        then = by_id.get(v.redoes)
+        if then is None:
+            raise ConfigError(f"{where}: no variant {v.redoes!r}{did_you_mean(v.redoes, list(by_id))}",
+                              hint="Name the id of the variant this one builds again on newer bases.")
+        if not v.edition or not then.edition or then.edition >= v.edition:
+            raise ConfigError(f"{where}: {v.redoes!r} must be of an earlier edition than this one "
+                              f"(they are {then.edition or 'none'} and {v.edition or 'none'})",
+                              hint="Give both variants an 'edition' (the year of their bases).")
+        if (v.redoes, v.edition) in seen:
+            raise ConfigError(f"{where}: {v.redoes!r} is already redone in edition {v.edition} by "
+                              f"{seen[(v.redoes, v.edition)]!r}")
+        seen[(v.redoes, v.edition)] = v.id
 
 
 def bases_named(declared: list[Variant]) -> tuple[list[str], set[str]]:
@@ -170,10 +205,11 @@ def _expanded(path: Path, entry: dict[str, Any]) -> list[tuple[dict[str, Any], s
         return [(entry, where)]
     [(name, values)] = entry["matrix"].items()
     out = []
-    for value in values:
+    for item in values:
+        value, own_args = (item, {}) if isinstance(item, str) else (item["value"], item.get("build_args", {}))
         raw = {key: item for key, item in entry.items() if key != "matrix"}
         raw.update(id=f"{entry['id']}-{value.lower()}", matrix=(name, value),
-                   build_args={**entry.get("build_args", {}), name: value},
+                   build_args={**entry.get("build_args", {}), **own_args, name: value},
                    title=entry["title"].replace(f"{{{name}}}", value),
                    description=entry["description"].replace(f"{{{name}}}", value))
         raw.setdefault("dockerfile", f"Dockerfile.{entry['id']}")
@@ -203,6 +239,7 @@ def _variant(raw: dict[str, Any], where: str, *, path: Path, repo: Path, family:
         build_timeout_s=float(raw.get("build_timeout_s", defaults.default_build_timeout_s)),
         build_memory_mib=int(raw.get("build_memory_mib", defaults.default_build_memory_mib)),
         article_2022=raw.get("article_2022"), build_args=build_args, part=raw.get("part", "base"),
+        edition=raw.get("edition", ""), redoes=raw.get("redoes", ""),
         family=family, matrix=raw.get("matrix"), origin=where,
     )
 

@@ -9,7 +9,7 @@ import hashlib
 import io
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -36,11 +36,16 @@ def size_chart_svg(results: Sequence[Shown], *, cache_dir: Path | None = None) -
     """The chart for these results; reused from `cache_dir` when the same chart was drawn before
     (importing matplotlib and drawing costs more than a whole warm build of the pages)."""
     inputs = [(r.variant.title, r.measured.size_bytes, r.variant.part) for r in results]
+    return _memo("", inputs, cache_dir, lambda: _draw(results))
+
+
+def _memo(kind: str, inputs: object, cache_dir: Path | None, draw: Callable[[], str]) -> str:
+    """A chart drawn once per distinct input (and version of this file), then read back."""
     key = hashlib.sha256(json.dumps(inputs).encode() + Path(__file__).read_bytes()).hexdigest()
-    cached = cache_dir / f"{key}.svg" if cache_dir else None
+    cached = cache_dir / f"{kind}{key}.svg" if cache_dir else None
     if cached and cached.is_file():
         return cached.read_text(encoding="utf-8")
-    svg = _draw(results)
+    svg = draw()
     if cached:
         write_atomic(cached, svg)
     return svg
@@ -132,14 +137,8 @@ def release_chart_svg(families: Sequence[str], releases: Sequence[Release], *, n
     inputs = [[(f, rel.go_version, rel.builds[f].measured.size_bytes) for f in families if f in rel.builds]
               for rel in releases]
     extra = [then, (now.measured.go_version, now.measured.size_bytes, now.variant.title) if now else None, names]
-    key = hashlib.sha256(json.dumps([inputs, extra]).encode() + Path(__file__).read_bytes()).hexdigest()
-    cached = cache_dir / f"releases-{key}.svg" if cache_dir else None
-    if cached and cached.is_file():
-        return cached.read_text(encoding="utf-8")
-    svg = _draw_releases(families, releases, names=names, then=then, now=now)
-    if cached:
-        write_atomic(cached, svg)
-    return svg
+    return _memo("releases-", [inputs, extra], cache_dir,
+                 lambda: _draw_releases(families, releases, names=names, then=then, now=now))
 
 
 def _draw_releases(families: Sequence[str], releases: Sequence[Release], *, names: dict[str, str],
@@ -168,3 +167,43 @@ def _draw_releases(families: Sequence[str], releases: Sequence[Release], *, name
         ax.legend(frameon=False, fontsize=10, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
         svg = _svg(fig, ax, grid="y")
     return _inline(svg, label="Image size by Go release")
+
+
+_THEN, _NOW = _GRID, "#d9822b"  # the earlier edition in grey, today's in orange: both read on light and dark
+
+
+def editions_chart_svg(rows: Sequence[tuple[str, Shown | None, Shown]], *, cache_dir: Path | None = None) -> str:
+    """Two bars per row, the earlier edition's over today's, on a log scale."""
+    inputs = [(label, then.variant.edition if then else "", then.measured.size_bytes if then else None,
+               now.variant.edition, now.measured.size_bytes) for label, then, now in rows]
+    return _memo("editions-", inputs, cache_dir, lambda: _draw_editions(rows))
+
+
+def _draw_editions(rows: Sequence[tuple[str, Shown | None, Shown]]) -> str:
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    sizes = [r.measured.size_bytes for _, then, now in rows for r in (then, now) if r is not None]
+    then_years = sorted({then.variant.edition for _, then, _ in rows if then})
+    now_years = sorted({now.variant.edition for _, _, now in rows})
+    with _figure(8.5, 0.9 * len(rows) + 1.6) as (fig, ax):
+        centres = list(range(len(rows)))[::-1]
+        for centre, (_, then, now) in zip(centres, rows, strict=True):
+            for r, offset, colour in ((then, 0.2, _THEN), (now, -0.2, _NOW)):
+                if r is None:
+                    continue
+                ax.barh(centre + offset, r.measured.size_bytes, height=0.38, color=colour)
+                ax.text(r.measured.size_bytes * 1.15, centre + offset, human_size(r.measured.size_bytes),
+                        va="center", ha="left", fontsize=10)
+        ax.set_yticks(centres, [label for label, _, _ in rows])
+        ax.set_xscale("log")
+        ax.set_xlim(min(sizes) / 3, max(sizes) * 12)
+        ax.xaxis.set_major_locator(LogLocator(base=10))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: human_size(v)))
+        ax.set_ylim(-0.7, len(rows) - 0.3)
+        handles = [Patch(color=_THEN, label=f"{', '.join(then_years)} edition")] if then_years else []
+        handles.append(Patch(color=_NOW, label=f"{', '.join(now_years)} edition"))
+        ax.legend(handles=handles, loc="lower right", frameon=False, fontsize=10)
+        ax.set_xlabel("Image size (log scale, as docker images reports it)")
+        svg = _svg(fig, ax, grid="x")
+    return _inline(svg, label="Image sizes, each edition side by side")

@@ -36,16 +36,21 @@ def markdown_text(text: str) -> str:
     return re.sub(r"([\\`*_{}\[\]()#+!|~>-])", r"\\\1", html.escape(text, quote=False))
 
 
-def variant_page(result: Shown, bases: Sequence[BaseImage]) -> str:
-    """Heading, description, Dockerfile, verified run, sizes, layers and where the bases came from."""
+def variant_page(result: Shown, bases: Sequence[BaseImage], *,
+                 support_words: Callable[[BaseImage], str] = lambda _b: "—") -> str:
+    """Heading, description, Dockerfile, verified run, sizes, layers and where the bases came from
+    (with `support_words`: where each stands in its support windows)."""
     v = result.variant
+    edition = f" Edition {v.edition} (the year of its bases)." if v.edition else ""
+    if v.redoes:
+        edition += f" It builds `{v.redoes}` again on newer bases."
     used = [b for b in bases if b.reference in v.bases]
     sections = [
         f"# {markdown_text(v.title)}",
         f"{markdown_text(v.description)}",
         f"*{markdown_text(PARTS.get(v.part, v.part))}.* Built from `{v.dockerfile_rel}`; measured "
         f"{result.measured.measured_at} (UTC)"
-        f"{', reused from the cache by this build' if result.reused else ', by this build'}.",
+        f"{', reused from the cache by this build' if result.reused else ', by this build'}.{edition}",
         "## The Dockerfile",
         render.code_block(v.parsed.text, lang="dockerfile", title=v.dockerfile_rel),
         "## What it does",
@@ -56,8 +61,8 @@ def variant_page(result: Shown, bases: Sequence[BaseImage]) -> str:
         "## Layers",
         render.layers_table(result),
         "## Base images",
-        render.bases_table(used) if used else "None: every stage that is shipped starts from `scratch`, and "
-        "the build stages name no image.",
+        render.bases_table(used, support_words=support_words) if used else
+        "None: every stage that is shipped starts from `scratch`, and the build stages name no image.",
     ]
     return "\n\n".join(sections) + "\n"
 

@@ -6,57 +6,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 
-from ..errors import PageError, VariantFailed, did_you_mean
+from ..errors import PageError
 from ..model import sizes
-from ..model.parts import PARTS, STAIRCASE
-from ..model.session import Session, Shown
-from ..model.settings import Settings
 from ..model.sizes import human_size
-from . import benchmark_figures, detail, releases, render
+from . import benchmark_figures, detail, edition_macros, releases, render, support
+from .page import Page, unknown
+
+__all__ = ("MACROS", "Page")
 
 RESULTS_JSON = "results.json"
 RESULTS_CSV = "results.csv"
 RESULTS_SCHEMA = "results.schema.json"  # in docs/: published as it is
-
-
-def unknown(what: str, name: str, known: list[str]) -> PageError:
-    return PageError(f"no {what} {name!r}{did_you_mean(name, known)}; known: {', '.join(known)}")
-
-
-@dataclass(frozen=True)
-class Page:
-    """What a macro may know: the measurements, the settings, and where the page being rendered sits."""
-    session: Session
-    settings: Settings
-    url: str = ""                 # the page's URL relative to the site root ("" for the home page)
-    directory_urls: bool = True
-    docs_dir: Path = Path("docs")
-
-    def result(self, variant_id: str) -> Shown:
-        if variant_id in self.session.failures:
-            raise VariantFailed(variant_id, self.session.failures[variant_id])
-        try:
-            return self.session.result(variant_id)
-        except KeyError:
-            known = [r.id for r in self.session.results] + list(self.session.failures)
-            raise unknown("variant", variant_id, known) from None
-
-    def from_here(self, url: str) -> str:
-        """A site-root-relative URL as seen from this page (mkdocs does not rewrite raw HTML links)."""
-        return "../" * self.url.count("/") + url
-
-    def detail_href(self, variant_id: str) -> str:
-        return self.from_here(detail.page_url(variant_id, directory_urls=self.directory_urls))
-
-    def in_part(self, part: str) -> list[Shown]:
-        """One part's results; with no part, the staircase (every part but the release sweep)."""
-        if part and part not in PARTS:
-            raise unknown("part", part, list(PARTS))
-        wanted = (part,) if part else STAIRCASE
-        return [r for r in self.session.results if r.variant.part in wanted]
 
 
 def dockerfile(page: Page, variant_id: str) -> str:
@@ -79,7 +40,9 @@ def layers(page: Page, variant_id: str) -> str:
 
 
 def variant_detail(page: Page, variant_id: str) -> str:
-    return detail.variant_page(page.result(variant_id), page.session.bases)
+    today = support.build_date(page.session.generated_at)
+    return detail.variant_page(page.result(variant_id), page.session.bases,
+                               support_words=lambda b: support.verdict(b, today))
 
 
 def size(page: Page, variant_id: str) -> str:
@@ -163,16 +126,16 @@ def base_size(page: Page, reference: str) -> str:
     raise unknown("base image", reference, [b.reference for b in page.session.bases])
 
 
-def results_table(page: Page, part: str = "") -> str:
-    """All variants (or one part's), each linked to its detail page."""
-    return render.results_table(page.in_part(part), href=page.detail_href)
+def results_table(page: Page, part: str = "", edition: str = "") -> str:
+    """All variants (or one part's, or one edition's and those of none), each linked to its page."""
+    return render.results_table(page.in_part(part, edition), href=page.detail_href)
 
 
-def size_chart(page: Page, part: str = "") -> str:
-    """The staircase chart of all variants (or one part's)."""
+def size_chart(page: Page, part: str = "", edition: str = "") -> str:
+    """The staircase chart of all variants (or one part's, or one edition's and those of none)."""
     from .chart import size_chart_svg  # matplotlib only when a chart is drawn
 
-    return render.chart_block(size_chart_svg(page.in_part(part), cache_dir=page.settings.cached("charts")))
+    return render.chart_block(size_chart_svg(page.in_part(part, edition), cache_dir=page.settings.cached("charts")))
 
 
 def release_table(page: Page) -> str:
@@ -244,7 +207,8 @@ def _type_of(spec: dict[str, object]) -> str:
 
 
 def bases_table(page: Page) -> str:
-    return render.bases_table(page.session.bases)
+    today = support.build_date(page.session.generated_at)
+    return render.bases_table(page.session.bases, support_words=lambda b: support.verdict(b, today))
 
 
 def bases_summary(page: Page) -> str:
@@ -288,4 +252,4 @@ MACROS: dict[str, tuple[Callable[..., str], bool]] = {
         (benchmark_table, False), (release_table, False), (release_chart, False), (smallest_release, False),
         (percent_larger, False), (gap_2022, False),
     )
-}
+} | edition_macros.MACROS

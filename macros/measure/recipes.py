@@ -1,0 +1,111 @@
+"""The recipes file (dockerfiles/bases/bases.yml): how to build each base image that no registry
+gives, with its build arguments, host-side preparers and declared support windows; validated with
+a JSON Schema. Also which bases a folder of Dockerfiles names."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import ConfigError
+from ..model import dockerfile
+from ..model.records import Support
+from ..model.schema import first_error, load_yaml
+from ..model.settings import Settings
+
+RECIPE_SCHEMA = "2"  # 2: build arguments
+
+_DATE = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "patternProperties": {"^x-": {}},  # shared blocks for YAML anchors (support windows), not bases
+    "additionalProperties": {
+        "type": "object",
+        "required": ["recipe"],
+        "additionalProperties": False,
+        "properties": {
+            "recipe": {"type": "string", "minLength": 1},
+            "build_args": {"type": "object", "additionalProperties": {"type": "string"}},
+            "support": {
+                "type": "array",
+                "items": {"type": "object", "required": ["what", "ends", "source"], "additionalProperties": False,
+                          "properties": {"what": {"type": "string", "minLength": 1},
+                                         "ends": {"type": "string", "pattern": _DATE},
+                                         "source": {"type": "string", "pattern": "^https://"}}},
+            },
+            "prepare": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "debootstrap": {
+                        "type": "object", "required": ["suite", "mirror"], "additionalProperties": False,
+                        "properties": {"suite": {"type": "string"}, "variant": {"type": "string"},
+                                       "mirror": {"type": "string"}},
+                    },
+                    "go-wheel": {
+                        "type": "object", "required": ["version", "sha256"], "additionalProperties": False,
+                        "properties": {"version": {"type": ["string", "number"]},
+                                       "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"}},
+                    },
+                },
+            },
+        },
+    },
+}
+
+
+@dataclass(frozen=True)
+class Recipe:
+    reference: str
+    folder: Path
+    prepare: dict[str, dict[str, Any]]
+    parents: tuple[str, ...]
+    build_args: dict[str, str] = field(default_factory=dict)
+    support: tuple[Support, ...] = ()
+
+
+def load_recipes(settings: Settings) -> dict[str, Recipe]:
+    path = settings.bases_file
+    try:
+        raw = path.read_bytes()
+        data = load_yaml(raw) or {}
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: is not valid YAML ({exc})") from None
+    error = first_error(_SCHEMA, data, raw=raw, memo=settings.cached("validated"))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise ConfigError(f"{path}: at {where}: {error.message}")
+    recipes: dict[str, Recipe] = {}
+    for ref, entry in data.items():
+        if ref.startswith("x-"):
+            continue
+        folder = path.parent / entry["recipe"]
+        if not (folder / "Dockerfile").is_file():
+            raise ConfigError(f"{path}: {ref}: recipe folder {folder} has no Dockerfile")
+        build_args = dict(entry.get("build_args", {}))
+        parents = dockerfile.read(folder / "Dockerfile", build_args=build_args).bases
+        support = tuple(Support(**window) for window in entry.get("support", []))
+        for window in support:
+            try:
+                dt.date.fromisoformat(window.ends)
+            except ValueError:
+                raise ConfigError(f"{path}: {ref}: support window {window.what!r} ends on {window.ends!r}, "
+                                  "which is not a date", hint="Write the date as YYYY-MM-DD.") from None
+        recipes[ref] = Recipe(ref, folder, entry.get("prepare", {}), parents, build_args, support)
+    return recipes
+
+
+def wanted_references(folder: Path) -> tuple[list[str], set[str]]:
+    """Every base named by the Dockerfiles in `folder` (build arguments at their defaults), in a
+    stable order, and those that a final stage starts from (they ship, so they are sized)."""
+    dockerfiles = sorted(folder.glob("Dockerfile*")) if folder.is_dir() else []
+    if not dockerfiles:
+        raise ConfigError(f"{folder}: no Dockerfile* files there",
+                          hint="Name a folder that holds the variants' Dockerfiles.")
+    parsed = [dockerfile.read(path) for path in dockerfiles]
+    return list(dict.fromkeys(r for p in parsed for r in p.bases)), {p.final_base for p in parsed}
