@@ -219,3 +219,24 @@ smallest-go-test/tool:b: {{recipe: tool, build_args: {{RELEASE: "b1"}}}}
                 client.api.remove_image(ref, force=True)
             except docker.errors.NotFound:
                 pass
+
+
+def test_a_failing_base_stops_only_what_is_built_on_it(client: docker.DockerClient, tmp_path: Path) -> None:
+    """Bases are provisioned several at a time: a failure leaves the independent ones done, skips
+    what is built on it, and is raised once the others have finished."""
+    broken = _recipe(tmp_path, "broken-parent", f"FROM scratch\nCOPY no-such-file-{tmp_path.name} /x\n")
+    child = _recipe(tmp_path, "child-of-broken", "FROM smallest-go-test/broken-parent:1\nCOPY Dockerfile /c\n")
+    fine = _recipe(tmp_path, "independent", f"FROM scratch\nCOPY Dockerfile /{tmp_path.name}\n")
+    recipes = {r.reference: r for r in (broken, child, fine)}
+    provisioner = bases.Provisioner(client, recipes, FAST)
+    try:
+        with pytest.raises(BuildError) as caught:
+            provisioner.ensure_all([child.reference, fine.reference])
+        assert "smallest-go-test/broken-parent:1" in str(caught.value)
+        assert provisioner.provisioned(fine.reference) and images.inspect_image(client, fine.reference)
+        assert not provisioner.provisioned(child.reference) and images.inspect_image(client, child.reference) is None
+    finally:
+        try:
+            client.api.remove_image(fine.reference, force=True)
+        except docker.errors.NotFound:
+            pass

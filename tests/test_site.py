@@ -14,6 +14,7 @@ from typing import Any
 import docker
 import pytest
 import requests
+import yaml
 from macros.model import variants
 from macros.model.session import RESULTS_SCHEMA
 from macros.model.settings import Settings
@@ -69,8 +70,9 @@ def test_published_dockerfiles_are_the_file_bytes(site: Path) -> None:
     for v in DECLARED:
         assert _code_block(_detail(site, v.id), v.dockerfile_rel) == v.dockerfile.read_text(), v.id
     article = (site / "index.html").read_text()
-    for v in DECLARED:
-        if v.part == "base":  # part one shows its Dockerfiles whole; part two shows what changed
+    first = min(v.edition for v in DECLARED if v.edition)
+    for v in DECLARED:  # part one shows the article's Dockerfiles whole; the rest, what changed
+        if v.part == "base" and v.edition == first:
             assert _code_block(article, v.dockerfile_rel) == v.dockerfile.read_text(), v.id
 
 
@@ -251,3 +253,23 @@ def test_results_json_follows_its_schema_and_the_csv_holds_the_same_rows(site: P
     methodology = (site / "methodology" / "index.html").read_text()
     for field in schema["properties"]["variants"]["items"]["properties"]:
         assert f"<td>{field}</td>" in methodology, field
+
+
+@pytest.mark.docker
+def test_the_newest_edition_runs_on_todays_bases(results: dict[str, Any]) -> None:
+    """At least one verified variant on each of today's bases: the newest Debian, the newest
+    distroless, and scratch with a binary of the newest Go; the releases come from bases.yml."""
+    recipes = yaml.safe_load((REPO / "dockerfiles" / "bases" / "bases.yml").read_text())
+    wheels = [r["prepare"]["go-wheel"]["version"] for r in recipes.values() if "go-wheel" in r.get("prepare", {})]
+    newest_go = "go" + max(wheels, key=lambda v: tuple(map(int, v.split("."))))
+    debians = [int(r["build_args"]["VERSION"]) for ref, r in recipes.items() if ref.startswith("debian:")
+               and "VERSION" in r.get("build_args", {})]
+    debian = next(ref for ref, r in recipes.items() if ref.startswith("debian:") and "-" not in ref
+                  and r.get("build_args", {}).get("VERSION") == str(max(debians)))
+    parents = {ref: r for ref, r in recipes.items() if ref.startswith("golang:")}
+    on_debian = {ref for ref, r in parents.items() if r["build_args"].get("SUITE") == debian.split(":")[1]}
+    distroless = f"gcr.io/distroless/static-debian{max(debians)}"
+    ran = [v for v in results["variants"] if v["exit_code"] == 0 and not v["start_error"]]
+    assert any(set(v["bases"]) & on_debian for v in ran), f"no verified variant built on {debian}"
+    assert any(v["final_base"].split(":")[0] == distroless for v in ran), f"no verified variant on {distroless}"
+    assert any(v["final_base"] == "scratch" and v["go_version"] == newest_go for v in ran), newest_go

@@ -22,7 +22,7 @@ from typing import Any
 import docker
 
 from ..engine import context, images, labels
-from ..errors import BaseImageError, ConfigError, PullError
+from ..errors import BaseImageError, ConfigError, ProjectError, PullError
 from ..log import log
 from ..model.records import BaseImage
 from ..model.settings import Settings
@@ -45,7 +45,7 @@ class Provisioner:
         needed = self.with_parents(refs)
         waiting = {ref: set(self._parents(ref)) - set(self._done) for ref in needed if ref not in self._done}
         chain = {ref: self._chain_length(ref, needed) for ref in needed}
-        failed: list[BaseImageError] = []
+        failed: list[ProjectError] = []
         running: dict[Future[BaseImage], str] = {}
         with ThreadPoolExecutor(max_workers=self.settings.base_workers, thread_name_prefix="base") as pool:
             while waiting or running:
@@ -60,7 +60,7 @@ class Provisioner:
                     ref = running.pop(future)
                     try:
                         self._done[ref] = future.result()
-                    except BaseImageError as exc:
+                    except ProjectError as exc:  # a stand-in's failed build, a missing base
                         failed.append(exc)
                         continue
                     for parents in waiting.values():

@@ -82,7 +82,8 @@ def _draw(results: Sequence[Shown]) -> str:
         parts = dict.fromkeys(r.variant.part for r in rows)
         if len(parts) > 1:
             ax.legend(handles=[Patch(color=_PART_COLOURS.get(p, _BAR), label=PARTS.get(p, p)) for p in parts],
-                      loc="lower right", frameon=False, fontsize=10)
+                      loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2,
+                      frameon=False, fontsize=10)  # above the bars: it hides no bar's label
         ax.set_ylim(-0.6, len(rows) + 0.4)
         ax.set_xlabel("Image size (log scale, as docker images reports it)")
         svg = _svg(fig, ax, grid="x")
@@ -203,7 +204,8 @@ def _draw_editions(rows: Sequence[tuple[str, Shown | None, Shown]]) -> str:
         ax.set_ylim(-0.7, len(rows) - 0.3)
         handles = [Patch(color=_THEN, label=f"{', '.join(then_years)} edition")] if then_years else []
         handles.append(Patch(color=_NOW, label=f"{', '.join(now_years)} edition"))
-        ax.legend(handles=handles, loc="lower right", frameon=False, fontsize=10)
+        ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False,
+                  fontsize=10)
         ax.set_xlabel("Image size (log scale, as docker images reports it)")
         svg = _svg(fig, ax, grid="x")
     return _inline(svg, label="Image sizes, each edition side by side")

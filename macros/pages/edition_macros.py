@@ -72,7 +72,8 @@ def editions_table(page: Page, part: str = "base", edition: str = "") -> str:
     def sized(r: Shown | None) -> str:
         if r is None:
             return "—"
-        return render.link(page.detail_href(r.id), human_size(r.measured.size_bytes)) + (
+        href, exact = html.escape(page.detail_href(r.id)), f"{r.measured.size_bytes:,} bytes"
+        return f'<a href="{href}" title="{exact}">{human_size(r.measured.size_bytes)}</a>' + (
             " (fails, as declared)" if r.measured.start_error else "")
 
     body = [(html.escape(row.shape), html.escape(row.then.variant.article_2022 or "—") if row.then else "—",
