@@ -6,7 +6,7 @@ export NO_MKDOCS_2_WARNING := 1
 
 STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: site test serve engine bases compile clean
+.PHONY: site test serve engine prepare bases compile clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -21,7 +21,11 @@ engine:
 compile: $(STAMP)
 	$(PY) -m compileall -q macros
 
-bases: $(STAMP) engine compile
+# Installing the engine (apt) and the Python packages (pip) do not wait on each other: side by side.
+prepare:
+	@$(MAKE) --no-print-directory -j2 engine $(STAMP)
+
+bases: prepare compile
 	$(PY) -m macros bases
 
 site: bases

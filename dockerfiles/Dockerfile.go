@@ -2,7 +2,8 @@
 # the FROM line names that release's toolchain image. The build is part two's first step (the
 # same working directory, the same flags), so the 1.21 row can be checked against it.
 ARG GO_VERSION=1.21
-# the Debian suite of the toolchain image: bullseye, but bookworm for Debian's Go 1.19
+# the Debian suite of the toolchain image: bullseye, but bookworm for Debian's Go 1.19 and
+# trixie for the newest release (today's toolchain image)
 ARG SUITE=bullseye
 FROM golang:${GO_VERSION}-${SUITE} AS build
 

@@ -44,6 +44,18 @@ class Provisioner:
         only what is built on it; the first one is raised once the others are done."""
         needed = self.with_parents(refs)
         waiting = {ref: set(self._parents(ref)) - set(self._done) for ref in needed if ref not in self._done}
+        # Stand-ins of one recipe on one parent (the Go releases of a suite) share their first
+        # layers: the first is built alone, then the others reuse its layers instead of building
+        # them side by side. Its failure does not hold them back. (Bases built on nothing, the
+        # bootstraps, share no layers: they all start at once.)
+        pioneers: dict[str, str] = {}
+        first: dict[tuple[Path, tuple[str, ...]], str] = {}
+        for ref in waiting:
+            if ref in self.recipes and self._parents(ref):
+                pioneer = first.setdefault((self.recipes[ref].folder, self._parents(ref)), ref)
+                if pioneer != ref:
+                    pioneers[ref] = pioneer
+                    waiting[ref].add(pioneer)
         chain = {ref: self._chain_length(ref, needed) for ref in needed}
         failed: list[ProjectError] = []
         running: dict[Future[BaseImage], str] = {}
@@ -62,6 +74,9 @@ class Provisioner:
                         self._done[ref] = future.result()
                     except ProjectError as exc:  # a stand-in's failed build, a missing base
                         failed.append(exc)
+                        for other, parents in waiting.items():
+                            if pioneers.get(other) == ref:
+                                parents.discard(ref)
                         continue
                     for parents in waiting.values():
                         parents.discard(ref)
