@@ -14,6 +14,7 @@ import json
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,10 +39,11 @@ class Provisioner:
     settings: Settings  # where the bases file and the downloads are, and the pull's time limit
     _done: dict[str, BaseImage] = field(default_factory=dict)
 
-    def ensure_all(self, refs: list[str]) -> list[BaseImage]:
+    def ensure_all(self, refs: list[str], *, ready: Callable[[BaseImage], None] | None = None) -> list[BaseImage]:
         """Every ref and every parent it was built on, parents first; `settings.base_workers` at a
-        time, each started once its parents are ready, the longest chains first. A failure stops
-        only what is built on it; the first one is raised once the others are done."""
+        time, each started once its parents are ready, the longest chains first, then in the order
+        asked. `ready` hears of each base as soon as it is there. A failure stops only what is built
+        on it; the first one is raised once the others are done."""
         needed = self.with_parents(refs)
         waiting = {ref: set(self._parents(ref)) - set(self._done) for ref in needed if ref not in self._done}
         # Stand-ins of one recipe on one parent (the Go releases of a suite) share their first
@@ -56,13 +58,13 @@ class Provisioner:
                 if pioneer != ref:
                     pioneers[ref] = pioneer
                     waiting[ref].add(pioneer)
-        chain = {ref: self._chain_length(ref, needed) for ref in needed}
+        chain = {ref: (-self._chain_length(ref, needed), n) for n, ref in enumerate(needed)}
         failed: list[ProjectError] = []
         running: dict[Future[BaseImage], str] = {}
         with ThreadPoolExecutor(max_workers=self.settings.base_workers, thread_name_prefix="base") as pool:
             while waiting or running:
-                ready = sorted((r for r, p in waiting.items() if not p), key=lambda r: (-chain[r], r))
-                for ref in ready[:self.settings.base_workers - len(running)]:  # the pool queues no one
+                startable = sorted((r for r, p in waiting.items() if not p), key=chain.__getitem__)
+                for ref in startable[:self.settings.base_workers - len(running)]:  # the pool queues no one
                     del waiting[ref]
                     running[pool.submit(self._ensure, ref)] = ref
                 if not running:
@@ -72,6 +74,8 @@ class Provisioner:
                     ref = running.pop(future)
                     try:
                         self._done[ref] = future.result()
+                        if ready is not None:
+                            ready(self._done[ref])
                     except ProjectError as exc:  # a stand-in's failed build, a missing base
                         failed.append(exc)
                         for other, parents in waiting.items():

@@ -100,23 +100,53 @@ def provision(client: docker.DockerClient, settings: Settings, wanted: list[str]
               needed_by: dict[str, list[str]] | None = None,
               ) -> tuple[bases.Provisioner, list[BaseImage], registry.OnDemand]:
     """Every wanted base (and what it is built on) present, and the registry's image; the bases a
-    variant ships (a final stage starts from them) sized by the registry: pushed once, at
-    provisioning, then remembered. The others (toolchains) are not pushed: no image carries them."""
+    variant ships (a final stage starts from them) sized by the registry: pushed once, as soon as
+    both are there (while other bases are still being built), then remembered. The others
+    (toolchains) are not pushed: no image carries them."""
     provisioner = bases.Provisioner(client, bases.load_recipes(settings), settings)
-    try:
-        provisioner.ensure_all([*wanted, registry.REFERENCE])
-    except BaseImageError as exc:
-        missing = [ref for ref in wanted if not provisioner.provisioned(ref) and ref in (needed_by or {})]
-        if not needed_by or not missing:
-            raise
-        users = list(dict.fromkeys(user for ref in missing for user in needed_by[ref]))
-        raise BaseImageError(f"{'; '.join(users)}: needs {exc.message}",
-                             hint=f"{exc.hint} Or change the value that names it.") from None
-    found = [provisioner.ensure(ref) for ref in provisioner.with_parents(wanted)]  # the registry is not a base
-    store = registry.OnDemand(client, provisioner.ensure(registry.REFERENCE).image_id, settings=settings)
-    sized = [b._replace(compressed_bytes=store.base_transfer(b.reference, b.image_id)) if b.reference in shipped
-             else b for b in found]
-    return provisioner, sized, store
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="push") as pusher:
+        early = _EarlyPushes(client, settings, shipped, pusher)
+        try:
+            provisioner.ensure_all([registry.REFERENCE, *wanted], ready=early.ready)
+        except BaseImageError as exc:
+            missing = [ref for ref in wanted if not provisioner.provisioned(ref) and ref in (needed_by or {})]
+            if not needed_by or not missing:
+                raise
+            users = list(dict.fromkeys(user for ref in missing for user in needed_by[ref]))
+            raise BaseImageError(f"{'; '.join(users)}: needs {exc.message}",
+                                 hint=f"{exc.hint} Or change the value that names it.") from None
+        found = [provisioner.ensure(ref) for ref in provisioner.with_parents(wanted)]  # the registry is not a base
+        sized = [b._replace(compressed_bytes=early.sized[b.reference].result()) if b.reference in shipped else b
+                 for b in found]
+    assert early.store is not None  # the registry's image is provisioned first of all
+    return provisioner, sized, early.store
+
+
+class _EarlyPushes:
+    """Each shipped base pushed to the registry as soon as both are provisioned, one at a time on
+    its own thread: a push compresses (CPU) while the other bases' builds mostly wait on the disk."""
+
+    def __init__(self, client: docker.DockerClient, settings: Settings, shipped: set[str],
+                 pusher: ThreadPoolExecutor) -> None:
+        self.client, self.settings, self.shipped, self.pusher = client, settings, shipped, pusher
+        self.store: registry.OnDemand | None = None
+        self.waiting: list[BaseImage] = []  # shipped bases ready before the registry's image
+        self.sized: dict[str, Future[int]] = {}
+
+    def ready(self, base: BaseImage) -> None:
+        if base.reference == registry.REFERENCE:
+            self.store = registry.OnDemand(self.client, base.image_id, settings=self.settings)
+            for waiting in self.waiting:
+                self._push(waiting)
+        if base.reference in self.shipped:
+            if self.store is None:
+                self.waiting.append(base)
+            else:
+                self._push(base)
+
+    def _push(self, base: BaseImage) -> None:
+        assert self.store is not None
+        self.sized[base.reference] = self.pusher.submit(self.store.base_transfer, base.reference, base.image_id)
 
 
 def _reported(variant_id: str, exc: ProjectError) -> str:
