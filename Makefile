@@ -33,6 +33,8 @@ site: bases
 
 test: bases
 	$(VENV)/bin/ruff check macros tests scripts
+	$(VENV)/bin/actionlint .github/workflows/*.yml
+	$(VENV)/bin/zizmor --offline --persona pedantic .github/workflows/
 	$(PY) -m pytest
 
 serve: bases
