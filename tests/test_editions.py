@@ -80,3 +80,12 @@ def test_editions_pair_each_variant_with_the_one_it_redoes() -> None:
     assert [r.id for r in p.in_part("", "2022")] == ["debian", "floor"]  # a variant of no edition is in every one
     with pytest.raises(PageError, match="no edition '2030'"):
         e.editions_table(p, "base", "2030")
+
+
+def test_a_table_cell_says_it_short() -> None:
+    today = dt.date(2026, 11, 28)
+    assert support.short(OLD, today) == "ended 2026-08-31 (Debian 11 LTS)"
+    assert support.short(NEW, today) == "until 2028-08-09 (Debian 13 security support)"
+    assert support.short(BARE, today) == "none declared"
+    assert support.short(OLD._replace(support=(LTS_11, SECURITY_13)), today) == (
+        "ended 2026-08-31 (Debian 11 LTS); until 2028-08-09 (Debian 13 security support)")

@@ -42,7 +42,7 @@ def layers(page: Page, variant_id: str) -> str:
 def variant_detail(page: Page, variant_id: str) -> str:
     today = support.build_date(page.session.generated_at)
     return detail.variant_page(page.result(variant_id), page.session.bases,
-                               support_words=lambda b: support.verdict(b, today))
+                               support_words=lambda b: support.short(b, today))
 
 
 def size(page: Page, variant_id: str) -> str:
@@ -208,7 +208,7 @@ def _type_of(spec: dict[str, object]) -> str:
 
 def bases_table(page: Page) -> str:
     today = support.build_date(page.session.generated_at)
-    return render.bases_table(page.session.bases, support_words=lambda b: support.verdict(b, today))
+    return render.bases_table(page.session.bases, support_words=lambda b: support.short(b, today))
 
 
 def bases_summary(page: Page) -> str:

@@ -182,7 +182,7 @@ def dockerfile_diff(before: Shown, after: Shown) -> str:
 
 
 def bases_table(bases: Sequence[BaseImage], *, support_words: Callable[[BaseImage], str]) -> str:
-    head = ("Base image", "Image ID", "Size", "Bytes", "Transfer", "Where it came from", "Support on the build date")
+    head = ("Base image", "Image ID", "Size", "Bytes", "Transfer", "Where it came from", "Support")
     rows = []
     for b in bases:
         origin = _SOURCE_WORDS.get(b.source, b.source)

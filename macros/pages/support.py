@@ -48,5 +48,21 @@ def verdict(base: BaseImage, today: dt.date) -> str:
             f"{first_running.what} {status(first_running, today)}")
 
 
+def short(base: BaseImage, today: dt.date) -> str:
+    """The same, for a table cell: "ended 2026-08-31", "until 2028-08-09", or both."""
+    if not base.support:
+        return "none declared"
+    over = [w for w in base.support if ended(w, today)]
+    running = [w for w in base.support if not ended(w, today)]
+    words = []
+    if over:
+        last = max(over, key=lambda w: w.ends)
+        words.append(f"ended {last.ends} ({last.what})")
+    if running:
+        first = min(running, key=lambda w: w.ends)
+        words.append(f"until {first.ends} ({first.what})")
+    return "; ".join(words)
+
+
 def out_of_support(bases: Sequence[BaseImage], today: dt.date) -> list[BaseImage]:
     return [b for b in bases if any(ended(w, today) for w in b.support)]
