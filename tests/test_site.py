@@ -273,3 +273,26 @@ def test_the_newest_edition_runs_on_todays_bases(results: dict[str, Any]) -> Non
     assert any(set(v["bases"]) & on_debian for v in ran), f"no verified variant built on {debian}"
     assert any(v["final_base"].split(":")[0] == distroless for v in ran), f"no verified variant on {distroless}"
     assert any(v["final_base"] == "scratch" and v["go_version"] == newest_go for v in ran), newest_go
+
+
+@pytest.mark.docker
+def test_contents_counts_the_files_docker_export_shows(results: dict[str, Any]) -> None:
+    """One variant of each part: its regular files, as GNU tar lists `docker export`, less the
+    engine's own empty placeholders, are what results.json says."""
+    placeholders = {".dockerenv", "dev/console", "etc/hostname", "etc/hosts", "etc/resolv.conf"}
+    first_of_part = {}
+    for v in results["variants"]:
+        first_of_part.setdefault(v["part"], v)
+    for v in first_of_part.values():
+        container = subprocess.run(["docker", "create", v["image_id"], "/nonexistent"], capture_output=True,
+                                   text=True, check=True).stdout.strip()
+        try:
+            export = subprocess.Popen(["docker", "export", container], stdout=subprocess.PIPE)
+            listing = subprocess.run(["tar", "-tvf", "-"], stdin=export.stdout, capture_output=True, text=True,
+                                     check=True).stdout.splitlines()
+            export.wait()
+        finally:
+            subprocess.run(["docker", "rm", "-f", container], capture_output=True, check=True)
+        regular = [line for line in listing if line.startswith("-")]
+        engine_own = [line for line in regular if line.split()[2] == "0" and line.split()[-1].removeprefix("./").lstrip("/") in placeholders]
+        assert v["contents"]["files"] == len(regular) - len(engine_own), v["id"]

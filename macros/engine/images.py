@@ -193,3 +193,27 @@ class ChunkReader(io.RawIOBase):
         buffer[:size] = self._pending[:size]
         self._pending = self._pending[size:]  # a view: no copy of the rest
         return size
+
+
+def exported(client: docker.DockerClient, image_id: str, *, keep: set[str],
+             limit: int = 16 << 20) -> tuple[list[tarfile.TarInfo], dict[str, bytes]]:
+    """Every entry of the image's filesystem as `docker export` of a created (never started)
+    container gives it, names without a leading "./" or "/"; and the bytes of the regular files
+    named in `keep` (up to `limit` each). Streamed: the image is never held in memory."""
+    api = client.api
+    entries: list[tarfile.TarInfo] = []
+    kept: dict[str, bytes] = {}
+    with translated("export an image's filesystem"):
+        container = api.create_container(image_id, command=["/nonexistent"], labels=labels.ours("probe"))["Id"]
+        try:
+            stream = api.export(container)
+            with tarfile.open(fileobj=io.BufferedReader(ChunkReader(stream)), mode="r|") as tar:
+                for member in tar:
+                    member.name = member.name.removeprefix("./").lstrip("/")
+                    entries.append(member)
+                    if member.name in keep and member.isfile() and member.size <= limit:
+                        extracted = tar.extractfile(member)
+                        kept[member.name] = extracted.read() if extracted else b""
+        finally:
+            api.remove_container(container, force=True)
+    return entries, kept

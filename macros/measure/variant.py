@@ -20,7 +20,7 @@ from ..model.measurement import Layer, Measurement
 from ..model.settings import Settings
 from ..model.sizes import human_size
 from ..model.variants import Variant
-from . import verify
+from . import contents, verify
 from .binary import go_version
 from .registry import OnDemand
 
@@ -99,6 +99,7 @@ def finish_variant(client: docker.DockerClient, variant: Variant, built: Built, 
 
     binary = _binary(client, built.image_id, variant)
     history = images.history(client, built.image_id)
+    inside = contents.contents(*images.exported(client, built.image_id, keep={contents.DPKG_STATUS}))
     pushing = time.monotonic()
     pushed = store.get().push(built.image_id, f"{settings.namespace}/{variant.id}")
     log.info(f"{variant.id}: pushed in {time.monotonic() - pushing:.2f}s, "
@@ -113,5 +114,5 @@ def finish_variant(client: docker.DockerClient, variant: Variant, built: Built, 
         stdout_truncated=outcome.stdout.truncated, stderr_truncated=outcome.stderr.truncated,
         start_error=outcome.start_error, build_s=round(built.build_s, 2), run_s=round(outcome.duration_s, 3),
         start_s=None, process_s=None, start_runs=0,  # timed once every build is done: see startup.py
-        measured_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        measured_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), contents=inside,
     )

@@ -19,6 +19,16 @@ class Layer(NamedTuple):
     size_bytes: int
 
 
+class Contents(NamedTuple):
+    """What the image's filesystem holds, as `docker export` shows it (the engine's own empty
+    placeholders left out)."""
+    files: int                      # regular files
+    shell: bool                     # /bin/sh leads to a file
+    package_manager: str            # "apt", "apk", ...; "" when there is none
+    packages: int                   # installed, from dpkg's status or distroless's status.d
+    setuid_files: tuple[str, ...]   # regular files with the set-uid or set-gid bit
+
+
 @dataclass(frozen=True)
 class Measurement:
     image_id: str
@@ -46,11 +56,13 @@ class Measurement:
     process_s: float | None
     start_runs: int
     measured_at: str            # ISO 8601, UTC
+    contents: Contents
 
     def as_dict(self) -> dict[str, Any]:
         # what dataclasses.asdict gives, without its deep copy of every value
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["layers"] = [layer._asdict() for layer in self.layers]
+        data["contents"] = {**self.contents._asdict(), "setuid_files": list(self.contents.setuid_files)}
         return data
 
     @classmethod
@@ -58,13 +70,16 @@ class Measurement:
         """Raises KeyError or TypeError when `data` is not of this shape."""
         values = {f.name: data[f.name] for f in fields(cls)}
         values["layers"] = tuple(Layer(**layer) for layer in values["layers"])
+        values["contents"] = Contents(**{**values["contents"],
+                                         "setuid_files": tuple(values["contents"]["setuid_files"])})
         return cls(**values)
 
 
 def shape_of(record: type[Any]) -> str:
     """A digest of a stored record's fields and types (and of Layer's, which it holds): the cache's
     schema, so it is never bumped by hand."""
-    described = [(f.name, str(f.type)) for f in fields(record)] + [("Layer", str(Layer.__annotations__))]
+    described = [(f.name, str(f.type)) for f in fields(record)] + [
+        ("Layer", str(Layer.__annotations__)), ("Contents", str(Contents.__annotations__))]
     return hashlib.sha256(repr(described).encode()).hexdigest()[:16]
 
 

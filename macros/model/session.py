@@ -18,7 +18,8 @@ CSV_COLUMNS = ("id", "title", "part", "edition", "redoes", "final_base", "size_b
                "binary_bytes", "layer_count", "start_s", "process_s", "go_version", "article_2022",
                "measured_at", "reused")
 RESULTS_SCHEMA = 5  # results.json: 4 = declared and measured fields side by side, sizes in bytes;
-#                     5 = each variant's edition and what it redoes, each base's support windows
+#                     5 = each variant's edition and what it redoes, each base's support windows,
+#                     and what each image holds (contents)
 
 
 class Shown(NamedTuple):
