@@ -119,7 +119,8 @@ def test_sizes_on_the_pages_are_the_measured_ones(site: Path, results: dict[str,
         page = _detail(site, v["id"])
         assert f"<td>{v['size_human']}</td>" in page and f"<td>{v['size_bytes']:,}</td>" in page, v["id"]
         assert f'<a href="../variants/{v["id"]}/">' in overview and f'<td style="text-align:right">{v["size_bytes"]:,}</td>' in overview
-    article = "".join((site / page).read_text() for page in ("index.html", "binary/index.html", "releases/index.html"))
+    article = "".join((site / page).read_text() for page in ("index.html", "binary/index.html", "releases/index.html",
+                                                                  "checks/index.html"))
     for v in results["variants"]:
         assert f"{v['size_bytes']:,}" in article, v["id"]
     assert (site / "methodology" / "index.html").is_file() and (site / "contributing" / "index.html").is_file()
@@ -296,3 +297,22 @@ def test_contents_counts_the_files_docker_export_shows(results: dict[str, Any]) 
         regular = [line for line in listing if line.startswith("-")]
         engine_own = [line for line in regular if line.split()[2] == "0" and line.split()[-1].removeprefix("./").lstrip("/") in placeholders]
         assert v["contents"]["files"] == len(regular) - len(engine_own), v["id"]
+
+
+@pytest.mark.docker
+def test_part_three_checks_come_from_the_outputs(site: Path, results: dict[str, Any]) -> None:
+    """Scratch with the binary alone fails trust and time zones; the Go image on Debian passes all
+    four: read from each run's output (results.json's checks), and the page shows the same."""
+    checked = [v for v in results["variants"] if "checks" in v]
+    assert checked, "no variant runs the checks program"
+    alone = min((v for v in checked if v["final_base"] == "scratch" and v["contents"]["files"] == 1),
+                key=lambda v: v["size_bytes"])
+    assert not alone["checks"]["trust"] and not alone["checks"]["time zones"], alone["stdout"]
+    assert "x509: certificate signed by unknown authority" in alone["stdout"]
+    debian = [v for v in checked if v["final_base"].startswith("golang:")]
+    assert debian and all(all(v["checks"].values()) for v in debian), [v["stdout"] for v in debian]
+    page = (site / "checks" / "index.html").read_text()
+    for v in checked:
+        row = page.split(f'href="../variants/{v["id"]}/">', 1)[1].split("</tr>", 1)[0]
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
+        assert [c != "<strong>fails</strong>" for c in cells[2:6]] == list(v["checks"].values()), v["id"]

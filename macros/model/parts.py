@@ -3,5 +3,5 @@ that the pages can be made without importing the variants file's reader (and Doc
 from __future__ import annotations
 
 PARTS = {"base": "Part one: the base image", "binary": "Part two: the binary", "floor": "The floor (not Go)",
-         "releases": "Then and now: Go releases"}
+         "releases": "Then and now: Go releases", "checks": "Part three: does it still work?"}
 STAIRCASE = ("base", "binary", "floor")  # the parts the main results table and chart show

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from . import checks
 from .measurement import Measurement
 from .records import BaseImage, EngineFacts, RegistryFacts
 from .sizes import human_size
@@ -89,5 +90,7 @@ def variant_record(shown: Shown) -> dict[str, Any]:
                 "dockerfile": v.dockerfile_rel, "dockerfile_text": v.parsed.text, "final_base": v.final_base,
                 "bases": list(v.bases), "build_args": v.build_args, "expected": v.expect.describe(),
                 "article_2022": v.article_2022}
-    return {**declared, **shown.measured.as_dict(), "size_human": human_size(shown.measured.size_bytes),
-            "tag": shown.tag, "reused": shown.reused}
+    record = {**declared, **shown.measured.as_dict(), "size_human": human_size(shown.measured.size_bytes),
+              "tag": shown.tag, "reused": shown.reused}
+    found = checks.parsed(shown.measured.stdout)
+    return record | {"checks": found} if found is not None else record

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from ..errors import PageError
 from ..model import sizes
 from ..model.sizes import human_size
-from . import benchmark_figures, detail, edition_macros, releases, render, support
+from . import benchmark_figures, check_macros, detail, edition_macros, releases, render, support
 from .page import Page, unknown
 
 __all__ = ("MACROS", "Page")
@@ -252,4 +252,4 @@ MACROS: dict[str, tuple[Callable[..., str], bool]] = {
         (benchmark_table, False), (release_table, False), (release_chart, False), (smallest_release, False),
         (percent_larger, False), (gap_2022, False),
     )
-} | edition_macros.MACROS
+} | edition_macros.MACROS | check_macros.MACROS

@@ -46,6 +46,13 @@ The same program built by each Go release the project can obtain, as described i
 [Then and now](../releases.md).
 
 {{ results_table("releases") }}
+
+## Part three: the checks program
+
+The program that asks each image four questions (trust, time zones, identity, not root), as
+described in [Part three](../checks.md).
+
+{{ results_table("checks") }}
 """
 
 

@@ -1,0 +1,56 @@
+"""Macros for part three: what each image still does (the checks program's four answers) and what
+it holds, side by side with its size; every cell from a measurement."""
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+
+from ..errors import PageError
+from ..model import checks
+from ..model.session import Shown
+from ..model.sizes import human_size
+from . import render
+from .page import Page
+
+
+def _link(page: Page, r: Shown, text: str = "") -> str:
+    return render.link(page.detail_href(r.id), text or r.variant.title)
+
+
+def capability_matrix(page: Page, part: str = "checks") -> str:
+    """One row per variant of the part: size, transfer, the four checks, and what the image holds."""
+    rows = []
+    for r in page.in_part(part):
+        found = checks.parsed(r.measured.stdout) or {}
+        c = r.measured.contents
+        answers = [("passes" if found[name] else "<strong>fails</strong>") if name in found else "—"
+                   for name in checks.CHECKS]
+        size = f'<span title="{r.measured.size_bytes:,} bytes">{human_size(r.measured.size_bytes)}</span>'
+        rows.append((_link(page, r), size,
+                     html.escape(human_size(r.measured.compressed_bytes)), *answers,
+                     "yes" if c.shell else "no", html.escape(c.package_manager or "none"), f"{c.packages:,}",
+                     f"{c.files:,}"))
+    head = ("Variant", "Size", "Transfer", *(name.capitalize() for name in checks.CHECKS), "Shell",
+            "Package manager", "Packages", "Files")
+    return render.table(head, rows, numeric={1, 2, 9, 10}, raw=set(range(len(head))))
+
+
+def smallest_passing(page: Page) -> str:
+    """The smallest verified image whose program passes all four checks, linked, with its size."""
+    passing = [r for r in page.session.results if checks.passes_all(r.measured.stdout)]
+    if not passing:
+        raise PageError("no variant passes all four checks")
+    best = min(passing, key=lambda r: r.measured.size_bytes)
+    return f"{_link(page, best)} ({human_size(best.measured.size_bytes)}, {best.measured.size_bytes:,} bytes)"
+
+
+def smallest_go_image(page: Page) -> str:
+    """The smallest image on the site that is not the floor (which is not Go), linked, with its size."""
+    candidates = [r for r in page.session.results if r.variant.part != "floor"]
+    best = min(candidates, key=lambda r: r.measured.size_bytes)
+    return f"{_link(page, best)} ({human_size(best.measured.size_bytes)}, {best.measured.size_bytes:,} bytes)"
+
+
+MACROS: dict[str, tuple[Callable[..., str], bool]] = {
+    fn.__name__: (fn, False) for fn in (capability_matrix, smallest_passing, smallest_go_image)
+}
