@@ -58,11 +58,25 @@ class Registry:
             self.pushes += 1
         return self.manifest(repository, digest)
 
+    def _get(self, url: str) -> requests.Response:
+        """A GET that asks again, twice, after a server error: with two builds pushing the same
+        image at once, the registry has answered a manifest request with a 500 while the other
+        push was writing that manifest (seen once in the test suite)."""
+        def get() -> requests.Response:
+            return requests.get(url, headers={"Accept": ", ".join(MANIFEST_TYPES)}, timeout=self.http_timeout_s)
+
+        for delay in (0.5, 1.0):
+            answer = get()
+            if answer.status_code < 500:
+                return answer
+            time.sleep(delay)
+        return get()
+
     def manifest(self, repository: str, reference: str) -> Pushed:
         """The sizes the registry lists for repository@reference (a digest or a tag)."""
         url = f"http://{self.facts.address}/v2/{repository}/manifests/{reference}"
         try:
-            answer = requests.get(url, headers={"Accept": ", ".join(MANIFEST_TYPES)}, timeout=self.http_timeout_s)
+            answer = self._get(url)
             answer.raise_for_status()
             manifest = answer.json()
             layers = tuple(int(layer["size"]) for layer in manifest["layers"])
