@@ -5,6 +5,7 @@ labels, and is found again by its role label, so a second build reuses it.
 """
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -69,6 +70,17 @@ def _created_elsewhere(client: docker.DockerClient, role: str, *, wait_s: float 
 def logs(client: docker.DockerClient, container_id: str, *, tail: int = 20) -> str:
     with translated("read our service's log"):
         return client.api.logs(container_id, tail=tail).decode("utf-8", "replace")
+
+
+def first_line_matching(client: docker.DockerClient, container_id: str,
+                        pattern: re.Pattern[str]) -> re.Match[str] | None:
+    """The first match of `pattern` in our service's log, read from its start and no further."""
+    with translated("read our service's log"):
+        for line in client.api.logs(container_id, stream=True, follow=False):
+            found = pattern.search(line.decode("utf-8", "replace"))
+            if found:
+                return found
+    return None
 
 
 def remove(client: docker.DockerClient, role: str, *, volume: str | None = None) -> int:

@@ -132,11 +132,13 @@ def _answers(where: str) -> bool:
 
 
 def _version(client: docker.DockerClient, container_id: str, image_id: str, memo: Path) -> str:
-    """The registry's own version, as it logs it on every line (remembered per image)."""
+    """The registry's own version, as it logs it on its lines (remembered per image once found)."""
     known = read_json_object(memo)
     if image_id not in known:
-        found = _VERSION.search(service.logs(client, container_id, tail=50))
-        known[image_id] = found.group(1) if found else "unknown"
+        found = service.first_line_matching(client, container_id, _VERSION)
+        if found is None:
+            return "unknown"  # not remembered: a later start may say it
+        known[image_id] = found.group(1)
         write_atomic(memo, json.dumps(known))
     return str(known[image_id])
 
