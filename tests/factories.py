@@ -20,8 +20,10 @@ def measurement(**kw: Any) -> Measurement:
         layers=(Layer("/bin/sh -c #(nop) COPY file:abc in / ", 10),), binary_bytes=1, go_version="go1.21.13",
         exit_code=0, stdout="", stderr="<script>alert(1)</script>\n", stdout_bytes=0, stderr_bytes=25,
         stdout_truncated=False, stderr_truncated=False, start_error="", build_s=1.0, run_s=0.1,
-        start_s=0.1, process_s=0.002, start_runs=7, measured_at="2026-01-01T00:00:00+00:00",
-        contents=Contents(files=1, shell=False, package_manager="", packages=0, setuid_files=()))
+        start_s=0.1, process_s=0.002, start_runs=7, peak_memory_bytes=4_000_000, large_environment_vars=1000,
+        measured_at="2026-01-01T00:00:00+00:00",
+        contents=Contents(files=1, shell=False, package_manager="", packages=0, setuid_files=()),
+        build_log="Step 1/1 : FROM scratch\n")
     return Measurement(**{**base, **kw})
 
 

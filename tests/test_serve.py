@@ -90,14 +90,18 @@ def test_serve_shows_an_error_box_and_everything_else_escaped(project: tuple[Pat
     site, env = project
     port = _free_port()
     # `-v` before the command: serve mode must come from what mkdocs says, not from argv[1]
-    server = subprocess.Popen([sys.executable, "-m", "mkdocs", "-v", "serve", "--no-livereload", "-a", f"127.0.0.1:{port}"],
-                              cwd=site, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # Its output goes to a file: `-v` prints more than a pipe holds, and a pipe nobody reads
+    # while waiting for the page would stop the server mid-write.
+    said = site.parent / "serve.log"
+    with said.open("w") as out:
+        server = subprocess.Popen([sys.executable, "-m", "mkdocs", "-v", "serve", "--no-livereload", "-a",
+                                   f"127.0.0.1:{port}"], cwd=site, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         page = ""
         deadline = time.monotonic() + 300
         while not page:
-            assert server.poll() is None, server.stdout.read() if server.stdout else ""
-            assert time.monotonic() < deadline, "mkdocs serve never answered"
+            assert server.poll() is None, said.read_text()[-3000:]
+            assert time.monotonic() < deadline, "mkdocs serve never answered: " + said.read_text()[-3000:]
             try:
                 page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).read().decode()
             except OSError:

@@ -32,3 +32,5 @@ class Sandbox:
     memory: str
     pids: int
     capture_bytes: int
+    environment: tuple[str, ...] = ()   # "NAME=value" strings, beside the image's own
+    cgroup_parent: str | None = None    # a parent whose memory peak outlives the container: memory.py

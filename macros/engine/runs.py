@@ -70,11 +70,11 @@ def sandboxed(client: docker.DockerClient, image_id: str, *, variant: str, names
     host_config = api.create_host_config(
         network_mode="none", read_only=True, cap_drop=["ALL"], security_opt=["no-new-privileges"],
         mem_limit=sandbox.memory, memswap_limit=sandbox.memory, pids_limit=sandbox.pids,
-        log_config=LogConfig(type=LogConfig.types.NONE),
+        log_config=LogConfig(type=LogConfig.types.NONE), cgroup_parent=sandbox.cgroup_parent,
     )
     with translated(f"create a container for variant {variant!r}"):
         container = api.create_container(
-            image_id, host_config=host_config, network_disabled=True,
+            image_id, host_config=host_config, network_disabled=True, environment=list(sandbox.environment) or None,
             labels=labels.probe(variant, namespace),
         )["Id"]
 

@@ -38,6 +38,7 @@ class Built:
     image_id: str
     record: dict[str, Any]  # the engine's inspect record of the image
     build_s: float
+    log: str                # the build's log, as the engine streamed it (its first lines, if huge)
 
     @property
     def size_bytes(self) -> int:
@@ -49,14 +50,22 @@ def build_variant(client: docker.DockerClient, variant: Variant, *, settings: Se
     log.info(f"{variant.id}: building {variant.dockerfile_rel}")
     ctx = context.for_folder(variant.context, variant.dockerfile, text=variant.parsed.text)
     started = time.monotonic()
+    lines: list[str] = []
+
+    def logged(line: str) -> None:
+        log.debug(f"{variant.id}: {line}")
+        if len(lines) < settings.build_log_lines:
+            lines.append(line)
+
     for attempt in (1, 2):
+        lines.clear()
         try:
             with ctx.open_tar() as tar:
                 record = images.build(
                     client, context=tar, dockerfile=ctx.dockerfile_name, what=variant.what,
                     image_labels=labels.variant_image(variant.id), buildargs=variant.build_args,
                     nocache=not settings.layer_cache, tail_lines=settings.log_tail_lines,
-                    log=lambda line: log.debug(f"{variant.id}: {line}"),
+                    log=logged,
                     limits=BuildLimits(variant.build_timeout_s, variant.build_memory_mib * 2**20),
                 )
             break
@@ -70,7 +79,9 @@ def build_variant(client: docker.DockerClient, variant: Variant, *, settings: Se
                 raise
             log.info(f"{variant.id}: the engine lost an intermediate image mid-build; building again")
     build_s = time.monotonic() - started
-    built = Built(str(record["Id"]), record, build_s)
+    kept = "\n".join(lines) + "\n" + (f"[the log continues past {len(lines):,} lines]\n"
+                                       if len(lines) >= settings.build_log_lines else "")
+    built = Built(str(record["Id"]), record, build_s, kept)
     images.tag(client, built.image_id, settings.tag_of(variant.id))
     log.info(f"{variant.id}: built in {build_s:.1f}s, {human_size(built.size_bytes)} ({built.size_bytes:,} bytes)")
     return built
@@ -113,6 +124,7 @@ def finish_variant(client: docker.DockerClient, variant: Variant, built: Built, 
         stdout_bytes=outcome.stdout.total_bytes, stderr_bytes=outcome.stderr.total_bytes,
         stdout_truncated=outcome.stdout.truncated, stderr_truncated=outcome.stderr.truncated,
         start_error=outcome.start_error, build_s=round(built.build_s, 2), run_s=round(outcome.duration_s, 3),
-        start_s=None, process_s=None, start_runs=0,  # timed once every build is done: see startup.py
-        measured_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), contents=inside,
+        # timed, metered and run with a large environment once every build is done: see startup.py
+        start_s=None, process_s=None, start_runs=0, peak_memory_bytes=None, large_environment_vars=0,
+        measured_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), contents=inside, build_log=built.log,
     )

@@ -55,8 +55,14 @@ class Measurement:
     start_s: float | None
     process_s: float | None
     start_runs: int
+    # The container's peak memory over the start-up runs, from its cgroup (engine/memory.py); None
+    # where the engine's cgroups cannot be read from here.
+    peak_memory_bytes: int | None
+    # How many extra environment variables a further run had and still did as declared (0: not run)
+    large_environment_vars: int
     measured_at: str            # ISO 8601, UTC
     contents: Contents
+    build_log: str              # published as a file beside the variant's page, not in results.json
 
     def as_dict(self) -> dict[str, Any]:
         # what dataclasses.asdict gives, without its deep copy of every value

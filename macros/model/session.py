@@ -18,9 +18,10 @@ from .variants import Variant
 CSV_COLUMNS = ("id", "title", "part", "edition", "redoes", "final_base", "size_bytes", "compressed_bytes",
                "binary_bytes", "layer_count", "start_s", "process_s", "go_version", "article_2022",
                "measured_at", "reused")
-RESULTS_SCHEMA = 5  # results.json: 4 = declared and measured fields side by side, sizes in bytes;
+RESULTS_SCHEMA = 6  # results.json: 4 = declared and measured fields side by side, sizes in bytes;
 #                     5 = each variant's edition and what it redoes, each base's support windows,
-#                     and what each image holds (contents)
+#                     and what each image holds (contents); 6 = peak memory, the large-environment
+#                     run, and each variant's declared size tolerance
 
 
 class Shown(NamedTuple):
@@ -89,8 +90,10 @@ def variant_record(shown: Shown) -> dict[str, Any]:
                 "edition": v.edition, "redoes": v.redoes, "family": v.family,
                 "dockerfile": v.dockerfile_rel, "dockerfile_text": v.parsed.text, "final_base": v.final_base,
                 "bases": list(v.bases), "build_args": v.build_args, "expected": v.expect.describe(),
-                "article_2022": v.article_2022}
-    record = {**declared, **shown.measured.as_dict(), "size_human": human_size(shown.measured.size_bytes),
+                "article_2022": v.article_2022, "tolerance": v.tolerance}
+    measured = shown.measured.as_dict()
+    del measured["build_log"]  # a file of its own beside the variant's page (pages/plugin.py)
+    record = {**declared, **measured, "size_human": human_size(shown.measured.size_bytes),
               "tag": shown.tag, "reused": shown.reused}
     found = checks.parsed(shown.measured.stdout)
     return record | {"checks": found} if found is not None else record

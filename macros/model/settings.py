@@ -30,6 +30,11 @@ class Settings:
     variants_file: Path = REPO / "dockerfiles" / "variants.yml"
     bases_file: Path = REPO / "dockerfiles" / "bases" / "bases.yml"
     cache_dir: Path = REPO / ".cache"
+    # Recorded builds, one JSON line each, append-only and committed (model/history.py); the
+    # History page reads it, `python -m macros record` appends to it.
+    history_file: Path = REPO / "docs" / "data" / "history.jsonl"
+    # The results of the last `make site`, which `record` and `check` read.
+    results_file: Path = REPO / "site" / "results.json"
     refresh: frozenset[str] = field(default_factory=frozenset)  # as written: ids, or REFRESH_ALL
     layer_cache: bool = True
     serving: bool = False  # under `mkdocs serve`: a failed variant shows an error box instead of failing
@@ -55,6 +60,9 @@ class Settings:
     # spread as widely as medians of 7 did (floor: 93-104 ms either way, 21 runs cut into
     # batches), and each run costs about 0.1 s of a cold build in which nothing else may run.
     start_runs: int = 5
+    # One more run of each image with this many extra environment variables, each "E000=abc" (8
+    # bytes): packers' start-up stubs have crashed on large environments, so it is verified too.
+    large_environment_vars: int = 1000
 
     # The machines this runs on have two cores; builds wait on I/O half the time.
     build_workers: int = 2
@@ -67,6 +75,7 @@ class Settings:
     registry_port: int = 5000         # on 127.0.0.1 only
     debootstrap_tries: int = 3        # the Debian mirror drops a connection now and then
     log_tail_lines: int = 30          # of a failed build, shown with its error
+    build_log_lines: int = 5000       # of a build's log kept and published (the longest here is ~130)
     # Builds (shared) against deletions of untagged images (exclusive): see engine/lock.py.
     engine_lock: Path = Path(tempfile.gettempdir()) / "smallest-go-engine.lock"
     # One lock per cache key for every checkout on this machine (model/cache.py says why).

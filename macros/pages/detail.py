@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from ..model.measurement import Measurement
 from ..model.parts import PARTS
 from ..model.session import Shown
 from ..model.sizes import human_size
@@ -29,6 +30,30 @@ def page_path(variant_id: str) -> str:
 def page_url(variant_id: str, *, directory_urls: bool) -> str:
     """The detail page's URL relative to the site root, as mkdocs will write it."""
     return f"{FOLDER}/{variant_id}/" if directory_urls else f"{FOLDER}/{variant_id}.html"
+
+
+BUILD_LOG, RUN_OUTPUT = "build.log", "output.txt"  # published beside each variant's page
+
+
+def published_files(result: Shown) -> dict[str, str]:
+    """The files published beside a variant's page (source path -> text): its build log and its
+    verified run, whole (as far as they were kept)."""
+    return {f"{FOLDER}/{result.id}/{BUILD_LOG}": result.measured.build_log,
+            f"{FOLDER}/{result.id}/{RUN_OUTPUT}": run_text(result)}
+
+
+def run_text(result: Shown) -> str:
+    """The verification run of one variant as plain text: what was declared, then what happened."""
+    m = result.measured
+    lines = [f"variant: {result.id}", f"image: {m.image_id}", f"declared: it must {result.variant.expect.describe()}",
+             f"exit code: {m.exit_code if m.exit_code is not None else '(none: it did not start)'}"]
+    if m.start_error:
+        lines.append(f"the engine could not start it: {m.start_error}")
+    for name, text, total, cut in (("stdout", m.stdout, m.stdout_bytes, m.stdout_truncated),
+                                   ("stderr", m.stderr, m.stderr_bytes, m.stderr_truncated)):
+        lines.append(f"----- {name}: {total:,} bytes" + (" (only the first ones kept) -----" if cut else " -----"))
+        lines.append(text.rstrip("\n"))
+    return "\n".join(lines) + "\n"
 
 
 def markdown_text(text: str) -> str:
@@ -56,6 +81,8 @@ def variant_page(result: Shown, bases: Sequence[BaseImage], *,
         "## What it does",
         f"Declared in the variants file: it must {markdown_text(v.expect.describe())}. What the sandboxed run did:",
         render.run_block(result),
+        f"As files: the build's log, [{BUILD_LOG}]({result.id}/{BUILD_LOG}), and this run, "
+        f"[{RUN_OUTPUT}]({result.id}/{RUN_OUTPUT}).",
         "## Sizes and times",
         render.facts_table(facts(result)),
         "## Layers",
@@ -82,6 +109,9 @@ def facts(r: Shown) -> list[tuple[str, str]]:
         ("Go version (from the binary's build info)", m.go_version or "— (none readable: not Go, or packed)"),
         ("Start-up, start call to exit (median)", _runs(render.milliseconds, m.start_s, m.start_runs)),
         ("The process alone, as the engine recorded it (median)", _runs(render.lifetime, m.process_s, m.start_runs)),
+        ("Peak memory of the container (its cgroup, over the start-up runs)", _peak(m)),
+        ("A run with a large environment", f"{m.large_environment_vars:,} extra variables of 8 bytes: "
+         "did as declared" if m.large_environment_vars else "— (declared not to start)"),
         ("Build time", f"{m.build_s:.1f} s"),
         ("Regular files in the image", f"{m.contents.files:,}"),
         ("A shell (/bin/sh)", "yes" if m.contents.shell else "no"),
@@ -92,6 +122,14 @@ def facts(r: Shown) -> list[tuple[str, str]]:
         ("Image ID", m.image_id),
         ("Tag", r.tag),
     ]
+
+
+def _peak(m: Measurement) -> str:
+    if not m.start_runs:
+        return "— (declared not to start)"
+    if m.peak_memory_bytes is None:
+        return "— (the engine's cgroups could not be read where this was measured)"
+    return f"{human_size(m.peak_memory_bytes)} ({m.peak_memory_bytes:,} bytes)"
 
 
 def _runs(shown: Callable[[float | None], str], seconds: float | None, runs: int) -> str:

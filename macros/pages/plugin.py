@@ -2,10 +2,11 @@
 
 It does three things mkdocs-macros cannot: it hears which command mkdocs runs (`on_startup`; under
 `serve` a failed variant shows an error box on its page instead of failing the build), and it
-adds one detail page per variant, an overview page and a "Variants" section in the navigation,
-with nothing in docs/. A contributor adds a Dockerfile and an entry to the variants file; the
-page `variants/<id>.md` appears, its whole text one macro call. A page of that name written by
-hand in docs/ wins over the generated one.
+adds one detail page per variant (with its build log and run output as files beside it), an
+overview page and a "Variants" section in the navigation, with nothing in docs/. A contributor
+adds a Dockerfile and an entry to the variants file; the page `variants/<id>.md` appears, its
+whole text one macro call. A page of that name written by hand in docs/ wins over the generated
+one.
 
 A plugin, not a hook: the command must outlive the event that tells it, and a plugin instance
 holds it where a hook module would need a module global. The variants come from the build's
@@ -96,6 +97,8 @@ class SmallestGoPlugin(BasePlugin):  # type: ignore[type-arg]
     def on_files(self, files: Files, config: MkDocsConfig, **_: Any) -> Files:
         wanted = {OVERVIEW: OVERVIEW_TEXT}
         wanted |= {detail.page_path(vid): page_text(vid, title) for vid, title in self._listed(config)}
+        for result in state.of(config.plugins).session.results:  # the build log and run of each
+            wanted |= detail.published_files(result)
         for src_uri, text in wanted.items():
             if files.get_file_from_path(src_uri) is None:
                 files.append(File.generated(config, src_uri, content=text))
