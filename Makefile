@@ -6,7 +6,7 @@ export NO_MKDOCS_2_WARNING := 1
 
 STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: site test serve engine prepare bases compile clean
+.PHONY: site test serve engine prepare bases compile clean record check
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -36,6 +36,13 @@ test: bases
 	$(VENV)/bin/actionlint .github/workflows/*.yml
 	$(VENV)/bin/zizmor --offline --persona pedantic .github/workflows/
 	$(PY) -m pytest
+
+# After `make site`: append its results to docs/data/history.jsonl / compare them with the last record.
+record: $(STAMP)
+	$(PY) -m macros record
+
+check: $(STAMP)
+	$(PY) -m macros check
 
 serve: bases
 	$(VENV)/bin/mkdocs serve

@@ -2,17 +2,20 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .engine import cleanup, connection, lock, service
-from .errors import BuildError, ProjectError
+from .errors import BuildError, ConfigError, ProjectError
 from .log import log, to_terminal
 from .measure import bases, interrupt, registry
 from .measure.doc_build import measure_all, provision
-from .model import variants
+from .model import history, variants
 from .model.settings import Settings
 from .model.sizes import human_size
 
@@ -74,9 +77,88 @@ def _clean(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _results(where: str) -> dict[str, Any]:
+    """A results.json document, from a file or an http(s) address."""
+    try:
+        if where.startswith(("http://", "https://")):
+            with urllib.request.urlopen(where, timeout=30) as answer:
+                text = answer.read().decode("utf-8")
+        else:
+            text = Path(where).read_text(encoding="utf-8")
+        document = json.loads(text)
+    except FileNotFoundError:
+        raise ConfigError(f"no results file at {where}",
+                          hint="Build the site first (`make site` writes site/results.json).") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"cannot read results from {where}: {exc}") from None
+    if not isinstance(document, dict) or not {"variants", "bases", "engine", "registry"} <= set(document):
+        raise ConfigError(f"{where} is not a results.json of this project (no variants, bases, engine, registry)")
+    return document
+
+
+def _said(found: list[history.Change], since: str) -> None:
+    if not found:
+        print(f"no variant's size moved since {since}")
+    for change in found:
+        print(change.describe())
+
+
+def _record(args: argparse.Namespace, settings: Settings) -> int:
+    """Append the last complete build to the history, saying what moved since the last record."""
+    results = _results(args.results or str(settings.results_file))
+    if results["build"]["failed"]:
+        raise ConfigError(f"the build failed for {', '.join(results['build']['failed'])}: only a complete build "
+                          "is recorded", hint="Fix those variants and build again.")
+    recorded = history.read(settings.history_file)
+    if recorded and recorded[-1]["generated_at"] == results["generated_at"]:
+        log.info(f"this build ({results['generated_at']}) is the last record already: nothing to add")
+        return 0
+    record = history.record_of(results)
+    if recorded:
+        _said(history.changes(recorded[-1], record), f"the last record ({recorded[-1]['recorded_at']})")
+    history.append(settings.history_file, record)
+    log.info(f"recorded {len(record['variants'])} variants as record {len(recorded) + 1} of {settings.history_file}")
+    return 0
+
+
+def _check(args: argparse.Namespace, settings: Settings) -> int:
+    """What moved since the last record; exit 1 when a variant grew past its declared tolerance."""
+    results = _results(args.results or str(settings.results_file))
+    recorded = history.read(settings.history_file)
+    if not recorded:
+        log.info(f"nothing recorded yet in {settings.history_file}: nothing to check against")
+        return 0
+    now = history.record_of(results)
+    _said(history.changes(recorded[-1], now), f"the last record ({recorded[-1]['recorded_at']})")
+    tolerances = {v["id"]: v["tolerance"] for v in results["variants"] if v.get("tolerance")}
+    crossed = history.crossed(recorded[-1], now, tolerances)
+    for message in crossed:
+        log.error(message)
+    if crossed:
+        log.error("if the growth is meant, record this build (`make record`): the next check starts from it")
+        return 1
+    log.info(f"size guard: {len(tolerances)} variants declare a tolerance; none crossed it")
+    return 0
+
+
+def _compare(args: argparse.Namespace, settings: Settings) -> int:
+    """Two results.json side by side: what moved from the first to the second, and where they ran."""
+    first, second = (_results(where) for where in (args.first, args.second))
+    a, b = history.record_of(first), history.record_of(second)
+    for key in ("version", "storage_driver", "kernel", "arch"):
+        if a["engine"][key] != b["engine"][key]:
+            print(f"engine {key}: {a['engine'][key]} -> {b['engine'][key]}")
+    _said(history.changes(a, b), f"{args.first}")
+    return 0
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace, Settings], int]]] = {
     "bases": ("make every base image the Dockerfiles name present, and print their provenance", _bases),
     "measure": ("build, run, verify and measure every variant (using the cache) and print the results", _measure),
+    "record": ("append the last complete build (site/results.json) to the history, docs/data/history.jsonl",
+               _record),
+    "check": ("say what moved since the last record; fail when a variant grew past its tolerance", _check),
+    "compare": ("what moved between two results.json files or addresses (yours and the published one)", _compare),
     "clean": ("remove the containers and variant tags this project created in its namespace (and no others)",
               _clean),
 }
@@ -91,6 +173,11 @@ def main(argv: list[str] | None = None) -> int:
                                    help="a folder whose Dockerfile* files name the bases "
                                    "(default: the bases of the variants file's variants)")
     commands["measure"].add_argument("--json", type=Path, metavar="FILE", help="also write results.json here")
+    for name in ("record", "check"):
+        commands[name].add_argument("--results", metavar="FILE", default=None,
+                                    help="the build's results.json (default: site/results.json)")
+    commands["compare"].add_argument("first", help="a results.json file or http(s) address (the earlier, or theirs)")
+    commands["compare"].add_argument("second", help="another (the later, or yours)")
     commands["clean"].add_argument("--all", action="store_true", help="also remove the base-image stand-ins")
     args = parser.parse_args(argv)
     to_terminal(logging.DEBUG if args.verbose else logging.INFO)

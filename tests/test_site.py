@@ -6,8 +6,10 @@ import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ import docker
 import pytest
 import requests
 import yaml
+from macros.engine import cleanup
 from macros.model import variants
 from macros.model.session import RESULTS_SCHEMA
 from macros.model.settings import Settings
@@ -316,3 +319,96 @@ def test_part_three_checks_come_from_the_outputs(site: Path, results: dict[str, 
         row = page.split(f'href="../variants/{v["id"]}/">', 1)[1].split("</tr>", 1)[0]
         cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
         assert [c != "<strong>fails</strong>" for c in cells[2:6]] == list(v["checks"].values()), v["id"]
+
+
+def test_each_variant_page_links_its_build_log_and_run(site: Path, results: dict[str, Any]) -> None:
+    for v in results["variants"]:
+        folder = site / "variants" / v["id"]
+        page = (folder / "index.html").read_text()
+        assert 'href="build.log"' in page and 'href="output.txt"' in page, v["id"]
+        assert (folder / "build.log").read_text().startswith("Step 1/"), v["id"]
+        run = (folder / "output.txt").read_text()
+        assert f"image: {v['image_id']}\n" in run and f"----- stdout: {v['stdout_bytes']:,} bytes" in run, v["id"]
+        assert v["stdout"].rstrip("\n") in run and v["stderr"].rstrip("\n") in run, v["id"]
+
+
+def test_every_started_image_has_a_peak_and_survived_a_large_environment(results: dict[str, Any]) -> None:
+    """Read from the kernel's memory cgroup on this machine's engine (cgroupfs driver); every image
+    that starts ran once more with the large environment and did as declared."""
+    wanted = Settings().large_environment_vars
+    for v in results["variants"]:
+        if v["start_runs"]:
+            assert v["peak_memory_bytes"] and v["peak_memory_bytes"] > 100_000, v["id"]
+            assert v["large_environment_vars"] == wanted, v["id"]
+        else:
+            assert v["peak_memory_bytes"] is None and v["large_environment_vars"] == 0, v["id"]
+
+
+def _grown_variant() -> variants.Variant:
+    """A variant whose Dockerfile is its own and has a build stage to copy a file from."""
+    uses = Counter(v.dockerfile for v in DECLARED)
+    return next(v for v in DECLARED if uses[v.dockerfile] == 1 and len(re.findall(r"(?im)^FROM\s", v.parsed.text)) > 1
+                and re.search(r"(?im)^FROM\s+(?!scratch)", v.parsed.text))
+
+
+def _macros(checkout: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "macros", *args], cwd=checkout, capture_output=True, text=True,
+                          timeout=300, env=env)
+
+
+def test_history_records_two_builds_and_names_what_moved(site: Path, cache_dir: Path, tmp_path: Path,
+                                                          client: docker.DockerClient) -> None:
+    """In a copy of the checkout: build, record; grow one variant through its Dockerfile (with a
+    tolerance of 0B declared); build; the guard fails naming it; record. Two records more, and the
+    History page and the commands say which variant moved, by how much, and that the Dockerfile did."""
+    checkout = tmp_path / "checkout"
+    shutil.copytree(REPO, checkout, ignore=shutil.ignore_patterns(".git", ".venv", ".cache", "site", "__pycache__"))
+    grown = _grown_variant()
+    declared = yaml.safe_load((checkout / "dockerfiles" / "variants.yml").read_text())
+    next(e for e in declared["variants"] if e["id"] == grown.id)["tolerance"] = "0B"
+    (checkout / "dockerfiles" / "variants.yml").write_text(yaml.safe_dump(declared, sort_keys=False))
+    history_file = checkout / "docs" / "data" / "history.jsonl"
+    shipped = len(history_file.read_text().splitlines()) if history_file.is_file() else 0
+    namespace = f"{NAMESPACE}-history"
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "SMALLEST_GO_CACHE": str(cache_dir),
+           "SMALLEST_GO_NAMESPACE": namespace}
+    outs = [tmp_path / "one", tmp_path / "two"]
+
+    def build(out: Path) -> dict[str, Any]:
+        done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(out)], cwd=checkout,
+                              capture_output=True, text=True, timeout=1800, env=env)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        return next(v for v in json.loads((out / "results.json").read_text())["variants"] if v["id"] == grown.id)
+
+    try:
+        before = build(outs[0])
+        recorded = _macros(checkout, env, "record", "--results", str(outs[0] / "results.json"))
+        assert recorded.returncode == 0, recorded.stderr
+        dockerfile = checkout / grown.dockerfile.relative_to(REPO)
+        dockerfile.write_text(dockerfile.read_text() + "COPY --from=0 /etc/os-release /grown-by-the-history-test\n")
+        after = build(outs[1])
+    finally:
+        cleanup.remove_ours(client, namespace=namespace, engine_lock=Settings().engine_lock)
+    assert after["size_bytes"] > before["size_bytes"]
+    sizes = (f"{before['size_bytes']:,} bytes", f"{after['size_bytes']:,} bytes")
+
+    guarded = _macros(checkout, env, "check", "--results", str(outs[1] / "results.json"))
+    assert guarded.returncode == 1, guarded.stdout + guarded.stderr
+    said = guarded.stdout + guarded.stderr  # the command's log goes to standard output
+    assert f"{grown.id} grew past its tolerance of 0B: {grown.id}: " in said, said
+    assert all(s in said for s in sizes) and "moved: Dockerfile" in said, said
+
+    page = (outs[1] / "history" / "index.html").read_text()
+    changed = page[page.index('id="what-changed-since-the-last-record"'):page.index('id="sizes-over-time"')]
+    row = next(r for r in changed.split("<tr>") if f">{grown.id}</a>" in r)
+    assert f"({before['size_bytes']:,} B)" in row and f"({after['size_bytes']:,} B)" in row and "Dockerfile" in row
+    assert changed.count("<tr>") == 2, changed  # the heading and that one variant: nothing else moved
+    assert ">this build<" in page and page.count("<svg") >= 4  # recorded and this build, charted
+
+    recorded = _macros(checkout, env, "record", "--results", str(outs[1] / "results.json"))
+    assert recorded.returncode == 0, recorded.stderr
+    assert all(s in recorded.stdout for s in sizes) and "moved: Dockerfile" in recorded.stdout, recorded.stdout
+    records = [json.loads(line) for line in history_file.read_text().splitlines()]
+    assert len(records) == shipped + 2
+    assert [r["variants"][grown.id]["size"] for r in records[-2:]] == [before["size_bytes"], after["size_bytes"]]
+    assert records[-2]["variants"][grown.id]["dockerfile"] != records[-1]["variants"][grown.id]["dockerfile"]

@@ -16,6 +16,7 @@ from .settings import REPO, Settings
 _ID = "^[a-z0-9][a-z0-9.-]{0,62}$"
 _MATRIX_ITEM = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,30}$"}
 _BUILD_ARGS = {"type": "object", "additionalProperties": {"type": "string"}}
+_TOLERANCE = "^([0-9]+(\\.[0-9]+)?%|[0-9]+(\\.[0-9]+)?(B|kB|MB|GB))$"  # "2%", "0.5%", "50kB", "1.5MB"
 # Where a variant stands in the article, in reading order: part one changes the base image, part
 # two the binary, and the floor is the reference that is not Go at all; the release sweep is a
 # section of its own ("Then and now"), with its own table.
@@ -43,6 +44,9 @@ _SCHEMA: dict[str, Any] = {
                     "build_timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 7200},
                     "build_memory_mib": {"type": "integer", "minimum": 6, "maximum": 65536},
                     "article_2022": {"type": "string"},
+                    # how much the image may grow since the last recorded build before
+                    # `python -m macros check` fails: a share ("2%") or a size ("50kB", as docker prints sizes)
+                    "tolerance": {"type": "string", "pattern": _TOLERANCE},
                     "part": {"enum": list(PARTS)},
                     # the year of the bases it is built on ("2022": the article's; "2026": today's)
                     "edition": {"type": "string", "pattern": "^[0-9]{4}$"},
@@ -118,6 +122,7 @@ class Variant:
     build_timeout_s: float
     build_memory_mib: int
     article_2022: str | None = None
+    tolerance: str | None = None               # growth allowed since the last record: "2%" or "50kB"
     build_args: dict[str, str] = field(default_factory=dict)
     part: str = "base"
     edition: str = ""                          # the year of its bases; "" if it belongs to none
@@ -242,7 +247,8 @@ def _variant(raw: dict[str, Any], where: str, *, path: Path, repo: Path, family:
         timeout_s=float(raw.get("timeout_s", defaults.default_timeout_s)),
         build_timeout_s=float(raw.get("build_timeout_s", defaults.default_build_timeout_s)),
         build_memory_mib=int(raw.get("build_memory_mib", defaults.default_build_memory_mib)),
-        article_2022=raw.get("article_2022"), build_args=build_args, part=raw.get("part", "base"),
+        article_2022=raw.get("article_2022"), tolerance=raw.get("tolerance"), build_args=build_args,
+        part=raw.get("part", "base"),
         edition=raw.get("edition", ""), redoes=raw.get("redoes", ""),
         family=family, matrix=raw.get("matrix"), origin=where,
     )
@@ -268,6 +274,9 @@ def _validate(path: Path, data: Any, raw: bytes, memo: Path | None) -> None:
                           hint=f"Allowed keys: {', '.join(allowed)}.")
     if error.validator == "required":
         raise ConfigError(f"{where}: {error.message.replace('property', 'key')}" + (f" under {key!r}" if key else ""))
+    if error.validator == "pattern" and key == "tolerance":
+        raise ConfigError(f"{where}: key 'tolerance': {error.instance!r} is neither a share of the size nor a size",
+                          hint='Write a share such as "2%", or a size as docker prints it, in B, kB, MB or GB ("50kB").')
     if error.validator == "oneOf" and key == "expect":
         raise ConfigError(f"{where}: key 'expect' must give either 'exit_code' (with optional 'stdout' "
                           "and 'stderr') or 'fails_with', not both and not neither")

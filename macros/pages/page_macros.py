@@ -10,7 +10,7 @@ from collections.abc import Callable
 from ..errors import PageError
 from ..model import sizes
 from ..model.sizes import human_size
-from . import benchmark_figures, check_macros, detail, edition_macros, releases, render, support
+from . import benchmark_figures, check_macros, detail, edition_macros, history_macros, releases, render, support
 from .page import Page, unknown
 
 __all__ = ("MACROS", "Page")
@@ -73,6 +73,17 @@ def start_time(page: Page, variant_id: str) -> str:
 def process_time(page: Page, variant_id: str) -> str:
     """Median lifetime of the process itself, as the engine recorded it."""
     return render.lifetime(page.result(variant_id).measured.process_s)
+
+
+def peak_memory(page: Page, variant_id: str) -> str:
+    """The container's peak memory from its cgroup, over the start-up runs."""
+    peak = page.result(variant_id).measured.peak_memory_bytes
+    return human_size(peak) if peak is not None else "not measured"
+
+
+def large_environment(page: Page, variant_id: str) -> str:
+    """How many extra environment variables the variant's further run had and survived."""
+    return f"{page.result(variant_id).measured.large_environment_vars:,}"
 
 
 def start_runs(page: Page, variant_id: str) -> str:
@@ -225,6 +236,13 @@ def engine_table(page: Page) -> str:
     ])
 
 
+def go_versions(page: Page) -> str:
+    """Every Go version found in this build's binaries, oldest first ("go1.19.8, go1.21.13")."""
+    found = {r.measured.go_version for r in page.session.results if r.measured.go_version}
+    ordered = sorted(found, key=lambda v: [int(n) if n.isdigit() else 0 for n in v.removeprefix("go").split(".")])
+    return ", ".join(ordered) or "none readable"
+
+
 def measured_at(page: Page) -> str:
     return page.session.generated_at
 
@@ -244,12 +262,14 @@ MACROS: dict[str, tuple[Callable[..., str], bool]] = {
         (dockerfile, True), (dockerfile_diff, True), (run_output, True), (layers, True), (variant_detail, True),
         (size, False), (size_bytes, False), (transfer, False), (binary_size, False), (go_version, False),
         (start_time, False), (process_time, False), (start_runs, False), (start_runs_planned, False),
+        (peak_memory, False), (large_environment, False),
         (times_smaller, False), (limit, False),
         (percent_smaller, False), (difference, False), (binary_share, False), (base_size, False),
         (results_table, False), (size_chart, False), (detail_link, False), (results_link, False),
         (results_fields, False),
         (bases_table, False), (bases_summary, False), (engine_table, False), (measured_at, False),
+        (go_versions, False),
         (benchmark_table, False), (release_table, False), (release_chart, False), (smallest_release, False),
         (percent_larger, False), (gap_2022, False),
     )
-} | edition_macros.MACROS | check_macros.MACROS
+} | edition_macros.MACROS | check_macros.MACROS | history_macros.MACROS
