@@ -69,6 +69,17 @@ def test_unknown_key_inside_expect(tmp_path: Path) -> None:
     assert "'hello'" in message and "'exitcode'" in message and "expect" in message
 
 
+def test_a_tolerance_is_a_share_or_a_size(tmp_path: Path) -> None:
+    for n, good in enumerate(("2%", "0.5%", "0B", "50kB", "1.5MB")):
+        repo = tmp_path / str(n)
+        repo.mkdir()
+        [v] = variants.load(Settings.read(), path=_repo(repo, GOOD + f'    tolerance: "{good}"\n'), repo=repo)
+        assert v.tolerance == good
+    (tmp_path / "bad").mkdir()
+    message = _error(tmp_path / "bad", GOOD + '    tolerance: "5 percent"\n')
+    assert "'hello'" in message and "key 'tolerance': '5 percent' is neither a share" in message and "kB" in message
+
+
 def test_missing_key(tmp_path: Path) -> None:
     message = _error(tmp_path, GOOD.replace("    title: Hello\n", ""))
     assert "'hello'" in message and "'title'" in message

@@ -125,13 +125,16 @@ def support_summary(page: Page, edition: str = "") -> str:
     named = _bases_of(page, edition)
     over = support.out_of_support(named, today)
     if not over:
-        return (f"On the day of this build ({today.isoformat()}), none of the {len(named)} bases of the "
-                f"{edition} edition is past a declared support window")
+        which = "the one base" if len(named) == 1 else f"none of the {len(named)} bases"
+        verb = "is not" if len(named) == 1 else "is"
+        return (f"On the day of this build ({today.isoformat()}), {which} of the {edition} edition {verb} "
+                "past a declared support window")
     listed = "; ".join(f"<code>{html.escape(b.reference)}</code> ({html.escape(support.verdict(b, today))})"
                        for b in over)
     verb = "is" if len(over) == 1 else "are"
-    return (f"On the day of this build ({today.isoformat()}), {len(over)} of the {len(named)} bases of "
-            f"the {edition} edition {verb} past a declared support window: {listed}")
+    counted = f"{len(over)} of the {len(named)} bases" if len(named) > 1 else "the one base"
+    return (f"On the day of this build ({today.isoformat()}), {counted} of the {edition} edition {verb} "
+            f"past a declared support window: {listed}")
 
 
 MACROS: dict[str, tuple[Callable[..., str], bool]] = {
