@@ -3,6 +3,7 @@ the 2022 article's figure as the first point where it gave one. Drawn like the o
 (chart.py): matplotlib, in the page's text colour, memoised by its inputs."""
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
 from collections.abc import Sequence
@@ -18,7 +19,9 @@ Line = tuple[str, list[int | None]]
 def history_chart_svg(columns: Sequence[str], lines: Sequence[Line], *, title: str,
                       cache_dir: Path | None = None) -> str:
     """`columns`: the x labels (the article, then each build); `lines`: one per variant."""
-    return _memo("history-", [list(columns), [list(line) for line in lines], title], cache_dir,
+    # _memo keys on chart.py's source; this file's own joins the inputs, so a change here redraws
+    drawn_by = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+    return _memo("history-", [list(columns), [list(line) for line in lines], title, drawn_by], cache_dir,
                  lambda: _draw(columns, lines, title))
 
 
@@ -56,6 +59,10 @@ def _draw(columns: Sequence[str], lines: Sequence[Line], title: str) -> str:
         ax.set_ylim(low / 1.6, 10 ** max(placed) * 1.6)
         ax.yaxis.set_major_locator(LogLocator(base=10))
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: human_size(v)))
+        # within about a decade there are few major ticks: the minor ones get sizes too (matplotlib's
+        # own labels for them are TeX, which this chart does not render)
+        narrow = math.log10(high) - math.log10(low) < 1.5
+        ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _pos: human_size(v) if narrow else ""))
         ax.set_xticks(range(len(columns)), columns, fontsize=9)
         ax.set_xlim(-0.3, -0.3 + (right + 0.6) / (1 - 0.38))  # the labels get the right 38%
         ax.set_ylabel("Image size (log scale)")
