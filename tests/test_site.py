@@ -21,6 +21,7 @@ from macros.engine import cleanup
 from macros.model import variants
 from macros.model.session import RESULTS_SCHEMA
 from macros.model.settings import Settings
+from macros.model.sizes import human_size
 
 from tests.helpers import NAMESPACE, seeded_cache
 
@@ -333,12 +334,17 @@ def test_each_variant_page_links_its_build_log_and_run(site: Path, results: dict
 
 
 def test_every_started_image_has_a_peak_and_survived_a_large_environment(results: dict[str, Any]) -> None:
-    """Read from the kernel's memory cgroup on this machine's engine (cgroupfs driver); every image
-    that starts ran once more with the large environment and did as declared."""
+    """With the engine's cgroupfs driver (this machine's) the peak is read from the kernel's memory
+    cgroup, and with another driver it is null, never a guess; every image that starts ran once
+    more with the large environment and did as declared."""
     wanted = Settings().large_environment_vars
+    readable = results["engine"]["cgroup_driver"] == "cgroupfs"
     for v in results["variants"]:
         if v["start_runs"]:
-            assert v["peak_memory_bytes"] and v["peak_memory_bytes"] > 100_000, v["id"]
+            if readable:
+                assert v["peak_memory_bytes"] and v["peak_memory_bytes"] > 100_000, v["id"]
+            else:
+                assert v["peak_memory_bytes"] is None, v["id"]
             assert v["large_environment_vars"] == wanted, v["id"]
         else:
             assert v["peak_memory_bytes"] is None and v["large_environment_vars"] == 0, v["id"]
@@ -403,7 +409,12 @@ def test_history_records_two_builds_and_names_what_moved(site: Path, cache_dir: 
     row = next(r for r in changed.split("<tr>") if f">{grown.id}</a>" in r)
     assert f"({before['size_bytes']:,} B)" in row and f"({after['size_bytes']:,} B)" in row and "Dockerfile" in row
     assert changed.count("<tr>") == 2, changed  # the heading and that one variant: nothing else moved
-    assert ">this build<" in page and page.count("<svg") >= 4  # recorded and this build, charted
+    charts = page[page.index('id="sizes-over-time"'):page.index('id="every-recorded-build"')]
+    ticks = re.findall(r"<text [^>]*>([^<]*)</text>", charts)
+    dated = [t for t in ticks if re.fullmatch(r"\d{4}-\d{2}-\d{2}", t)]
+    charts_drawn = ticks.count("this build")  # each chart: a point per record, then this build
+    assert charts_drawn and len(dated) == (shipped + 1) * charts_drawn, ticks
+    assert f"{grown.id}  {human_size(after['size_bytes'])}" in ticks, ticks  # its line ends at the new size
 
     recorded = _macros(checkout, env, "record", "--results", str(outs[1] / "results.json"))
     assert recorded.returncode == 0, recorded.stderr

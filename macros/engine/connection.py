@@ -117,4 +117,6 @@ def facts(client: docker.DockerClient) -> EngineFacts:
         os=str(info.get("OperatingSystem", "")),
         arch=str(version.get("Arch", "")),
         kernel=str(info.get("KernelVersion", "")),
+        cgroup_driver=str(info.get("CgroupDriver", "")),
+        cgroup_version=str(info.get("CgroupVersion", "")),
     )

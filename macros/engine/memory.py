@@ -13,15 +13,13 @@ None, "not measured here", never a guess.
 """
 from __future__ import annotations
 
-import itertools
-import os
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-import docker
+from ..model.records import EngineFacts
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
-_serial = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -45,13 +43,12 @@ class Meter:
                 pass  # never created (a container that could not start), or a child still there
 
 
-def meter(client: docker.DockerClient, namespace: str, root: Path = CGROUP_ROOT) -> Meter | None:
+def meter(engine: EngineFacts, namespace: str, root: Path = CGROUP_ROOT) -> Meter | None:
     """A new meter for one container, or None when this engine's cgroups cannot be read here."""
-    info = client.info()
-    if info.get("CgroupDriver") != "cgroupfs":
+    if engine.cgroup_driver != "cgroupfs":
         return None
-    name = f"{namespace.replace('/', '-')}-meter-{os.getpid()}-{next(_serial)}"
-    if str(info.get("CgroupVersion", "1")) == "2":
+    name = f"{namespace.replace('/', '-')}-meter-{uuid.uuid4().hex[:16]}"
+    if engine.cgroup_version == "2":
         if not (root / "cgroup.controllers").is_file():
             return None
         return Meter(f"/{name}", root / name / "memory.peak", (root / name,))

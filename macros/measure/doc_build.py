@@ -84,7 +84,7 @@ def _measured(client: docker.DockerClient, declared: list[variants.Variant], ref
     cache = ResultCache(settings.cached("results"), locks=settings.key_locks)
     with plan.planned(client, declared, provisioner=provisioner, facts=facts, registry_image=store.image_id,
                       cache=cache, refresh=refresh, settings=settings) as (jobs, failures):
-        measured, failed = _run(client, jobs, cache, store, settings)
+        measured, failed = _run(client, jobs, cache, store, facts, settings)
     return _Done(facts, provisioned, store, jobs, measured, failures | failed)
 
 
@@ -158,7 +158,7 @@ def _reported(variant_id: str, exc: ProjectError) -> str:
 
 
 def _run(client: docker.DockerClient, jobs: list[plan.Job], cache: ResultCache, store: registry.OnDemand,
-         settings: Settings) -> tuple[dict[str, Measurement], dict[str, ProjectError]]:
+         facts: EngineFacts, settings: Settings) -> tuple[dict[str, Measurement], dict[str, ProjectError]]:
     """Every miss measured (by key) and stored, and the failures (variant id -> error)."""
     misses = [job for job in jobs if job.cached is None]
     built = _build_all(client, misses, store=store, settings=settings)
@@ -168,7 +168,7 @@ def _run(client: docker.DockerClient, jobs: list[plan.Job], cache: ResultCache, 
         outcome = built[job.key]
         if not isinstance(outcome, ProjectError):
             try:  # one image at a time, with nothing else running: see startup.py
-                outcome = startup.timed(client, outcome, job.variant, settings=settings)
+                outcome = startup.timed(client, outcome, job.variant, engine=facts, settings=settings)
                 cache.put(job.key, outcome)
             except ProjectError as exc:
                 outcome = exc

@@ -15,20 +15,22 @@ import docker
 from ..engine import memory, records, runs
 from ..log import log
 from ..model.measurement import Measurement
+from ..model.records import EngineFacts
 from ..model.settings import Settings
 from ..model.variants import Variant
 from . import verify
 from .variant import sandbox
 
 
-def timed(client: docker.DockerClient, measured: Measurement, variant: Variant, *, settings: Settings) -> Measurement:
+def timed(client: docker.DockerClient, measured: Measurement, variant: Variant, *, engine: EngineFacts,
+          settings: Settings) -> Measurement:
     """`measured` with its start-up medians, peak memory and large-environment run (none of them
     for an image declared not to start)."""
     if variant.expect.fails_with is not None:
         return measured
     times = settings.start_runs
     outcomes: list[records.RunOutcome] = []
-    metered = memory.meter(client, settings.namespace)
+    metered = memory.meter(engine, settings.namespace)
     limits = replace(sandbox(settings, variant), cgroup_parent=metered.parent if metered else None)
     try:
         # One container, started `times` times: what is timed (start call to exit) is the same as

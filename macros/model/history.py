@@ -57,7 +57,8 @@ class Change(NamedTuple):
         return (self.after or 0) - (self.before or 0)
 
     def describe(self) -> str:
-        """"debian: 935MB -> 940MB (+5.1MB), because the base golang:1.21-bullseye changed"."""
+        """"debian: 789MB (788,733,210 bytes) -> 794MB (793,833,210 bytes), +5.1MB; moved: base
+        golang:1.21-bullseye", or "x: new, 3MB", or "x: gone (was 3MB)"."""
         if self.before is None:
             return f"{self.variant}: new, {human_size(self.after or 0)}"
         if self.after is None:

@@ -16,6 +16,8 @@ class EngineFacts(NamedTuple):
     os: str
     arch: str
     kernel: str
+    cgroup_driver: str = ""   # "cgroupfs" or "systemd": whether a container's peak memory can be read here
+    cgroup_version: str = ""  # "1" or "2"
 
 
 class RegistryFacts(NamedTuple):

@@ -40,14 +40,16 @@ def smallest_passing(page: Page) -> str:
     passing = [r for r in page.session.results if checks.passes_all(r.measured.stdout)]
     if not passing:
         raise PageError("no variant passes all four checks")
-    best = min(passing, key=lambda r: r.measured.size_bytes)
-    return f"{_link(page, best)} ({human_size(best.measured.size_bytes)}, {best.measured.size_bytes:,} bytes)"
+    return _smallest(page, passing)
 
 
 def smallest_go_image(page: Page) -> str:
     """The smallest image on the site that is not the floor (which is not Go), linked, with its size."""
-    candidates = [r for r in page.session.results if r.variant.part != "floor"]
-    best = min(candidates, key=lambda r: r.measured.size_bytes)
+    return _smallest(page, [r for r in page.session.results if r.variant.part != "floor"])
+
+
+def _smallest(page: Page, results: list[Shown]) -> str:
+    best = min(results, key=lambda r: r.measured.size_bytes)
     return f"{_link(page, best)} ({human_size(best.measured.size_bytes)}, {best.measured.size_bytes:,} bytes)"
 
 

@@ -231,6 +231,7 @@ def engine_table(page: Page) -> str:
     return render.facts_table([
         ("Docker Engine", e.version), ("Engine API", e.api_version), ("Storage driver", e.storage_driver),
         ("Engine OS", e.os), ("Architecture", e.arch), ("Kernel", e.kernel),
+        ("Cgroups (driver, version)", f"{e.cgroup_driver or '?'}, v{e.cgroup_version or '?'}"),
         ("Registry (distribution)", f"{r.version} at {r.address}"), ("Registry image", r.image_id),
         ("Measured at (UTC)", page.session.generated_at),
     ])

@@ -30,37 +30,32 @@ def ended(window: Support, today: dt.date) -> bool:
     return dt.date.fromisoformat(window.ends) < today
 
 
+def _edges(base: BaseImage, today: dt.date) -> tuple[Support | None, Support | None]:
+    """The last declared window that has ended, and the first one still running."""
+    over = [w for w in base.support if ended(w, today)]
+    running = [w for w in base.support if not ended(w, today)]
+    return (max(over, key=lambda w: w.ends) if over else None,
+            min(running, key=lambda w: w.ends) if running else None)
+
+
 def verdict(base: BaseImage, today: dt.date) -> str:
     """One line per base: every declared window ended ("out of support"), none ended
     ("supported"), or some of each (both said); or that nothing is declared."""
     if not base.support:
         return "no support end date declared"
-    over = [w for w in base.support if ended(w, today)]
-    running = [w for w in base.support if not ended(w, today)]
-    last_over = max(over, key=lambda w: w.ends) if over else None
-    first_running = min(running, key=lambda w: w.ends) if running else None
-    if first_running is None and last_over is not None:
-        return f"out of support: {last_over.what} {status(last_over, today)}"
-    if last_over is None and first_running is not None:
-        return f"supported: {first_running.what} {status(first_running, today)}"
-    assert last_over is not None and first_running is not None
-    return (f"partly: {last_over.what} {status(last_over, today)}; "
-            f"{first_running.what} {status(first_running, today)}")
+    last_over, first_running = _edges(base, today)
+    said = [f"{w.what} {status(w, today)}" for w in (last_over, first_running) if w is not None]
+    state = "partly" if len(said) == 2 else "out of support" if last_over else "supported"
+    return f"{state}: {'; '.join(said)}"
 
 
 def short(base: BaseImage, today: dt.date) -> str:
-    """The same, for a table cell: "ended 2026-08-31", "until 2028-08-09", or both."""
+    """The same, for a table cell: "ended 2026-08-31 (…)", "until 2028-08-09 (…)", or both."""
     if not base.support:
         return "none declared"
-    over = [w for w in base.support if ended(w, today)]
-    running = [w for w in base.support if not ended(w, today)]
-    words = []
-    if over:
-        last = max(over, key=lambda w: w.ends)
-        words.append(f"ended {last.ends} ({last.what})")
-    if running:
-        first = min(running, key=lambda w: w.ends)
-        words.append(f"until {first.ends} ({first.what})")
+    last_over, first_running = _edges(base, today)
+    words = [f"ended {last_over.ends} ({last_over.what})"] if last_over else []
+    words += [f"until {first_running.ends} ({first_running.what})"] if first_running else []
     return "; ".join(words)
 
 
