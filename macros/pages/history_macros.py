@@ -52,7 +52,8 @@ def what_changed(page: Page) -> str:
         rows.append((link, _bytes(c.before), _bytes(c.after), _signed(c) if c.before and c.after else "—",
                      html.escape(", ".join(c.moved) if c.moved else "—" if c.before is None or c.after is None
                                  else "none recorded")))
-    return (f"Against {when}, {len(found)} variant{'s' if len(found) != 1 else ''} moved:\n\n"
+    return (f"Against {when}, {len(found)} variant{'s' if len(found) != 1 else ''} differ"
+            f"{'s' if len(found) == 1 else ''} (a size that moved, or a variant new or gone):\n\n"
             + render.table(("Variant", "Then", "Now", "Change", "Inputs that moved"), rows,
                            numeric={1, 2, 3}, raw={0}))
 
