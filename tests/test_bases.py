@@ -51,6 +51,21 @@ def test_every_base_is_present_with_provenance(provisioned: dict[str, bases.Base
             assert len(b.recipe_hash) == 64
 
 
+def test_each_debian_stand_in_is_labelled_with_its_own_release(client: docker.DockerClient,
+                                                               provisioned: dict[str, bases.BaseImage]) -> None:
+    """One recipe serves every Debian release: each image's labels name the release it holds."""
+    recipes = bases.load_recipes(SETTINGS)
+    debians = [ref for ref, b in provisioned.items() if b.source == "stand-in" and recipes[ref].folder.name == "debian"]
+    assert len(debians) > 1
+    for ref in debians:
+        found = client.api.inspect_image(provisioned[ref].image_id)["Config"]["Labels"]
+        release = recipes[ref].build_args["VERSION"]
+        assert found["org.opencontainers.image.title"] == f"{ref} (local stand-in)", ref
+        assert found["org.opencontainers.image.version"] == release, ref
+        os_release = _run(client, provisioned[ref].image_id, ["cat", "/etc/os-release"])
+        assert f'VERSION_ID="{release}"' in os_release, ref
+
+
 def test_debian_stand_in_is_within_ten_percent_of_the_official_image(provisioned: dict[str, bases.BaseImage]) -> None:
     official = 124_000_000
     assert 0.9 * official <= provisioned["debian:bullseye"].size_bytes <= 1.1 * official
