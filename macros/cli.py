@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import subprocess
 import time
 import urllib.request
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from .errors import BuildError, ConfigError, ProjectError
 from .log import log, to_terminal
 from .measure import bases, interrupt, registry
 from .measure.doc_build import measure_all, provision
-from .model import history, variants
+from .model import history, repo_info, upstream, variants
 from .model.settings import Settings
 from .model.sizes import human_size
 
@@ -33,12 +34,13 @@ def _bases(args: argparse.Namespace, settings: Settings) -> int:
     log.info(f"bases: {len(sized)} ready in {time.monotonic() - started:.1f}s")
     if store.pushes:
         log.info(f"bases: pushed {store.pushes} to the registry in {time.monotonic() - started:.1f}s (total)")
-    rows = [("REFERENCE", "SOURCE", "IMAGE ID", "SIZE", "BYTES", "TRANSFER", "FROM")]
+    rows = [("REFERENCE", "SOURCE", "IMAGE ID", "SIZE", "BYTES", "TRANSFER", "FROM", "AGAINST UPSTREAM")]
     for b in sized:
         detail = b.repo_digest or (f"recipe {b.recipe_hash[:12]}" if b.recipe_hash else "found in the engine")
         rows.append((b.reference, b.source, b.image_id.removeprefix("sha256:")[:12],
                      human_size(b.size_bytes), str(b.size_bytes),
-                     human_size(b.compressed_bytes) if b.compressed_bytes is not None else "-", detail))
+                     human_size(b.compressed_bytes) if b.compressed_bytes is not None else "-", detail,
+                     b.fidelity.summary() if b.fidelity else "-"))
     _print_rows(rows)
     return 0
 
@@ -152,6 +154,41 @@ def _compare(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _upstream(args: argparse.Namespace, settings: Settings) -> int:
+    """Read every repo-info figure of upstream.yml again from a checkout; print what moved, and
+    the entries to paste when anything did."""
+    checkout: Path = args.checkout
+    if not (checkout / "repos").is_dir():
+        raise ConfigError(f"{checkout}: not a checkout of docker-library/repo-info (it has no repos/ folder)",
+                          hint="git clone https://github.com/docker-library/repo-info and name that folder.")
+    moved = 0
+    for ref, entry in upstream.load(settings.upstream_file).items():
+        for kind, figure, read in (("size", entry.size, repo_info.on_disk), ("transfer", entry.transfer,
+                                                                           repo_info.transfer)):
+            if figure is None or figure.source.repo != "docker-library/repo-info":
+                continue
+            path = checkout / figure.source.file
+            found = read(path.read_text(encoding="utf-8")) if path.is_file() else None
+            if found is None:
+                print(f"{ref} {kind}: {figure.source.file} prints no figure in this checkout (kept: {figure.bytes:,})")
+                continue
+            if (found.bytes, found.date) == (figure.bytes, figure.source.date):
+                continue
+            moved += 1
+            commit = _last_commit(checkout, figure.source.file)
+            print(f"{ref} {kind}: {figure.bytes:,} ({figure.source.date}) -> {found.bytes:,} ({found.date}); paste:\n"
+                  f"  {kind}:\n    bytes: {found.bytes}\n    source: {{repo: docker-library/repo-info, "
+                  f"file: {figure.source.file},\n             commit: {commit}, date: \"{found.date}\"}}")
+    print(f"{moved} figure{'' if moved == 1 else 's'} moved in {settings.upstream_file}")
+    return 0
+
+
+def _last_commit(checkout: Path, file: str) -> str:
+    done = subprocess.run(["git", "-C", str(checkout), "log", "-1", "--format=%H", "--", file],
+                          capture_output=True, text=True)
+    return done.stdout.strip() or "unknown"
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace, Settings], int]]] = {
     "bases": ("make every base image the Dockerfiles name present, and print their provenance", _bases),
     "measure": ("build, run, verify and measure every variant (using the cache) and print the results", _measure),
@@ -159,6 +196,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace, Settings], int]]] =
                _record),
     "check": ("say what moved since the last record; fail when a variant grew past its tolerance", _check),
     "compare": ("what moved between two results.json files or addresses (yours and the published one)", _compare),
+    "upstream": ("read upstream.yml's repo-info figures again from a checkout of docker-library/repo-info",
+                 _upstream),
     "clean": ("remove the containers and variant tags this project created in its namespace (and no others)",
               _clean),
 }
@@ -178,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
                                     help="the build's results.json (default: site/results.json)")
     commands["compare"].add_argument("first", help="a results.json file or http(s) address (the earlier, or theirs)")
     commands["compare"].add_argument("second", help="another (the later, or yours)")
+    commands["upstream"].add_argument("checkout", type=Path, help="a clone of docker-library/repo-info")
     commands["clean"].add_argument("--all", action="store_true", help="also remove the base-image stand-ins")
     args = parser.parse_args(argv)
     to_terminal(logging.DEBUG if args.verbose else logging.INFO)

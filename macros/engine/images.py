@@ -152,22 +152,30 @@ def history(client: docker.DockerClient, image_id: str) -> list[dict[str, Any]]:
 
 
 def read_file(client: docker.DockerClient, image_id: str, path: str, *, limit: int = 256 << 20) -> bytes | None:
-    """The bytes of one file of an image (None when there is no such file), through a container
-    that is created but never started."""
+    """The bytes of one file of an image (None when there is no such file)."""
+    found = read_files(client, image_id, path, limit=limit)
+    return next(iter(found.values())) if found else None
+
+
+def read_files(client: docker.DockerClient, image_id: str, path: str, *, limit: int = 256 << 20) -> dict[str, bytes]:
+    """The regular files at `path` in an image (the file itself, or everything under a folder), by
+    their names in the archive, each up to `limit` bytes; {} when there is no such path. Through
+    a container that is created but never started."""
     api = client.api
+    found: dict[str, bytes] = {}
     with translated(f"read {path} from an image"):
         container = api.create_container(image_id, command=["/nonexistent"], labels=labels.ours("probe"))["Id"]
         try:
             try:
                 stream, _stat = api.get_archive(container, path)
             except NotFound:
-                return None
+                return found
             with tarfile.open(fileobj=io.BufferedReader(ChunkReader(stream)), mode="r|") as tar:
                 for member in tar:
                     if member.isfile() and member.size <= limit:
                         extracted = tar.extractfile(member)
-                        return extracted.read() if extracted else b""
-            return None
+                        found[member.name] = extracted.read() if extracted else b""
+            return found
         finally:
             api.remove_container(container, force=True)
 

@@ -157,7 +157,8 @@ class Provisioner:
         """Digest of the recipe folder, its preparer settings and its parents' image IDs."""
         recipe = self.recipes[ref]
         h = hashlib.sha256(f"schema {RECIPE_SCHEMA}\0{ref}\0".encode())
-        h.update(json.dumps([recipe.prepare, recipe.build_args], sort_keys=True, default=str).encode())
+        h.update(json.dumps([recipe.prepare, recipe.build_args, [preparers.VERSIONS[kind] for kind in recipe.prepare]],
+                            sort_keys=True, default=str).encode())
         for path in sorted(p for p in recipe.folder.rglob("*") if p.is_file()):
             h.update(f"\0{path.relative_to(recipe.folder)}\0{path.stat().st_mode & 0o111}\0".encode())
             h.update(path.read_bytes())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import tarfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from ..model.measurement import Contents
 
@@ -34,7 +34,7 @@ def _packages(entries: Sequence[tarfile.TarInfo], status: bytes | None) -> int:
         stanzas = status.decode("utf-8", "replace").split("\n\n")
         return sum("\nStatus: install ok installed" in "\n" + s for s in stanzas)
     return sum(1 for e in entries if e.isfile() and e.name.startswith(DPKG_STATUS_D)
-               and "." not in e.name.removeprefix(DPKG_STATUS_D))  # not the .md5sums beside them
+               and not e.name.endswith(".md5sums"))  # not the checksums beside the records
 
 
 def _is_file(by_name: dict[str, tarfile.TarInfo], path: str, depth: int = 0) -> bool:
@@ -57,3 +57,21 @@ def _is_file(by_name: dict[str, tarfile.TarInfo], path: str, depth: int = 0) -> 
         if n == len(parts):
             return entry.isfile()
     return False
+
+
+def installed_names(status: bytes | None, records: Mapping[str, bytes]) -> frozenset[str] | None:
+    """The names of the packages an image records as installed: from dpkg's status database, or
+    else from status.d's control records (one per package; the .md5sums beside them are not
+    records); None when it records neither."""
+    if status is not None:
+        stanzas = status.decode("utf-8", "replace").split("\n\n")
+        return frozenset(_field(s, "Package") for s in stanzas if "\nStatus: install ok installed" in "\n" + s)
+    texts = [text.decode("utf-8", "replace") for name, text in records.items() if not name.endswith(".md5sums")]
+    return frozenset(_field(text, "Package") for text in texts) if texts else None
+
+
+def _field(stanza: str, name: str) -> str:
+    for line in stanza.splitlines():
+        if line.startswith(f"{name}:"):
+            return line.split(":", 1)[1].strip()
+    return ""

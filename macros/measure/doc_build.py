@@ -23,7 +23,7 @@ from ..model.measurement import Measurement
 from ..model.records import BaseImage, EngineFacts
 from ..model.session import Session, Shown
 from ..model.settings import Settings
-from . import bases, interrupt, plan, registry, startup
+from . import bases, fidelity, interrupt, plan, registry, startup
 from .variant import build_variant, finish_variant
 
 
@@ -102,7 +102,8 @@ def provision(client: docker.DockerClient, settings: Settings, wanted: list[str]
     """Every wanted base (and what it is built on) present, and the registry's image; the bases a
     variant ships (a final stage starts from them) sized by the registry: pushed once, as soon as
     both are there (while other bases are still being built), then remembered. The others
-    (toolchains) are not pushed: no image carries them."""
+    (toolchains) are not pushed: no image carries them. Each stand-in is then held against the
+    upstream image it is named after (fidelity.py), and an unfaithful one fails here."""
     provisioner = bases.Provisioner(client, bases.load_recipes(settings), settings)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="push") as pusher:
         early = _EarlyPushes(client, settings, shipped, pusher)
@@ -119,7 +120,7 @@ def provision(client: docker.DockerClient, settings: Settings, wanted: list[str]
         sized = [b._replace(compressed_bytes=early.sized[b.reference].result()) if b.reference in shipped else b
                  for b in found]
     assert early.store is not None  # the registry's image is provisioned first of all
-    return provisioner, sized, early.store
+    return provisioner, fidelity.checked(client, sized, provisioner.recipes, settings), early.store
 
 
 class _EarlyPushes:

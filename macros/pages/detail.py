@@ -14,7 +14,7 @@ from ..model.measurement import Measurement
 from ..model.parts import PARTS
 from ..model.session import Shown
 from ..model.sizes import human_size
-from . import render
+from . import fidelity_macros, render
 
 if TYPE_CHECKING:
     from ..model.records import BaseImage
@@ -88,7 +88,7 @@ def variant_page(result: Shown, bases: Sequence[BaseImage], *,
         "## Layers",
         render.layers_table(result),
         "## Base images",
-        render.bases_table(used, support_words=support_words) if used else
+        render.bases_table(used, support_words=support_words, upstream_words=fidelity_macros.short) if used else
         "None: every stage that is shipped starts from `scratch`, and the build stages name no image.",
     ]
     return "\n\n".join(sections) + "\n"

@@ -10,7 +10,17 @@ from collections.abc import Callable
 from ..errors import PageError
 from ..model import sizes
 from ..model.sizes import human_size
-from . import benchmark_figures, check_macros, detail, edition_macros, history_macros, releases, render, support
+from . import (
+    benchmark_figures,
+    check_macros,
+    detail,
+    edition_macros,
+    fidelity_macros,
+    history_macros,
+    releases,
+    render,
+    support,
+)
 from .page import Page, unknown
 
 __all__ = ("MACROS", "Page")
@@ -219,7 +229,8 @@ def _type_of(spec: dict[str, object]) -> str:
 
 def bases_table(page: Page) -> str:
     today = support.build_date(page.session.generated_at)
-    return render.bases_table(page.session.bases, support_words=lambda b: support.short(b, today))
+    return render.bases_table(page.session.bases, support_words=lambda b: support.short(b, today),
+                              upstream_words=fidelity_macros.short)
 
 
 def bases_summary(page: Page) -> str:
@@ -273,4 +284,4 @@ MACROS: dict[str, tuple[Callable[..., str], bool]] = {
         (benchmark_table, False), (release_table, False), (release_chart, False), (smallest_release, False),
         (percent_larger, False), (gap_2022, False),
     )
-} | edition_macros.MACROS | check_macros.MACROS | history_macros.MACROS
+} | edition_macros.MACROS | check_macros.MACROS | history_macros.MACROS | fidelity_macros.MACROS

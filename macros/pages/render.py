@@ -181,8 +181,9 @@ def dockerfile_diff(before: Shown, after: Shown) -> str:
     return code_block(text or "(no change)\n", lang="diff", title=title)
 
 
-def bases_table(bases: Sequence[BaseImage], *, support_words: Callable[[BaseImage], str]) -> str:
-    head = ("Base image", "Image ID", "Size", "Bytes", "Transfer", "Where it came from", "Support")
+def bases_table(bases: Sequence[BaseImage], *, support_words: Callable[[BaseImage], str],
+                upstream_words: Callable[[BaseImage], str]) -> str:
+    head = ("Base image", "Image ID", "Size", "Bytes", "Transfer", "Where it came from", "Against upstream", "Support")
     rows = []
     for b in bases:
         origin = _SOURCE_WORDS.get(b.source, b.source)
@@ -192,7 +193,7 @@ def bases_table(bases: Sequence[BaseImage], *, support_words: Callable[[BaseImag
             origin += f" (recipe {b.recipe_hash[:12]})"
         transfer = human_size(b.compressed_bytes) if b.compressed_bytes is not None else "—"
         rows.append((b.reference, b.image_id.removeprefix("sha256:")[:12], human_size(b.size_bytes),
-                     f"{b.size_bytes:,}", transfer, origin, support_words(b)))
+                     f"{b.size_bytes:,}", transfer, origin, upstream_words(b), support_words(b)))
     return table(head, rows, numeric={2, 3, 4})
 
 

@@ -1,0 +1,106 @@
+"""Macros for how far each stand-in base is from the image it is named after: the Methodology
+table, the sentence above it, and the short words every bases table shows. Every figure from
+the build's fidelity records (measure/fidelity.py)."""
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from ..model.fidelity import Fidelity, percent
+from ..model.records import BaseImage
+from ..model.upstream import Source
+from . import render
+
+if TYPE_CHECKING:  # page.py imports detail.py, which uses `short` from here
+    from .page import Page
+
+
+def short(base: BaseImage) -> str:
+    """A bases table's cell: how far the stand-in is from upstream, in a few words."""
+    if base.fidelity is None:
+        return "the image itself" if base.source == "pulled" else "—"
+    return base.fidelity.summary()
+
+
+def fidelity_summary(page: Page) -> str:
+    """One sentence: how many stand-ins were held against what, and the furthest in size."""
+    held = [b.fidelity for b in page.session.bases if b.fidelity is not None]
+    if not held:
+        return "No base of this build is a stand-in: each is the image its registry serves."
+    listed = sum(f.packages_source is not None for f in held)
+    sized = [f for f in held if f.size_deviation_percent is not None]
+    said = f"Of the {_n(len(held), 'stand-in')}, {listed} {'was' if listed == 1 else 'were'} compared with " \
+           f"the package list upstream defines and {len(sized)} with the size it publishes"
+    if sized:
+        far = max(sized, key=lambda f: abs(f.size_deviation_percent or 0.0))
+        said += f"; the furthest in size is {html.escape(far.upstream)}, " \
+                f"at {percent(far.size_deviation_percent or 0.0)}"
+    return said + ". A stand-in whose packages differ, or whose size is past its tolerance, fails the build."
+
+
+def _n(n: int, noun: str) -> str:
+    return f"one {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def fidelity_table(page: Page) -> str:
+    """One row per stand-in: its size and transfer size against upstream's, its packages against
+    upstream's definition, the definition it follows, and what cannot be matched here and why."""
+    head = ("Base image", "Size against upstream's", "Transfer against upstream's", "Packages", "Follows",
+            "Cannot be matched here")
+    rows = [(f"<code>{html.escape(b.reference)}</code>", _size(f.size_deviation_percent, b.size_bytes, f.size_bytes,
+                                                               f.size_source, f"±{f.tolerance_percent:g}%"),
+             _size(f.transfer_deviation_percent, b.compressed_bytes, f.transfer_bytes, f.transfer_source,
+                   "not checked"),
+             _packages(f), _follows(f), _gaps(f))
+            for b in page.session.bases if (f := b.fidelity) is not None]
+    return render.table(head, rows, raw=set(range(len(head))))
+
+
+def _size(deviation: float | None, ours: int | None, theirs: int | None, source: Source | None, bound: str) -> str:
+    if theirs is None or source is None:
+        return "no published figure"
+    if ours is None or deviation is None:
+        return f"upstream {theirs:,}&nbsp;B, {_cite('repo-info', source)}; not measured here"
+    return (f"<strong>{percent(deviation)}</strong> ({bound})<br>ours {ours:,}&nbsp;B<br>"
+            f"upstream {theirs:,}&nbsp;B, {_cite('repo-info' if 'repo-info' in source.repo else source.repo, source)}")
+
+
+def _packages(f: Fidelity) -> str:
+    if f.packages_source is None:
+        return "no list published"
+    where = _cite(f.packages_source.file.rsplit("/", 1)[-1], f.packages_source)
+    if f.packages_match:
+        return f"the same as {where}"
+    said = [f"missing: {html.escape(', '.join(f.packages_missing))}"] if f.packages_missing else []
+    said += [f"extra: {html.escape(', '.join(f.packages_extra))}"] if f.packages_extra else []
+    return "<br>".join([*said, f"against {where}"])
+
+
+def _follows(f: Fidelity) -> str:
+    """The definition, linked under a short name made from its pinned link (the words that say
+    what it is stay in bases.yml: a table cell is no place for a paragraph)."""
+    if not f.follows:
+        return "—"
+    source = f.follows["source"]
+    parts = urlsplit(source)
+    path = parts.path.strip("/").split("/")
+    if parts.netloc == "github.com" and len(path) > 4:  # owner/repo/blob-or-tree/commit/file...
+        name = f"{path[1]}: {'/'.join(path[4:])}"
+    else:
+        name = parts.netloc + parts.path
+    return f'{render.link(source, name, code=True)} ({f.follows["date"]})'
+
+
+def _cite(label: str, source: Source) -> str:
+    return f"{render.link(source.url, label)} ({source.date})"
+
+
+def _gaps(f: Fidelity) -> str:
+    return "<br>".join(f"{html.escape(g.what)}: {html.escape(g.why)}" for g in f.gaps) or "—"
+
+
+MACROS: dict[str, tuple[Callable[..., str], bool]] = {
+    fn.__name__: (fn, False) for fn in (fidelity_table, fidelity_summary)
+}

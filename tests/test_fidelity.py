@@ -1,0 +1,101 @@
+"""Faithful bases, pure logic: upstream's published facts, the comparison, and the readers of
+repo-info's pages and of an image's package records. No engine."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from macros.errors import ConfigError
+from macros.measure import contents
+from macros.measure.recipes import load_recipes
+from macros.model import repo_info, upstream
+from macros.model.fidelity import compare
+from macros.model.records import Gap
+from macros.model.settings import Settings
+
+SETTINGS = Settings()
+PUBLISHED = upstream.load(SETTINGS.upstream_file)
+RECIPES = load_recipes(SETTINGS)
+
+
+def test_every_upstream_entry_is_the_image_of_a_recipe_and_cites_a_pinned_source() -> None:
+    compared = {recipe.upstream or ref for ref, recipe in RECIPES.items()}
+    assert PUBLISHED and set(PUBLISHED) <= compared, set(PUBLISHED) - compared
+    for entry in PUBLISHED.values():
+        for part in (entry.size, entry.transfer, entry.packages):
+            if part is not None:
+                assert part.source.url.startswith(f"https://github.com/{part.source.repo}/blob/{part.source.commit}/")
+
+
+def test_every_stand_in_recipe_names_the_definition_it_follows() -> None:
+    shipped_or_built = [ref for ref, recipe in RECIPES.items() if recipe.folder.name != "registry-2"]
+    for ref in shipped_or_built:
+        follows = RECIPES[ref].follows
+        assert follows.get("source", "").startswith("https://") and follows.get("date"), ref
+
+
+def _entry(**parts: object) -> upstream.Upstream:
+    source = upstream.Source("owner/repo", "file.md", "0123456789abcdef", "2026-01-01")
+    return upstream.Upstream(
+        "img:tag",
+        upstream.Figure(parts["size"], source) if "size" in parts else None,  # type: ignore[arg-type]
+        None,
+        upstream.PackageSet(tuple(parts["packages"]), source) if "packages" in parts else None,  # type: ignore[arg-type]
+    )
+
+
+def test_a_missing_and_an_extra_package_are_named_with_their_source() -> None:
+    f = compare(_entry(packages=["base-files", "tzdata", "tzdata-legacy"]),
+                packages=frozenset({"base-files", "tzdata", "bash"}), size_bytes=100, transfer_bytes=None,
+                follows={}, gaps=(), tolerance_percent=2)
+    assert not f.ok and f.packages_missing == ("tzdata-legacy",) and f.packages_extra == ("bash",)
+    said = "\n".join(f.problems(reference="img:tag", size_bytes=100))
+    assert "img:tag: one package missing against upstream (owner/repo file.md at 01234567, 2026-01-01): tzdata-legacy" in said
+    assert "that upstream does not have" in said and "bash" in said
+
+
+def test_a_size_past_its_tolerance_fails_with_both_figures_and_one_within_passes() -> None:
+    far = compare(_entry(size=1_000_000), packages=None, size_bytes=1_030_000, transfer_bytes=None,
+                  follows={}, gaps=(), tolerance_percent=2)
+    assert not far.ok and far.size_deviation_percent == 3.0
+    assert far.problems(reference="img:tag", size_bytes=1_030_000) == [
+        "img:tag: 1,030,000 bytes against upstream's 1,000,000 (owner/repo file.md at 01234567, 2026-01-01): "
+        "+3.00%, past its tolerance of 2%"]
+    near = compare(_entry(size=1_000_000), packages=None, size_bytes=980_000, transfer_bytes=None,
+                   follows={}, gaps=(Gap("a", "b"),), tolerance_percent=2)
+    assert near.ok and near.problems(reference="img:tag", size_bytes=980_000) == []
+
+
+def test_nothing_published_compares_nothing_and_passes() -> None:
+    f = compare(None, packages=frozenset({"x"}), size_bytes=5, transfer_bytes=5, follows={}, gaps=(), tolerance_percent=2)
+    assert f.ok and f.upstream == "" and f.size_deviation_percent is None and f.packages_source is None
+
+
+def test_a_malformed_upstream_file_names_the_entry(tmp_path: Path) -> None:
+    bad = tmp_path / "upstream.yml"
+    bad.write_text(yaml.safe_dump({"debian:trixie": {"size": {"bytes": "big"}}}))
+    with pytest.raises(ConfigError) as caught:
+        upstream.load(bad)
+    assert "debian:trixie" in caught.value.message
+
+
+def test_repo_info_pages_are_read_for_the_size_the_date_and_the_amd64_transfer() -> None:
+    local = ("# `debian:x`\n\n## Docker Metadata\n\n- Image ID: `sha256:ab`\n- Created: `2026-08-24T00:00:00Z`\n"
+             "- Virtual Size: ~ 119.92 Mb  \n  (total size of all layers on-disk)\n")
+    assert repo_info.on_disk(local) == repo_info.Read(119_920_000, "2026-08-24")
+    remote = ("## `debian:x`\n\n### `debian:x` - linux; arm64 variant v8\n\n-\tTotal Size: **9 MB (9000000 bytes)**  \n"
+              "### `debian:x` - linux; amd64\n\n-\tTotal Size: **49.3 MB (49312314 bytes)**  \n\n```dockerfile\n"
+              "# Mon, 03 Aug 2026 00:00:00 GMT\nRUN # debian.sh\n```\n\n### `debian:x` - unknown; unknown\n")
+    assert repo_info.transfer(remote) == repo_info.Read(49_312_314, "2026-08-03")
+    assert repo_info.transfer("## `debian:x`\n\n-\tPlatforms: 0\n") is None and repo_info.on_disk("") is None
+
+
+def test_package_names_come_from_dpkg_status_or_from_status_d_records() -> None:
+    status = (b"Package: libc6\nStatus: install ok installed\nVersion: 2.41\n\n"
+              b"Package: gone\nStatus: deinstall ok config-files\n\nPackage: bash\nStatus: install ok installed\n")
+    assert contents.installed_names(status, {}) == frozenset({"libc6", "bash"})
+    records = {"status.d/tzdata": b"Package: tzdata\nVersion: 2026a\n", "status.d/tzdata.md5sums": b"00 file\n",
+               "status.d/libdb5.3t64": b"Package: libdb5.3t64\n"}
+    assert contents.installed_names(None, records) == frozenset({"tzdata", "libdb5.3t64"})
+    assert contents.installed_names(None, {}) is None
