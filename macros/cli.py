@@ -15,7 +15,7 @@ from .engine import cleanup, connection, lock, service
 from .errors import BuildError, ConfigError, ProjectError
 from .log import log, to_terminal
 from .measure import bases, interrupt, registry
-from .measure.doc_build import measure_all, provision
+from .measure.doc_build import measure_all, provision, sweep
 from .model import history, repo_info, upstream, variants
 from .model.settings import Settings
 from .model.sizes import human_size
@@ -29,8 +29,11 @@ def _bases(args: argparse.Namespace, settings: Settings) -> int:
     else:
         wanted, shipped = variants.bases_named(variants.load(settings))
     # the bases a variant ships are pushed here, once: a variant's push then sends only its own layers
-    with lock.held(settings.engine_lock, exclusive=False):  # stand-ins are builds too: see engine/lock.py
-        _, sized, store = provision(client, settings, wanted, shipped=shipped)
+    # stand-ins are builds too: see engine/lock.py
+    with lock.running(settings.run_locks):
+        sweep(client, settings)
+        with lock.held(settings.engine_lock, exclusive=False):
+            _, sized, store = provision(client, settings, wanted, shipped=shipped)
     log.info(f"bases: {len(sized)} ready in {time.monotonic() - started:.1f}s")
     if store.pushes:
         log.info(f"bases: pushed {store.pushes} to the registry in {time.monotonic() - started:.1f}s (total)")

@@ -12,7 +12,7 @@ from pathlib import Path
 import docker
 from docker.errors import APIError, NotFound
 
-from . import labels, lock
+from . import labels, lock, memory
 from .connection import translated
 
 
@@ -91,3 +91,54 @@ def prune_untagged_variants(client: docker.DockerClient, *, engine_lock: Path) -
             except APIError:
                 pass  # in use by another build's container right now: leave it for next time
     return removed
+
+
+def remove_leftovers(client: docker.DockerClient, *, runs: Path, engine_lock: Path,
+                     cgroup_root: Path = memory.CGROUP_ROOT) -> dict[str, int]:
+    """What earlier runs of ours on this machine left when they did not finish (a crash, SIGKILL,
+    an engine that stopped mid-call): their containers and their meter cgroups. A run that is
+    still going (lock.alive) keeps everything; so does another machine's run on a shared engine,
+    which this machine cannot ask.
+
+    A build step's container is the engine's, labelled only with the labels of the image the step
+    runs on: ours when that is a stand-in or built on one. One that is not running is a leftover
+    of a build the engine lost, but only while no build of ours runs (the engine lock is free);
+    else it is left for a later build. Images are not swept: what a build killed mid-way
+    committed is the engine's layer cache, indistinguishable from the cache the next build reuses
+    (`clean` removes it)."""
+    removed = {"containers": 0, "cgroups": 0}
+    api = client.api
+    with lock.held(engine_lock, exclusive=True, wait=False) as free, translated("look for build containers left"):
+        for c in api.containers(all=True, filters=labels.filter_ours()) if free else []:
+            role = (c.get("Labels") or {}).get(labels.ROLE, "")
+            # the builder names a step's image by its ID; a container someone ran by hand from one of
+            # our images names it by its tag, and is not ours to remove
+            by_id = str(c.get("Image", "")).startswith("sha256:")
+            if role not in ("probe", "registry") and by_id and c.get("State") != "running":
+                removed["containers"] += _remove_container(api, c["Id"])
+    with translated("look for containers earlier runs left"):
+        for c in api.containers(all=True, filters=labels.filter_ours("probe")):
+            found = c.get("Labels") or {}
+            run, host = found.get(labels.RUN, ""), found.get(labels.HOST, "")
+            if run == labels.RUN_ID or (host and host != labels.HOST_NAME) or (run and lock.alive(runs, run)):
+                continue
+            if not run and c.get("State") == "running":
+                continue  # made before runs were labelled, and in use: not ours to judge
+            removed["containers"] += _remove_container(api, c["Id"])
+    for run, folders in memory.leftover_meters(cgroup_root).items():
+        if run != labels.RUN_ID and not lock.alive(runs, run):
+            for folder in folders:
+                try:
+                    folder.rmdir()
+                    removed["cgroups"] += 1
+                except OSError:
+                    pass  # a process still in it: left for next time
+    return removed
+
+
+def _remove_container(api: docker.APIClient, container_id: str) -> int:
+    try:
+        api.remove_container(container_id, force=True)
+        return 1
+    except NotFound:
+        return 0  # gone meanwhile

@@ -38,7 +38,16 @@ _REASONS = (  # what the transport's long message means, in a few words
 )
 _START_HINT = ("Start one with `bash scripts/ensure-engine.sh` (as root on Debian/Ubuntu), start Docker Desktop, "
                "or point DOCKER_HOST at a running engine.")
-_LOST_HINT = "Check that dockerd is still running (its log says why it stopped), then build again."
+LOST_HINT = "Check that dockerd is still running (its log says why it stopped), then build again."
+# The engine's words when its own disk (its data root) is full, and what to do.
+DISK_FULL = "no space left on device"
+DISK_FULL_HINT = ("The engine's disk is full: free space where it keeps images (`docker info --format "
+                  "'{{.DockerRootDir}}'`; `docker system df` shows what takes it), or remove what this project "
+                  "keeps there with `python -m macros clean --all`, then build again.")
+
+
+def full_disk_hint(error: str, otherwise: str) -> str:
+    return DISK_FULL_HINT if DISK_FULL in error.lower() else otherwise
 
 
 def endpoint() -> str:
@@ -72,14 +81,14 @@ def translated(action: str, *, connected: bool = True) -> Iterator[None]:
     except APIError as exc:
         raise EngineRefused(
             f"the engine at {endpoint()} refused to {action}: HTTP {exc.status_code}: {short(exc)}",
-            hint="The engine's message above says why; its log may say more.",
+            hint=full_disk_hint(short(exc), "The engine's message above says why; its log may say more."),
             status=exc.status_code, detail=short(exc),
         ) from None
     except TRANSPORT_ERRORS as exc:
         if not connected:
             raise unreachable(exc) from None
         raise EngineError(f"the engine at {endpoint()} stopped answering while asked to {action} ({short(exc)}).",
-                          hint=_LOST_HINT) from None
+                          hint=LOST_HINT) from None
 
 
 def translating(action: str) -> Callable[[F], F]:

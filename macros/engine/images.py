@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import re
 import tarfile
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from typing import IO, Any
@@ -14,7 +15,7 @@ from docker.errors import ImageNotFound, NotFound
 from ..errors import BuildError, EngineRefused, PullError, RegistryError
 from . import labels
 from .build_limits import BuildLimits, StepGuard
-from .connection import TRANSPORT_ERRORS, short, translated, translating
+from .connection import LOST_HINT, TRANSPORT_ERRORS, full_disk_hint, short, translated, translating
 
 Log = Callable[[str], None]
 
@@ -50,8 +51,10 @@ def push(client: docker.DockerClient, repository: str, tag_name: str, *, log: Lo
     with translated(f"push {repository}:{tag_name}"):
         for chunk in client.api.push(repository, tag=tag_name, stream=True, decode=True):
             if "error" in chunk:
-                raise RegistryError(f"pushing {repository}:{tag_name} failed: {str(chunk['error']).strip()}",
-                                    hint="Check that the registry runs (`docker ps`) and its disk has room.")
+                error = str(chunk["error"]).strip()
+                raise RegistryError(f"pushing {repository}:{tag_name} failed: {error}",
+                                    hint=full_disk_hint(error, "Check that the registry runs (`docker ps`) and its "
+                                                               "disk has room."))
             digest = (chunk.get("aux") or {}).get("Digest", digest)
             if chunk.get("status") and chunk.get("id"):
                 log(f"{chunk['id']}: {chunk['status']}")
@@ -100,7 +103,7 @@ def build(client: docker.DockerClient, *, context: IO[bytes], dockerfile: str, w
             )
             for chunk in stream:
                 if "error" in chunk:
-                    message, hint = _failed(what, step, str(chunk["error"]).strip(), guard)
+                    message, hint = _failed(client, what, step, str(chunk["error"]).strip(), guard)
                     raise BuildError(message, hint=hint, log_tail="\n".join(tail))
                 image_id = chunk.get("aux", {}).get("ID", image_id)
                 for line in _ANSI.sub("", str(chunk.get("stream", ""))).splitlines():
@@ -129,8 +132,9 @@ def build(client: docker.DockerClient, *, context: IO[bytes], dockerfile: str, w
     return record
 
 
-def _failed(what: str, step: str, error: str, guard: StepGuard) -> tuple[str, str]:
-    """Why a build failed, and what to do: the time limit, the memory limit, or the engine's words."""
+def _failed(client: docker.DockerClient, what: str, step: str, error: str, guard: StepGuard) -> tuple[str, str]:
+    """Why a build failed, and what to do: the time limit, the memory limit, the engine stopping,
+    or the engine's words."""
     at = step or "the start"
     if guard.expired:
         return (f"{what}: build stopped at {at}: it ran past its time limit of {guard.limits.timeout_s:g} s "
@@ -142,7 +146,25 @@ def _failed(what: str, step: str, error: str, guard: StepGuard) -> tuple[str, st
         return (f"{what}: build failed at {at}: the step hit its memory limit of {limit_mib:g} MiB "
                 f"(build_memory_mib), and the kernel killed it ({error})",
                 "Make the step use less memory, or raise build_memory_mib for this variant in the variants file.")
-    return f"{what}: build failed at {at}: {error}", "Fix the step above; the tail of the build log follows."
+    if error.endswith("non-zero code: 137") and _stopping(client):
+        return (f"{what}: build stopped at {at}: the engine stopped during the build and killed the step ({error})",
+                LOST_HINT)
+    return (f"{what}: build failed at {at}: {error}",
+            full_disk_hint(error, "Fix the step above; the tail of the build log follows."))
+
+
+def _stopping(client: docker.DockerClient, *, wait_s: float = 5.0) -> bool:
+    """Whether the engine stops answering within a few seconds: a step killed (exit 137) by
+    neither of its limits is what an engine that is shutting down does to it, and the stream
+    still reports that before the engine closes its socket."""
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        try:
+            client.api.ping()
+        except TRANSPORT_ERRORS:
+            return True
+        time.sleep(0.25)
+    return False
 
 
 @translating("read an image's history")
@@ -164,7 +186,7 @@ def read_files(client: docker.DockerClient, image_id: str, path: str, *, limit: 
     api = client.api
     found: dict[str, bytes] = {}
     with translated(f"read {path} from an image"):
-        container = api.create_container(image_id, command=["/nonexistent"], labels=labels.ours("probe"))["Id"]
+        container = api.create_container(image_id, command=["/nonexistent"], labels=labels.reader())["Id"]
         try:
             try:
                 stream, _stat = api.get_archive(container, path)
@@ -212,7 +234,7 @@ def exported(client: docker.DockerClient, image_id: str, *, keep: set[str],
     entries: list[tarfile.TarInfo] = []
     kept: dict[str, bytes] = {}
     with translated("export an image's filesystem"):
-        container = api.create_container(image_id, command=["/nonexistent"], labels=labels.ours("probe"))["Id"]
+        container = api.create_container(image_id, command=["/nonexistent"], labels=labels.reader())["Id"]
         try:
             stream = api.export(container)
             with tarfile.open(fileobj=io.BufferedReader(ChunkReader(stream)), mode="r|") as tar:

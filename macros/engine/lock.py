@@ -1,4 +1,5 @@
-"""One lock per engine host between our builds and our deletions of untagged images.
+"""File locks on this machine: one between our builds and our deletions of untagged images, and
+one per running process of ours that says it is alive.
 
 Why: a classic build commits each step as an untagged image and names it as the parent of the
 next step's image. Between two steps that image is "dangling" (no tag, no child yet), and when the
@@ -9,6 +10,10 @@ parent image ID" (or "failed to get digest"). Reproduced here in 15 of 15 builds
 running beside them. So builds hold this lock shared, and deletions of untagged images take it
 exclusively. It is a file lock on this machine: builds from other machines on one remote engine
 are not covered.
+
+A process that measures holds `<runs>/<run id>.lock` for as long as it runs; the OS releases it
+when the process ends, however it ends (a crash, SIGKILL, a machine restart). So a later build
+tells the containers and cgroups of a run that died (its lock free) from those of one running.
 """
 from __future__ import annotations
 
@@ -16,6 +21,8 @@ import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from .labels import RUN_ID
 
 
 @contextmanager
@@ -34,3 +41,23 @@ def held(path: Path, *, exclusive: bool, wait: bool = True) -> Iterator[bool]:
             yield True
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def running(runs: Path) -> Iterator[None]:
+    """Say this process is alive while the block runs (see the module's docstring)."""
+    with held(runs / f"{RUN_ID}.lock", exclusive=True):
+        yield
+    (runs / f"{RUN_ID}.lock").unlink(missing_ok=True)
+
+
+def alive(runs: Path, run_id: str) -> bool:
+    """Whether the process of that run still holds its lock; a dead run's lock file goes."""
+    path = runs / f"{run_id}.lock"
+    if not path.is_file():
+        return False
+    with held(path, exclusive=True, wait=False) as free:
+        if not free:
+            return True
+    path.unlink(missing_ok=True)
+    return False

@@ -13,11 +13,13 @@ None, "not measured here", never a guess.
 """
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..model.records import EngineFacts
+from .labels import RUN_ID
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 
@@ -47,7 +49,7 @@ def meter(engine: EngineFacts, namespace: str, root: Path = CGROUP_ROOT) -> Mete
     """A new meter for one container, or None when this engine's cgroups cannot be read here."""
     if engine.cgroup_driver != "cgroupfs":
         return None
-    name = f"{namespace.replace('/', '-')}-meter-{uuid.uuid4().hex[:16]}"
+    name = f"{namespace.replace('/', '-')}-meter-{RUN_ID}-{uuid.uuid4().hex[:8]}"
     if engine.cgroup_version == "2":
         if not (root / "cgroup.controllers").is_file():
             return None
@@ -57,3 +59,21 @@ def meter(engine: EngineFacts, namespace: str, root: Path = CGROUP_ROOT) -> Mete
     # cgroup v1: the engine creates the parent in every controller's hierarchy
     folders = tuple(h / name for h in sorted(root.iterdir()) if h.is_dir() and not h.is_symlink())
     return Meter(f"/{name}", root / "memory" / name / "memory.max_usage_in_bytes", folders)
+
+
+# <namespace>-meter-<run id>-<8 hex>: the run id says whose it is (lock.alive)
+_METER_NAME = re.compile(r"-meter-([0-9a-f]{16})-[0-9a-f]{8}$")
+
+
+def leftover_meters(root: Path = CGROUP_ROOT) -> dict[str, list[Path]]:
+    """Every meter folder under the cgroup root (v2) or its hierarchies (v1), by run id: a meter
+    is removed after its runs, so what is found here belongs to a run still going or to one that
+    died between (lock.alive tells which)."""
+    found: dict[str, list[Path]] = {}
+    hierarchies = [root] if (root / "cgroup.controllers").is_file() else \
+        [h for h in sorted(root.iterdir()) if h.is_dir() and not h.is_symlink()] if root.is_dir() else []
+    for hierarchy in hierarchies:
+        for folder in hierarchy.glob("*-meter-*"):
+            if (match := _METER_NAME.search(folder.name)) and folder.is_dir():
+                found.setdefault(match.group(1), []).append(folder)
+    return found

@@ -23,6 +23,7 @@ from ..model.measurement import Measurement
 from ..model.records import BaseImage, EngineFacts
 from ..model.session import Session, Shown
 from ..model.settings import Settings
+from ..model.words import counted
 from . import bases, fidelity, interrupt, plan, registry, startup
 from .variant import build_variant, finish_variant
 
@@ -36,8 +37,10 @@ def measure_all(settings: Settings) -> Session:
     refresh = plan.refresh_wanted(declared, settings.refresh)
     client = connection.connect(settings)
     try:
-        with lock.held(settings.engine_lock, exclusive=False):  # nothing of ours deletes from under the builds
-            done = _measured(client, declared, refresh, settings)
+        with lock.running(settings.run_locks):
+            sweep(client, settings)
+            with lock.held(settings.engine_lock, exclusive=False):  # nothing of ours deletes from under the builds
+                done = _measured(client, declared, refresh, settings)
         facts, provisioned, store, jobs, measured, failures = done
         reported = {vid: _reported(vid, exc) for vid, exc in failures.items()}
         if failures and not settings.serving:
@@ -86,6 +89,14 @@ def _measured(client: docker.DockerClient, declared: list[variants.Variant], ref
                       cache=cache, refresh=refresh, settings=settings) as (jobs, failures):
         measured, failed = _run(client, jobs, cache, store, facts, settings)
     return _Done(facts, provisioned, store, jobs, measured, failures | failed)
+
+
+def sweep(client: docker.DockerClient, settings: Settings) -> None:
+    """Remove what earlier runs left when they did not finish, and say so."""
+    removed = cleanup.remove_leftovers(client, runs=settings.run_locks, engine_lock=settings.engine_lock)
+    if any(removed.values()):
+        log.info(f"removed {counted(removed['containers'], 'container')} and "
+                 f"{counted(removed['cgroups'], 'cgroup folder')} that earlier runs left when they did not finish")
 
 
 def _needed_by(declared: list[variants.Variant]) -> dict[str, list[str]]:

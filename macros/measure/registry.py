@@ -44,8 +44,6 @@ class Registry:
         self.client = client
         self.facts = facts
         self.http_timeout_s = http_timeout_s
-        self.pushes = 0
-        self._lock = threading.Lock()
 
     def push(self, image_id: str, repository: str, *, tag: str = "latest") -> Pushed:
         """Push the image under <registry>/<repository>:<tag>. That local name stays on the image
@@ -54,8 +52,6 @@ class Registry:
         name = f"{self.facts.address}/{repository}"
         images.tag(self.client, image_id, f"{name}:{tag}")
         digest = images.push(self.client, name, tag, log=lambda line: log.debug(f"push {repository}: {line}"))
-        with self._lock:
-            self.pushes += 1
         return self.manifest(repository, digest)
 
     def _get(self, url: str) -> requests.Response:
@@ -153,6 +149,7 @@ class OnDemand:
         self.transfers = settings.cache_dir / "base-transfers.json"
         self._registry: Registry | None = None
         self._lock = threading.Lock()
+        self.pushes = 0  # images this build pushed
 
     def get(self) -> Registry:
         with self._lock:
@@ -160,9 +157,26 @@ class OnDemand:
                 self._registry = ensure(self.client, self.image_id, settings=self.settings, memo=self.versions)
             return self._registry
 
-    @property
-    def pushes(self) -> int:
-        return self._registry.pushes if self._registry else 0
+    def push(self, image_id: str, repository: str, *, tag: str = "latest") -> Pushed:
+        """Push through the registry. One that stopped answering (killed, or its container gone)
+        is started again, the same labelled container on the same volume, and the push tried once
+        more; only a second failure fails, and it says both."""
+        try:
+            pushed = self.get().push(image_id, repository, tag=tag)
+        except RegistryError as first:
+            if _answers(address(self.settings)):
+                raise  # it answers: the failure is not its absence, and a second try would say the same
+            log.info(f"registry: stopped answering during a push ({first.message}); starting it again")
+            with self._lock:
+                self._registry = None
+            try:
+                pushed = self.get().push(image_id, repository, tag=tag)
+            except RegistryError as second:
+                raise RegistryError(f"{second.message} (after starting the registry again; the first try said: "
+                                    f"{first.message})", hint=second.hint) from None
+        with self._lock:
+            self.pushes += 1
+        return pushed
 
     def facts(self) -> RegistryFacts:
         """Address, image and version, from the memo when this image was seen running before."""
@@ -176,7 +190,7 @@ class OnDemand:
         with self._lock:
             known = read_json_object(self.transfers)
         if image_id not in known:
-            pushed = self.get().push(image_id, mirror_name(reference), tag=images.split_ref(reference)[1])
+            pushed = self.push(image_id, mirror_name(reference), tag=images.split_ref(reference)[1])
             log.info(f"registry: {reference} pushed, {pushed.transfer_bytes:,} bytes stored")
             with self._lock:
                 known = read_json_object(self.transfers)

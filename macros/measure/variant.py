@@ -112,7 +112,7 @@ def finish_variant(client: docker.DockerClient, variant: Variant, built: Built, 
     history = images.history(client, built.image_id)
     inside = contents.contents(*images.exported(client, built.image_id, keep={contents.DPKG_STATUS}))
     pushing = time.monotonic()
-    pushed = store.get().push(built.image_id, f"{settings.namespace}/{variant.id}")
+    pushed = store.push(built.image_id, f"{settings.namespace}/{variant.id}")
     log.info(f"{variant.id}: pushed in {time.monotonic() - pushing:.2f}s, "
              f"{pushed.transfer_bytes:,} bytes stored by the registry")
     return Measurement(

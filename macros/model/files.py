@@ -6,8 +6,10 @@ and this is no fault of the pages), then ignored, so what it held is measured ag
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -48,12 +50,25 @@ def write_atomic(path: Path, text: str) -> None:
     except OSError as exc:
         if tmp:
             Path(tmp).unlink(missing_ok=True)
-        raise ProjectError(f"cannot write {path}: {exc.strerror or exc}",
-                           hint="Free some space there, or set SMALLEST_GO_CACHE to a folder with room.") from None
+        disk = f" ({_disk_of(path.parent)})" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else ""
+        raise ProjectError(f"cannot write {path} ({len(text.encode()):,} bytes): {exc.strerror or exc}{disk}",
+                           hint="Free some space there, or set SMALLEST_GO_CACHE to a folder with room. "
+                           "Nothing was half-written: every file there is whole, old or new.") from None
     except BaseException:
         if tmp:
             Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _disk_of(folder: Path) -> str:
+    """Which filesystem a folder is on, how full it is, and how much of it the folder holds."""
+    mount = folder.resolve()
+    while not os.path.ismount(mount) and mount != mount.parent:
+        mount = mount.parent
+    usage = shutil.disk_usage(mount)
+    held = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) if folder.is_dir() else 0
+    return (f"the filesystem at {mount} has {usage.free:,} of {usage.total:,} bytes free, and {folder} "
+            f"holds {held:,} bytes of it")
 
 
 def read_json_object(path: Path) -> dict[str, Any]:

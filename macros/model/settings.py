@@ -86,6 +86,8 @@ class Settings:
     engine_lock: Path = Path(tempfile.gettempdir()) / "smallest-go-engine.lock"
     # One lock per cache key for every checkout on this machine (model/cache.py says why).
     key_locks: Path = Path(tempfile.gettempdir()) / "smallest-go-keys"
+    # One lock per running process of ours: what a dead one left is removed (engine/lock.py).
+    run_locks: Path = Path(tempfile.gettempdir()) / "smallest-go-runs"
 
     @property
     def upstream_file(self) -> Path:

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from ..model.fidelity import Fidelity, percent
 from ..model.records import BaseImage
 from ..model.upstream import Source
+from ..model.words import counted
 from . import render
 
 if TYPE_CHECKING:  # page.py imports detail.py, which uses `short` from here
@@ -31,17 +32,13 @@ def fidelity_summary(page: Page) -> str:
         return "No base of this build is a stand-in: each is the image its registry serves."
     listed = sum(f.packages_source is not None for f in held)
     sized = [f for f in held if f.size_deviation_percent is not None]
-    said = f"Of the {_n(len(held), 'stand-in')}, {listed} {'was' if listed == 1 else 'were'} compared with " \
+    said = f"Of the {counted(len(held), 'stand-in')}, {listed} {'was' if listed == 1 else 'were'} compared with " \
            f"the package list upstream defines and {len(sized)} with the size it publishes"
     if sized:
         far = max(sized, key=lambda f: abs(f.size_deviation_percent or 0.0))
         said += f"; the furthest in size is {html.escape(far.upstream)}, " \
                 f"at {percent(far.size_deviation_percent or 0.0)}"
     return said + ". A stand-in whose packages differ, or whose size is past its tolerance, fails the build."
-
-
-def _n(n: int, noun: str) -> str:
-    return f"one {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def fidelity_table(page: Page) -> str:

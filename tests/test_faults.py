@@ -1,0 +1,237 @@
+"""Faults in the machinery, injected for real: the registry killed during a push, what a dead run
+left in the engine and the cgroups, the cache's disk full, and another dockerd beside the one
+`ensure-engine.sh` must start. Each asserts the message, the exit status, that nothing is left
+behind or lost, and that the next build recovers. Marked `faults` (and `docker`: they need the
+engine, and never skip without one)."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+from macros.engine import labels, lock, memory, service
+from macros.measure import bases, registry
+from macros.measure.registry import OnDemand
+from macros.model.settings import Settings
+
+from tests.helpers import NAMESPACE, REPO, cli, container_ids, seeded_cache, write_variants
+
+pytestmark = [pytest.mark.docker, pytest.mark.faults]
+SETTINGS = Settings.read()
+
+
+def _smallest_base(client: docker.DockerClient) -> tuple[str, str]:
+    """The smallest base of bases.yml present in the engine: (reference, image ID)."""
+    present = [(r["Size"], ref, r["Id"]) for ref in bases.load_recipes(SETTINGS)
+               if (r := client.api.inspect_image(ref) if _has(client, ref) else None)]
+    _size, ref, image_id = min(present)
+    return ref, image_id
+
+
+def _has(client: docker.DockerClient, ref: str) -> bool:
+    try:
+        client.api.inspect_image(ref)
+        return True
+    except docker.errors.ImageNotFound:
+        return False
+
+
+def test_a_registry_killed_before_a_push_is_started_again_and_the_push_succeeds(
+        client: docker.DockerClient, store: OnDemand) -> None:
+    _ref, image_id = _smallest_base(client)
+    store.get()  # running and answering
+    before = service.find(client, registry.ROLE)
+    assert before is not None and before.running
+    client.api.kill(before.container_id)  # what `docker kill smallest-go-registry` does
+    pushed = store.push(image_id, f"{NAMESPACE}/fault-push")
+    after = service.find(client, registry.ROLE)
+    assert pushed.transfer_bytes > 0 and store.pushes == 1
+    assert after is not None and after.running and after.container_id == before.container_id  # the same one
+
+
+def _dead_run_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+def test_what_a_dead_run_left_is_removed_by_the_next_build_and_a_live_run_s_is_kept(
+        client: docker.DockerClient, tmp_path: Path) -> None:
+    ref, image_id = _smallest_base(client)
+    dead, live = _dead_run_id(), _dead_run_id()
+    made = {}
+    for run in (dead, live):  # as a crashed build's export container looks: created, never started
+        made[run] = client.api.create_container(image_id, command=["/nonexistent"], labels={
+            labels.MANAGED: "true", labels.ROLE: "probe", labels.RUN: run, labels.HOST: labels.HOST_NAME})["Id"]
+    hierarchy = next(h for h in (memory.CGROUP_ROOT / "memory", memory.CGROUP_ROOT) if h.is_dir())
+    meter = hierarchy / f"{NAMESPACE}-meter-{dead}-0123abcd"
+    meter.mkdir()
+    (tmp_path / "Dockerfile.uses").write_text(f"FROM {ref} AS base\nFROM scratch\n")
+    try:
+        with lock.held(SETTINGS.run_locks / f"{live}.lock", exclusive=True):  # that run is still going
+            done = cli("bases", "--dockerfiles", str(tmp_path))
+        said = done.stdout + done.stderr
+        assert done.returncode == 0, said
+        assert "removed one container and one cgroup folder that earlier runs left when they did not finish" in said
+        left = {c["Id"] for c in client.api.containers(all=True)}
+        assert made[dead] not in left and made[live] in left and not meter.exists()
+    finally:
+        client.api.remove_container(made[live], force=True)
+        if meter.exists():
+            meter.rmdir()
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 4 MiB tmpfs of our own, for the cache folder."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], check=True)
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "--lazy", str(mount)], check=False)
+
+
+def test_a_full_cache_disk_says_which_disk_loses_nothing_and_the_next_build_recovers(
+        client: docker.DockerClient, small_disk: Path, tmp_path: Path) -> None:
+    ref, _image_id = _smallest_base(client)  # any base will do: the variant only fails to start on it
+    path = write_variants(tmp_path, {"pytest-disk": (f"FROM {ref}\nCMD [\"/nonexistent\"]\n",
+                                                     '    binary: ""\n    expect: {fails_with: "no such file"}')})
+    cache = seeded_cache(small_disk / "cache")
+    first = cli("measure", variants=path, cache=cache)
+    assert first.returncode == 0, first.stdout + first.stderr
+    entries = {p: p.read_bytes() for p in (cache / "results").glob("*.json")}
+    assert entries
+    filler = small_disk / "filler"
+    with filler.open("wb") as f:  # fill the disk to the last byte
+        try:
+            while True:
+                f.write(b"\0" * 65536)
+                f.flush()
+        except OSError:
+            pass
+    full = cli("measure", variants=path, cache=cache, env={"SMALLEST_GO_REFRESH": "all"})
+    said = full.stdout + full.stderr
+    assert full.returncode == 1 and "Traceback" not in said, said
+    assert "No space left on device" in said and f"the filesystem at {small_disk} has" in said, said
+    assert "Free some space there, or set SMALLEST_GO_CACHE" in said
+    assert {p: p.read_bytes() for p in (cache / "results").glob("*.json")} == entries  # nothing lost
+    assert not [p for p in cache.rglob("*") if p.name.endswith(".tmp")]  # nothing half-written
+    filler.unlink()
+    again = cli("measure", variants=path, cache=cache)
+    assert again.returncode == 0 and "1 reused from the cache" in again.stdout + again.stderr, again.stderr
+
+
+def _dockerd_args(root: Path) -> str:
+    """A dockerd of its own beside the system one: its own data, state, containerd and no bridge.
+    It runs in a network namespace of its own (`unshare --net`): a second dockerd in the system's
+    namespace takes the system engine's docker0 bridge down (seen here), and every container of
+    the system engine loses its network."""
+    return (f"--data-root {root}/data --exec-root {root}/exec --bridge none --iptables=false "
+            "--ip-masq=false --ip-forward=false")
+
+
+def _answers(socket: Path) -> bool:
+    return subprocess.run(["docker", "-H", f"unix://{socket}", "info"], capture_output=True, timeout=20).returncode == 0
+
+
+def _ensure(target: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "DOCKER_HOST"}
+    env |= {"ENGINE_SOCKET": str(target / "docker.sock"), "ENGINE_PIDFILE": str(target / "docker.pid"),
+            "ENGINE_DOCKERD_ARGS": _dockerd_args(target), "DOCKERD_LOG": str(target / "dockerd.log"),
+            "ENGINE_WAIT_SECONDS": "60"}
+    return subprocess.run(["unshare", "--net", "bash", str(REPO / "scripts" / "ensure-engine.sh")],
+                          capture_output=True, text=True, env=env, timeout=180)
+
+
+def _stop(pidfile: Path) -> None:
+    try:
+        pid = int(pidfile.read_text())
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(60):
+            os.kill(pid, 0)
+            time.sleep(0.5)
+    except (OSError, ValueError):
+        pass
+
+
+def test_ensure_engine_asks_the_socket_beside_another_dockerd_and_waits_for_one_shutting_down() -> None:
+    root = Path(tempfile.mkdtemp(prefix="sg-engines-", dir="/tmp"))  # short: a socket path has 108 bytes
+    decoy, target = root / "decoy", root / "target"
+    for folder in (decoy, target):
+        folder.mkdir()
+    other = subprocess.Popen(["unshare", "--net", "dockerd", "--host", f"unix://{decoy}/docker.sock", "--pidfile",
+                              str(decoy / "docker.pid"), *_dockerd_args(decoy).split()],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not _answers(decoy / "docker.sock"):
+            assert time.monotonic() < deadline and other.poll() is None, "the decoy dockerd did not start"
+            time.sleep(1)
+        started = _ensure(target)  # another dockerd runs, this socket does not answer: start one
+        assert started.returncode == 0, started.stdout + started.stderr
+        assert f"starting dockerd for unix://{target}/docker.sock" in started.stdout and _answers(target / "docker.sock")
+        first_pid = int((target / "docker.pid").read_text())
+        os.kill(first_pid, signal.SIGTERM)  # shutting down: the next call must wait for it, then start anew
+        again = _ensure(target)
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert _answers(target / "docker.sock") and int((target / "docker.pid").read_text()) != first_pid
+        assert _answers(decoy / "docker.sock")  # the other engine was left alone
+        assert registry._answers(registry.address(SETTINGS))  # and so was the system engine's network
+    finally:
+        _stop(target / "docker.pid")
+        other.terminate()
+        other.wait(timeout=60)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_the_engine_stopped_during_a_build_fails_clearly_and_the_next_build_recovers(
+        client: docker.DockerClient, tmp_path: Path) -> None:
+    """The system engine itself is stopped (SIGTERM, as `systemctl stop docker` sends it) while a
+    build step runs, then started again by ensure-engine.sh, as an author would."""
+    shell_base = next(ref for ref, recipe in bases.load_recipes(SETTINGS).items() if "debootstrap" in recipe.prepare)
+    token = uuid.uuid4().hex  # a step no layer cache holds
+    path = write_variants(tmp_path, {"pytest-engine-stop": (
+        f"FROM {shell_base}\nRUN sleep 30 # {token}\nCMD [\"true\"]\n", '    binary: ""\n    expect: {exit_code: 0}')})
+    cache = seeded_cache(tmp_path / "cache")
+    before = container_ids(client)
+    proc = subprocess.Popen([sys.executable, "-m", "macros", "-v", "measure"], cwd=REPO, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env={**os.environ, "SMALLEST_GO_VARIANTS": str(path), "SMALLEST_GO_CACHE": str(cache)})
+    seen: list[str] = []
+    assert proc.stdout is not None
+    for line in proc.stdout:  # until the step runs
+        seen.append(line)
+        if " ---> Running in " in line and any(f"sleep 30 # {token}" in earlier for earlier in seen[-4:]):
+            break
+    time.sleep(2)
+    dockerd = int(Path("/var/run/docker.pid").read_text())
+    try:
+        os.kill(dockerd, signal.SIGTERM)
+        rest, _ = proc.communicate(timeout=180)
+    finally:  # whatever happens, the engine is started again
+        for _ in range(120):  # the engine shuts down (it gives running containers 10 s)
+            try:
+                os.kill(dockerd, 0)
+                time.sleep(0.5)
+            except OSError:
+                break
+        restarted = subprocess.run(["bash", str(REPO / "scripts" / "ensure-engine.sh")], capture_output=True,
+                                   text=True, timeout=180)
+    said = "".join(seen) + rest
+    print(*(line for line in said.splitlines() if line.startswith(("ERROR", "  -->"))), sep="\n")
+    assert proc.returncode == 1 and "Traceback" not in said, said[-3000:]
+    assert "the engine stopped during the build" in said or "stopped answering while asked to build" in said, said[-3000:]
+    assert restarted.returncode == 0, restarted.stdout + restarted.stderr
+    again = cli("measure", variants=path, cache=cache)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "1 measured" in again.stdout + again.stderr
+    assert container_ids(client) == before  # nothing of the lost build is left
