@@ -50,7 +50,7 @@ def fidelity_table(page: Page) -> str:
                                                                f.size_source, f"±{f.tolerance_percent:g}%"),
              _size(f.transfer_deviation_percent, b.compressed_bytes, f.transfer_bytes, f.transfer_source,
                    "not checked"),
-             _packages(f), _follows(f), _gaps(f))
+             _packages(f), _follows(f), _gaps(f, b.size_bytes))
             for b in page.session.bases if (f := b.fidelity) is not None]
     return render.table(head, rows, raw=set(range(len(head))))
 
@@ -94,8 +94,13 @@ def _cite(label: str, source: Source) -> str:
     return f"{render.link(source.url, label)} ({source.date})"
 
 
-def _gaps(f: Fidelity) -> str:
-    return "<br>".join(f"{html.escape(g.what)}: {html.escape(g.why)}" for g in f.gaps) or "—"
+def _gaps(f: Fidelity, ours: int) -> str:
+    """What cannot be matched, why, and what it costs where upstream's size says (its size minus ours)."""
+    said = "<br>".join(f"{html.escape(g.what)}: {html.escape(g.why)}" for g in f.gaps)
+    if said and f.size_bytes is not None and f.size_bytes != ours:
+        word = "larger" if f.size_bytes > ours else "smaller"
+        said += f"<br>upstream's image is {abs(f.size_bytes - ours):,}&nbsp;B {word} than ours"
+    return said or "—"
 
 
 MACROS: dict[str, tuple[Callable[..., str], bool]] = {
