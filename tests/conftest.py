@@ -7,7 +7,7 @@ from pathlib import Path
 
 import docker
 import pytest
-from macros.engine import cleanup, connection
+from macros.engine import cleanup, connection, lock
 from macros.errors import EngineError
 from macros.measure import bases, registry
 from macros.measure.registry import OnDemand
@@ -27,6 +27,14 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     return Settings.read()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def alive_while_testing(settings: Settings) -> Iterator[None]:
+    """The tests create containers in this process too: a build in another checkout must see
+    this run as alive and leave them alone (engine/lock.py)."""
+    with lock.running(settings.run_locks):
+        yield
 
 
 @pytest.fixture(scope="session")

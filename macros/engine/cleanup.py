@@ -133,6 +133,7 @@ def remove_leftovers(client: docker.DockerClient, *, runs: Path, engine_lock: Pa
                     removed["cgroups"] += 1
                 except OSError:
                     pass  # a process still in it: left for next time
+    lock.forget_dead(runs)
     return removed
 
 

@@ -45,14 +45,15 @@ def held(path: Path, *, exclusive: bool, wait: bool = True) -> Iterator[bool]:
 
 @contextmanager
 def running(runs: Path) -> Iterator[None]:
-    """Say this process is alive while the block runs (see the module's docstring)."""
-    with held(runs / f"{RUN_ID}.lock", exclusive=True):
+    """Say this process is alive while the block runs (see the module's docstring). Shared, so a
+    process may say it twice (the tests hold it for the session, and the builds they start in
+    the same process take it again); `alive` asks for it exclusively."""
+    with held(runs / f"{RUN_ID}.lock", exclusive=False):
         yield
-    (runs / f"{RUN_ID}.lock").unlink(missing_ok=True)
 
 
 def alive(runs: Path, run_id: str) -> bool:
-    """Whether the process of that run still holds its lock; a dead run's lock file goes."""
+    """Whether a process of that run still holds its lock; a dead run's lock file goes."""
     path = runs / f"{run_id}.lock"
     if not path.is_file():
         return False
@@ -61,3 +62,10 @@ def alive(runs: Path, run_id: str) -> bool:
             return True
     path.unlink(missing_ok=True)
     return False
+
+
+def forget_dead(runs: Path) -> None:
+    """Remove the lock files of runs that ended (a clean end leaves its file: see `running`)."""
+    for path in runs.glob("*.lock") if runs.is_dir() else ():
+        if path.stem != RUN_ID:
+            alive(runs, path.stem)
