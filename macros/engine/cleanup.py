@@ -108,22 +108,20 @@ def remove_leftovers(client: docker.DockerClient, *, runs: Path, engine_lock: Pa
     (`clean` removes it)."""
     removed = {"containers": 0, "cgroups": 0}
     api = client.api
-    with lock.held(engine_lock, exclusive=True, wait=False) as free, translated("look for build containers left"):
-        for c in api.containers(all=True, filters=labels.filter_ours()) if free else []:
-            role = (c.get("Labels") or {}).get(labels.ROLE, "")
-            # the builder names a step's image by its ID; a container someone ran by hand from one of
-            # our images names it by its tag, and is not ours to remove
-            by_id = str(c.get("Image", "")).startswith("sha256:")
-            if role not in ("probe", "registry") and by_id and c.get("State") != "running":
-                removed["containers"] += _remove_container(api, c["Id"])
-    with translated("look for containers earlier runs left"):
-        for c in api.containers(all=True, filters=labels.filter_ours("probe")):
+    with lock.held(engine_lock, exclusive=True, wait=False) as no_build, translated("remove what earlier runs left"):
+        for c in api.containers(all=True, filters=labels.filter_ours()):
             found = c.get("Labels") or {}
-            run, host = found.get(labels.RUN, ""), found.get(labels.HOST, "")
-            if run == labels.RUN_ID or (host and host != labels.HOST_NAME) or (run and lock.alive(runs, run)):
+            if found.get(labels.ROLE) == "probe":
+                run, host = found.get(labels.RUN, ""), found.get(labels.HOST, "")
+                if run == labels.RUN_ID or (host and host != labels.HOST_NAME) or (run and lock.alive(runs, run)):
+                    continue
+                if not run and c.get("State") == "running":
+                    continue  # made before runs were labelled, and in use: not ours to judge
+            elif found.get(labels.ROLE) == "registry" or not no_build or c.get("State") == "running" \
+                    or not str(c.get("Image", "")).startswith("sha256:"):
+                # a build step's container names its image by ID; one someone ran by hand from one of
+                # our images names it by its tag, and is not ours to remove
                 continue
-            if not run and c.get("State") == "running":
-                continue  # made before runs were labelled, and in use: not ours to judge
             removed["containers"] += _remove_container(api, c["Id"])
     for run, folders in memory.leftover_meters(cgroup_root).items():
         if run != labels.RUN_ID and not lock.alive(runs, run):

@@ -31,8 +31,7 @@ def contents(entries: Sequence[tarfile.TarInfo], kept: dict[str, bytes]) -> Cont
 def _packages(entries: Sequence[tarfile.TarInfo], status: bytes | None) -> int:
     """Installed packages: dpkg's status database, or distroless's status.d records."""
     if status is not None:
-        stanzas = status.decode("utf-8", "replace").split("\n\n")
-        return sum("\nStatus: install ok installed" in "\n" + s for s in stanzas)
+        return len(installed_names(status, {}) or ())
     return sum(1 for e in entries if e.isfile() and e.name.startswith(DPKG_STATUS_D)
                and not e.name.endswith(".md5sums"))  # not the checksums beside the records
 
