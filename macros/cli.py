@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import logging
 import subprocess
@@ -16,7 +17,8 @@ from .errors import BuildError, ConfigError, ProjectError
 from .log import log, to_terminal
 from .measure import bases, interrupt, registry
 from .measure.doc_build import measure_all, provision, sweep
-from .model import history, repo_info, upstream, variants
+from .model import engines, history, repo_info, upstream, variants
+from .model.files import write_atomic
 from .model.settings import Settings
 from .model.sizes import human_size
 
@@ -25,15 +27,15 @@ def _bases(args: argparse.Namespace, settings: Settings) -> int:
     client = connection.connect(settings)
     started = time.monotonic()
     if args.dockerfiles is not None:
-        wanted, shipped = bases.wanted_references(args.dockerfiles)
+        wanted = bases.wanted_references(args.dockerfiles)
     else:
-        wanted, shipped = variants.bases_named(variants.load(settings))
-    # the bases a variant ships are pushed here, once: a variant's push then sends only its own layers
+        wanted = variants.bases_named(variants.load(settings))
+    # every base is pushed here, once, to be sized: a variant's push then sends only its own layers
     # stand-ins are builds too: see engine/lock.py
     with lock.running(settings.run_locks):
         sweep(client, settings)
         with lock.held(settings.engine_lock, exclusive=False):
-            _, sized, store = provision(client, settings, wanted, shipped=shipped)
+            _, sized, store = provision(client, settings, wanted)
     log.info(f"bases: {len(sized)} ready in {time.monotonic() - started:.1f}s")
     if store.pushes:
         log.info(f"bases: pushed {store.pushes} to the registry in {time.monotonic() - started:.1f}s (total)")
@@ -150,11 +152,44 @@ def _compare(args: argparse.Namespace, settings: Settings) -> int:
     """Two results.json side by side: what moved from the first to the second, and where they ran."""
     first, second = (_results(where) for where in (args.first, args.second))
     a, b = history.record_of(first), history.record_of(second)
-    for key in ("version", "storage_driver", "kernel", "arch"):
-        if a["engine"][key] != b["engine"][key]:
+    for key in ("version", "storage_driver", "image_store", "kernel", "arch"):
+        if a["engine"].get(key) != b["engine"].get(key):
             print(f"engine {key}: {a['engine'][key]} -> {b['engine'][key]}")
     _said(history.changes(a, b), f"{args.first}")
     return 0
+
+
+def _engines(args: argparse.Namespace, settings: Settings) -> int:
+    """The same images measured on other engines against the first: sizes equal, transfers close.
+    With --write, the comparison is kept for Methodology (docs/data/engines.json)."""
+    reference = _results(args.reference)
+    if not reference["engine"].get("image_store"):
+        raise ConfigError(f"{args.reference} is from before sizes were counted from the layers (schema 8)",
+                          hint="Measure again with this checkout.")
+    compared = [engines.compare(reference, _results(other)) for other in args.others]
+    failed = False
+    for where, c in zip(args.others, compared, strict=True):
+        rows = [("IMAGE", "SIZE", "THERE", "TRANSFER", "THERE", "DIFFERENCE", "ITS OWN FIGURE")]
+        for r in c.rows:
+            p = r.transfer_percent
+            rows.append((r.image, f"{r.size:,}", f"{r.other_size:,}", f"{r.transfer or 0:,}",
+                         f"{r.other_transfer or 0:,}", f"{p:+.3f}%" if p is not None else "-",
+                         f"{r.other_store:,}" if r.other_store is not None else "-"))
+        print(f"{where}: Docker {c.other_engine.get('version')}, {c.other_engine.get('image_store')} store "
+              f"({c.other_engine.get('storage_driver')}), against Docker {c.engine.get('version')}")
+        _print_rows(rows)
+        print(f"sizes equal: {c.sizes_equal} of {len(c.rows)}; largest transfer difference "
+              f"{c.largest_transfer_percent:.3f}% (allowed: {engines.TRANSFER_TOLERANCE_PERCENT}%)"
+              + (f"; measured on one side only: {', '.join(c.only_one)}" if c.only_one else ""))
+        for problem in c.problems():
+            log.error(f"{where}: {problem}")
+            failed = True
+    if args.write:
+        document = {"compared_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                    "comparisons": [c.as_dict() for c in compared]}
+        write_atomic(args.write, json.dumps(document, indent=1) + "\n")
+        log.info(f"wrote {args.write}")
+    return 1 if failed else 0
 
 
 def _upstream(args: argparse.Namespace, settings: Settings) -> int:
@@ -199,6 +234,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace, Settings], int]]] =
                _record),
     "check": ("say what moved since the last record; fail when a variant grew past its tolerance", _check),
     "compare": ("what moved between two results.json files or addresses (yours and the published one)", _compare),
+    "engines": ("compare the sizes in results.json files measured on other engines with the first's", _engines),
     "upstream": ("read upstream.yml's repo-info figures again from a checkout of docker-library/repo-info",
                  _upstream),
     "clean": ("remove the containers and variant tags this project created in its namespace (and no others)",
@@ -220,6 +256,9 @@ def main(argv: list[str] | None = None) -> int:
                                     help="the build's results.json (default: site/results.json)")
     commands["compare"].add_argument("first", help="a results.json file or http(s) address (the earlier, or theirs)")
     commands["compare"].add_argument("second", help="another (the later, or yours)")
+    commands["engines"].add_argument("reference", help="results.json measured on the reference engine")
+    commands["engines"].add_argument("others", nargs="+", help="results.json of the same variants on other engines")
+    commands["engines"].add_argument("--write", type=Path, metavar="FILE", help="keep the comparison there (JSON)")
     commands["upstream"].add_argument("checkout", type=Path, help="a clone of docker-library/repo-info")
     commands["clean"].add_argument("--all", action="store_true", help="also remove the base-image stand-ins")
     args = parser.parse_args(argv)

@@ -72,6 +72,11 @@ class RegistryError(ProjectError):
     """The local registry did not start, or a push to it failed."""
 
 
+class SizeError(ProjectError):
+    """An image's size could not be counted from its layers, or disagrees with the engine's own
+    figure where the two must be equal (overlay2)."""
+
+
 class PageError(ProjectError):
     """A page asks a macro for something that cannot be answered: a variant, part or base that
     does not exist, or arguments the macro does not take."""

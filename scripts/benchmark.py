@@ -41,6 +41,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from macros.engine import cleanup, connection, images  # noqa: E402
+from macros.measure.registry import BASE_SIZES, PROVISIONING_MEMOS  # noqa: E402
 from macros.model import variants  # noqa: E402
 from macros.model.settings import CACHE_ENV, NO_BUILD_CACHE_ENV, Settings  # noqa: E402
 from macros.pages import benchmark_figures  # noqa: E402
@@ -96,18 +97,15 @@ def _empty_start(declared: list[variants.Variant]) -> None:
     client.close()
 
 
-_PROVISIONED = ("base-transfers.json", "registry-versions.json")
-
-
 def _as_provisioned(cache: Path) -> int:
     """A fresh cache that knows only what provisioning (`python -m macros bases`) recorded: the
-    bases' transfer sizes (they are in the registry already) and the registry's version. Nothing
-    about the variants is carried over. Returns how many bases it knows."""
+    bases' sizes (they are in the registry already), their layers' files and the registry's
+    version. Nothing about the variants is carried over. Returns how many bases it knows."""
     cache.mkdir(parents=True, exist_ok=True)
-    for name in _PROVISIONED:
+    for name in PROVISIONING_MEMOS:
         if (SETTINGS.cache_dir / name).is_file():
             shutil.copy(SETTINGS.cache_dir / name, cache / name)
-    known = cache / _PROVISIONED[0]
+    known = cache / BASE_SIZES
     return len(json.loads(known.read_text())) if known.is_file() else 0
 
 

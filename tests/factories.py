@@ -24,7 +24,9 @@ def measurement(**kw: Any) -> Measurement:
         measured_at="2026-01-01T00:00:00+00:00",
         contents=Contents(files=1, shell=False, package_manager="", packages=0, setuid_files=()),
         build_log="Step 1/1 : FROM scratch\n")
-    return Measurement(**{**base, **kw})
+    merged = {**base, **kw}
+    merged.setdefault("store_bytes", merged["size_bytes"])  # as overlay2 reports it
+    return Measurement(**merged)
 
 
 def variant(*, dockerfile_text: str = "FROM scratch\n", dockerfile: str = "dockerfiles/Dockerfile.x",

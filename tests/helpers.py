@@ -9,6 +9,7 @@ from pathlib import Path
 
 import docker
 import yaml
+from macros.measure import registry
 from macros.measure.registry import OnDemand
 from macros.measure.variant import build_variant, finish_variant
 from macros.model.measurement import Measurement
@@ -54,9 +55,10 @@ def container_ids(client: docker.DockerClient) -> set[str]:
 
 def seeded_cache(folder: Path) -> Path:
     """A fresh cache folder that knows only what `python -m macros bases` recorded at provisioning
-    (the bases' transfer sizes and the registry's version), as after `make`'s provisioning step."""
+    (the bases' sizes, their layers' files and the registry's version), as after `make`'s
+    provisioning step."""
     folder.mkdir(parents=True, exist_ok=True)
-    for memo in ("base-transfers.json", "registry-versions.json"):
+    for memo in registry.PROVISIONING_MEMOS:
         if (REPO / ".cache" / memo).is_file():
             shutil.copy(REPO / ".cache" / memo, folder / memo)
     return folder

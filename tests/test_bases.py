@@ -25,7 +25,7 @@ FAST = replace(SETTINGS, pull_timeout_s=5)  # no registry answers here: fail the
 
 @pytest.fixture(scope="module")
 def provisioned(client: docker.DockerClient) -> dict[str, bases.BaseImage]:
-    found = bases.Provisioner(client, bases.load_recipes(SETTINGS), SETTINGS).ensure_all(bases.wanted_references(REPO / "dockerfiles")[0])
+    found = bases.Provisioner(client, bases.load_recipes(SETTINGS), SETTINGS).ensure_all(bases.wanted_references(REPO / "dockerfiles"))
     return {b.reference: b for b in found}
 
 
@@ -36,7 +36,7 @@ def _run(client: docker.DockerClient, image: str, command: list[str]) -> str:
 
 
 def test_every_base_is_present_with_provenance(provisioned: dict[str, bases.BaseImage]) -> None:
-    wanted, _ = bases.wanted_references(REPO / "dockerfiles")
+    wanted = bases.wanted_references(REPO / "dockerfiles")
     recipes = bases.load_recipes(SETTINGS)
     closure, todo = set(), list(wanted)
     while todo:  # every base the Dockerfiles name, and every base a recipe of theirs is built on
@@ -95,7 +95,7 @@ def test_second_provisioning_is_a_quick_no_op(client: docker.DockerClient,
                                               provisioned: dict[str, bases.BaseImage]) -> None:
     before = {i["Id"] for i in client.api.images(all=True)}
     started = time.monotonic()
-    again = bases.Provisioner(client, bases.load_recipes(SETTINGS), SETTINGS).ensure_all(bases.wanted_references(REPO / "dockerfiles")[0])
+    again = bases.Provisioner(client, bases.load_recipes(SETTINGS), SETTINGS).ensure_all(bases.wanted_references(REPO / "dockerfiles"))
     elapsed = time.monotonic() - started
     assert {b.reference: b.image_id for b in again} == {r: b.image_id for r, b in provisioned.items()}
     assert {i["Id"] for i in client.api.images(all=True)} == before

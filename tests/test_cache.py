@@ -19,7 +19,7 @@ from tests.factories import measurement
 
 BASE = dict(context_digest="c" * 64, bases={"golang:1.21-bullseye": "sha256:aa", "scratch-ish": "sha256:bb"},
             build_args={"A": "1"}, expectation=Expectation(exit_code=0, stderr="Hello, World!\n"),
-            binary="/main", timeout_s=30.0, engine_version="20.10.24", storage_driver="overlay2",
+            binary="/main", timeout_s=30.0, engine_version="20.10.24", storage_driver="overlay2", image_store="classic",
             registry_image="sha256:" + "e" * 64)
 
 

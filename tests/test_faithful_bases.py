@@ -26,7 +26,7 @@ PUBLISHED = upstream.load(SETTINGS.upstream_file)
 @pytest.fixture(scope="module")
 def provisioned(client: docker.DockerClient) -> list[bases.BaseImage]:
     recipes = bases.load_recipes(SETTINGS)
-    found = bases.Provisioner(client, recipes, SETTINGS).ensure_all(bases.wanted_references(REPO / "dockerfiles")[0])
+    found = bases.Provisioner(client, recipes, SETTINGS).ensure_all(bases.wanted_references(REPO / "dockerfiles"))
     return fidelity.checked(client, found, recipes, SETTINGS)
 
 

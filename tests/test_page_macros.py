@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -21,10 +22,11 @@ SMALL = shown(id="small", title="Small", part="binary", size_bytes=309_376,
                 dockerfile="dockerfiles/Dockerfile.small", dockerfile_text="FROM scratch\nCOPY main /main\n")
 SETTINGS = Settings(cache_dir=Path(tempfile.mkdtemp(prefix="smallest-go-test-")))
 FAILING = "variant 'broken': build failed at step 2"
-SESSION = Session(engine=EngineFacts("unix:///x", "20.10.24", "1.41", "overlay2", "Debian", "x86_64", "6.1"),
+SESSION = Session(engine=EngineFacts("unix:///x", "20.10.24", "1.41", "overlay2", "Debian", "x86_64", "6.1",
+                                     image_store="classic"),
                   registry=RegistryFacts("127.0.0.1:5000", "sha256:" + "d" * 64, "2.7.1+ds2"),
                   bases=[BaseImage("golang:1.21-bullseye", "sha256:" + "b" * 64, 753_613_142, "stand-in",
-                                   recipe_hash="c" * 64, compressed_bytes=280_000_000)],
+                                   recipe_hash="c" * 64, compressed_bytes=280_000_000, store_bytes=753_613_142)],
                   declared=[BIG.variant, SMALL.variant], results=[BIG, SMALL], generated_at="2026-11-27T09:00:00+00:00", failures={"broken": FAILING})
 
 
@@ -50,7 +52,20 @@ def test_blocks_are_the_renderers() -> None:
     assert "+COPY main /main\n" in m.dockerfile_diff(p, "big", "small")
     assert "Exit code: **0**" in m.run_output(p, "big") and "<details" in m.layers(p, "big")
     assert m.variant_detail(p, "small").startswith("# Small\n") and "golang:1.21-bullseye" in m.bases_table(p)
-    assert "stand-in" in m.bases_summary(p) and "<td>2.7.1+ds2 at 127.0.0.1:5000</td>" in m.engine_table(p)
+    assert "stand-in" in m.bases_summary(p) and "<td>2.7.1+ds2 at 127.0.0.1:5000</td>" in m.engine_macros.engine_table(p)
+
+
+def test_the_engines_own_figure_is_shown_only_where_it_differs() -> None:
+    """On overlay2 the engine's figure is the size (checked in the build): one sentence says so,
+    and no table repeats it. On the containerd store it is another number, shown beside."""
+    p = page()
+    assert "overlay2" in m.engine_macros.store_sizes(p) and "for all 3 images." in m.engine_macros.store_sizes(p)
+    assert "This engine's store" not in m.results_table(p)
+    packed = SMALL._replace(measured=replace(SMALL.measured, store_bytes=150_000))
+    engine = SESSION.engine._replace(image_store="containerd", storage_driver="overlayfs")
+    q = m.Page(session=replace(SESSION, results=[BIG, packed], engine=engine), settings=SETTINGS, url="")
+    assert "This engine's store" in m.results_table(q) and "<td style=\"text-align:right\">150kB</td>" in m.results_table(q)
+    assert "differs for 1 of 3 images" in m.engine_macros.store_sizes(q)
 
 
 def test_limits_are_the_settings() -> None:
@@ -105,10 +120,10 @@ def test_benchmark_table_reads_the_stored_figures(tmp_path: Path) -> None:
 
 
 def test_every_macro_is_registered_once() -> None:
-    from macros.pages import check_macros, edition_macros, fidelity_macros, history_macros
+    from macros.pages import check_macros, edition_macros, engine_macros, fidelity_macros, history_macros
 
     helpers = ("unknown", "dataclass", "editions", "rows", "short")  # used by macros, not macros themselves
-    names = [name for module in (m, edition_macros, check_macros, history_macros, fidelity_macros)
+    names = [name for module in (m, edition_macros, check_macros, history_macros, fidelity_macros, engine_macros)
              for name in dir(module)
              if callable(getattr(module, name)) and getattr(getattr(module, name), "__module__", "") == module.__name__
              and not name[0].isupper() and not name.startswith("_") and name not in helpers]

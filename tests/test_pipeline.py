@@ -7,14 +7,14 @@ from pathlib import Path
 import docker
 import pytest
 import requests
-from macros.engine import images
-from macros.errors import BuildError, VerificationError
-from macros.measure import bases, registry
+from macros.engine import connection, images
+from macros.errors import BuildError, SizeError, VerificationError
+from macros.measure import bases, image_size, registry
 from macros.measure.registry import OnDemand
-from macros.model import variants
+from macros.model import layer_files, variants
 from macros.model.settings import Settings
 
-from tests.helpers import REPO, go_version_of, measure_one, write_variants
+from tests.helpers import NAMESPACE, REPO, go_version_of, measure_one, write_variants
 
 pytestmark = pytest.mark.docker
 
@@ -89,6 +89,29 @@ def test_the_transfer_size_is_what_the_registry_stores(client: docker.DockerClie
     assert result.compressed_bytes == sum(layer["size"] for layer in manifest["layers"]) + manifest["config"]["size"]
     assert 0 < result.compressed_bytes < result.size_bytes
     assert images.inspect_image(client, result.registry_ref.split("@")[0] + ":latest")["Id"] == result.image_id
+
+
+def test_sizes_are_counted_from_the_layers_and_overlay2_must_agree(client: docker.DockerClient, tmp_path: Path,
+                                                                  store: OnDemand,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The size is counted from the pushed layers; on overlay2 the engine's own figure must be the
+    same. A count that drifted (here: one byte more per regular file) stops the build, naming the
+    image, instead of publishing another number."""
+    assert image_size.counted_like_overlay2(connection.facts(client)), "this test needs an engine on overlay2"
+    variant = _variant(tmp_path, '{exit_code: 0, stdout: "", stderr: "Hello, World!\\n"}')
+    result = measure_one(client, variant, store=store)
+    assert result.size_bytes == result.store_bytes == client.api.inspect_image(result.image_id)["Size"]
+    assert sum(layer.size_bytes for layer in result.layers) == result.size_bytes
+    assert max(layer.size_bytes for layer in result.layers) >= result.binary_bytes  # the COPY of the binary
+    assert all(layer.size_bytes == 0 for layer in result.layers if "CMD" in layer.created_by)  # made no layer
+
+    counted = layer_files.entry_bytes
+    monkeypatch.setattr(layer_files, "entry_bytes", lambda member: counted(member) + member.isreg())
+    fresh = OnDemand(client, store.image_id, settings=Settings(cache_dir=tmp_path / "fresh", namespace=NAMESPACE))
+    with pytest.raises(SizeError) as caught:
+        measure_one(client, variant, store=fresh)
+    assert result.image_id in caught.value.message and "overlay2" in caught.value.message
+    assert f"{result.size_bytes:,}" in caught.value.message
 
 
 def test_a_base_only_the_registry_has_is_pulled_with_its_digest(client: docker.DockerClient, store: OnDemand) -> None:

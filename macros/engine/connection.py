@@ -128,4 +128,12 @@ def facts(client: docker.DockerClient) -> EngineFacts:
         kernel=str(info.get("KernelVersion", "")),
         cgroup_driver=str(info.get("CgroupDriver", "")),
         cgroup_version=str(info.get("CgroupVersion", "")),
+        image_store=image_store(info),
     )
+
+
+def image_store(info: dict[str, Any]) -> str:
+    """"containerd" when the engine keeps images in containerd (its info names the snapshotter as
+    the driver type), else "classic"."""
+    status = {str(pair[0]): str(pair[1]) for pair in info.get("DriverStatus") or [] if len(pair) == 2}
+    return "containerd" if status.get("driver-type") == "io.containerd.snapshotter.v1" else "classic"

@@ -1,4 +1,4 @@
-"""Images: build (classic builder), inspect, tag, pull, history, and reading one file."""
+"""Images: build (classic builder), inspect, tag, pull, push, and reading one file."""
 from __future__ import annotations
 
 import io
@@ -44,9 +44,13 @@ def pull(ref: str, *, timeout_s: float) -> None:
         short_lived.close()
 
 
+_PUSHED_DIGEST = re.compile(r"digest: (sha256:[0-9a-f]{64})")
+
+
 def push(client: docker.DockerClient, repository: str, tag_name: str, *, log: Log) -> str:
     """Push repository:tag (the engine compresses each layer and skips those the registry holds);
-    return the manifest digest. Errors inside the stream, which the SDK does not raise, are ours."""
+    return the manifest digest the engine reports, or "" when it reports none (the containerd
+    image store's stream may not). Errors inside the stream, which the SDK does not raise, are ours."""
     digest = ""
     with translated(f"push {repository}:{tag_name}"):
         for chunk in client.api.push(repository, tag=tag_name, stream=True, decode=True):
@@ -56,10 +60,10 @@ def push(client: docker.DockerClient, repository: str, tag_name: str, *, log: Lo
                                     hint=full_disk_hint(error, "Check that the registry runs (`docker ps`) and its "
                                                                "disk has room."))
             digest = (chunk.get("aux") or {}).get("Digest", digest)
+            if not digest and (m := _PUSHED_DIGEST.search(str(chunk.get("status", "")))):
+                digest = m.group(1)
             if chunk.get("status") and chunk.get("id"):
                 log(f"{chunk['id']}: {chunk['status']}")
-    if not digest:
-        raise RegistryError(f"pushing {repository}:{tag_name}: the engine reported no manifest digest")
     return str(digest)
 
 
@@ -165,12 +169,6 @@ def _stopping(client: docker.DockerClient, *, wait_s: float = 5.0) -> bool:
             return True
         time.sleep(0.25)
     return False
-
-
-@translating("read an image's history")
-def history(client: docker.DockerClient, image_id: str) -> list[dict[str, Any]]:
-    """The image's history, oldest step first."""
-    return list(reversed(client.api.history(image_id)))
 
 
 def read_file(client: docker.DockerClient, image_id: str, path: str, *, limit: int = 256 << 20) -> bytes | None:

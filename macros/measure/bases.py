@@ -186,8 +186,7 @@ class Provisioner:
                     tail_lines=self.settings.log_tail_lines, log=_StepLog(ref),
                 )
         images.tag(self.client, str(record["Id"]), ref)
-        log.info(f"bases: {ref}: stand-in built in {time.monotonic() - started:.1f}s, "
-                 f"{int(record.get('Size', 0)):,} bytes")
+        log.info(f"bases: {ref}: stand-in built in {time.monotonic() - started:.1f}s")
         return _provenance(ref, record)
 
 
@@ -231,7 +230,8 @@ def _provenance(ref: str, record: dict[str, Any]) -> BaseImage:
     else:
         source = "present"
     return BaseImage(
-        reference=ref, image_id=str(record["Id"]), size_bytes=int(record.get("Size", 0)), source=source,
+        # its size is counted from its layers once it is pushed (doc_build.provision)
+        reference=ref, image_id=str(record["Id"]), size_bytes=0, source=source, store_bytes=int(record.get("Size", 0)),
         repo_digest=str(digests[0]) if digests else "", recipe_hash=found.get(labels.RECIPE_HASH, ""),
         created=str(record.get("Created", "")),
     )

@@ -24,7 +24,7 @@ from ..model.records import BaseImage, EngineFacts
 from ..model.session import Session, Shown
 from ..model.settings import Settings
 from ..model.words import counted
-from . import bases, fidelity, interrupt, plan, registry, startup
+from . import bases, fidelity, image_size, interrupt, plan, registry, startup
 from .variant import build_variant, finish_variant
 
 
@@ -80,8 +80,7 @@ def _measured(client: docker.DockerClient, declared: list[variants.Variant], ref
     """The bases provisioned, the plan made, and every miss built, run, verified, sized and timed."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="facts") as asking:
         asked = asking.submit(connection.facts, client)  # the engine answers while the bases are checked
-        wanted, shipped = variants.bases_named(declared)
-        provisioner, provisioned, store = provision(client, settings, wanted, shipped=shipped,
+        provisioner, provisioned, store = provision(client, settings, variants.bases_named(declared),
                                                     needed_by=_needed_by(declared))
         facts = asked.result()
     cache = ResultCache(settings.cached("results"), locks=settings.key_locks)
@@ -107,17 +106,16 @@ def _needed_by(declared: list[variants.Variant]) -> dict[str, list[str]]:
     return needs
 
 
-def provision(client: docker.DockerClient, settings: Settings, wanted: list[str], *, shipped: set[str],
+def provision(client: docker.DockerClient, settings: Settings, wanted: list[str],
               needed_by: dict[str, list[str]] | None = None,
               ) -> tuple[bases.Provisioner, list[BaseImage], registry.OnDemand]:
-    """Every wanted base (and what it is built on) present, and the registry's image; the bases a
-    variant ships (a final stage starts from them) sized by the registry: pushed once, as soon as
-    both are there (while other bases are still being built), then remembered. The others
-    (toolchains) are not pushed: no image carries them. Each stand-in is then held against the
-    upstream image it is named after (fidelity.py), and an unfaithful one fails here."""
+    """Every wanted base (and what it is built on) present, and the registry's image; each base
+    sized by the registry (image_size.py): pushed once, as soon as both are there (while other
+    bases are still being built), then remembered by image ID. Each stand-in is then held against
+    the upstream image it is named after (fidelity.py), and an unfaithful one fails here."""
     provisioner = bases.Provisioner(client, bases.load_recipes(settings), settings)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="push") as pusher:
-        early = _EarlyPushes(client, settings, shipped, pusher)
+        early = _EarlyPushes(client, settings, pusher)
         try:
             provisioner.ensure_all([registry.REFERENCE, *wanted], ready=early.ready)
         except BaseImageError as exc:
@@ -128,37 +126,46 @@ def provision(client: docker.DockerClient, settings: Settings, wanted: list[str]
             raise BaseImageError(f"{'; '.join(users)}: needs {exc.message}",
                                  hint=f"{exc.hint} Or change the value that names it.") from None
         found = [provisioner.ensure(ref) for ref in provisioner.with_parents(wanted)]  # the registry is not a base
-        sized = [b._replace(compressed_bytes=early.sized[b.reference].result()) if b.reference in shipped else b
-                 for b in found]
+        sized = [_with_sizes(b, early.sized[b.reference].result()) for b in found]
     assert early.store is not None  # the registry's image is provisioned first of all
     return provisioner, fidelity.checked(client, sized, provisioner.recipes, settings), early.store
 
 
-class _EarlyPushes:
-    """Each shipped base pushed to the registry as soon as both are provisioned, one at a time on
-    its own thread: a push compresses (CPU) while the other bases' builds mostly wait on the disk."""
+def _with_sizes(base: BaseImage, sized: image_size.Sized) -> BaseImage:
+    return base._replace(size_bytes=sized.size_bytes, compressed_bytes=sized.transfer_bytes,
+                         store_bytes=sized.store_bytes)
 
-    def __init__(self, client: docker.DockerClient, settings: Settings, shipped: set[str],
-                 pusher: ThreadPoolExecutor) -> None:
-        self.client, self.settings, self.shipped, self.pusher = client, settings, shipped, pusher
+
+class _EarlyPushes:
+    """Each base pushed to the registry and sized as soon as both are provisioned, one at a time
+    on its own thread: a push compresses (CPU) while the other bases' builds mostly wait on the disk."""
+
+    def __init__(self, client: docker.DockerClient, settings: Settings, pusher: ThreadPoolExecutor) -> None:
+        self.client, self.settings, self.pusher = client, settings, pusher
         self.store: registry.OnDemand | None = None
-        self.waiting: list[BaseImage] = []  # shipped bases ready before the registry's image
-        self.sized: dict[str, Future[int]] = {}
+        self.waiting: list[BaseImage] = []  # bases ready before the registry's image
+        self.sized: dict[str, Future[image_size.Sized]] = {}
 
     def ready(self, base: BaseImage) -> None:
         if base.reference == registry.REFERENCE:
             self.store = registry.OnDemand(self.client, base.image_id, settings=self.settings)
             for waiting in self.waiting:
                 self._push(waiting)
-        if base.reference in self.shipped:
-            if self.store is None:
-                self.waiting.append(base)
-            else:
-                self._push(base)
+        elif self.store is None:
+            self.waiting.append(base)
+        else:
+            self._push(base)
 
     def _push(self, base: BaseImage) -> None:
         assert self.store is not None
-        self.sized[base.reference] = self.pusher.submit(self.store.base_transfer, base.reference, base.image_id)
+        self.sized[base.reference] = self.pusher.submit(self._sized, self.store, base)
+
+    def _sized(self, store: registry.OnDemand, base: BaseImage) -> image_size.Sized:
+        record = images.inspect_image(self.client, base.image_id)
+        if record is None:
+            raise BaseImageError(f"{base.reference}: its image {base.image_id} vanished before it could be sized",
+                                 hint="Something else removed it; run the build again.")
+        return store.base_sizes(base.reference, record)
 
 
 def _reported(variant_id: str, exc: ProjectError) -> str:

@@ -53,7 +53,8 @@ def key_of(v: Variant, provisioner: Provisioner, facts: EngineFacts, registry_im
         context_digest=context.for_folder(v.context, v.dockerfile, text=v.parsed.text).digest(),
         bases={r: provisioner.ensure(r).image_id for r in v.bases},
         build_args=v.build_args, expectation=v.expect, binary=v.binary, timeout_s=v.timeout_s,
-        engine_version=facts.version, storage_driver=facts.storage_driver, registry_image=registry_image,
+        engine_version=facts.version, storage_driver=facts.storage_driver, image_store=facts.image_store,
+        registry_image=registry_image,
     )
 
 

@@ -121,12 +121,12 @@ def load_recipes(settings: Settings) -> dict[str, Recipe]:
     return recipes
 
 
-def wanted_references(folder: Path) -> tuple[list[str], set[str]]:
+def wanted_references(folder: Path) -> list[str]:
     """Every base named by the Dockerfiles in `folder` (build arguments at their defaults), in a
-    stable order, and those that a final stage starts from (they ship, so they are sized)."""
+    stable order."""
     dockerfiles = sorted(folder.glob("Dockerfile*")) if folder.is_dir() else []
     if not dockerfiles:
         raise ConfigError(f"{folder}: no Dockerfile* files there",
                           hint="Name a folder that holds the variants' Dockerfiles.")
     parsed = [dockerfile.read(path) for path in dockerfiles]
-    return list(dict.fromkeys(r for p in parsed for r in p.bases)), {p.final_base for p in parsed}
+    return list(dict.fromkeys(r for p in parsed for r in p.bases))

@@ -3,7 +3,10 @@
 The registry runs as a container of ours (`registry:2`, provisioned like the bases: present ->
 pulled -> local stand-in), listening on 127.0.0.1 only. An image is pushed to it by the engine,
 which compresses each layer and skips the layers the registry already holds; the image manifest
-(schema 2) then lists every layer's compressed size: exactly what `docker pull` downloads.
+(schema 2 or OCI) then lists every layer's compressed size: exactly what `docker pull` downloads.
+An engine on the containerd image store may push an index around that manifest (with an
+attestation beside it): the manifest for the image's own platform is the one read. The layers
+themselves are read back from here to count their files (image_size.py).
 """
 from __future__ import annotations
 
@@ -11,30 +14,49 @@ import json
 import re
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any, NamedTuple
 
 import docker
 import requests
 
-from ..engine import images, service
+from ..engine import connection, images, service
 from ..errors import RegistryError
 from ..log import log
 from ..model.files import read_json_object, write_atomic
 from ..model.records import RegistryFacts
 from ..model.settings import Settings
+from . import image_size
 
 REFERENCE = "registry:2"
+# What provisioning remembers in the cache folder (by image ID, or a layer's digest): the bases'
+# sizes, each layer's files, the registry's version. A fresh cache that starts from these (the
+# tests', the benchmark's) re-measures the variants without pushing and counting the bases again.
+BASE_SIZES, LAYER_FILES, VERSIONS = "base-sizes.json", "layer-files.json", "registry-versions.json"
+PROVISIONING_MEMOS = (BASE_SIZES, LAYER_FILES, VERSIONS)
 ROLE = "registry"
 VOLUME = "smallest-go-registry"
 MANIFEST_TYPES = ("application/vnd.docker.distribution.manifest.v2+json", "application/vnd.oci.image.manifest.v1+json")
+INDEX_TYPES = ("application/vnd.docker.distribution.manifest.list.v2+json", "application/vnd.oci.image.index.v1+json")
 _VERSION = re.compile(r'(?<![\w.])version="?([^"\s]+)')  # not go.version
+
+
+class Blob(NamedTuple):
+    """One layer as the manifest lists it."""
+    digest: str
+    media_type: str
+    size: int  # compressed, as stored and downloaded
 
 
 @dataclass(frozen=True)
 class Pushed:
-    reference: str       # where it is stored: <address>/<repository>@<manifest digest>
-    transfer_bytes: int  # the compressed layers plus the config blob, as the manifest lists them
+    reference: str          # where it is stored: <address>/<repository>@<manifest digest>
+    transfer_bytes: int     # the compressed layers plus the config blob, as the manifest lists them
+    layers: tuple[Blob, ...]
+    config: dict[str, Any]  # the image's config: its history and its layers' uncompressed digests
 
 
 class Registry:
@@ -52,36 +74,80 @@ class Registry:
         name = f"{self.facts.address}/{repository}"
         images.tag(self.client, image_id, f"{name}:{tag}")
         digest = images.push(self.client, name, tag, log=lambda line: log.debug(f"push {repository}: {line}"))
-        return self.manifest(repository, digest)
+        # Without a digest from the engine, the tag just pushed names the manifest (a concurrent
+        # push of the same name could move it; the namespaces keep the tests' apart from the author's).
+        return self.manifest(repository, digest or tag)
 
-    def _get(self, url: str) -> requests.Response:
+    def _get(self, url: str, *, accept: tuple[str, ...] = (), stream: bool = False) -> requests.Response:
         """A GET that asks again, twice, after a server error: with two builds pushing the same
         image at once, the registry has answered a manifest request with a 500 while the other
         push was writing that manifest (seen once in the test suite)."""
         def get() -> requests.Response:
-            return requests.get(url, headers={"Accept": ", ".join(MANIFEST_TYPES)}, timeout=self.http_timeout_s)
+            return requests.get(url, headers={"Accept": ", ".join(accept)} if accept else {}, stream=stream,
+                                timeout=self.http_timeout_s)
 
         for delay in (0.5, 1.0):
             answer = get()
             if answer.status_code < 500:
                 return answer
+            answer.close()
             time.sleep(delay)
         return get()
 
     def manifest(self, repository: str, reference: str) -> Pushed:
-        """The sizes the registry lists for repository@reference (a digest or a tag)."""
-        url = f"http://{self.facts.address}/v2/{repository}/manifests/{reference}"
+        """The sizes and config the registry holds for repository@reference (a digest or a tag)."""
+        url = f"http://{self.facts.address}/v2/{repository}"
         try:
-            answer = self._get(url)
+            answer = self._get(f"{url}/manifests/{reference}", accept=MANIFEST_TYPES + INDEX_TYPES)
             answer.raise_for_status()
             manifest = answer.json()
-            layers = tuple(int(layer["size"]) for layer in manifest["layers"])
-            config = int(manifest["config"]["size"])
+            digest = answer.headers.get("Docker-Content-Digest", reference)
+            if manifest.get("mediaType") in INDEX_TYPES or "manifests" in manifest:
+                digest = _own_platform(manifest["manifests"])
+                answer = self._get(f"{url}/manifests/{digest}", accept=MANIFEST_TYPES)
+                answer.raise_for_status()
+                manifest = answer.json()
+            layers = tuple(Blob(str(layer["digest"]), str(layer["mediaType"]), int(layer["size"]))
+                           for layer in manifest["layers"])
+            config_size = int(manifest["config"]["size"])
+            config_answer = self._get(f"{url}/blobs/{manifest['config']['digest']}")
+            config_answer.raise_for_status()
+            config = config_answer.json()
+            if not isinstance(config, dict):
+                raise ValueError("the image config is not a JSON object")
         except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
             raise RegistryError(f"the registry at {self.facts.address} gave no usable manifest for "
                                 f"{repository}@{reference}: {exc}") from None
-        digest = answer.headers.get("Docker-Content-Digest", reference)
-        return Pushed(f"{self.facts.address}/{repository}@{digest}", sum(layers) + config)
+        return Pushed(f"{self.facts.address}/{repository}@{digest}", sum(b.size for b in layers) + config_size,
+                      layers, config)
+
+    @contextmanager
+    def blob(self, repository: str, digest: str) -> Iterator[IO[bytes]]:
+        """One stored blob, as a stream of its bytes as stored (compressed)."""
+        url = f"http://{self.facts.address}/v2/{repository}/blobs/{digest}"
+        try:
+            answer = self._get(url, stream=True)
+            answer.raise_for_status()
+        except requests.RequestException as exc:
+            raise RegistryError(f"the registry at {self.facts.address} did not give the blob "
+                                f"{repository}@{digest}: {exc}") from None
+        try:
+            answer.raw.decode_content = False  # the blob's own bytes: we decompress them ourselves
+            yield answer.raw
+        finally:
+            answer.close()
+
+
+def _own_platform(manifests: list[dict[str, Any]]) -> str:
+    """Of an index's entries, the one image manifest (an attestation entry names the platform
+    "unknown"): the digest to read. An index of several platforms is not an image we built."""
+    images_in = [m for m in manifests if (m.get("platform") or {}).get("architecture", "unknown") != "unknown"
+                 and str(m.get("mediaType", MANIFEST_TYPES[1])) in MANIFEST_TYPES]
+    if len(images_in) != 1:
+        found = ", ".join(f"{(m.get('platform') or {}).get('os')}/{(m.get('platform') or {}).get('architecture')}"
+                          for m in manifests)
+        raise ValueError(f"an index of {len(manifests)} manifests ({found}), not one image's")
+    return str(images_in[0]["digest"])
 
 
 def mirror_name(reference: str) -> str:
@@ -141,13 +207,15 @@ def _version(client: docker.DockerClient, container_id: str, image_id: str, memo
 
 class OnDemand:
     """The registry, started the first time something must be pushed (a warm build never needs
-    it), once, whichever build worker asks first."""
+    it), once, whichever build worker asks first; and every image's sizes, which a push gives."""
 
     def __init__(self, client: docker.DockerClient, image_id: str, *, settings: Settings) -> None:
         self.client, self.image_id, self.settings = client, image_id, settings
-        self.versions = settings.cache_dir / "registry-versions.json"
-        self.transfers = settings.cache_dir / "base-transfers.json"
+        self.versions = settings.cache_dir / VERSIONS
+        self.base_sizes_memo = settings.cache_dir / BASE_SIZES
+        self.layer_counts = image_size.LayerCounts(settings.cache_dir / LAYER_FILES)
         self._registry: Registry | None = None
+        self._exact: bool | None = None
         self._lock = threading.Lock()
         self.pushes = 0  # images this build pushed
 
@@ -178,6 +246,18 @@ class OnDemand:
             self.pushes += 1
         return pushed
 
+    def sized(self, record: dict[str, Any], repository: str, *, tag: str = "latest", what: str) -> image_size.Sized:
+        """Push the image (`record`: the engine's inspect record), then count its layers' files."""
+        pushed = self.push(str(record["Id"]), repository, tag=tag)
+        counts = self.layer_counts.of(self.get(), repository, pushed, what=what)
+        return image_size.sized(counts, pushed, record, exact=self._counted_like_overlay2(), what=what)
+
+    def _counted_like_overlay2(self) -> bool:
+        with self._lock:
+            if self._exact is None:
+                self._exact = image_size.counted_like_overlay2(connection.facts(self.client))
+            return self._exact
+
     def facts(self) -> RegistryFacts:
         """Address, image and version, from the memo when this image was seen running before."""
         version = read_json_object(self.versions).get(self.image_id)
@@ -185,15 +265,23 @@ class OnDemand:
             return self.get().facts
         return RegistryFacts(address(self.settings), self.image_id, str(version))
 
-    def base_transfer(self, reference: str, image_id: str) -> int:
-        """A base image's transfer size: pushed once (at provisioning), then remembered by image ID."""
+    def base_sizes(self, reference: str, record: dict[str, Any]) -> image_size.Sized:
+        """A base image's sizes: pushed once (at provisioning), then remembered by image ID."""
+        image_id = str(record["Id"])
         with self._lock:
-            known = read_json_object(self.transfers)
-        if image_id not in known:
-            pushed = self.push(image_id, mirror_name(reference), tag=images.split_ref(reference)[1])
-            log.info(f"registry: {reference} pushed, {pushed.transfer_bytes:,} bytes stored")
-            with self._lock:
-                known = read_json_object(self.transfers)
-                known[image_id] = pushed.transfer_bytes
-                write_atomic(self.transfers, json.dumps(known, indent=0, sort_keys=True))
-        return int(known[image_id])
+            known = read_json_object(self.base_sizes_memo).get(image_id)
+        if known is not None:
+            try:
+                return image_size.Sized(int(known["size"]), int(known["transfer"]), int(known["store"]), (),
+                                        str(known["reference"]))
+            except (KeyError, TypeError, ValueError):
+                pass  # an older memo's shape: sized again
+        found = self.sized(record, mirror_name(reference), tag=images.split_ref(reference)[1], what=reference)
+        log.info(f"registry: {reference} pushed: {found.size_bytes:,} bytes of files, "
+                 f"{found.transfer_bytes:,} bytes stored")
+        with self._lock:
+            memo = read_json_object(self.base_sizes_memo)
+            memo[image_id] = {"size": found.size_bytes, "transfer": found.transfer_bytes, "store": found.store_bytes,
+                              "reference": found.reference}
+            write_atomic(self.base_sizes_memo, json.dumps(memo, indent=0, sort_keys=True))
+        return found

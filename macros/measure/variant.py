@@ -16,7 +16,7 @@ from ..engine import context, images, labels, records, runs
 from ..engine.build_limits import BuildLimits
 from ..errors import BuildError, ConfigError
 from ..log import log
-from ..model.measurement import Layer, Measurement
+from ..model.measurement import Measurement
 from ..model.settings import Settings
 from ..model.sizes import human_size
 from ..model.variants import Variant
@@ -40,9 +40,6 @@ class Built:
     build_s: float
     log: str                # the build's log, as the engine streamed it (its first lines, if huge)
 
-    @property
-    def size_bytes(self) -> int:
-        return int(self.record.get("Size", 0))
 
 
 def build_variant(client: docker.DockerClient, variant: Variant, *, settings: Settings) -> Built:
@@ -83,7 +80,7 @@ def build_variant(client: docker.DockerClient, variant: Variant, *, settings: Se
                                        if len(lines) >= settings.build_log_lines else "")
     built = Built(str(record["Id"]), record, build_s, kept)
     images.tag(client, built.image_id, settings.tag_of(variant.id))
-    log.info(f"{variant.id}: built in {build_s:.1f}s, {human_size(built.size_bytes)} ({built.size_bytes:,} bytes)")
+    log.info(f"{variant.id}: built in {build_s:.1f}s")
     return built
 
 
@@ -109,16 +106,16 @@ def finish_variant(client: docker.DockerClient, variant: Variant, built: Built, 
     log.info(f"{variant.id}: ran in {outcome.duration_s:.2f}s, verified ({note[:80]})")
 
     binary = _binary(client, built.image_id, variant)
-    history = images.history(client, built.image_id)
     inside = contents.contents(*images.exported(client, built.image_id, keep={contents.DPKG_STATUS}))
     pushing = time.monotonic()
-    pushed = store.push(built.image_id, f"{settings.namespace}/{variant.id}")
-    log.info(f"{variant.id}: pushed in {time.monotonic() - pushing:.2f}s, "
-             f"{pushed.transfer_bytes:,} bytes stored by the registry")
+    sized = store.sized(built.record, f"{settings.namespace}/{variant.id}", what=variant.what)
+    log.info(f"{variant.id}: pushed and counted in {time.monotonic() - pushing:.2f}s: "
+             f"{human_size(sized.size_bytes)} ({sized.size_bytes:,} bytes of files), "
+             f"{sized.transfer_bytes:,} bytes stored by the registry")
     return Measurement(
-        image_id=built.image_id, size_bytes=built.size_bytes, compressed_bytes=pushed.transfer_bytes,
-        registry_ref=pushed.reference, layer_count=len(built.record["RootFS"]["Layers"]),
-        layers=tuple(Layer(str(h.get("CreatedBy", "")), int(h.get("Size", 0))) for h in history),
+        image_id=built.image_id, size_bytes=sized.size_bytes, compressed_bytes=sized.transfer_bytes,
+        store_bytes=sized.store_bytes,
+        registry_ref=sized.reference, layer_count=len(built.record["RootFS"]["Layers"]), layers=sized.layers,
         binary_bytes=len(binary), go_version=go_version(binary),
         exit_code=outcome.exit_code, stdout=outcome.stdout.text, stderr=outcome.stderr.text,
         stdout_bytes=outcome.stdout.total_bytes, stderr_bytes=outcome.stderr.total_bytes,

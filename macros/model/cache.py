@@ -26,11 +26,13 @@ MEANING = "1"
 
 
 def cache_key(*, context_digest: str, bases: dict[str, str], build_args: dict[str, str], expectation: Any,
-              binary: str, timeout_s: float, engine_version: str, storage_driver: str, registry_image: str) -> str:
+              binary: str, timeout_s: float, engine_version: str, storage_driver: str, image_store: str,
+              registry_image: str) -> str:
     inputs = {
         "shape": SHAPE, "meaning": MEANING, "context": context_digest, "bases": dict(sorted(bases.items())),
         "build_args": dict(sorted(build_args.items())), "expect": asdict(expectation), "binary": binary,
         "timeout_s": timeout_s, "engine": engine_version, "storage_driver": storage_driver,
+        "image_store": image_store,
         "registry": registry_image,  # the registry that compresses and stores: its image ID
     }
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()

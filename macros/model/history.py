@@ -28,7 +28,8 @@ def record_of(results: dict[str, Any], *, recorded_at: str | None = None) -> dic
         "history": HISTORY_SCHEMA,
         "recorded_at": recorded_at or dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "generated_at": results["generated_at"],
-        "engine": {k: engine[k] for k in ("version", "api_version", "storage_driver", "os", "arch", "kernel")},
+        "engine": {**{k: engine[k] for k in ("version", "api_version", "storage_driver", "os", "arch", "kernel")},
+                   "image_store": engine.get("image_store", "classic")},  # results.json before schema 8: classic
         "registry": results["registry"]["version"],
         "variants": {v["id"]: {
             "size": v["size_bytes"], "transfer": v["compressed_bytes"], "binary": v["binary_bytes"],

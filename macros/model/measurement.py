@@ -32,11 +32,12 @@ class Contents(NamedTuple):
 @dataclass(frozen=True)
 class Measurement:
     image_id: str
-    size_bytes: int             # what `docker images` shows, from the engine's inspect
+    size_bytes: int             # the bytes of files in its layers (model/layer_files.py): one meaning on every engine
     compressed_bytes: int       # transfer size: compressed layers + config, as the registry's manifest lists them
+    store_bytes: int            # what this engine's image store reports (inspect's Size): size_bytes on overlay2
     registry_ref: str           # where the measured image is stored: <registry>/<repository>@<digest>
     layer_count: int
-    layers: tuple[Layer, ...]   # image history, oldest first: the instruction and its size
+    layers: tuple[Layer, ...]   # image history, oldest first: the instruction and its layer's files
     binary_bytes: int
     go_version: str
     exit_code: int | None

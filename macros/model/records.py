@@ -21,6 +21,9 @@ class EngineFacts(NamedTuple):
     kernel: str
     cgroup_driver: str = ""   # "cgroupfs" or "systemd": whether a container's peak memory can be read here
     cgroup_version: str = ""  # "1" or "2"
+    # "containerd" (the containerd image store: storage_driver is then its snapshotter) or
+    # "classic" (a graph driver keeps the layers): what `docker images` reports differs between them
+    image_store: str = ""
 
 
 class RegistryFacts(NamedTuple):
@@ -58,6 +61,7 @@ class BaseImage(NamedTuple):
     recipe_hash: str = ""
     created: str = ""
     compressed_bytes: int | None = None  # its transfer size, as our registry stores it
+    store_bytes: int | None = None       # what the engine's image store reports (inspect's Size)
     support: tuple[Support, ...] = ()    # declared in bases.yml; () when nothing is declared
     # How far a stand-in is from the upstream image it is named after (None: not a stand-in, or
     # upstream publishes nothing to hold it against)

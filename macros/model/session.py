@@ -16,13 +16,14 @@ from .sizes import human_size
 from .variants import Variant
 
 CSV_COLUMNS = ("id", "title", "part", "edition", "redoes", "final_base", "size_bytes", "compressed_bytes",
-               "binary_bytes", "layer_count", "start_s", "process_s", "go_version", "article_2022",
+               "store_bytes", "binary_bytes", "layer_count", "start_s", "process_s", "go_version", "article_2022",
                "measured_at", "reused")
-RESULTS_SCHEMA = 7  # results.json: 4 = declared and measured fields side by side, sizes in bytes;
+RESULTS_SCHEMA = 8  # results.json: 4 = declared and measured fields side by side, sizes in bytes;
 #                     5 = each variant's edition and what it redoes, each base's support windows,
 #                     and what each image holds (contents); 6 = peak memory, the large-environment
 #                     run, and each variant's declared size tolerance; 7 = each base's fidelity to
-#                     the upstream image it is named after
+#                     the upstream image it is named after; 8 = sizes counted from the layers,
+#                     the engine's own figure beside them (store_bytes), and its image store
 
 
 class Shown(NamedTuple):

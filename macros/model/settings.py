@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from ..errors import ConfigError
+
 REPO = Path(__file__).resolve().parent.parent.parent
 REFRESH_ALL = "all"
 CacheFolder = Literal["results", "downloads", "charts", "validated", "packages"]
@@ -24,6 +26,7 @@ CACHE_ENV = "SMALLEST_GO_CACHE"                # another cache folder (git-ignor
 REFRESH_ENV = "SMALLEST_GO_REFRESH"            # "all", or variant ids separated by commas
 NO_BUILD_CACHE_ENV = "SMALLEST_GO_NO_BUILD_CACHE"  # "1": no layer cache (the benchmark's other cold case)
 NAMESPACE_ENV = "SMALLEST_GO_NAMESPACE"        # another tag prefix (the tests' own, so `clean` spares the author's)
+REGISTRY_PORT_ENV = "SMALLEST_GO_REGISTRY_PORT"  # another port for our registry (a second engine's, beside the first's)
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,8 @@ class Settings:
     # Recorded builds, one JSON line each, append-only and committed (model/history.py); the
     # History page reads it, `python -m macros record` appends to it.
     history_file: Path = REPO / "docs" / "data" / "history.jsonl"
+    # The last comparison of the same images on other engines (scripts/try-engines.sh writes it).
+    engines_file: Path = REPO / "docs" / "data" / "engines.json"
     # The results of the last `make site`, which `record` and `check` read.
     results_file: Path = REPO / "site" / "results.json"
     refresh: frozenset[str] = field(default_factory=frozenset)  # as written: ids, or REFRESH_ALL
@@ -115,4 +120,14 @@ class Settings:
             layer_cache=env.get(NO_BUILD_CACHE_ENV) != "1",
             serving=serving,
             namespace=env.get(NAMESPACE_ENV) or defaults.namespace,
+            registry_port=_port(env.get(REGISTRY_PORT_ENV), defaults.registry_port),
         )
+
+
+def _port(text: str | None, default: int) -> int:
+    if not text:
+        return default
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise ConfigError(f"{REGISTRY_PORT_ENV}={text!r} is not a TCP port",
+                          hint="Give a number from 1 to 65535, or unset it for 5000.")
+    return int(text)

@@ -197,14 +197,13 @@ def _check_redoes(path: Path, declared: list[Variant]) -> None:
         seen[(v.redoes, v.edition)] = v.id
 
 
-def bases_named(declared: list[Variant]) -> tuple[list[str], set[str]]:
-    """Every base the variants' FROM lines name, in a stable order, and those a final stage starts
-    from (they ship, so they are sized). The bases of build stages (the toolchains: large, slow to
-    provision) come before those only shipped (small runtime images), so they are started first."""
+def bases_named(declared: list[Variant]) -> list[str]:
+    """Every base the variants' FROM lines name, in a stable order. The bases of build stages (the
+    toolchains: large, slow to provision) come before those only shipped (small runtime images),
+    so they are started first."""
     named = list(dict.fromkeys(r for v in declared for r in v.bases))
-    shipped = {v.final_base for v in declared}
     building = {r for v in declared for r in v.bases if r != v.final_base}
-    return sorted(named, key=lambda r: r not in building), shipped
+    return sorted(named, key=lambda r: r not in building)
 
 
 def _expanded(path: Path, entry: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:

@@ -98,9 +98,11 @@ def facts(r: Shown) -> list[tuple[str, str]]:
     """The numbers of one variant, in words a reader can check against `docker` itself."""
     m = r.measured
     return [
-        ("Image size (as docker images shows it)", human_size(m.size_bytes)),
+        ("Image size (the files in its layers)", human_size(m.size_bytes)),
         ("Image size in bytes", f"{m.size_bytes:,}"),
         ("Transfer size (compressed, as the registry stores it)", human_size(m.compressed_bytes)),
+        *((("What this engine's image store reports (docker image inspect)", f"{m.store_bytes:,} bytes"),)
+          if m.store_bytes != m.size_bytes else ()),
         ("Stored in the registry as", m.registry_ref or "—"),
         ("Filesystem layers", str(m.layer_count)),
         ("Binary", f"{m.binary_bytes:,} bytes" if m.binary_bytes else "— (none declared)"),

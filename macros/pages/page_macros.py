@@ -15,6 +15,7 @@ from . import (
     check_macros,
     detail,
     edition_macros,
+    engine_macros,
     fidelity_macros,
     history_macros,
     releases,
@@ -237,17 +238,6 @@ def bases_summary(page: Page) -> str:
     return render.bases_summary(page.session.bases)
 
 
-def engine_table(page: Page) -> str:
-    e, r = page.session.engine, page.session.registry
-    return render.facts_table([
-        ("Docker Engine", e.version), ("Engine API", e.api_version), ("Storage driver", e.storage_driver),
-        ("Engine OS", e.os), ("Architecture", e.arch), ("Kernel", e.kernel),
-        ("Cgroups (driver, version)", f"{e.cgroup_driver or '?'}, v{e.cgroup_version or '?'}"),
-        ("Registry (distribution)", f"{r.version} at {r.address}"), ("Registry image", r.image_id),
-        ("Measured at (UTC)", page.session.generated_at),
-    ])
-
-
 def go_versions(page: Page) -> str:
     """Every Go version found in this build's binaries, oldest first ("go1.19.8, go1.21.13")."""
     found = {r.measured.go_version for r in page.session.results if r.measured.go_version}
@@ -279,9 +269,10 @@ MACROS: dict[str, tuple[Callable[..., str], bool]] = {
         (percent_smaller, False), (difference, False), (binary_share, False), (base_size, False),
         (results_table, False), (size_chart, False), (detail_link, False), (results_link, False),
         (results_fields, False),
-        (bases_table, False), (bases_summary, False), (engine_table, False), (measured_at, False),
+        (bases_table, False), (bases_summary, False), (measured_at, False),
         (go_versions, False),
         (benchmark_table, False), (release_table, False), (release_chart, False), (smallest_release, False),
         (percent_larger, False), (gap_2022, False),
     )
-} | edition_macros.MACROS | check_macros.MACROS | history_macros.MACROS | fidelity_macros.MACROS
+} | edition_macros.MACROS | check_macros.MACROS | history_macros.MACROS | fidelity_macros.MACROS \
+  | engine_macros.MACROS

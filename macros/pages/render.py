@@ -118,8 +118,10 @@ def results_table(results: Sequence[Shown], *, href: Callable[[str], str] | None
     """Every variant, grouped by part and largest first; each name links to its detail page."""
     if not results:
         return "*No variant here yet.*"
-    head = ("Variant", "Final base", "Size", "Bytes", "Transfer", "Binary", "Start-up", "Verified",
-            "2022 article", "Measured")
+    # The engine's own figure is a column only where it says something else (the containerd store).
+    store = any(r.measured.store_bytes != r.measured.size_bytes for r in results)
+    head = ("Variant", "Final base", "Size (files)", "Bytes", "Transfer (gzip)", "Binary", "Start-up", "Verified",
+            "2022 article", "Measured", *(("This engine's store",) if store else ()))
     rows: list[tuple[str, ...] | str] = []
     part = None
     for r in staircase(results):
@@ -134,8 +136,9 @@ def results_table(results: Sequence[Shown], *, href: Callable[[str], str] | None
         rows.append((name, *(html.escape(c) for c in (
             v.final_base, human_size(m.size_bytes), f"{m.size_bytes:,}", human_size(m.compressed_bytes),
             human_size(m.binary_bytes) if m.binary_bytes else "—", milliseconds(m.start_s), verified,
-            v.article_2022 or "—", f"{m.measured_at[:10]} ({'reused' if r.reused else 'now'})"))))
-    return table(head, rows, numeric={2, 3, 4, 5, 6}, raw=set(range(len(head))))
+            v.article_2022 or "—", f"{m.measured_at[:10]} ({'reused' if r.reused else 'now'})",
+            *((human_size(m.store_bytes),) if store else ())))))
+    return table(head, rows, numeric={2, 3, 4, 5, 6, 10}, raw=set(range(len(head))))
 
 
 def release_table(families: Sequence[str], releases: Sequence[Release], *,

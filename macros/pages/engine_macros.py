@@ -1,0 +1,87 @@
+"""Macros about the engine that measured: its facts, what its own image store reports beside the
+sizes counted from the layers, and the last comparison of the same images on other engines
+(docs/data/engines.json, written by `python -m macros engines`)."""
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ..model import engines
+from ..model.files import read_json
+from ..model.words import counted
+from . import render
+
+if TYPE_CHECKING:
+    from .page import Page
+
+STORES = {"classic": "the engine's own (a storage driver keeps the unpacked layers)",
+          "containerd": "containerd (content store and snapshots)"}
+
+
+def store_sizes(page: Page) -> str:
+    """What this engine's own figure for an image is, against the size counted from the layers."""
+    e, results = page.session.engine, page.session.results
+    same = sum(r.measured.store_bytes == r.measured.size_bytes for r in results)
+    same += sum(b.store_bytes == b.size_bytes for b in page.session.bases)
+    total = len(results) + len(page.session.bases)
+    if e.image_store == "classic" and e.storage_driver == "overlay2":
+        agreed = f"all {total} images" if same == total else f"{same} of the {total} images"
+        return (f"This build's engine keeps images with overlay2, which counts a layer's files the same way, and "
+                f"the build checks that its own figure agrees: it does, to the byte, for {agreed}.")
+    if same == total:
+        return f"This build's engine ({e.storage_driver}) reported the same figure for every image."
+    largest = max(results, key=lambda r: r.measured.size_bytes, default=None)
+    example = (f" For {largest.variant.title}, it reports {largest.measured.store_bytes:,} bytes against "
+               f"{largest.measured.size_bytes:,} bytes of files." if largest else "")
+    return (f"This build's engine keeps images in {STORES.get(e.image_store, e.image_store)}, whose own figure "
+            f"differs for {total - same} of {total} images, so the tables show it beside the size.{example}")
+
+
+def engine_table(page: Page) -> str:
+    e, r = page.session.engine, page.session.registry
+    return render.facts_table([
+        ("Docker Engine", e.version), ("Engine API", e.api_version), ("Storage driver", e.storage_driver),
+        ("Image store", STORES.get(e.image_store, e.image_store or "?")),
+        ("Engine OS", e.os), ("Architecture", e.arch), ("Kernel", e.kernel),
+        ("Cgroups (driver, version)", f"{e.cgroup_driver or '?'}, v{e.cgroup_version or '?'}"),
+        ("Registry (distribution)", f"{r.version} at {r.address}"), ("Registry image", r.image_id),
+        ("Measured at (UTC)", page.session.generated_at),
+    ])
+
+
+def _engine_name(e: dict[str, Any]) -> str:
+    store = "containerd image store" if e.get("image_store") == "containerd" else e.get("storage_driver", "?")
+    return f"Docker {e.get('version', '?')} ({e.get('os', '?')}), {store}"
+
+
+def engines_compared(page: Page) -> str:
+    """The last comparison with other engines: a sentence, then one row per engine, every figure
+    from the recorded comparison."""
+    data = read_json(page.settings.engines_file)
+    if not isinstance(data, dict) or not data.get("comparisons"):
+        return "No comparison with another engine is recorded yet."
+    try:
+        compared = [engines.Comparison.from_dict(c) for c in data["comparisons"]]
+    except (KeyError, TypeError) as exc:
+        return f"*{html.escape(page.settings.engines_file.name)} is not readable ({html.escape(str(exc))}).*"
+    head = ("Measured on", "Against", "Images", "Same size", "Largest transfer difference", "Its own figure")
+    rows = []
+    for c in compared:
+        differs = sum(r.other_store is not None and r.other_store != r.other_size for r in c.rows)
+        rows.append((_engine_name(c.other_engine), _engine_name(c.engine), f"{len(c.rows)}",
+                     f"{c.sizes_equal} of {len(c.rows)}", f"{c.largest_transfer_percent:.3f}%",
+                     f"differs for {differs}" if differs else "the same"))
+    agree = all(not c.problems() for c in compared)
+    when = str(data.get("compared_at", "?"))[:10]
+    widest = max(compared, key=lambda c: len(c.rows))
+    bases = sum(r.base for r in widest.rows)
+    said = (f"The sizes must be equal to the byte and the transfers within {engines.TRANSFER_TOLERANCE_PERCENT}% "
+            f"of each other. On {when}, for {counted(len(widest.rows) - bases, 'variant')} and "
+            f"{counted(bases, 'base image')}, {'they were' if agree else 'they were not'}:")
+    return said + "\n\n" + render.table(head, rows, numeric={2, 3, 4})
+
+
+MACROS: dict[str, tuple[Callable[..., str], bool]] = {
+    fn.__name__: (fn, False) for fn in (engine_table, store_sizes, engines_compared)
+}

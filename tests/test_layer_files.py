@@ -1,0 +1,90 @@
+"""Counting a layer's files the way overlay2 counts them, and comparing engines: pure logic, on
+layers and results made here."""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import tarfile
+from typing import Any
+
+import pytest
+from macros.model import engines
+from macros.model.layer_files import GZIP_TYPES, TAR_TYPES, UnreadableLayer, count, history_layers
+
+TARGET = "zoneinfo/Europe/Zürich"  # a non-ASCII link target: counted in bytes, as on disk
+
+
+def _layer() -> tuple[bytes, int]:
+    """A layer with a file, a hard link to it, a symlink, a folder, a device and a whiteout; and
+    the bytes overlay2 counts for it."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        folder = tarfile.TarInfo("etc")
+        folder.type = tarfile.DIRTYPE
+        tar.addfile(folder)
+        data = b"x" * 1234
+        regular = tarfile.TarInfo("etc/file")
+        regular.size = len(data)
+        tar.addfile(regular, io.BytesIO(data))
+        hard = tarfile.TarInfo("etc/hard")
+        hard.type, hard.linkname = tarfile.LNKTYPE, "etc/file"
+        tar.addfile(hard)
+        link = tarfile.TarInfo("etc/localtime")
+        link.type, link.linkname = tarfile.SYMTYPE, TARGET
+        tar.addfile(link)
+        device = tarfile.TarInfo("dev/null")
+        device.type = tarfile.CHRTYPE
+        tar.addfile(device)
+        tar.addfile(tarfile.TarInfo("etc/.wh.gone"))  # a whiteout: an empty regular file in the tar
+    return buffer.getvalue(), 1234 + len(TARGET.encode())
+
+
+@pytest.mark.parametrize("media_type", [next(iter(GZIP_TYPES)), next(iter(TAR_TYPES))])
+def test_a_layer_counts_files_and_link_targets_once(media_type: str) -> None:
+    raw, expected = _layer()
+    blob = gzip.compress(raw) if media_type in GZIP_TYPES else raw
+    found = count(io.BytesIO(blob), media_type)
+    assert found.file_bytes == expected == 1234 + 23
+    assert found.diff_id == "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def test_a_layer_it_cannot_read_is_said_not_guessed() -> None:
+    with pytest.raises(UnreadableLayer, match="zstd"):
+        count(io.BytesIO(b""), "application/vnd.oci.image.layer.v1.tar+zstd")
+    with pytest.raises(UnreadableLayer, match="not a readable tar"):
+        count(io.BytesIO(gzip.compress(b"not a tar" * 100)), next(iter(GZIP_TYPES)))
+
+
+def test_history_steps_take_the_layer_counts_in_order() -> None:
+    history = [{"created_by": "ADD rootfs"}, {"created_by": "ENV A=1", "empty_layer": True},
+               {"created_by": "COPY /main"}]
+    steps = history_layers(history, [100, 7])
+    assert [(s.created_by, s.size_bytes) for s in steps] == [("ADD rootfs", 100), ("ENV A=1", 0), ("COPY /main", 7)]
+    assert sum(s.size_bytes for s in history_layers([], [5, 6])) == 11  # no history: no byte lost
+
+
+def _results(sizes: dict[str, tuple[int, int]], store: str, *, base: int = 50) -> dict[str, Any]:
+    return {"engine": {"version": "x", "image_store": store},
+            "variants": [{"id": i, "size_bytes": s, "compressed_bytes": t, "store_bytes": s + 1}
+                         for i, (s, t) in sizes.items()],
+            "bases": [{"reference": "debian:trixie", "size_bytes": base, "compressed_bytes": 20, "store_bytes": 9}]}
+
+
+def test_engines_agree_when_sizes_are_equal_and_transfers_close() -> None:
+    first = _results({"a": (1000, 100_000), "b": (10, 5)}, "classic")
+    second = _results({"a": (1000, 100_050), "c": (3, 3)}, "containerd")
+    compared = engines.compare(first, second)
+    assert [r.image for r in compared.rows] == ["a", "debian:trixie"]
+    assert compared.only_one == ("b", "c") and compared.sizes_equal == 2
+    assert compared.largest_transfer_percent == pytest.approx(0.05)
+    assert compared.problems() == []
+    assert engines.Comparison.from_dict(compared.as_dict()) == compared
+
+
+def test_engines_disagree_on_a_size_or_a_far_transfer() -> None:
+    first = _results({"a": (1000, 100_000)}, "classic")
+    second = _results({"a": (1001, 100_200)}, "containerd", base=51)
+    said = engines.compare(first, second).problems()
+    assert "a: 1,000 bytes against 1,001" in said and "debian:trixie: 50 bytes against 51" in said
+    assert any(line.startswith("a: transfer 100,000 bytes against 100,200 (+0.200%)") for line in said)
