@@ -76,10 +76,14 @@ def engines_compared(page: Page) -> str:
     when = str(data.get("compared_at", "?"))[:10]
     widest = max(compared, key=lambda c: len(c.rows))
     bases = sum(r.base for r in widest.rows)
-    said = (f"The sizes must be equal to the byte and the transfers within {engines.TRANSFER_TOLERANCE_PERCENT}% "
+    said = (f"The sizes should be equal to the byte and the transfers within {engines.TRANSFER_TOLERANCE_PERCENT}% "
             f"of each other. On {when}, for {counted(len(widest.rows) - bases, 'variant')} and "
             f"{counted(bases, 'base image')}, {'they were' if agree else 'they were not'}:")
-    return said + "\n\n" + render.table(head, rows, numeric={2, 3, 4})
+    differing = [f"<li>{html.escape(_engine_name(c.other_engine))}: " + "; ".join(
+        f"{html.escape(r.image)}, {r.size:,} bytes here and {r.other_size:,} there"
+        for r in c.rows if r.size != r.other_size) + "</li>" for c in compared if c.sizes_equal < len(c.rows)]
+    listed = f"\n\nThe images whose sizes differ:\n\n<ul>{''.join(differing)}</ul>" if differing else ""
+    return said + "\n\n" + render.table(head, rows, numeric={2, 3, 4}) + listed
 
 
 MACROS: dict[str, tuple[Callable[..., str], bool]] = {
