@@ -10,7 +10,7 @@ import docker
 import pytest
 import yaml
 from macros.engine import labels
-from macros.measure import bases, fidelity
+from macros.measure import bases, doc_build
 from macros.model import upstream
 from macros.model.settings import BASES_ENV, Settings
 
@@ -25,9 +25,8 @@ PUBLISHED = upstream.load(SETTINGS.upstream_file)
 
 @pytest.fixture(scope="module")
 def provisioned(client: docker.DockerClient) -> list[bases.BaseImage]:
-    recipes = bases.load_recipes(SETTINGS)
-    found = bases.Provisioner(client, recipes, SETTINGS).ensure_all(bases.wanted_references(REPO / "dockerfiles"))
-    return fidelity.checked(client, found, recipes, SETTINGS)
+    """Every base, present, sized from its layers and held against upstream, as a build does it."""
+    return doc_build.provision(client, SETTINGS, bases.wanted_references(REPO / "dockerfiles"))[1]
 
 
 def test_every_stand_in_with_a_published_record_matches_it(provisioned: list[bases.BaseImage]) -> None:
