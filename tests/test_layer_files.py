@@ -88,3 +88,24 @@ def test_engines_disagree_on_a_size_or_a_far_transfer() -> None:
     said = engines.compare(first, second).problems()
     assert "a: 1,000 bytes against 1,001" in said and "debian:trixie: 50 bytes against 51" in said
     assert any(line.startswith("a: transfer 100,000 bytes against 100,200 (+0.200%)") for line in said)
+
+
+def test_the_containerd_store_is_told_apart_by_its_driver_type() -> None:
+    from macros.engine.connection import image_store
+    assert image_store({"Driver": "overlayfs", "DriverStatus": [["driver-type", "io.containerd.snapshotter.v1"]]}) \
+        == "containerd"
+    assert image_store({"Driver": "overlay2", "DriverStatus": [["Backing Filesystem", "extfs"]]}) == "classic"
+    assert image_store({}) == "classic"
+
+
+def test_an_index_is_read_through_to_its_one_image() -> None:
+    """What the containerd store pushes: the image's manifest, and an attestation beside it."""
+    from macros.measure.registry import _own_platform
+    image = {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "sha256:img",
+             "platform": {"os": "linux", "architecture": "amd64"}}
+    attestation = {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "sha256:att",
+                   "platform": {"os": "unknown", "architecture": "unknown"}}
+    assert _own_platform([attestation, image]) == "sha256:img"
+    arm = {**image, "digest": "sha256:arm", "platform": {"os": "linux", "architecture": "arm64"}}
+    with pytest.raises(ValueError, match="linux/amd64, linux/arm64"):
+        _own_platform([image, arm])

@@ -78,11 +78,9 @@ class _Done(NamedTuple):
 def _measured(client: docker.DockerClient, declared: list[variants.Variant], refresh: set[str],
               settings: Settings) -> _Done:
     """The bases provisioned, the plan made, and every miss built, run, verified, sized and timed."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="facts") as asking:
-        asked = asking.submit(connection.facts, client)  # the engine answers while the bases are checked
-        provisioner, provisioned, store = provision(client, settings, variants.bases_named(declared),
-                                                    needed_by=_needed_by(declared))
-        facts = asked.result()
+    provisioner, provisioned, store = provision(client, settings, variants.bases_named(declared),
+                                                needed_by=_needed_by(declared))
+    facts = store.engine()  # asked once, by the first push that sized an image, or now
     cache = ResultCache(settings.cached("results"), locks=settings.key_locks)
     with plan.planned(client, declared, provisioner=provisioner, facts=facts, registry_image=store.image_id,
                       cache=cache, refresh=refresh, settings=settings) as (jobs, failures):
@@ -158,14 +156,8 @@ class _EarlyPushes:
 
     def _push(self, base: BaseImage) -> None:
         assert self.store is not None
-        self.sized[base.reference] = self.pusher.submit(self._sized, self.store, base)
-
-    def _sized(self, store: registry.OnDemand, base: BaseImage) -> image_size.Sized:
-        record = images.inspect_image(self.client, base.image_id)
-        if record is None:
-            raise BaseImageError(f"{base.reference}: its image {base.image_id} vanished before it could be sized",
-                                 hint="Something else removed it; run the build again.")
-        return store.base_sizes(base.reference, record)
+        self.sized[base.reference] = self.pusher.submit(self.store.base_sizes, base.reference, base.image_id,
+                                                        store_bytes=base.store_bytes or 0)
 
 
 def _reported(variant_id: str, exc: ProjectError) -> str:

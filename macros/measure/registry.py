@@ -27,7 +27,7 @@ from ..engine import connection, images, service
 from ..errors import RegistryError
 from ..log import log
 from ..model.files import read_json_object, write_atomic
-from ..model.records import RegistryFacts
+from ..model.records import EngineFacts, RegistryFacts
 from ..model.settings import Settings
 from . import image_size
 
@@ -215,7 +215,7 @@ class OnDemand:
         self.base_sizes_memo = settings.cache_dir / BASE_SIZES
         self.layer_counts = image_size.LayerCounts(settings.cache_dir / LAYER_FILES)
         self._registry: Registry | None = None
-        self._exact: bool | None = None
+        self._engine: EngineFacts | None = None
         self._lock = threading.Lock()
         self.pushes = 0  # images this build pushed
 
@@ -246,17 +246,21 @@ class OnDemand:
             self.pushes += 1
         return pushed
 
-    def sized(self, record: dict[str, Any], repository: str, *, tag: str = "latest", what: str) -> image_size.Sized:
-        """Push the image (`record`: the engine's inspect record), then count its layers' files."""
-        pushed = self.push(str(record["Id"]), repository, tag=tag)
+    def sized(self, image_id: str, repository: str, *, store_bytes: int, tag: str = "latest",
+              what: str) -> image_size.Sized:
+        """Push the image, then count its layers' files; `store_bytes` is the engine's own figure
+        for it (inspect's Size), which on overlay2 must be the same."""
+        pushed = self.push(image_id, repository, tag=tag)
         counts = self.layer_counts.of(self.get(), repository, pushed, what=what)
-        return image_size.sized(counts, pushed, record, exact=self._counted_like_overlay2(), what=what)
+        exact = image_size.counted_like_overlay2(self.engine())
+        return image_size.sized(counts, pushed, image_id=image_id, store_bytes=store_bytes, exact=exact, what=what)
 
-    def _counted_like_overlay2(self) -> bool:
+    def engine(self) -> EngineFacts:
+        """The engine's facts, asked once: whether its own figure must equal the count depends on them."""
         with self._lock:
-            if self._exact is None:
-                self._exact = image_size.counted_like_overlay2(connection.facts(self.client))
-            return self._exact
+            if self._engine is None:
+                self._engine = connection.facts(self.client)
+            return self._engine
 
     def facts(self) -> RegistryFacts:
         """Address, image and version, from the memo when this image was seen running before."""
@@ -265,9 +269,8 @@ class OnDemand:
             return self.get().facts
         return RegistryFacts(address(self.settings), self.image_id, str(version))
 
-    def base_sizes(self, reference: str, record: dict[str, Any]) -> image_size.Sized:
+    def base_sizes(self, reference: str, image_id: str, *, store_bytes: int) -> image_size.Sized:
         """A base image's sizes: pushed once (at provisioning), then remembered by image ID."""
-        image_id = str(record["Id"])
         with self._lock:
             known = read_json_object(self.base_sizes_memo).get(image_id)
         if known is not None:
@@ -276,7 +279,8 @@ class OnDemand:
                                         str(known["reference"]))
             except (KeyError, TypeError, ValueError):
                 pass  # an older memo's shape: sized again
-        found = self.sized(record, mirror_name(reference), tag=images.split_ref(reference)[1], what=reference)
+        found = self.sized(image_id, mirror_name(reference), store_bytes=store_bytes,
+                           tag=images.split_ref(reference)[1], what=reference)
         log.info(f"registry: {reference} pushed: {found.size_bytes:,} bytes of files, "
                  f"{found.transfer_bytes:,} bytes stored")
         with self._lock:

@@ -108,7 +108,8 @@ def finish_variant(client: docker.DockerClient, variant: Variant, built: Built, 
     binary = _binary(client, built.image_id, variant)
     inside = contents.contents(*images.exported(client, built.image_id, keep={contents.DPKG_STATUS}))
     pushing = time.monotonic()
-    sized = store.sized(built.record, f"{settings.namespace}/{variant.id}", what=variant.what)
+    sized = store.sized(built.image_id, f"{settings.namespace}/{variant.id}",
+                        store_bytes=int(built.record.get("Size", 0)), what=variant.what)
     log.info(f"{variant.id}: pushed and counted in {time.monotonic() - pushing:.2f}s: "
              f"{human_size(sized.size_bytes)} ({sized.size_bytes:,} bytes of files), "
              f"{sized.transfer_bytes:,} bytes stored by the registry")
