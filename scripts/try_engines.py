@@ -30,7 +30,7 @@ STORES = {"overlay2": 5001, "containerd": 5002}  # each engine's registry port, 
 
 def picked(declared: list[variants.Variant], wanted: list[str]) -> list[str]:
     """The variants file's entry ids to measure: those asked for, or one per final base."""
-    entries = {v.origin or v.id: v for v in declared}
+    entries = {v.family: v for v in declared}  # a matrix entry once, by its entry id
     if wanted:
         unknown = [w for w in wanted if w not in entries]
         if unknown:
@@ -43,8 +43,20 @@ def picked(declared: list[variants.Variant], wanted: list[str]) -> list[str]:
 
 
 def subset(ids: list[str], where: Path) -> Path:
-    document = yaml.safe_load(Settings().variants_file.read_text(encoding="utf-8"))
-    document["variants"] = [e for e in document["variants"] if e["id"] in ids]
+    """The variants file with only these entries, written elsewhere: each Dockerfile named by its
+    full path (a variants file's Dockerfiles are found beside it), and `redoes` kept only where
+    the variant it names is measured too."""
+    variants_file = Settings().variants_file
+    document = yaml.safe_load(variants_file.read_text(encoding="utf-8"))
+    kept = []
+    for entry in document["variants"]:
+        if entry["id"] not in ids:
+            continue
+        entry["dockerfile"] = str(variants_file.parent / entry.get("dockerfile", f"Dockerfile.{entry['id']}"))
+        if entry.get("redoes") not in ids:
+            entry.pop("redoes", None)
+        kept.append(entry)
+    document["variants"] = kept
     path = where / "variants.yml"
     path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     return path
@@ -53,7 +65,8 @@ def subset(ids: list[str], where: Path) -> Path:
 def measure(label: str, env: dict[str, str], out: Path) -> Path:
     started = time.monotonic()
     print(f"try_engines: measuring on {label}", flush=True)
-    subprocess.run([sys.executable, "-m", "macros", "measure", "--json", str(out)], cwd=REPO, env=env, check=True)
+    if subprocess.run([sys.executable, "-m", "macros", "measure", "--json", str(out)], cwd=REPO, env=env).returncode:
+        raise SystemExit(f"try_engines: measuring on {label} failed (its messages are above)")
     print(f"try_engines: {label} measured in {time.monotonic() - started:.0f} s", flush=True)
     return out
 
