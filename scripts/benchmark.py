@@ -43,6 +43,7 @@ sys.path.insert(0, str(REPO))
 from macros.engine import cleanup, connection, images  # noqa: E402
 from macros.measure.registry import BASE_SIZES, PROVISIONING_MEMOS  # noqa: E402
 from macros.model import variants  # noqa: E402
+from macros.model.files import copy_memos  # noqa: E402
 from macros.model.settings import CACHE_ENV, NO_BUILD_CACHE_ENV, Settings  # noqa: E402
 from macros.pages import benchmark_figures  # noqa: E402
 from macros.pages.page_macros import MACROS  # noqa: E402
@@ -101,10 +102,7 @@ def _as_provisioned(cache: Path) -> int:
     """A fresh cache that knows only what provisioning (`python -m macros bases`) recorded: the
     bases' sizes (they are in the registry already), their layers' files and the registry's
     version. Nothing about the variants is carried over. Returns how many bases it knows."""
-    cache.mkdir(parents=True, exist_ok=True)
-    for name in PROVISIONING_MEMOS:
-        if (SETTINGS.cache_dir / name).is_file():
-            shutil.copy(SETTINGS.cache_dir / name, cache / name)
+    copy_memos(PROVISIONING_MEMOS, SETTINGS.cache_dir, cache)
     known = cache / BASE_SIZES
     return len(json.loads(known.read_text())) if known.is_file() else 0
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ import yaml
 from macros.measure import registry
 from macros.measure.registry import OnDemand
 from macros.measure.variant import build_variant, finish_variant
+from macros.model import files
 from macros.model.measurement import Measurement
 from macros.model.settings import Settings
 from macros.model.variants import Variant
@@ -57,10 +57,7 @@ def seeded_cache(folder: Path) -> Path:
     """A fresh cache folder that knows only what `python -m macros bases` recorded at provisioning
     (the bases' sizes, their layers' files and the registry's version), as after `make`'s
     provisioning step."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for memo in registry.PROVISIONING_MEMOS:
-        if (REPO / ".cache" / memo).is_file():
-            shutil.copy(REPO / ".cache" / memo, folder / memo)
+    files.copy_memos(registry.PROVISIONING_MEMOS, REPO / ".cache", folder)
     return folder
 
 

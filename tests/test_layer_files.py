@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from macros.model import engines
-from macros.model.layer_files import GZIP_TYPES, TAR_TYPES, UnreadableLayer, count, history_layers
+from macros.model.layer_files import GZIP_TYPES, TAR_TYPES, UnreadableLayer, changed_bytes, count, history_layers
 
 TARGET = "zoneinfo/Europe/Zürich"  # a non-ASCII link target: counted in bytes, as on disk
 
@@ -47,6 +47,43 @@ def test_a_layer_counts_files_and_link_targets_once(media_type: str) -> None:
     found = count(io.BytesIO(blob), media_type)
     assert found.file_bytes == expected == 1234 + 23
     assert found.diff_id == "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def _tar(*entries: tuple[str, bytes | None, int]) -> io.BytesIO:
+    """A layer of regular files (data) and whiteouts or opaque markers (None), each with its mtime."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name, data, mtime in entries:
+            member = tarfile.TarInfo(name)
+            member.size, member.mtime = len(data or b""), mtime
+            tar.addfile(member, io.BytesIO(data or b""))
+    buffer.seek(0)
+    return buffer
+
+
+def _changed(*layers: io.BytesIO) -> list[int]:
+    return changed_bytes([count(layer, next(iter(TAR_TYPES))) for layer in layers])
+
+
+def test_a_file_copied_up_unchanged_is_not_counted_again() -> None:
+    """What overlayfs keeps when a program opens a file for writing and writes nothing: the same
+    file in the next layer. Its size counts once; a real change counts, even of the same size."""
+    lower = _tar(("var/cache/templates.dat", b"a" * 100, 10), ("etc/conf", b"b" * 50, 10), ("etc/same", b"c" * 7, 10))
+    upper = _tar(("var/cache/templates.dat", b"a" * 100, 10),   # copied up, untouched
+                 ("etc/conf", b"B" * 50, 10),                    # same size and time, new content
+                 ("etc/same", b"c" * 7, 11),                     # same content, written again later
+                 ("usr/new", b"n" * 3, 10))
+    assert _changed(lower, upper) == [157, 50 + 7 + 3]
+    upper.seek(0)
+    assert count(upper, next(iter(TAR_TYPES))).file_bytes == 160  # what overlay2 keeps, and reports
+
+
+def test_a_file_removed_below_and_put_back_counts_again() -> None:
+    lower = _tar(("opt/a/x", b"x" * 10, 1), ("opt/b/y", b"y" * 20, 1), ("opt/c", b"z" * 30, 1))
+    removes = _tar(("opt/.wh.c", None, 1), ("opt/a/.wh..wh..opq", None, 1), ("opt/a/x", b"x" * 10, 1))
+    back = _tar(("opt/c", b"z" * 30, 1), ("opt/b/y", b"y" * 20, 1))
+    # the opaque folder hides x below it, so the same x above it is new; y was never removed
+    assert _changed(lower, removes, back) == [60, 10, 30]
 
 
 def test_a_layer_it_cannot_read_is_said_not_guessed() -> None:

@@ -56,11 +56,18 @@ def test_blocks_are_the_renderers() -> None:
 
 
 def test_the_engines_own_figure_is_shown_only_where_it_differs() -> None:
-    """On overlay2 the engine's figure is the size (checked in the build): one sentence says so,
-    and no table repeats it. On the containerd store it is another number, shown beside."""
+    """On overlay2 the engine's figure is the layers' files as overlay2 counts them (checked in the
+    build): one sentence says so, and what a file copied up unchanged adds to it, and no table
+    repeats it. On the containerd store it is another number, shown beside."""
     p = page()
     assert "overlay2" in m.engine_macros.store_sizes(p) and "for all 3 images." in m.engine_macros.store_sizes(p)
+    assert "No layer held a file copied up unchanged" in m.engine_macros.store_sizes(p)
     assert "This engine's store" not in m.results_table(p)
+    copied = SMALL._replace(measured=replace(SMALL.measured, store_bytes=SMALL.measured.size_bytes + 843_118))
+    o = m.Page(session=replace(SESSION, results=[BIG, copied]), settings=SETTINGS, url="")
+    assert "For one image it is larger than the size, by the files copied up unchanged (843,118 bytes)" \
+        in m.engine_macros.store_sizes(o)
+    assert "This engine's store" not in m.results_table(o)
     packed = SMALL._replace(measured=replace(SMALL.measured, store_bytes=150_000))
     engine = SESSION.engine._replace(image_store="containerd", storage_driver="overlayfs")
     q = m.Page(session=replace(SESSION, results=[BIG, packed], engine=engine), settings=SETTINGS, url="")

@@ -9,7 +9,7 @@ import pytest
 import requests
 from macros.engine import connection, images
 from macros.errors import BuildError, SizeError, VerificationError
-from macros.measure import bases, image_size, registry
+from macros.measure import bases, registry
 from macros.measure.registry import OnDemand
 from macros.model import layer_files, variants
 from macros.model.settings import Settings
@@ -97,7 +97,7 @@ def test_sizes_are_counted_from_the_layers_and_overlay2_must_agree(client: docke
     """The size is counted from the pushed layers; on overlay2 the engine's own figure must be the
     same. A count that drifted (here: one byte more per regular file) stops the build, naming the
     image, instead of publishing another number."""
-    assert image_size.counted_like_overlay2(connection.facts(client)), "this test needs an engine on overlay2"
+    assert connection.facts(client).counts_like_overlay2, "this test needs an engine on overlay2"
     variant = _variant(tmp_path, '{exit_code: 0, stdout: "", stderr: "Hello, World!\\n"}')
     result = measure_one(client, variant, store=store)
     assert result.size_bytes == result.store_bytes == client.api.inspect_image(result.image_id)["Size"]
@@ -112,6 +112,28 @@ def test_sizes_are_counted_from_the_layers_and_overlay2_must_agree(client: docke
         measure_one(client, variant, store=fresh)
     assert result.image_id in caught.value.message and "overlay2" in caught.value.message
     assert f"{result.size_bytes:,}" in caught.value.message
+
+
+def test_a_file_copied_up_unchanged_is_in_the_engines_figure_and_not_in_the_size(
+        client: docker.DockerClient, tmp_path: Path, store: OnDemand) -> None:
+    """Opening a file for writing and writing nothing (`>>` with no output) makes overlayfs copy
+    it up: overlay2 keeps the copy in the new layer and counts it, the containerd store's differ
+    leaves it out. The size leaves it out on every engine; the engine's figure here still has it,
+    and the build checks that figure against the layers as overlay2 counts them."""
+    assert connection.facts(client).counts_like_overlay2, "this test needs an engine on overlay2"
+    dockerfile = 'FROM debian:bullseye\nRUN : >> /etc/debian_version\nCMD ["true"]\n'
+    path = write_variants(tmp_path, {"pytest-copy-up": (dockerfile, '    binary: ""\n    expect: {exit_code: 0}')})
+    [variant] = variants.load(Settings.read(), path=path, repo=REPO)
+    result = measure_one(client, variant, store=store)
+    shipped = client.containers.create(result.image_id)
+    try:
+        copied = int(shipped.get_archive("/etc/debian_version")[1]["size"])
+    finally:
+        shipped.remove()
+    base = client.api.inspect_image("debian:bullseye")["Size"]
+    assert copied > 0 and result.store_bytes == client.api.inspect_image(result.image_id)["Size"] == base + copied
+    assert result.size_bytes == result.store_bytes - copied  # the RUN layer changed nothing
+    assert [layer.size_bytes for layer in result.layers if layer.created_by.endswith("/etc/debian_version")] == [0]
 
 
 def test_a_base_only_the_registry_has_is_pulled_with_its_digest(client: docker.DockerClient, store: OnDemand) -> None:

@@ -26,6 +26,7 @@ import requests
 from ..engine import connection, images, service
 from ..errors import RegistryError
 from ..log import log
+from ..model.cache import MEANING
 from ..model.files import read_json_object, write_atomic
 from ..model.records import EngineFacts, RegistryFacts
 from ..model.settings import Settings
@@ -35,7 +36,7 @@ REFERENCE = "registry:2"
 # What provisioning remembers in the cache folder (by image ID, or a layer's digest): the bases'
 # sizes, each layer's files, the registry's version. A fresh cache that starts from these (the
 # tests', the benchmark's) re-measures the variants without pushing and counting the bases again.
-BASE_SIZES, LAYER_FILES, VERSIONS = "base-sizes.json", "layer-files.json", "registry-versions.json"
+BASE_SIZES, LAYER_FILES, VERSIONS = "base-sizes.json", "layer-files", "registry-versions.json"  # layer-files: a folder
 PROVISIONING_MEMOS = (BASE_SIZES, LAYER_FILES, VERSIONS)
 ROLE = "registry"
 VOLUME = "smallest-go-registry"
@@ -252,7 +253,7 @@ class OnDemand:
         for it (inspect's Size), which on overlay2 must be the same."""
         pushed = self.push(image_id, repository, tag=tag)
         counts = self.layer_counts.of(self.get(), repository, pushed, what=what)
-        exact = image_size.counted_like_overlay2(self.engine())
+        exact = self.engine().counts_like_overlay2
         return image_size.sized(counts, pushed, image_id=image_id, store_bytes=store_bytes, exact=exact, what=what)
 
     def engine(self) -> EngineFacts:
@@ -273,7 +274,7 @@ class OnDemand:
         """A base image's sizes: pushed once (at provisioning), then remembered by image ID."""
         with self._lock:
             known = read_json_object(self.base_sizes_memo).get(image_id)
-        if known is not None:
+        if known is not None and known.get("meaning") == MEANING:  # sized the way sizes are counted now
             try:
                 return image_size.Sized(int(known["size"]), int(known["transfer"]), int(known["store"]), (),
                                         str(known["reference"]))
@@ -286,6 +287,6 @@ class OnDemand:
         with self._lock:
             memo = read_json_object(self.base_sizes_memo)
             memo[image_id] = {"size": found.size_bytes, "transfer": found.transfer_bytes, "store": found.store_bytes,
-                              "reference": found.reference}
+                              "reference": found.reference, "meaning": MEANING}
             write_atomic(self.base_sizes_memo, json.dumps(memo, indent=0, sort_keys=True))
         return found

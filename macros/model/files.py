@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -80,3 +81,13 @@ def read_json_object(path: Path) -> dict[str, Any]:
         ignored(path, TypeError("not a JSON object"))
         return {}
     return data
+
+
+def copy_memos(names: Iterable[str], source: Path, target: Path) -> None:
+    """Into another cache folder, these memos of `source` (files, or folders of files) that exist."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        if (source / name).is_dir():
+            shutil.copytree(source / name, target / name, dirs_exist_ok=True)
+        elif (source / name).is_file():
+            shutil.copy(source / name, target / name)

@@ -25,6 +25,12 @@ class EngineFacts(NamedTuple):
     # "classic" (a graph driver keeps the layers): what `docker images` reports differs between them
     image_store: str = ""
 
+    @property
+    def counts_like_overlay2(self) -> bool:
+        """Whether the engine's own figure (inspect's Size) is the layers' files as overlay2 counts
+        them: the size, plus any file copied up unchanged (model/layer_files.py)."""
+        return self.image_store == "classic" and self.storage_driver == "overlay2"
+
 
 class RegistryFacts(NamedTuple):
     address: str

@@ -21,21 +21,28 @@ STORES = {"classic": "the engine's own (a storage driver keeps the unpacked laye
 
 def store_sizes(page: Page) -> str:
     """What this engine's own figure for an image is, against the size counted from the layers."""
-    e, results = page.session.engine, page.session.results
-    same = sum(r.measured.store_bytes == r.measured.size_bytes for r in results)
-    same += sum(b.store_bytes == b.size_bytes for b in page.session.bases)
-    total = len(results) + len(page.session.bases)
-    if e.image_store == "classic" and e.storage_driver == "overlay2":
-        agreed = f"all {total} images" if same == total else f"{same} of the {total} images"
-        return (f"This build's engine keeps images with overlay2, which counts a layer's files the same way, and "
-                f"the build checks that its own figure agrees: it does, to the byte, for {agreed}.")
-    if same == total:
-        return f"This build's engine ({e.storage_driver}) reported the same figure for every image."
-    largest = max(results, key=lambda r: r.measured.size_bytes, default=None)
+    e = page.session.engine
+    figures = [(r.variant.title, r.measured.store_bytes, r.measured.size_bytes) for r in page.session.results]
+    figures += [(b.reference, b.store_bytes, b.size_bytes) for b in page.session.bases]
+    differ = [(name, store - size) for name, store, size in figures if store != size]
+    everything = f"all {len(figures)} images" if len(figures) > 2 else ("both images" if len(figures) == 2 else
+                                                                        "the one image")
+    if e.counts_like_overlay2:
+        said = (f"This build's engine keeps images with overlay2, and the build checked its figure against "
+                f"the layers' files, counted the way overlay2 counts them: they agreed, to the byte, for {everything}.")
+        if not differ:
+            return said + " No layer held a file copied up unchanged, so that figure is the size for each of them."
+        extra = sorted(d for _, d in differ)
+        amount = f"{extra[0]:,} bytes" if extra[0] == extra[-1] else f"{extra[0]:,} to {extra[-1]:,} bytes"
+        return (f"{said} For {counted(len(differ), 'image')} it is larger than the size, by the files copied up "
+                f"unchanged ({amount}), which the size leaves out; the variant pages show both figures.")
+    if not differ:
+        return f"This build's engine ({e.storage_driver}) reported the same figure as the size for {everything}."
+    largest = max(page.session.results, key=lambda r: r.measured.size_bytes, default=None)
     example = (f" For {largest.variant.title}, it reports {largest.measured.store_bytes:,} bytes against "
                f"{largest.measured.size_bytes:,} bytes of files." if largest else "")
     return (f"This build's engine keeps images in {STORES.get(e.image_store, e.image_store)}, whose own figure "
-            f"differs for {total - same} of {total} images, so the tables show it beside the size.{example}")
+            f"differs for {len(differ)} of {len(figures)} images, so the tables show it beside the size.{example}")
 
 
 def engine_table(page: Page) -> str:

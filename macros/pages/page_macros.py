@@ -150,7 +150,8 @@ def base_size(page: Page, reference: str) -> str:
 
 def results_table(page: Page, part: str = "", edition: str = "") -> str:
     """All variants (or one part's, or one edition's and those of none), each linked to its page."""
-    return render.results_table(page.in_part(part, edition), href=page.detail_href)
+    return render.results_table(page.in_part(part, edition), href=page.detail_href,
+                                store_column=not page.session.engine.counts_like_overlay2)
 
 
 def size_chart(page: Page, part: str = "", edition: str = "") -> str:

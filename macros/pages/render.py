@@ -114,12 +114,14 @@ def lifetime(seconds: float | None) -> str:
     return milliseconds(seconds)
 
 
-def results_table(results: Sequence[Shown], *, href: Callable[[str], str] | None = None) -> str:
-    """Every variant, grouped by part and largest first; each name links to its detail page."""
+def results_table(results: Sequence[Shown], *, href: Callable[[str], str] | None = None,
+                  store_column: bool = False) -> str:
+    """Every variant, grouped by part and largest first; each name links to its detail page. The
+    engine's own figure is a column only where it is another kind of number (`store_column`: the
+    containerd store) and says something else than the size."""
     if not results:
         return "*No variant here yet.*"
-    # The engine's own figure is a column only where it says something else (the containerd store).
-    store = any(r.measured.store_bytes != r.measured.size_bytes for r in results)
+    store = store_column and any(r.measured.store_bytes != r.measured.size_bytes for r in results)
     head = ("Variant", "Final base", "Size (files)", "Bytes", "Transfer (gzip)", "Binary", "Start-up", "Verified",
             "2022 article", "Measured", *(("This engine's store",) if store else ()))
     rows: list[tuple[str, ...] | str] = []
