@@ -90,10 +90,14 @@ def test_what_a_dead_run_left_is_removed_by_the_next_build_and_a_live_run_s_is_k
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 4 MiB tmpfs of our own, for the cache folder."""
+    """A tmpfs of our own for the cache folder: room for what a provisioned cache starts with (the
+    bases' layer files run to megabytes), in whole pages as tmpfs counts them, and 4 MiB more."""
+    seeded = [p for name in registry.PROVISIONING_MEMOS for p in (REPO / ".cache" / name, *(REPO / ".cache" / name).rglob("*"))
+              if p.is_file()]
+    room = sum(-(-p.stat().st_size // 4096) * 4096 for p in seeded) + (4 << 20)
     mount = tmp_path / "disk"
     mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], check=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={room}", "tmpfs", str(mount)], check=True)
     try:
         yield mount
     finally:

@@ -34,7 +34,7 @@ class Measurement:
     image_id: str
     size_bytes: int             # the bytes of files in its layers (model/layer_files.py): one meaning on every engine
     compressed_bytes: int       # transfer size: compressed layers + config, as the registry's manifest lists them
-    store_bytes: int            # what this engine's image store reports (inspect's Size): size_bytes on overlay2
+    store_bytes: int            # the engine's own figure (inspect's Size); overlay2 adds files copied up unchanged
     registry_ref: str           # where the measured image is stored: <registry>/<repository>@<digest>
     layer_count: int
     layers: tuple[Layer, ...]   # image history, oldest first: the instruction and its layer's files
