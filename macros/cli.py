@@ -179,7 +179,7 @@ def _engines(args: argparse.Namespace, settings: Settings) -> int:
               f"({c.other_engine.get('storage_driver')}), against Docker {c.engine.get('version')}")
         _print_rows(rows)
         print(f"sizes equal: {c.sizes_equal} of {len(c.rows)}; largest transfer difference "
-              f"{c.largest_transfer_percent:.3f}% (allowed: {engines.TRANSFER_TOLERANCE_PERCENT}%)"
+              f"{c.farthest_transfer_said()} (allowed: {engines.ALLOWED})"
               + (f"; measured on one side only: {', '.join(c.only_one)}" if c.only_one else ""))
         for problem in c.problems():
             log.error(f"{where}: {problem}")

@@ -145,3 +145,30 @@ def test_bases_are_kept_in_the_registry_under_their_own_names() -> None:
     assert mirror_name("gcr.io/distroless/static-debian11") == "gcr.io/distroless/static-debian11"
     assert mirror_name("someone/tool:1") == "someone/tool"
     assert mirror_name("localhost:5000/x/y:2") == "localhost:5000/x/y"
+
+
+def test_the_engines_comparison_is_said_from_its_record(tmp_path: Path) -> None:
+    """Methodology's comparison: a sentence that follows the record (agree or not), a row per
+    engine, and the images that differ named with both figures."""
+    def row(image: str, size: tuple[int, int], transfer: tuple[int, int], base: bool = False) -> dict[str, object]:
+        return {"image": image, "base": base, "size": size[0], "other_size": size[1], "transfer": transfer[0],
+                "other_transfer": transfer[1], "other_store": transfer[1]}
+    classic = {"version": "20.10.24", "os": "Debian 12", "storage_driver": "overlay2", "image_store": "classic"}
+    containerd = {"version": "26.1.5", "os": "Debian 13", "storage_driver": "overlayfs", "image_store": "containerd"}
+    agreeing = [row("floor", (159, 159), (2_017, 1_082)), row("debian:trixie", (78_000_000, 78_000_000),
+                                                               (30_000_000, 30_010_000), base=True)]
+    record = tmp_path / "engines.json"
+    record.write_text(json.dumps({"compared_at": "2026-12-05T23:00:00+00:00", "comparisons": [
+        {"engine": classic, "other_engine": containerd, "only_one": [], "rows": agreeing}]}))
+    p = m.Page(session=SESSION, settings=replace(SETTINGS, engines_file=record), url="")
+    said = m.engine_macros.engines_compared(p)
+    assert "On 2026-12-05, for one variant and one base image, they were:" in said
+    assert "Docker 26.1.5 (Debian 13), containerd image store" in said and "2 of 2" in said
+    assert "+10,000 bytes (+0.033%, debian:trixie)" in said and "The images that differ" not in said
+    apart = [*agreeing, row("distroless", (3_788_036, 3_788_037), (1_660_542, 1_659_668))]
+    record.write_text(json.dumps({"compared_at": "2026-12-05T23:00:00+00:00", "comparisons": [
+        {"engine": classic, "other_engine": containerd, "only_one": [], "rows": apart}]}))
+    said = m.engine_macros.engines_compared(p)
+    assert "for 2 variants and one base image, they were not:" in said and "2 of 3" in said
+    assert "distroless, 3,788,036 bytes of files and 1,660,542 of transfer here, 3,788,037 and 1,659,668 there" in said
+    assert "floor," not in said.partition("The images that differ")[2]
