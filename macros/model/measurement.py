@@ -32,7 +32,7 @@ class Contents(NamedTuple):
 @dataclass(frozen=True)
 class Measurement:
     image_id: str
-    size_bytes: int             # the bytes of files in its layers (model/layer_files.py): one meaning on every engine
+    size_bytes: int             # the bytes of files its layers add or change (layer_files.py): the same on any engine
     compressed_bytes: int       # transfer size: compressed layers + config, as the registry's manifest lists them
     store_bytes: int            # the engine's own figure (inspect's Size); overlay2 adds files copied up unchanged
     registry_ref: str           # where the measured image is stored: <registry>/<repository>@<digest>

@@ -85,7 +85,7 @@ def _draw(results: Sequence[Shown]) -> str:
                       loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2,
                       frameon=False, fontsize=10)  # above the bars: it hides no bar's label
         ax.set_ylim(-0.6, len(rows) + 0.4)
-        ax.set_xlabel("Image size (log scale: the files in its layers)")
+        ax.set_xlabel("Image size (log scale: the files its layers add or change)")
         svg = _svg(fig, ax, grid="x")
     return _inline(svg, label="Image sizes by variant, largest first")
 
@@ -164,7 +164,7 @@ def _draw_releases(families: Sequence[str], releases: Sequence[Release], *, name
         ax.set_ylim(bottom=0)
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: human_size(v)))
         ax.set_xlabel("Go release")
-        ax.set_ylabel("Image size (the files in its layers)")
+        ax.set_ylabel("Image size (the files its layers add or change)")
         ax.legend(frameon=False, fontsize=10, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
         svg = _svg(fig, ax, grid="y")
     return _inline(svg, label="Image size by Go release")
@@ -206,6 +206,6 @@ def _draw_editions(rows: Sequence[tuple[str, Shown | None, Shown]]) -> str:
         handles.append(Patch(color=_NOW, label=f"{', '.join(now_years)} edition"))
         ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False,
                   fontsize=10)
-        ax.set_xlabel("Image size (log scale: the files in its layers)")
+        ax.set_xlabel("Image size (log scale: the files its layers add or change)")
         svg = _svg(fig, ax, grid="x")
     return _inline(svg, label="Image sizes, each edition side by side")

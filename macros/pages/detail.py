@@ -98,7 +98,7 @@ def facts(r: Shown) -> list[tuple[str, str]]:
     """The numbers of one variant, in words a reader can check against `docker` itself."""
     m = r.measured
     return [
-        ("Image size (the files in its layers)", human_size(m.size_bytes)),
+        ("Image size (the files its layers add or change)", human_size(m.size_bytes)),
         ("Image size in bytes", f"{m.size_bytes:,}"),
         ("Transfer size (compressed, as the registry stores it)", human_size(m.compressed_bytes)),
         *((("What this engine's image store reports (docker image inspect)", f"{m.store_bytes:,} bytes"),)
