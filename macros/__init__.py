@@ -1,8 +1,9 @@
 """The mkdocs-macros module: measure every variant once per build and expose the numbers as macros.
 
 Importing this package is cheap; the work happens in `define_env`, which mkdocs-macros calls once
-per build (on every rebuild under `mkdocs serve`). It makes the build's one State (pages/state.py);
-the macros themselves are in pages/page_macros.py.
+per build (on every rebuild under `mkdocs serve`). It makes the build's one State (pages/state.py)
+and registers every macro of pages/page_macros.py's MACROS, which gathers those of the other
+`*_macros.py` modules in pages/.
 """
 from __future__ import annotations
 

@@ -6,7 +6,10 @@
 - `labels`: the labels on everything we create, and the filters that find it again;
 - `context`: build contexts, packed as the docker CLI packs them;
 - `images`: build, inspect, tag, pull, push, history, reading a file out of an image;
+- `build_limits`: a build step's time and memory limits, and what a step past either says;
 - `runs`: sandboxed runs with their streams read live;
+- `memory`: a container's peak memory, from the cgroup parent it runs under;
+- `lock`: file locks between our builds and our deletions, and one per live process of ours;
 - `service`: our long-running service container (the registry);
 - `cleanup`: removing what this project (or one build of it) created, and nothing else.
 

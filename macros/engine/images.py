@@ -90,8 +90,8 @@ def build(client: docker.DockerClient, *, context: IO[bytes], dockerfile: str, w
     """Build with the classic builder from a tar context; stream each log line to `log`; stop a
     step past the time limit, bound its memory (build_limits.py).
 
-    Returns the built image's inspect record. The image is left untagged: callers tag it only once
-    everything they need has succeeded, so a failure leaves no half-tagged image behind.
+    Returns the built image's inspect record. The image is left untagged, for the caller to name
+    once the build has succeeded (before it is run or verified), so a failed build tags nothing.
     """
     tail: deque[str] = deque(maxlen=tail_lines)
     step = ""
