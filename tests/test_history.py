@@ -53,7 +53,7 @@ def test_a_size_that_moved_names_the_input_that_moved_with_it() -> None:
     assert [c.variant for c in found] == ["a", "b"]                   # the largest movement first
     a, b = found
     assert (a.before, a.after, a.delta, a.moved) == (1000, 6100, 5100, ("Dockerfile",))
-    assert a.describe() == "a: 1kB (1,000 bytes) -> 6.1kB (6,100 bytes), +5.1kB; moved: Dockerfile"
+    assert a.describe() == "a: 1kB (1,000 bytes) -> 6.1kB (6,100 bytes), +5.1kB (+510.0%); moved: Dockerfile"
     assert b.moved == ("base debian:bullseye", "Go version (go1.21.13 -> go1.21.14)")
 
 

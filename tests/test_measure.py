@@ -4,7 +4,7 @@ import os
 
 import pytest
 from macros.measure.binary import go_version
-from macros.model.sizes import human_size
+from macros.model.sizes import human_size, signed_change
 
 
 @pytest.mark.parametrize(("size", "shown"), [
@@ -22,3 +22,9 @@ def test_go_version_reads_inline_build_info() -> None:
     binary = os.urandom(4096).replace(b"\xff", b"\0") + header + bytes([len(version)]) + version + b"\0" * 64
     assert go_version(binary) == "go1.21.13"
     assert go_version(b"not a go binary") == ""
+
+
+def test_a_size_change_is_signed_as_a_reader_reads_it() -> None:
+    assert signed_change(788_733_210, 887_561_412) == "+98.8MB (+13%)"
+    assert signed_change(887_561_412, 788_733_210, percent_digits=1) == "−98.8MB (−11.1%)"  # a true minus
+    assert signed_change(5, 5) == "±0B (+0%)" and signed_change(0, 5) == "+5B"  # from nothing: no share

@@ -19,6 +19,7 @@ import requests
 import yaml
 from macros.engine import cleanup
 from macros.model import variants
+from macros.model.parts import CHAPTERS, PARTS, of_chapter
 from macros.model.session import RESULTS_SCHEMA
 from macros.model.settings import Settings
 from macros.model.sizes import human_size
@@ -63,6 +64,11 @@ def _code_block(page: str, title: str) -> str:
     at = page.index(f'<span class="filename">{title}</span>')
     code = page[at:].split("<code>", 1)[1].split("</code>", 1)[0]
     return html.unescape(re.sub(r"<[^>]+>", "", code))
+
+
+def _built(site: Path, page: str) -> Path:
+    """Where mkdocs writes a page of docs/ (directory URLs): index.md -> index.html, x.md -> x/index.html."""
+    return site / ("index.html" if page == "index.md" else f"{page.removesuffix('.md')}/index.html")
 
 
 def _detail(site: Path, variant_id: str) -> str:
@@ -125,8 +131,7 @@ def test_sizes_on_the_pages_are_the_measured_ones(site: Path, results: dict[str,
         page = _detail(site, v["id"])
         assert f"<td>{v['size_human']}</td>" in page and f"<td>{v['size_bytes']:,}</td>" in page, v["id"]
         assert f'<a href="../variants/{v["id"]}/">' in overview and f'<td style="text-align:right">{v["size_bytes"]:,}</td>' in overview
-    article = "".join((site / page).read_text() for page in ("index.html", "binary/index.html", "releases/index.html",
-                                                                  "checks/index.html"))
+    article = "".join(_built(site, chapter).read_text() for chapter in CHAPTERS)
     for v in results["variants"]:
         assert f"{v['size_bytes']:,}" in article, v["id"]
     assert (site / "methodology" / "index.html").is_file() and (site / "contributing" / "index.html").is_file()
@@ -425,3 +430,23 @@ def test_history_records_two_builds_and_names_what_moved(site: Path, cache_dir: 
     assert len(records) == shipped + 2
     assert [r["variants"][grown.id]["size"] for r in records[-2:]] == [before["size_bytes"], after["size_bytes"]]
     assert records[-2]["variants"][grown.id]["dockerfile"] != records[-1]["variants"][grown.id]["dockerfile"]
+
+
+@pytest.mark.docker
+def test_the_chapters_and_parts_are_navigated_as_declared(site: Path, results: dict[str, Any]) -> None:
+    """model/parts.py declares the article: its chapters lead the navigation, in their order, on
+    every page; the overview has a section for each part outside the staircase, linked to its
+    chapter; the History page draws a chart per chapter."""
+    titles = [html.escape(title) for title in CHAPTERS.values()]
+    for page in [_built(site, chapter) for chapter in CHAPTERS] + [site / "methodology" / "index.html"]:
+        listed = re.findall(r'<span class="md-ellipsis">\s*(.*?)\s*</span>', page.read_text())
+        assert [t for t in listed if t in titles][:len(titles)] == titles, (page, listed)
+    overview = (site / "variants" / "index.html").read_text()
+    for part in (p for p in PARTS.values() if not p.staircase):
+        chapter = "../" if part.chapter == "index.md" else f"../{part.chapter.removesuffix('.md')}/"
+        assert f">{html.escape(part.title)}" in overview and html.escape(part.about) in overview, part
+        assert f'<a href="{chapter}">Its chapter</a>' in overview, part
+    history = (site / "history" / "index.html").read_text()
+    charts = re.findall(r'aria-label="([^"]*): image size by recorded build"', history)
+    told = {v["part"] for v in results["variants"]}
+    assert charts == [title for chapter, title in CHAPTERS.items() if told & set(of_chapter(chapter))], charts

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ..errors import ConfigError
-from .sizes import human_size, parse_size
+from .sizes import human_size, parse_size, signed_change
 
 HISTORY_SCHEMA = 1
 
@@ -58,16 +58,15 @@ class Change(NamedTuple):
         return (self.after or 0) - (self.before or 0)
 
     def describe(self) -> str:
-        """"debian: 789MB (788,733,210 bytes) -> 794MB (793,833,210 bytes), +5.1MB; moved: base
-        golang:1.21-bullseye", or "x: new, 3MB", or "x: gone (was 3MB)"."""
+        """"debian: 789MB (788,733,210 bytes) -> 794MB (793,833,210 bytes), +5.1MB (+0.6%); moved:
+        base golang:1.21-bullseye", or "x: new, 3MB", or "x: gone (was 3MB)"."""
         if self.before is None:
             return f"{self.variant}: new, {human_size(self.after or 0)}"
         if self.after is None:
             return f"{self.variant}: gone (was {human_size(self.before)})"
-        sign = "+" if self.delta >= 0 else "-"
         because = ", ".join(self.moved) if self.moved else "no recorded input moved"
         return (f"{self.variant}: {human_size(self.before)} ({self.before:,} bytes) -> {human_size(self.after)} "
-                f"({self.after:,} bytes), {sign}{human_size(abs(self.delta))}; moved: {because}")
+                f"({self.after:,} bytes), {signed_change(self.before, self.after, percent_digits=1)}; moved: {because}")
 
 
 def moved_inputs(before: dict[str, Any], after: dict[str, Any], engine_before: dict[str, Any],

@@ -1,7 +1,51 @@
-"""The article's parts, in reading order: what a variant's `part` may name. Its own module so
-that the pages can be made without importing the variants file's reader (and Docker's parser)."""
+"""The article's chapters and parts, each declared once, in reading order.
+
+A chapter is a page of the article; a part is what a variant's `part` may name, and belongs to one
+chapter (part two's page also tells the floor). The navigation, the overview of every variant, the
+history charts, the charts' colours and the tests derive from these two declarations: a new part
+is an entry here, its page, and its variants. Its own module so that the pages can be made
+without importing the variants file's reader (and Docker's parser).
+"""
 from __future__ import annotations
 
-PARTS = {"base": "Part one: the base image", "binary": "Part two: the binary", "floor": "The floor (not Go)",
-         "releases": "Then and now: Go releases", "checks": "Part three: does it still work?"}
-STAIRCASE = ("base", "binary", "floor")  # the parts the main results table and chart show
+from typing import NamedTuple
+
+
+class Part(NamedTuple):
+    title: str
+    chapter: str            # the page that tells it: a key of CHAPTERS
+    staircase: bool         # in the article's main results table and chart, where sizes fall down the page
+    reference: bool = False  # a line every bar is measured against, not a step (and not a Go image)
+    colour: str = ""        # its bars in charts ("": the charts' own blue)
+    about: str = ""         # the overview's sentence for a part outside the staircase
+
+
+CHAPTERS = {  # page -> its title in the navigation
+    "index.md": "Part one: the base image",
+    "binary.md": "Part two: the binary and the floor",
+    "checks.md": "Part three: does it still work?",
+    "releases.md": "Then and now: Go releases",
+}
+
+PARTS = {
+    "base": Part("Part one: the base image", "index.md", staircase=True),
+    "binary": Part("Part two: the binary", "binary.md", staircase=True, colour="#d9822b"),  # orange: both themes
+    "floor": Part("The floor (not Go)", "binary.md", staircase=True, reference=True),
+    "checks": Part("Part three: does it still work?", "checks.md", staircase=False,
+                   about="The program that asks each image four questions (trust, time zones, identity, not root)."),
+    "releases": Part("Then and now: Go releases", "releases.md", staircase=False,
+                     about="The same program built by each Go release of the sweep."),
+}
+
+STAIRCASE = tuple(p for p, part in PARTS.items() if part.staircase)
+REFERENCES = frozenset(p for p, part in PARTS.items() if part.reference)
+
+
+def title_of(part: str) -> str:
+    """How the pages name a part (an undeclared one by its id)."""
+    return PARTS[part].title if part in PARTS else part
+
+
+def of_chapter(page: str) -> tuple[str, ...]:
+    """The parts a chapter tells, in reading order."""
+    return tuple(p for p, part in PARTS.items() if part.chapter == page)

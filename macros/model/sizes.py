@@ -23,3 +23,12 @@ def human_size(size: float) -> str:
         size /= 1000.0
         unit += 1
     return f"{size:.3g}{_UNITS[unit]}"
+
+
+def signed_change(before: int, after: int, *, percent_digits: int = 0) -> str:
+    """How a size moved, as a reader reads it, with a true minus sign: "+5.1MB (+0.6%)",
+    "−99MB (−11%)", "±0B (+0%)"."""
+    delta = after - before
+    sign = "+" if delta > 0 else "−" if delta < 0 else "±"
+    share = f" ({delta / before:+.{percent_digits}%})".replace("-", "−") if before else ""
+    return f"{sign}{human_size(abs(delta))}{share}"

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..model.files import write_atomic
-from ..model.parts import PARTS
+from ..model.parts import PARTS, REFERENCES, title_of
 from ..model.session import Shown
 from ..model.sizes import human_size
 from .releases import Release, minor
@@ -23,7 +23,6 @@ from .render import staircase
 
 _INK = "#010203"    # sentinel, replaced by currentColor
 _BAR = "#4f86c6"    # mid blue: visible on white and on slate
-_PART_COLOURS = {"base": _BAR, "binary": "#d9822b"}  # orange for part two: also visible on both
 _LINE_COLOURS = (_BAR, "#d9822b", "#3a9a5b", "#a05fb5")
 _PARAMS = {"text.parse_math": False,  # a title with a $ in it is text, not a formula
            "svg.fonttype": "none", "svg.hashsalt": "smallest-go", "font.size": 11,
@@ -35,8 +34,14 @@ _GRID = "#8c8c8c"
 def size_chart_svg(results: Sequence[Shown], *, cache_dir: Path | None = None) -> str:
     """The chart for these results; reused from `cache_dir` when the same chart was drawn before
     (importing matplotlib and drawing costs more than a whole warm build of the pages)."""
-    inputs = [(r.variant.title, r.measured.size_bytes, r.variant.part) for r in results]
+    inputs = [(r.variant.title, r.measured.size_bytes, r.variant.part, PARTS.get(r.variant.part)) for r in results]
     return _memo("", inputs, cache_dir, lambda: _draw(results))
+
+
+def _colour(part: str) -> str:
+    """A part's bars: its own colour where it declares one."""
+    declared = PARTS.get(part)
+    return declared.colour if declared and declared.colour else _BAR
 
 
 def _memo(kind: str, inputs: object, cache_dir: Path | None, draw: Callable[[], str]) -> str:
@@ -53,18 +58,18 @@ def _memo(kind: str, inputs: object, cache_dir: Path | None, draw: Callable[[], 
 
 def _draw(results: Sequence[Shown]) -> str:
     """The staircase: one bar per variant, top to bottom in reading order, on a log scale; the
-    floor (a variant of the part "floor") is not a step but a dashed line every bar is measured
-    against."""
+    floor (a variant of a reference part, model/parts.py) is not a step but a dashed line every bar
+    is measured against."""
     from matplotlib.patches import Patch
     from matplotlib.ticker import FuncFormatter, LogLocator
 
     ordered = staircase(results)
-    floors = [r for r in ordered if r.variant.part == "floor"]
-    rows = [r for r in ordered if r.variant.part != "floor"] or ordered
+    floors = [r for r in ordered if r.variant.part in REFERENCES]
+    rows = [r for r in ordered if r.variant.part not in REFERENCES] or ordered
     sizes = [r.measured.size_bytes for r in rows] + [r.measured.size_bytes for r in floors]
     with _figure(8.5, 0.55 * len(rows) + 1.6) as (fig, ax):
         positions = list(range(len(rows)))[::-1]  # the first row at the top
-        colours = [_PART_COLOURS.get(r.variant.part, _BAR) for r in rows]
+        colours = [_colour(r.variant.part) for r in rows]
         bars = ax.barh(positions, [r.measured.size_bytes for r in rows], color=colours, height=0.6)
         ax.set_yticks(positions, [r.variant.title for r in rows])
         ax.set_xscale("log")
@@ -81,7 +86,7 @@ def _draw(results: Sequence[Shown]) -> str:
                     va="bottom", ha="left", fontsize=10)
         parts = dict.fromkeys(r.variant.part for r in rows)
         if len(parts) > 1:
-            ax.legend(handles=[Patch(color=_PART_COLOURS.get(p, _BAR), label=PARTS.get(p, p)) for p in parts],
+            ax.legend(handles=[Patch(color=_colour(p), label=title_of(p)) for p in parts],
                       loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2,
                       frameon=False, fontsize=10)  # above the bars: it hides no bar's label
         ax.set_ylim(-0.6, len(rows) + 0.4)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from ..errors import PageError
 from ..model import checks
+from ..model.parts import REFERENCES
 from ..model.session import Shown
 from ..model.sizes import human_size
 from . import render
@@ -44,8 +45,8 @@ def smallest_passing(page: Page) -> str:
 
 
 def smallest_go_image(page: Page) -> str:
-    """The smallest image on the site that is not the floor (which is not Go), linked, with its size."""
-    return _smallest(page, [r for r in page.session.results if r.variant.part != "floor"])
+    """The smallest image on the site that is not a reference (the floor is not Go), linked, with its size."""
+    return _smallest(page, [r for r in page.session.results if r.variant.part not in REFERENCES])
 
 
 def _smallest(page: Page, results: list[Shown]) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from ..model.measurement import Measurement
-from ..model.parts import PARTS
+from ..model.parts import title_of
 from ..model.session import Shown
 from ..model.sizes import human_size
 from . import fidelity_macros, render
@@ -73,7 +73,7 @@ def variant_page(result: Shown, bases: Sequence[BaseImage], *,
     sections = [
         f"# {markdown_text(v.title)}",
         f"{markdown_text(v.description)}",
-        f"*{markdown_text(PARTS.get(v.part, v.part))}.* Built from `{v.dockerfile_rel}`; measured "
+        f"*{markdown_text(title_of(v.part))}.* Built from `{v.dockerfile_rel}`; measured "
         f"{result.measured.measured_at} (UTC)"
         f"{', reused from the cache by this build' if result.reused else ', by this build'}.{edition}",
         "## The Dockerfile",

@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from ..model.records import BaseImage
 from ..model.session import Shown
-from ..model.sizes import human_size
+from ..model.sizes import human_size, signed_change
 from . import render, support
 from .page import Page, unknown
 
@@ -48,9 +48,7 @@ def rows(page: Page, part: str, edition: str = "") -> list[Row]:
 
 
 def _change(then: Shown, now: Shown) -> str:
-    delta = now.measured.size_bytes - then.measured.size_bytes
-    sign = "+" if delta > 0 else "−" if delta < 0 else "±"
-    return f"{sign}{human_size(abs(delta))} ({delta / then.measured.size_bytes:+.0%})".replace("-", "−")
+    return signed_change(then.measured.size_bytes, now.measured.size_bytes)
 
 
 def size_change(page: Page, then: str, now: str) -> str:

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ..model import history
-from ..model.parts import PARTS
-from ..model.sizes import human_size, parse_size
+from ..model.parts import CHAPTERS, PARTS, of_chapter, title_of
+from ..model.sizes import human_size, parse_size, signed_change
 from . import render
 from .history_chart import Line, history_chart_svg
 from .page import Page, unknown
@@ -49,7 +49,8 @@ def what_changed(page: Page) -> str:
     rows = []
     for c in found:
         link = render.link(page.detail_href(c.variant), c.variant) if c.after is not None else html.escape(c.variant)
-        rows.append((link, _bytes(c.before), _bytes(c.after), _signed(c) if c.before and c.after else "—",
+        change = signed_change(c.before, c.after, percent_digits=1) if c.before and c.after else "—"
+        rows.append((link, _bytes(c.before), _bytes(c.after), change,
                      html.escape(", ".join(c.moved) if c.moved else "—" if c.before is None or c.after is None
                                  else "none recorded")))
     return (f"Against {when}, {len(found)} variant{'s' if len(found) != 1 else ''} differ"
@@ -62,9 +63,6 @@ def _bytes(size: int | None) -> str:
     return f"{human_size(size)} ({size:,} B)" if size is not None else "—"
 
 
-def _signed(c: history.Change) -> str:
-    sign = "+" if c.delta > 0 else "−"
-    return f"{sign}{human_size(abs(c.delta))} ({c.delta / (c.before or 1):+.1%})".replace("-", "−")
 
 
 def history_chart(page: Page, *parts: str, title: str = "") -> str:
@@ -85,8 +83,16 @@ def history_chart(page: Page, *parts: str, title: str = "") -> str:
             if article else []
         points += [record["variants"].get(r.id, {}).get("size") for _, record in labelled]
         lines.append((r.id, points))
-    return render.chart_block(history_chart_svg(columns, lines, title=title or " and ".join(PARTS[p] for p in parts),
+    return render.chart_block(history_chart_svg(columns, lines, title=title or " and ".join(map(title_of, parts)),
                                                 cache_dir=page.settings.cached("charts")))
+
+
+def history_charts(page: Page) -> str:
+    """One chart per chapter of the article (model/parts.py), its parts' variants together."""
+    shown = {r.variant.part for r in page.session.results}
+    charts = [history_chart(page, *told, title=CHAPTERS[chapter]) for chapter in CHAPTERS
+              if (told := tuple(p for p in of_chapter(chapter) if p in shown))]
+    return "\n\n".join(charts)
 
 
 def history_records(page: Page) -> str:
@@ -120,7 +126,7 @@ def history_count(page: Page) -> str:
 
 MACROS: dict[str, tuple[Callable[..., str], bool]] = {
     fn.__name__: (fn, block) for fn, block in (
-        (what_changed, True), (history_chart, True), (history_records, True), (history_count, False),
-        (history_file, False),
+        (what_changed, True), (history_chart, True), (history_charts, True), (history_records, True),
+        (history_count, False), (history_file, False),
     )
 }

@@ -3,7 +3,8 @@
 It does three things mkdocs-macros cannot: it hears which command mkdocs runs (`on_startup`; under
 `serve` a failed variant shows an error box on its page instead of failing the build), and it
 adds one detail page per variant (with its build log and run output as files beside it), an
-overview page and a "Variants" section in the navigation, with nothing in docs/. A contributor
+overview page and a "Variants" section in the navigation, with nothing in docs/; the navigation's
+"The article" section comes from the chapters declared in model/parts.py. A contributor
 adds a Dockerfile and an entry to the variants file; the page `variants/<id>.md` appears, its
 whole text one macro call. A page of that name written by hand in docs/ wins over the generated
 one.
@@ -22,12 +23,12 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 
-from ..model.parts import PARTS
+from ..model.parts import CHAPTERS, PARTS
 from . import detail, state
 
-SECTION = "Variants"
+ARTICLE, SECTION = "The article", "Variants"  # the navigation sections it adds
 OVERVIEW = f"{detail.FOLDER}/index.md"
-OVERVIEW_TEXT = """---
+OVERVIEW_HEAD = """---
 hide:
   - navigation
 ---
@@ -40,21 +41,18 @@ and start-up times, its layers and where its base images came from. A variant ad
 `dockerfiles/variants.yml` appears here, with its page, on the next build.
 
 {{ results_table() }}
-
-## The release sweep
-
-The same program built by each Go release the project can obtain, as described in
-[Then and now](../releases.md).
-
-{{ results_table("releases") }}
-
-## Part three: the checks program
-
-The program that asks each image four questions (trust, time zones, identity, not root), as
-described in [Part three](../checks.md).
-
-{{ results_table("checks") }}
 """
+
+
+def overview_text() -> str:
+    """The overview page: the staircase's parts in one table, then a section per other part, each
+    introduced by its declared sentence and linked to its chapter (model/parts.py)."""
+    sections = [OVERVIEW_HEAD]
+    for part_id, part in PARTS.items():
+        if not part.staircase:
+            sections.append(f"## {part.title}\n\n{part.about} [Its chapter](../{part.chapter}) tells the whole "
+                            f"story.\n\n{{{{ results_table({json.dumps(part_id)}) }}}}\n")
+    return "\n".join(sections)
 
 
 def title_text(text: str) -> str:
@@ -85,8 +83,11 @@ class SmallestGoPlugin(BasePlugin):  # type: ignore[type-arg]
         return [(v.id, v.title) for v in sorted(declared, key=lambda v: order.index(v.part))]
 
     def on_config(self, config: MkDocsConfig, **_: Any) -> MkDocsConfig:
-        """Add the section to an explicit navigation (without one, mkdocs lists every page anyway)."""
+        """Add the article's chapters (model/parts.py) first and the variants' section before
+        Methodology to an explicit navigation (without one, mkdocs lists every page anyway)."""
         nav = config.nav
+        if nav is not None and not any(isinstance(item, dict) and ARTICLE in item for item in nav):
+            nav.insert(0, {ARTICLE: [{title: page} for page, title in CHAPTERS.items()]})
         if nav is not None and not any(isinstance(item, dict) and SECTION in item for item in nav):
             pages: list[Any] = [{"All variants": OVERVIEW}]
             pages += [{title_text(title): detail.page_path(vid)} for vid, title in self._listed(config)]
@@ -95,7 +96,7 @@ class SmallestGoPlugin(BasePlugin):  # type: ignore[type-arg]
         return config
 
     def on_files(self, files: Files, config: MkDocsConfig, **_: Any) -> Files:
-        wanted = {OVERVIEW: OVERVIEW_TEXT}
+        wanted = {OVERVIEW: overview_text()}
         wanted |= {detail.page_path(vid): page_text(vid, title) for vid, title in self._listed(config)}
         for result in state.of(config.plugins).session.results:  # the build log and run of each
             wanted |= detail.published_files(result)

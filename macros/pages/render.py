@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from ..model.parts import PARTS
+from ..model.parts import PARTS, title_of
 from ..model.session import Shown
 from ..model.sizes import human_size
 from .releases import Release, minor
@@ -129,7 +129,7 @@ def results_table(results: Sequence[Shown], *, href: Callable[[str], str] | None
     for r in staircase(results):
         if r.variant.part != part:
             part = r.variant.part
-            rows.append(PARTS.get(part, part))
+            rows.append(title_of(part))
         v, m = r.variant, r.measured
         verified = "✔ fails, as declared" if m.start_error else "✔ as declared"  # only verified runs are shown
         name = html.escape(v.title)
