@@ -23,7 +23,7 @@ from .render import staircase
 
 _INK = "#010203"    # sentinel, replaced by currentColor
 _BAR = "#4f86c6"    # mid blue: visible on white and on slate
-_LINE_COLOURS = (_BAR, "#d9822b", "#3a9a5b", "#a05fb5")
+LINE_COLOURS = (_BAR, "#d9822b", "#3a9a5b", "#a05fb5")
 _PARAMS = {"text.parse_math": False,  # a title with a $ in it is text, not a formula
            "svg.fonttype": "none", "svg.hashsalt": "smallest-go", "font.size": 11,
            "text.color": _INK, "axes.labelcolor": _INK, "axes.edgecolor": _INK,
@@ -35,7 +35,7 @@ def size_chart_svg(results: Sequence[Shown], *, cache_dir: Path | None = None) -
     """The chart for these results; reused from `cache_dir` when the same chart was drawn before
     (importing matplotlib and drawing costs more than a whole warm build of the pages)."""
     inputs = [(r.variant.title, r.measured.size_bytes, r.variant.part, PARTS.get(r.variant.part)) for r in results]
-    return _memo("", inputs, cache_dir, lambda: _draw(results))
+    return memo("", inputs, cache_dir, lambda: _draw(results))
 
 
 def _colour(part: str) -> str:
@@ -44,7 +44,7 @@ def _colour(part: str) -> str:
     return declared.colour if declared and declared.colour else _BAR
 
 
-def _memo(kind: str, inputs: object, cache_dir: Path | None, draw: Callable[[], str]) -> str:
+def memo(kind: str, inputs: object, cache_dir: Path | None, draw: Callable[[], str]) -> str:
     """A chart drawn once per distinct input (and version of this file), then read back."""
     key = hashlib.sha256(json.dumps(inputs).encode() + Path(__file__).read_bytes()).hexdigest()
     cached = cache_dir / f"{kind}{key}.svg" if cache_dir else None
@@ -67,7 +67,7 @@ def _draw(results: Sequence[Shown]) -> str:
     floors = [r for r in ordered if r.variant.part in REFERENCES]
     rows = [r for r in ordered if r.variant.part not in REFERENCES] or ordered
     sizes = [r.measured.size_bytes for r in rows] + [r.measured.size_bytes for r in floors]
-    with _figure(8.5, 0.55 * len(rows) + 1.6) as (fig, ax):
+    with figure(8.5, 0.55 * len(rows) + 1.6) as (fig, ax):
         positions = list(range(len(rows)))[::-1]  # the first row at the top
         colours = [_colour(r.variant.part) for r in rows]
         bars = ax.barh(positions, [r.measured.size_bytes for r in rows], color=colours, height=0.6)
@@ -91,12 +91,12 @@ def _draw(results: Sequence[Shown]) -> str:
                       frameon=False, fontsize=10)  # above the bars: it hides no bar's label
         ax.set_ylim(-0.6, len(rows) + 0.4)
         ax.set_xlabel("Image size (log scale: the files its layers add or change)")
-        svg = _svg(fig, ax, grid="x")
-    return _inline(svg, label="Image sizes by variant, largest first")
+        svg = svg_of(fig, ax, grid="x")
+    return inline(svg, label="Image sizes by variant, largest first")
 
 
 @contextmanager
-def _figure(width: float, height: float) -> Iterator[tuple[Any, Any]]:
+def figure(width: float, height: float) -> Iterator[tuple[Any, Any]]:
     """A matplotlib figure and axes in our style, transparent, closed afterwards."""
     import matplotlib
 
@@ -113,7 +113,7 @@ def _figure(width: float, height: float) -> Iterator[tuple[Any, Any]]:
             plt.close(fig)
 
 
-def _svg(fig: Any, ax: Any, *, grid: str) -> str:
+def svg_of(fig: Any, ax: Any, *, grid: str) -> str:
     """The figure as SVG text, with a light grid along one axis and no top or right frame."""
     ax.grid(axis=grid, color=_GRID, alpha=0.4, linewidth=0.6)
     ax.set_axisbelow(True)
@@ -125,7 +125,7 @@ def _svg(fig: Any, ax: Any, *, grid: str) -> str:
     return out.getvalue()
 
 
-def _inline(svg: str, *, label: str) -> str:
+def inline(svg: str, *, label: str) -> str:
     """matplotlib's SVG made fit for inlining in a Markdown page, in the page's text colour."""
     svg = svg.replace(_INK, "currentColor")
     svg = svg[svg.index("<svg"):]                      # drop the XML prolog and doctype
@@ -143,7 +143,7 @@ def release_chart_svg(families: Sequence[str], releases: Sequence[Release], *, n
     inputs = [[(f, rel.go_version, rel.builds[f].measured.size_bytes) for f in families if f in rel.builds]
               for rel in releases]
     extra = [then, (now.measured.go_version, now.measured.size_bytes, now.variant.title) if now else None, names]
-    return _memo("releases-", [inputs, extra], cache_dir,
+    return memo("releases-", [inputs, extra], cache_dir,
                  lambda: _draw_releases(families, releases, names=names, then=then, now=now))
 
 
@@ -153,8 +153,8 @@ def _draw_releases(families: Sequence[str], releases: Sequence[Release], *, name
 
     labels = ([then[0]] if then else []) + [minor(rel.go_version) for rel in releases]
     at = {label: i for i, label in enumerate(labels)}
-    with _figure(8.5, 5.4) as (fig, ax):
-        for family, colour, marker in zip(families, _LINE_COLOURS, "os^D", strict=False):
+    with figure(8.5, 5.4) as (fig, ax):
+        for family, colour, marker in zip(families, LINE_COLOURS, "os^D", strict=False):
             points = [(at[minor(rel.go_version)], rel.builds[family].measured.size_bytes)
                       for rel in releases if family in rel.builds]
             ax.plot([x for x, _ in points], [y for _, y in points], marker=marker, color=colour,
@@ -171,8 +171,8 @@ def _draw_releases(families: Sequence[str], releases: Sequence[Release], *, name
         ax.set_xlabel("Go release")
         ax.set_ylabel("Image size (the files its layers add or change)")
         ax.legend(frameon=False, fontsize=10, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
-        svg = _svg(fig, ax, grid="y")
-    return _inline(svg, label="Image size by Go release")
+        svg = svg_of(fig, ax, grid="y")
+    return inline(svg, label="Image size by Go release")
 
 
 _THEN, _NOW = _GRID, "#d9822b"  # the earlier edition in grey, today's in orange: both read on light and dark
@@ -182,7 +182,7 @@ def editions_chart_svg(rows: Sequence[tuple[str, Shown | None, Shown]], *, cache
     """Two bars per row, the earlier edition's over today's, on a log scale."""
     inputs = [(label, then.variant.edition if then else "", then.measured.size_bytes if then else None,
                now.variant.edition, now.measured.size_bytes) for label, then, now in rows]
-    return _memo("editions-", inputs, cache_dir, lambda: _draw_editions(rows))
+    return memo("editions-", inputs, cache_dir, lambda: _draw_editions(rows))
 
 
 def _draw_editions(rows: Sequence[tuple[str, Shown | None, Shown]]) -> str:
@@ -192,7 +192,7 @@ def _draw_editions(rows: Sequence[tuple[str, Shown | None, Shown]]) -> str:
     sizes = [r.measured.size_bytes for _, then, now in rows for r in (then, now) if r is not None]
     then_years = sorted({then.variant.edition for _, then, _ in rows if then})
     now_years = sorted({now.variant.edition for _, _, now in rows})
-    with _figure(8.5, 0.9 * len(rows) + 1.6) as (fig, ax):
+    with figure(8.5, 0.9 * len(rows) + 1.6) as (fig, ax):
         centres = list(range(len(rows)))[::-1]
         for centre, (_, then, now) in zip(centres, rows, strict=True):
             for r, offset, colour in ((then, 0.2, _THEN), (now, -0.2, _NOW)):
@@ -212,5 +212,5 @@ def _draw_editions(rows: Sequence[tuple[str, Shown | None, Shown]]) -> str:
         ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False,
                   fontsize=10)
         ax.set_xlabel("Image size (log scale: the files its layers add or change)")
-        svg = _svg(fig, ax, grid="x")
-    return _inline(svg, label="Image sizes, each edition side by side")
+        svg = svg_of(fig, ax, grid="x")
+    return inline(svg, label="Image sizes, each edition side by side")

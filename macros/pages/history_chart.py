@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..model.sizes import human_size
-from .chart import _LINE_COLOURS, _figure, _inline, _memo, _svg
+from .chart import LINE_COLOURS, figure, inline, memo, svg_of
 
 # (label, size in bytes or None where that build did not have the variant) per line
 Line = tuple[str, list[int | None]]
@@ -19,9 +19,9 @@ Line = tuple[str, list[int | None]]
 def history_chart_svg(columns: Sequence[str], lines: Sequence[Line], *, title: str,
                       cache_dir: Path | None = None) -> str:
     """`columns`: the x labels (the article, then each build); `lines`: one per variant."""
-    # _memo keys on chart.py's source; this file's own joins the inputs, so a change here redraws
+    # memo keys on chart.py's source; this file's own joins the inputs, so a change here redraws
     drawn_by = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
-    return _memo("history-", [list(columns), [list(line) for line in lines], title, drawn_by], cache_dir,
+    return memo("history-", [list(columns), [list(line) for line in lines], title, drawn_by], cache_dir,
                  lambda: _draw(columns, lines, title))
 
 
@@ -41,10 +41,10 @@ def _draw(columns: Sequence[str], lines: Sequence[Line], title: str) -> str:
     low, high = min(sizes), max(sizes)
     decades = max(math.log10(high) - math.log10(low), 1.0)
     height = min(max(3.2, 0.28 * len(lines) + 1.8), 9.0)
-    with _figure(8.5, height) as (fig, ax):
+    with figure(8.5, height) as (fig, ax):
         ends: list[tuple[float, str, str]] = []
         for n, (label, points) in enumerate(lines):
-            colour = _LINE_COLOURS[n % len(_LINE_COLOURS)]
+            colour = LINE_COLOURS[n % len(LINE_COLOURS)]
             xs = [x for x, s in enumerate(points) if s is not None]
             ys = [s for s in points if s is not None]
             ax.plot(xs, ys, marker="o", markersize=4, color=colour, linewidth=1.5)
@@ -67,5 +67,5 @@ def _draw(columns: Sequence[str], lines: Sequence[Line], title: str) -> str:
         ax.set_xlim(-0.3, -0.3 + (right + 0.6) / (1 - 0.38))  # the labels get the right 38%
         ax.set_ylabel("Image size (log scale)")
         ax.set_title(title, fontsize=11)
-        svg = _svg(fig, ax, grid="y")
-    return _inline(svg, label=f"{title}: image size by recorded build")
+        svg = svg_of(fig, ax, grid="y")
+    return inline(svg, label=f"{title}: image size by recorded build")
