@@ -27,8 +27,12 @@ def human_size(size: float) -> str:
 
 def signed_change(before: int, after: int, *, percent_digits: int = 0) -> str:
     """How a size moved, as a reader reads it, with a true minus sign: "+5.1MB (+0.6%)",
-    "−99MB (−11%)", "±0B (+0%)"."""
+    "−99MB (−11%)", "±0B (+0%)"; a share too small for `percent_digits` gets more ("−155kB (−0.02%)")."""
     delta = after - before
     sign = "+" if delta > 0 else "−" if delta < 0 else "±"
-    share = f" ({delta / before:+.{percent_digits}%})".replace("-", "−") if before else ""
-    return f"{sign}{human_size(abs(delta))}{share}"
+    if not before:
+        return f"{sign}{human_size(abs(delta))}"
+    digits = percent_digits
+    while delta and round(delta / before * 100, digits) == 0 and digits < 3:  # a change is never "0.0%"
+        digits += 1
+    return f"{sign}{human_size(abs(delta))} ({delta / before:+.{digits}%})".replace("-", "−")
