@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 from macros.errors import PageError
+from macros.model import support
 from macros.model.records import BaseImage, EngineFacts, RegistryFacts, Support
 from macros.model.session import Session
 from macros.model.settings import Settings
 from macros.pages import edition_macros as e
-from macros.pages import support
 from macros.pages.page import Page
 
 from tests.factories import shown

@@ -16,9 +16,9 @@ from typing import Any
 
 from ..model.files import write_atomic
 from ..model.parts import PARTS, REFERENCES, title_of
+from ..model.releases import Release, minor
 from ..model.session import Shown
 from ..model.sizes import human_size
-from .releases import Release, minor
 from .render import staircase
 
 _INK = "#010203"    # sentinel, replaced by currentColor

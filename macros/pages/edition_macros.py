@@ -7,10 +7,11 @@ import html
 from collections.abc import Callable
 from typing import NamedTuple
 
+from ..model import support
 from ..model.records import BaseImage
 from ..model.session import Shown
 from ..model.sizes import human_size, signed_change
-from . import render, support
+from . import render
 from .page import Page, unknown
 
 

@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable
 
 from ..errors import PageError
-from ..model import sizes
+from ..model import releases, sizes, support
 from ..model.sizes import human_size
 from . import (
     benchmark_figures,
@@ -18,9 +18,7 @@ from . import (
     engine_macros,
     fidelity_macros,
     history_macros,
-    releases,
     render,
-    support,
 )
 from .page import Page, unknown
 

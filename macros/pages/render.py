@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from ..model.parts import PARTS, title_of
+from ..model.releases import Release, minor
 from ..model.session import Shown
 from ..model.sizes import human_size
-from .releases import Release, minor
 
 if TYPE_CHECKING:  # keeps `import macros` free of the docker and jsonschema imports
     from ..model.records import BaseImage

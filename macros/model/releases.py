@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from ..model.session import Shown
+from .session import Shown
 
 PART = "releases"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from ..model.records import BaseImage, Support
+from .records import BaseImage, Support
 
 
 def build_date(generated_at: str) -> dt.date:
