@@ -29,3 +29,4 @@ def test_a_size_change_is_signed_as_a_reader_reads_it() -> None:
     assert signed_change(887_561_412, 788_733_210, percent_digits=1) == "−98.8MB (−11.1%)"  # a true minus
     assert signed_change(5, 5) == "±0B (+0%)" and signed_change(0, 5) == "+5B"  # from nothing: no share
     assert signed_change(887_716_771, 887_561_412, percent_digits=1) == "−155kB (−0.02%)"  # never "−0.0%"
+    assert signed_change(80_709_288, 80_709_420) == "+132B (less than 0.001%)"

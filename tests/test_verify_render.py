@@ -77,10 +77,18 @@ def test_history_entries_read_as_the_instructions_that_made_them() -> None:
     assert render._instruction("RUN " + "x" * 200) == "RUN " + "x" * 135 + "…"
 
 
-def test_table_cells_are_escaped_unless_raw() -> None:
-    html_table = render.table(("a", "b"), [("<x> & 'y'", "<b>ours</b>"), ("1,234", "plain")], raw={1}, numeric={0})
-    assert "<td style=\"text-align:right\">&lt;x&gt; &amp; &#x27;y&#x27;</td><td><b>ours</b></td>" in html_table
-    assert "<td style=\"text-align:right\">1,234</td><td>plain</td>" in html_table
+def test_table_cells_are_escaped_unless_they_are_our_markup() -> None:
+    """Text is escaped once, by the table; what the helpers made (Html) is kept; text joined with
+    markup is escaped where it is joined."""
+    cells = [("<x> & 'y'", render.html_of(render.strong("ours"), " & <theirs>")),
+             ("1,234", render.link("/a?b=1&c=2", "x<y", title='say "hi"'))]
+    html_table = render.table(("a", "it's"), cells, numeric={0})
+    assert "<th>it's</th>" in html_table
+    assert "<td style=\"text-align:right\">&lt;x&gt; &amp; 'y'</td><td><strong>ours</strong> &amp; &lt;theirs&gt;</td>" \
+        in html_table
+    assert '<td style="text-align:right">1,234</td><td><a href="/a?b=1&amp;c=2" title="say &quot;hi&quot;">x&lt;y</a></td>' \
+        in html_table
+    assert render.table(("a",), [("<b>plain text</b>",)]).count("&lt;b&gt;") == 1  # a str is never markup
 
 
 def test_bases_summary_follows_the_provenance() -> None:

@@ -35,4 +35,5 @@ def signed_change(before: int, after: int, *, percent_digits: int = 0) -> str:
     digits = percent_digits
     while delta and round(delta / before * 100, digits) == 0 and digits < 3:  # a change is never "0.0%"
         digits += 1
-    return f"{sign}{human_size(abs(delta))} ({delta / before:+.{digits}%})".replace("-", "−")
+    share = f"{delta / before:+.{digits}%}" if not delta or round(delta / before * 100, digits) else "less than 0.001%"
+    return f"{sign}{human_size(abs(delta))} ({share})".replace("-", "−")

@@ -6,7 +6,7 @@ import re
 import statistics
 from typing import Any, NamedTuple
 
-from .render import table
+from .render import Html, table
 
 
 class BenchmarkRow(NamedTuple):  # a NamedTuple: see Layer in model/measurement.py
@@ -77,19 +77,17 @@ def benchmark_rows(data: dict[str, Any]) -> list[BenchmarkRow]:
 def benchmark(data: dict[str, Any]) -> str:
     """The benchmark's table, then when and where it was measured."""
     def scenario(row: BenchmarkRow) -> str:
-        return f'<span class="detail-row">↳ {html.escape(row.scenario)}</span>' if row.detail \
-            else html.escape(row.scenario)
+        return Html(f'<span class="detail-row">↳ {html.escape(row.scenario)}</span>') if row.detail else row.scenario
 
-    shown = [(scenario(r), _glued(r.ours), _glued(r.compared_with), html.escape(r.result))
-             for r in benchmark_rows(data)]
-    shown_table = table(("Scenario", "This project", "Compared with", "Ratio or result"), shown, raw={0, 1, 2, 3})
+    shown = [(scenario(r), _glued(r.ours), _glued(r.compared_with), r.result) for r in benchmark_rows(data)]
+    shown_table = table(("Scenario", "This project", "Compared with", "Ratio or result"), shown)
     when, where = html.escape(data["measured_at"]), html.escape(data["machine"])
     return f"{shown_table}\n\nMeasured {when} on {where}."
 
 
-def _glued(text: str) -> str:
+def _glued(text: str) -> Html:
     """Escaped, each figure kept on one line with its unit (a narrow column wrapped "79.9 / s")."""
-    return re.sub(r"(\d) (s|ms|MiB)\b", r"\1&nbsp;\2", html.escape(text))
+    return Html(re.sub(r"(\d) (s|ms|MiB)\b", r"\1&nbsp;\2", html.escape(text)))
 
 
 def not_yet_benchmarked() -> str:

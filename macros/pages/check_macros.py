@@ -2,7 +2,6 @@
 it holds, side by side with its size; every cell from a measurement."""
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 
 from ..errors import PageError
@@ -24,16 +23,14 @@ def capability_matrix(page: Page, part: str = "checks") -> str:
     for r in page.in_part(part):
         found = checks.parsed(r.measured.stdout) or {}
         c = r.measured.contents
-        answers = [("passes" if found[name] else "<strong>fails</strong>") if name in found else "—"
+        answers = [("passes" if found[name] else render.strong("fails")) if name in found else "—"
                    for name in checks.CHECKS]
-        size = f'<span title="{r.measured.size_bytes:,} bytes">{human_size(r.measured.size_bytes)}</span>'
-        rows.append((_link(page, r), size,
-                     html.escape(human_size(r.measured.compressed_bytes)), *answers,
-                     "yes" if c.shell else "no", html.escape(c.package_manager or "none"), f"{c.packages:,}",
-                     f"{c.files:,}"))
+        size = render.titled(human_size(r.measured.size_bytes), f"{r.measured.size_bytes:,} bytes")
+        rows.append((_link(page, r), size, human_size(r.measured.compressed_bytes), *answers,
+                     "yes" if c.shell else "no", c.package_manager or "none", f"{c.packages:,}", f"{c.files:,}"))
     head = ("Variant", "Size", "Transfer", *(name.capitalize() for name in checks.CHECKS), "Shell",
             "Package manager", "Packages", "Files")
-    return render.table(head, rows, numeric={1, 2, 9, 10}, raw=set(range(len(head))))
+    return render.table(head, rows, numeric={1, 2, 9, 10})
 
 
 def smallest_passing(page: Page) -> str:

@@ -71,14 +71,14 @@ def editions_table(page: Page, part: str = "base", edition: str = "") -> str:
     def sized(r: Shown | None) -> str:
         if r is None:
             return "—"
-        href, exact = html.escape(page.detail_href(r.id)), f"{r.measured.size_bytes:,} bytes"
-        return f'<a href="{href}" title="{exact}">{human_size(r.measured.size_bytes)}</a>' + (
-            " (fails, as declared)" if r.measured.start_error else "")
+        shown = render.link(page.detail_href(r.id), human_size(r.measured.size_bytes),
+                            title=f"{r.measured.size_bytes:,} bytes")
+        return render.html_of(shown, " (fails, as declared)") if r.measured.start_error else shown
 
-    body = [(html.escape(row.shape), html.escape(row.then.variant.article_2022 or "—") if row.then else "—",
-             sized(row.then), sized(row.now), html.escape(_change(row.then, row.now)) if row.then else "new",
-             f"<code>{html.escape(row.now.variant.final_base)}</code>") for row in found]
-    return render.table(head, body, numeric={1, 2, 3, 4}, raw=set(range(len(head))))
+    body = [(row.shape, (row.then.variant.article_2022 or "—") if row.then else "—",
+             sized(row.then), sized(row.now), _change(row.then, row.now) if row.then else "new",
+             render.code(row.now.variant.final_base)) for row in found]
+    return render.table(head, body, numeric={1, 2, 3, 4})
 
 
 def editions_chart(page: Page, part: str = "base", edition: str = "") -> str:
@@ -106,15 +106,14 @@ def support_table(page: Page, edition: str = "") -> str:
     today = support.build_date(page.session.generated_at)
     body = []
     for b in _bases_of(page, edition):
-        name = f"<code>{html.escape(b.reference)}</code>"
+        name = render.code(b.reference)
         if not b.support:
-            body.append((name, "—", "no end date declared in <code>bases.yml</code>", "—"))
+            body.append((name, "—", render.html_of("no end date declared in ", render.code("bases.yml")), "—"))
         for w in b.support:
-            words = html.escape(support.status(w, today))
-            body.append((name, html.escape(w.what), f"<strong>{words}</strong>" if support.ended(w, today) else words,
+            words = support.status(w, today)
+            body.append((name, w.what, render.strong(words) if support.ended(w, today) else words,
                          render.link(w.source, w.source.removeprefix("https://"))))
-    return render.table(("Base", "Support window", f"On {today.isoformat()}", "Source"), body,
-                        raw={0, 1, 2, 3})
+    return render.table(("Base", "Support window", f"On {today.isoformat()}", "Source"), body)
 
 
 def support_summary(page: Page, edition: str = "") -> str:

@@ -13,6 +13,7 @@ from ..model.records import BaseImage
 from ..model.upstream import Source
 from ..model.words import counted
 from . import render
+from .render import BREAK, NBSP, Html, html_of
 
 if TYPE_CHECKING:  # page.py imports detail.py, which uses `short` from here
     from .page import Page
@@ -46,22 +47,23 @@ def fidelity_table(page: Page) -> str:
     upstream's definition, the definition it follows, and what cannot be matched here and why."""
     head = ("Base image", "Size against upstream's", "Transfer against upstream's", "Packages", "Follows",
             "Cannot be matched here")
-    rows = [(f"<code>{html.escape(b.reference)}</code>", _size(f.size_deviation_percent, b.size_bytes, f.size_bytes,
+    rows = [(render.code(b.reference), _size(f.size_deviation_percent, b.size_bytes, f.size_bytes,
                                                                f.size_source, f"±{f.tolerance_percent:g}%"),
              _size(f.transfer_deviation_percent, b.compressed_bytes, f.transfer_bytes, f.transfer_source,
                    "not checked"),
              _packages(f), _follows(f), _gaps(f, b.size_bytes))
             for b in page.session.bases if (f := b.fidelity) is not None]
-    return render.table(head, rows, raw=set(range(len(head))))
+    return render.table(head, rows)
 
 
 def _size(deviation: float | None, ours: int | None, theirs: int | None, source: Source | None, bound: str) -> str:
     if theirs is None or source is None:
         return "no published figure"
     if ours is None or deviation is None:
-        return f"upstream {theirs:,}&nbsp;B, {_cite('repo-info', source)}; not measured here"
-    return (f"<strong>{percent(deviation)}</strong> ({bound})<br>ours {ours:,}&nbsp;B<br>"
-            f"upstream {theirs:,}&nbsp;B, {_cite('repo-info' if 'repo-info' in source.repo else source.repo, source)}")
+        return html_of(f"upstream {theirs:,}", NBSP, "B, ", _cite("repo-info", source), "; not measured here")
+    return html_of(render.strong(percent(deviation)), f" ({bound})", BREAK, f"ours {ours:,}", NBSP, "B", BREAK,
+                   f"upstream {theirs:,}", NBSP, "B, ",
+                   _cite("repo-info" if "repo-info" in source.repo else source.repo, source))
 
 
 def _packages(f: Fidelity) -> str:
@@ -69,10 +71,10 @@ def _packages(f: Fidelity) -> str:
         return "no list published"
     where = _cite(f.packages_source.file.rsplit("/", 1)[-1], f.packages_source)
     if f.packages_match:
-        return f"the same as {where}"
-    said = [f"missing: {html.escape(', '.join(f.packages_missing))}"] if f.packages_missing else []
-    said += [f"extra: {html.escape(', '.join(f.packages_extra))}"] if f.packages_extra else []
-    return "<br>".join([*said, f"against {where}"])
+        return html_of("the same as ", where)
+    said = [f"missing: {', '.join(f.packages_missing)}"] if f.packages_missing else []
+    said += [f"extra: {', '.join(f.packages_extra)}"] if f.packages_extra else []
+    return html_of(*(part for line in said for part in (line, BREAK)), "against ", where)
 
 
 def _follows(f: Fidelity) -> str:
@@ -87,20 +89,22 @@ def _follows(f: Fidelity) -> str:
         name = f"{path[1]}: {'/'.join(path[4:])}"
     else:
         name = parts.netloc + parts.path
-    return f'{render.link(source, name, code=True)} ({f.follows["date"]})'
+    return html_of(render.link(source, name, code=True), f' ({f.follows["date"]})')
 
 
-def _cite(label: str, source: Source) -> str:
-    return f"{render.link(source.url, label)} ({source.date})"
+def _cite(label: str, source: Source) -> Html:
+    return html_of(render.link(source.url, label), f" ({source.date})")
 
 
 def _gaps(f: Fidelity, ours: int) -> str:
     """What cannot be matched, why, and what it costs where upstream's size says (its size minus ours)."""
-    said = "<br>".join(f"{html.escape(g.what)}: {html.escape(g.why)}" for g in f.gaps)
-    if said and f.size_bytes is not None and f.size_bytes != ours:
+    lines: list[str] = [f"{g.what}: {g.why}" for g in f.gaps]
+    if lines and f.size_bytes is not None and f.size_bytes != ours:
         word = "larger" if f.size_bytes > ours else "smaller"
-        said += f"<br>upstream's image is {abs(f.size_bytes - ours):,}&nbsp;B {word} than ours"
-    return said or "—"
+        lines.append(html_of(f"upstream's image is {abs(f.size_bytes - ours):,}", NBSP, f"B {word} than ours"))
+    if not lines:
+        return "—"
+    return html_of(*(part for i, line in enumerate(lines) for part in ((BREAK, line) if i else (line,))))
 
 
 MACROS: dict[str, tuple[Callable[..., str], bool]] = {

@@ -2,7 +2,6 @@
 the last of them, what moved, and each variant's size over time."""
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from typing import Any
 
@@ -48,15 +47,15 @@ def what_changed(page: Page) -> str:
         return f"No variant's size moved since {when}: every image is byte for byte the size it was."
     rows = []
     for c in found:
-        link = render.link(page.detail_href(c.variant), c.variant) if c.after is not None else html.escape(c.variant)
+        link = render.link(page.detail_href(c.variant), c.variant) if c.after is not None else c.variant
         change = signed_change(c.before, c.after, percent_digits=1) if c.before and c.after else "—"
         rows.append((link, _bytes(c.before), _bytes(c.after), change,
-                     html.escape(", ".join(c.moved) if c.moved else "—" if c.before is None or c.after is None
-                                 else "none recorded")))
+                     ", ".join(c.moved) if c.moved else "—" if c.before is None or c.after is None
+                     else "none recorded"))
     return (f"Against {when}, {len(found)} variant{'s' if len(found) != 1 else ''} differ"
             f"{'s' if len(found) == 1 else ''} (a size that moved, or a variant new or gone):\n\n"
             + render.table(("Variant", "Then", "Now", "Change", "Inputs that moved"), rows,
-                           numeric={1, 2, 3}, raw={0}))
+                           numeric={1, 2, 3}))
 
 
 def _bytes(size: int | None) -> str:

@@ -60,17 +60,43 @@ def run_block(result: Shown) -> str:
     return "\n\n".join(parts)
 
 
-def table(head: Sequence[str], rows: Iterable[Sequence[str] | str], *, numeric: set[int] | None = None,
-           raw: set[int] | None = None) -> str:
+class Html(str):
+    """Markup made by the helpers below (a link, code, emphasis, a line break): a table cell keeps
+    it as it is, and escapes any other text. So text is escaped in one place, `table`, or by
+    `html_of` where text and markup are joined."""
+
+
+def html_of(*parts: str) -> Html:
+    """Text and markup joined: the text escaped, the markup kept."""
+    return Html("".join(p if isinstance(p, Html) else _escaped(p) for p in parts))
+
+
+def code(text: str) -> Html:
+    return Html(f"<code>{_escaped(text)}</code>")
+
+
+def strong(text: str) -> Html:
+    return Html(f"<strong>{_escaped(text)}</strong>")
+
+
+def titled(text: str, title: str) -> Html:
+    """Text with a tooltip (the exact figure behind a rounded one)."""
+    return Html(f'<span title="{html.escape(title)}">{_escaped(text)}</span>')
+
+
+BREAK, NBSP = Html("<br>"), Html("&nbsp;")
+
+
+def table(head: Sequence[str], rows: Iterable[Sequence[str] | str], *, numeric: set[int] | None = None) -> str:
     """An HTML table on one line per row (no blank lines: Markdown keeps the block raw).
 
-    Cells are escaped unless their column is listed in `raw` (used only for our own markup); a row
-    given as a single string is a heading across the whole table."""
-    numeric, raw = numeric or set(), raw or set()
+    Text cells are escaped here, Html cells kept; a row given as a single string is a heading
+    across the whole table."""
+    numeric = numeric or set()
 
     def cell(tag: str, i: int, value: str) -> str:
         style = ' style="text-align:right"' if i in numeric else ""
-        return f"<{tag}{style}>{value if i in raw else _escaped(value)}</{tag}>"
+        return f"<{tag}{style}>{value if isinstance(value, Html) else _escaped(value)}</{tag}>"
 
     lines = ["<table>", "<thead><tr>" + "".join(cell("th", i, h) for i, h in enumerate(head)) + "</tr></thead>",
              "<tbody>"]
@@ -83,12 +109,13 @@ def table(head: Sequence[str], rows: Iterable[Sequence[str] | str], *, numeric: 
     return "\n".join(lines)
 
 
-_HTML_SPECIAL = re.compile(r"[&<>\"']")
+_HTML_SPECIAL = re.compile(r"[&<>]")
 
 
 def _escaped(text: str) -> str:
-    """html.escape, skipped for the many cells (numbers, sizes) that hold nothing to escape."""
-    return html.escape(text) if _HTML_SPECIAL.search(text) else text
+    """Text made safe as an element's content (quotes need no escaping there), skipped for the
+    many cells (numbers, sizes) that hold nothing to escape."""
+    return html.escape(text, quote=False) if _HTML_SPECIAL.search(text) else text
 
 
 def staircase(results: Sequence[Shown]) -> list[Shown]:
@@ -132,15 +159,12 @@ def results_table(results: Sequence[Shown], *, href: Callable[[str], str] | None
             rows.append(title_of(part))
         v, m = r.variant, r.measured
         verified = "✔ fails, as declared" if m.start_error else "✔ as declared"  # only verified runs are shown
-        name = html.escape(v.title)
-        if href is not None:
-            name = f'<a href="{html.escape(href(r.id))}">{name}</a>'
-        rows.append((name, *(html.escape(c) for c in (
-            v.final_base, human_size(m.size_bytes), f"{m.size_bytes:,}", human_size(m.compressed_bytes),
-            human_size(m.binary_bytes) if m.binary_bytes else "—", milliseconds(m.start_s), verified,
-            v.article_2022 or "—", f"{m.measured_at[:10]} ({'reused' if r.reused else 'now'})",
-            *((human_size(m.store_bytes),) if store else ())))))
-    return table(head, rows, numeric={2, 3, 4, 5, 6, 10}, raw=set(range(len(head))))
+        rows.append((link(href(r.id), v.title) if href is not None else v.title,
+                     v.final_base, human_size(m.size_bytes), f"{m.size_bytes:,}", human_size(m.compressed_bytes),
+                     human_size(m.binary_bytes) if m.binary_bytes else "—", milliseconds(m.start_s), verified,
+                     v.article_2022 or "—", f"{m.measured_at[:10]} ({'reused' if r.reused else 'now'})",
+                     *((human_size(m.store_bytes),) if store else ())))
+    return table(head, rows, numeric={2, 3, 4, 5, 6, 10})
 
 
 def release_table(families: Sequence[str], releases: Sequence[Release], *,
@@ -156,18 +180,18 @@ def release_table(families: Sequence[str], releases: Sequence[Release], *,
         head += [f"{name}: size", "bytes", f"vs {minor(releases[0].go_version)}"]
     rows = []
     for rel in releases:
-        row = [html.escape(rel.go_version)]
+        row: list[str] = [rel.go_version]
         for family in families:
             r, base = rel.builds.get(family), first[family]
             if r is None:
                 row += ["—", "—", "—"]
                 continue
-            shown = html.escape(human_size(r.measured.size_bytes))
-            row += [f'<a href="{html.escape(href(r.id))}">{shown}</a>' if href else shown, f"{r.measured.size_bytes:,}",
+            shown = human_size(r.measured.size_bytes)
+            row += [link(href(r.id), shown) if href else shown, f"{r.measured.size_bytes:,}",
                     f"{r.measured.size_bytes / base.measured.size_bytes - 1:+.0%}" if base else "—"]
         rows.append(row)
     numeric = set(range(1, len(head)))
-    return table(head, rows, numeric=numeric, raw=set(range(len(head))))
+    return table(head, rows, numeric=numeric)
 
 
 def family_name(result: Shown) -> str:
@@ -247,9 +271,10 @@ def ratio(value: float) -> str:
     return f"{value:,.0f}" if value >= 10 else f"{value:.1f}" if value >= 2 else f"{value:.2f}"
 
 
-def link(href: str, text: str, *, code: bool = False) -> str:
+def link(href: str, text: str, *, code: bool = False, title: str = "") -> Html:
     inner = f"<code>{html.escape(text)}</code>" if code else html.escape(text)
-    return f'<a href="{html.escape(href)}">{inner}</a>'
+    tip = f' title="{html.escape(title)}"' if title else ""
+    return Html(f'<a href="{html.escape(href)}"{tip}>{inner}</a>')
 
 
 def chart_block(svg: str) -> str:
