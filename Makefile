@@ -6,7 +6,7 @@ export NO_MKDOCS_2_WARNING := 1
 
 STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: site test serve engine prepare bases compile clean record check
+.PHONY: site test serve engine prepare bases compile clean record guard
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -41,8 +41,8 @@ test: bases
 record: $(STAMP)
 	$(PY) -m macros record
 
-check: $(STAMP)
-	$(PY) -m macros check
+guard: $(STAMP)
+	$(PY) -m macros guard
 
 serve: bases
 	$(VENV)/bin/mkdocs serve

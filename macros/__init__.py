@@ -35,7 +35,7 @@ def on_post_page_macros(env: Any) -> None:
 
     built = env.variables.get(state.VARIABLE)
     if built is not None:
-        built.check_calls()
+        built.fail_on_bad_calls()
 
 
 def on_post_build(env: Any) -> None:

@@ -128,7 +128,7 @@ def _record(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _check(args: argparse.Namespace, settings: Settings) -> int:
+def _guard(args: argparse.Namespace, settings: Settings) -> int:
     """What moved since the last record; exit 1 when a variant grew past its declared tolerance."""
     results = _results(args.results or str(settings.results_file))
     recorded = history.read(settings.history_file)
@@ -232,7 +232,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace, Settings], int]]] =
     "measure": ("build, run, verify and measure every variant (using the cache) and print the results", _measure),
     "record": ("append the last complete build (site/results.json) to the history, docs/data/history.jsonl",
                _record),
-    "check": ("say what moved since the last record; fail when a variant grew past its tolerance", _check),
+    "guard": ("say what moved since the last record; fail when a variant grew past its tolerance", _guard),
     "compare": ("what moved between two results.json files or addresses (yours and the published one)", _compare),
     "engines": ("compare the sizes in results.json files measured on other engines with the first's", _engines),
     "upstream": ("read upstream.yml's repo-info figures again from a checkout of docker-library/repo-info",
@@ -251,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
                                    help="a folder whose Dockerfile* files name the bases "
                                    "(default: the bases of the variants file's variants)")
     commands["measure"].add_argument("--json", type=Path, metavar="FILE", help="also write results.json here")
-    for name in ("record", "check"):
+    for name in ("record", "guard"):
         commands[name].add_argument("--results", metavar="FILE", default=None,
                                     help="the build's results.json (default: site/results.json)")
     commands["compare"].add_argument("first", help="a results.json file or http(s) address (the earlier, or theirs)")

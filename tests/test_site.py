@@ -405,7 +405,7 @@ def test_history_records_two_builds_and_names_what_moved(site: Path, cache_dir: 
     assert after["size_bytes"] > before["size_bytes"]
     sizes = (f"{before['size_bytes']:,} bytes", f"{after['size_bytes']:,} bytes")
 
-    guarded = _macros(checkout, env, "check", "--results", str(outs[1] / "results.json"))
+    guarded = _macros(checkout, env, "guard", "--results", str(outs[1] / "results.json"))
     assert guarded.returncode == 1, guarded.stdout + guarded.stderr
     said = guarded.stdout + guarded.stderr  # the command's log goes to standard output
     assert f"{grown.id} grew past its tolerance of 0B: {grown.id}: " in said, said

@@ -18,24 +18,24 @@ def _outcome(**kw) -> RunOutcome:
 
 
 def test_verify_accepts_the_declared_run() -> None:
-    assert verify.check(Expectation(exit_code=0, stdout="", stderr="Hello, World!\n"), _outcome()) == ""
+    assert verify.mismatch(Expectation(exit_code=0, stdout="", stderr="Hello, World!\n"), _outcome()) == ""
 
 
 def test_verify_tells_what_differed() -> None:
-    problem = verify.check(Expectation(exit_code=0, stdout="Hello, World!\n"), _outcome(exit_code=2))
+    problem = verify.mismatch(Expectation(exit_code=0, stdout="Hello, World!\n"), _outcome(exit_code=2))
     assert "exit code 2 (expected 0)" in problem and "stdout ''" in problem
 
 
 def test_verify_expected_failure_must_fail_with_the_text() -> None:
     expect = Expectation(fails_with="unable to find user")
-    assert verify.check(expect, _outcome(exit_code=None, start_error="unable to find user x")) == ""
-    assert "ran and exited 0" in verify.check(expect, _outcome())
-    assert "got 'boom'" in verify.check(expect, _outcome(exit_code=None, start_error="boom", stderr=""))
+    assert verify.mismatch(expect, _outcome(exit_code=None, start_error="unable to find user x")) == ""
+    assert "ran and exited 0" in verify.mismatch(expect, _outcome())
+    assert "got 'boom'" in verify.mismatch(expect, _outcome(exit_code=None, start_error="boom", stderr=""))
 
 
 def test_verify_reports_a_timeout() -> None:
-    assert "timeout" in verify.check(Expectation(exit_code=0), _outcome(timed_out=True, exit_code=None))
-    declared = verify.check(Expectation(fails_with="timeout"), _outcome(timed_out=True, exit_code=None))
+    assert "timeout" in verify.mismatch(Expectation(exit_code=0), _outcome(timed_out=True, exit_code=None))
+    declared = verify.mismatch(Expectation(fails_with="timeout"), _outcome(timed_out=True, exit_code=None))
     assert "a timeout cannot be declared" in declared  # it is always a failure, whatever was declared
 
 

@@ -8,7 +8,7 @@ from ..model.variants import Expectation
 
 def require(expect: Expectation, outcome: RunOutcome, *, what: str, detail: str = "") -> None:
     """Raise the error a person reads when a run does not match the expectation."""
-    problem = check(expect, outcome)
+    problem = mismatch(expect, outcome)
     if problem:
         raise VerificationError(
             f"{what}: expected it to {expect.describe()}; but {problem}{detail}",
@@ -16,7 +16,7 @@ def require(expect: Expectation, outcome: RunOutcome, *, what: str, detail: str 
         )
 
 
-def check(expect: Expectation, outcome: RunOutcome) -> str:
+def mismatch(expect: Expectation, outcome: RunOutcome) -> str:
     """"" when the run matches the expectation; otherwise what differed, for a person to read."""
     if outcome.timed_out:
         cannot = (" (a run that does not finish is always a failure: a timeout cannot be declared as what a variant "

@@ -45,7 +45,7 @@ _SCHEMA: dict[str, Any] = {
                     "build_memory_mib": {"type": "integer", "minimum": 6, "maximum": 65536},
                     "article_2022": {"type": "string"},
                     # how much the image may grow since the last recorded build before
-                    # `python -m macros check` fails: a share ("2%") or a size ("50kB", as docker prints sizes)
+                    # `python -m macros guard` fails: a share ("2%") or a size ("50kB", as docker prints sizes)
                     "tolerance": {"type": "string", "pattern": _TOLERANCE},
                     "part": {"enum": list(PARTS)},
                     # the year of the bases it is built on ("2022": the article's; "2026": today's)

@@ -68,7 +68,7 @@ class State:
                 return render.error_box(name, message) if block else render.error_marker(name)
         return macro
 
-    def check_calls(self) -> None:
+    def fail_on_bad_calls(self) -> None:
         """After each page's macros: a call that named nothing fails the build (not under serve,
         where the page shows it)."""
         if self.bad_calls and not self.settings.serving:
