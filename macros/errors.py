@@ -34,10 +34,6 @@ class EngineRefused(EngineError):
         self.status, self.detail = status, detail
 
 
-class EngineNotFound(EngineError):
-    """The engine has no object of that name or ID."""
-
-
 class PullError(ProjectError):
     """A registry could not give an image (unreachable, unknown, or the pull timed out)."""
 

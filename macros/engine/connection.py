@@ -19,7 +19,7 @@ import urllib3
 from docker.constants import MINIMUM_DOCKER_API_VERSION
 from docker.errors import APIError, DockerException, NotFound
 
-from ..errors import EngineError, EngineNotFound, EngineRefused
+from ..errors import EngineError, EngineRefused
 from ..model.records import EngineFacts
 from ..model.settings import Settings
 
@@ -77,7 +77,7 @@ def translated(action: str, *, connected: bool = True) -> Iterator[None]:
     try:
         yield
     except NotFound as exc:
-        raise EngineNotFound(f"the engine has nothing to {action}: {short(exc)}") from None
+        raise EngineError(f"the engine has nothing to {action}: {short(exc)}") from None
     except APIError as exc:
         raise EngineRefused(
             f"the engine at {endpoint()} refused to {action}: HTTP {exc.status_code}: {short(exc)}",

@@ -128,7 +128,6 @@ class Variant:
     edition: str = ""                          # the year of its bases; "" if it belongs to none
     redoes: str = ""                           # the earlier edition's variant it builds again
     family: str = ""                           # the entry's own id, for a variant a matrix made
-    matrix: tuple[str, str] | None = None      # (build argument, value) of a matrix variant
     origin: str = ""                           # where it is declared, for messages: file, entry, value
 
     @property
@@ -216,7 +215,7 @@ def _expanded(path: Path, entry: dict[str, Any]) -> list[tuple[dict[str, Any], s
     for item in values:
         value, own_args = (item, {}) if isinstance(item, str) else (item["value"], item.get("build_args", {}))
         raw = {key: item for key, item in entry.items() if key != "matrix"}
-        raw.update(id=f"{entry['id']}-{value.lower()}", matrix=(name, value),
+        raw.update(id=f"{entry['id']}-{value.lower()}",
                    build_args={**entry.get("build_args", {}), **own_args, name: value},
                    title=entry["title"].replace(f"{{{name}}}", value),
                    description=entry["description"].replace(f"{{{name}}}", value))
@@ -249,7 +248,7 @@ def _variant(raw: dict[str, Any], where: str, *, path: Path, repo: Path, family:
         article_2022=raw.get("article_2022"), tolerance=raw.get("tolerance"), build_args=build_args,
         part=raw.get("part", "base"),
         edition=raw.get("edition", ""), redoes=raw.get("redoes", ""),
-        family=family, matrix=raw.get("matrix"), origin=where,
+        family=family, origin=where,
     )
 
 
