@@ -134,7 +134,7 @@ def test_one_variant_failing_to_build_and_one_to_run_do_not_stop_the_others(clie
     first = cli("measure", variants=path, cache=cache)
     said = first.stdout + first.stderr
     assert first.returncode == 1, said
-    assert "2 of 3 variants failed: " in said and "Traceback" not in said, said
+    assert "2 of the 3 variants failed: " in said and "Traceback" not in said, said
     failed = re.search(r"variants failed: (.*) \(each", said)
     assert failed is not None and sorted(failed.group(1).split(", ")) == ["pytest-breaks", "pytest-lies"], said
     assert "exit code 3" in said and "step 2" in said, said

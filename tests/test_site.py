@@ -24,6 +24,7 @@ from macros.model.session import RESULTS_SCHEMA
 from macros.model.settings import Settings
 from macros.model.sizes import human_size
 
+from tests import prose
 from tests.helpers import NAMESPACE, seeded_cache
 
 REPO = Path(__file__).resolve().parent.parent
@@ -450,3 +451,12 @@ def test_the_chapters_and_parts_are_navigated_as_declared(site: Path, results: d
     charts = re.findall(r'aria-label="([^"]*): image size by recorded build"', history)
     told = {v["part"] for v in results["variants"]}
     assert charts == [title for chapter, title in CHAPTERS.items() if told & set(of_chapter(chapter))], charts
+
+
+@pytest.mark.docker
+def test_no_page_says_what_no_person_would_write(site: Path) -> None:
+    """Generated sentences read as a person would write them: no "(s)", no "2 of the 2", no figure
+    said twice (tests/prose.py; its unit test injects each kind)."""
+    found = {str(page.relative_to(site)): prose.awkward(prose.text_of(page.read_text()))
+             for page in site.rglob("*.html")}
+    assert not {page: said for page, said in found.items() if said}

@@ -4,9 +4,11 @@ import re
 
 from macros.engine.records import RunOutcome, Stream
 from macros.measure import verify
+from macros.model import words
 from macros.model.variants import Expectation
 from macros.pages import benchmark_figures, render
 
+from tests import prose
 from tests.factories import shown
 
 
@@ -118,7 +120,7 @@ def test_benchmark_numbers_become_rows_with_the_ratios() -> None:
         ("2.10 s", "frozen pages 1.50 s", "1.40", False),
         ("2.00 s", "frozen pages 1.50 s", "1.33", True),
         ("+0.10 s", "plugin alone 2.00 s", "1.032 (goal ≤ 1.05: met); middle half of the rounds 1.010–1.055", True),
-        ("3.2 s", "measured again: floor", "1 variant(s) (goal: exactly 1: met)", False),
+        ("3.2 s", "measured again: floor", "one variant (goal: exactly one: met)", False),
         ("102 MiB", "", "(goal < 250 MiB: met)", False),
     ]
     assert rows[0].scenario == ("cold build, layer cache empty, as on a new machine (median of 3 rounds, the ratio "
@@ -135,3 +137,18 @@ def test_benchmark_table_marks_detail_rows_and_escapes() -> None:
     assert table.count('<span class="detail-row">↳ ') == 2 and "goal ≤ 1.05" in table
     assert table.endswith("Measured 2026-11-27T10:00:00+00:00 on 2 cores &lt;x&gt;.")
     assert "<td>shell loop 16.0&nbsp;s</td>" in table and "<td>102&nbsp;MiB</td>" in table
+
+
+def test_awkward_prose_is_found_and_plain_prose_is_not() -> None:
+    """The generated-prose check finds each kind it names in an injected sentence, and nothing in
+    the sentences the pages now write."""
+    for bad in ("1 variant(s) measured again", "2 of the 2 bases are past", "all 1 images agree",
+                "1 variants failed", "(1,895,687 and 1,895,687 bytes)"):
+        assert prose.awkward(bad), bad
+    for good in ("one variant measured again", "both bases are past", "all 61 images", "2 of the 18 bases",
+                 "(both 1,895,687 bytes)", "1,203,281 and 1,284,754 bytes", "Go 1.21 and 1.27"):
+        assert prose.awkward(good) == [], good
+    assert prose.text_of("<p>a <code>x(s)</code> b</p><pre>1 variants</pre>") == " a b "
+    assert words.share(2, 2, "base") == "both bases" and words.share(0, 3, "base") == "none of the 3 bases"
+    assert words.share(1, 18, "base") == "one of the 18 bases" and words.share(18, 18, "base") == "all 18 bases"
+    assert words.both(5, 5, "bytes") == "both 5 bytes" and words.both(5, 6, "bytes") == "5 and 6 bytes"

@@ -23,7 +23,7 @@ from ..model.measurement import Measurement
 from ..model.records import BaseImage, EngineFacts
 from ..model.session import Session, Shown
 from ..model.settings import Settings
-from ..model.words import counted
+from ..model.words import counted, share
 from . import bases, fidelity, image_size, interrupt, plan, registry, startup
 from .variant import build_variant, finish_variant
 
@@ -44,7 +44,7 @@ def measure_all(settings: Settings) -> Session:
         facts, provisioned, store, jobs, measured, failures = done
         reported = {vid: _reported(vid, exc) for vid, exc in failures.items()}
         if failures and not settings.serving:
-            raise ProjectError(f"{len(failures)} of {len(declared)} variants failed: {', '.join(failures)} "
+            raise ProjectError(f"{share(len(failures), len(declared), 'variant')} failed: {', '.join(failures)} "
                                "(each is explained above); nothing was published.",
                                hint="Fix them, or under `mkdocs serve` see each failure on its page.")
         order = {v.id: n for n, v in enumerate(declared)}

@@ -1,6 +1,24 @@
-"""Numbers in sentences, as a person writes them: "one container", "3 cgroup folders"."""
+"""Numbers in sentences, as a person writes them: "one container", "3 cgroup folders", "both bases"."""
 from __future__ import annotations
 
 
 def counted(n: int, noun: str, plural: str = "") -> str:
     return f"one {noun}" if n == 1 else f"{n:,} {plural or noun + 's'}"
+
+
+def share(n: int, total: int, noun: str, plural: str = "") -> str:
+    """n of total things: "2 of the 18 bases", "one of the 3 bases", "both bases", "all 18 bases",
+    "none of the 3 bases", "neither base", "the one base" (or "not the one base")."""
+    nouns = plural or noun + "s"
+    if total == 1:
+        return f"the one {noun}" if n == 1 else f"not the one {noun}"
+    if total == 2:
+        return {0: f"neither {noun}", 1: f"one of the two {nouns}", 2: f"both {nouns}"}[n]
+    if n == total:
+        return f"all {total:,} {nouns}"
+    return f"none of the {total:,} {nouns}" if n == 0 else f"{'one' if n == 1 else f'{n:,}'} of the {total:,} {nouns}"
+
+
+def both(first: int, second: int, unit: str) -> str:
+    """Two figures, said once when they are the same: "both 1,895,687 bytes", "1,203 and 1,284 bytes"."""
+    return f"both {first:,} {unit}" if first == second else f"{first:,} and {second:,} {unit}"

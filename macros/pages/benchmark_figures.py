@@ -6,6 +6,7 @@ import re
 import statistics
 from typing import Any, NamedTuple
 
+from ..model.words import counted
 from .render import Html, table
 
 
@@ -65,7 +66,7 @@ def benchmark_rows(data: dict[str, Any]) -> list[BenchmarkRow]:
         when = f", measured apart at {inc['measured_at']}" if "measured_at" in inc else ""
         rows.append(BenchmarkRow(f"incremental: {inc['edited']} edited{when}", f"{inc['seconds']:.1f} s",
                                  f"measured again: {', '.join(inc['measured']) or 'nothing'}",
-                                 f"{len(inc['measured'])} variant(s) (goal: exactly 1: "
+                                 f"{counted(len(inc['measured']), 'variant')} (goal: exactly one: "
                                  f"{_met(len(inc['measured']) == 1)})"))
     peaks = [cold["peak_rss_mib"] for cold in data.get("cold", [])]
     if peaks:

@@ -11,6 +11,7 @@ from ..model import support
 from ..model.records import BaseImage
 from ..model.session import Shown
 from ..model.sizes import human_size, signed_change
+from ..model.words import share
 from . import render
 from .page import Page, unknown
 
@@ -122,17 +123,15 @@ def support_summary(page: Page, edition: str = "") -> str:
     today = support.build_date(page.session.generated_at)
     named = _bases_of(page, edition)
     over = support.out_of_support(named, today)
+    when = f"On the day of this build ({today.isoformat()})"
     if not over:
-        which = "the one base" if len(named) == 1 else f"none of the {len(named)} bases"
-        verb = "is not" if len(named) == 1 else "is"
-        return (f"On the day of this build ({today.isoformat()}), {which} of the {edition} edition {verb} "
-                "past a declared support window")
+        if len(named) == 1:
+            return f"{when}, the one base of the {edition} edition is not past a declared support window"
+        return f"{when}, {share(0, len(named), 'base')} of the {edition} edition is past a declared support window"
     listed = "; ".join(f"<code>{html.escape(b.reference)}</code> ({html.escape(support.verdict(b, today))})"
                        for b in over)
-    verb = "is" if len(over) == 1 else "are"
-    counted = f"{len(over)} of the {len(named)} bases" if len(named) > 1 else "the one base"
-    return (f"On the day of this build ({today.isoformat()}), {counted} of the {edition} edition {verb} "
-            f"past a declared support window: {listed}")
+    return (f"{when}, {share(len(over), len(named), 'base')} of the {edition} edition "
+            f"{'is' if len(over) == 1 else 'are'} past a declared support window: {listed}")
 
 
 MACROS: dict[str, tuple[Callable[..., str], bool]] = {

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from ..errors import PageError
 from ..model import releases, sizes, support
 from ..model.sizes import human_size
+from ..model.words import both
 from . import (
     benchmark_figures,
     check_macros,
@@ -131,6 +132,20 @@ def percent_smaller(page: Page, big: str, small: str) -> str:
 
 def difference(page: Page, big: str, small: str) -> str:
     return human_size(page.result(big).measured.size_bytes - page.result(small).measured.size_bytes)
+
+
+def size_relation(page: Page, first: str, second: str) -> str:
+    """How the first image's size stands to the second's, for "...is {{ }} part two's": "byte for
+    byte the size of", "1.2kB larger than", "310B smaller than"."""
+    apart = page.result(first).measured.size_bytes - page.result(second).measured.size_bytes
+    if not apart:
+        return "byte for byte the size of"
+    return f"{human_size(abs(apart))} {'larger' if apart > 0 else 'smaller'} than"
+
+
+def both_sizes(page: Page, first: str, second: str) -> str:
+    """The two images' sizes in bytes, said once when they are the same: "both 1,895,687 bytes"."""
+    return both(page.result(first).measured.size_bytes, page.result(second).measured.size_bytes, "bytes")
 
 
 def binary_share(page: Page, variant_id: str) -> str:
@@ -265,7 +280,8 @@ MACROS: dict[str, tuple[Callable[..., str], bool]] = {
         (start_time, False), (process_time, False), (start_runs, False), (start_runs_planned, False),
         (peak_memory, False), (large_environment, False),
         (times_smaller, False), (limit, False),
-        (percent_smaller, False), (difference, False), (binary_share, False), (base_size, False),
+        (percent_smaller, False), (difference, False), (size_relation, False), (both_sizes, False),
+        (binary_share, False), (base_size, False),
         (results_table, False), (size_chart, False), (detail_link, False), (results_link, False),
         (results_fields, False),
         (bases_table, False), (bases_summary, False), (measured_at, False),
