@@ -11,6 +11,7 @@ from macros.model import support
 from macros.model.records import BaseImage, EngineFacts, RegistryFacts, Support
 from macros.model.session import Session
 from macros.model.settings import Settings
+from macros.pages import check_macros
 from macros.pages import edition_macros as e
 from macros.pages.page import Page
 
@@ -89,3 +90,14 @@ def test_a_table_cell_says_it_short() -> None:
     assert support.short(BARE, today) == "none declared"
     assert support.short(OLD._replace(support=(LTS_11, SECURITY_13)), today) == (
         "ended 2026-08-31 (Debian 11 LTS); until 2028-08-09 (Debian 13 security support)")
+
+
+def test_the_smallest_go_image_is_one_editions() -> None:
+    """One definition wherever a page names it: today's edition unless the call names another, and
+    never the floor (not Go), however small."""
+    p = page("2026-11-28T00:00:00+00:00")
+    assert check_macros.smallest_go_image(p).startswith('<a href="variants/distroless-2026/">Distroless today</a>')
+    assert "(1.9MB, 1,895,687 bytes)" in check_macros.smallest_go_image(p)
+    assert "788,733,210 bytes" in check_macros.smallest_go_image(p, "2022")
+    with pytest.raises(PageError, match="edition"):
+        check_macros.smallest_go_image(p, "1999")

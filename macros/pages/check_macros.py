@@ -10,7 +10,8 @@ from ..model.parts import REFERENCES
 from ..model.session import Shown
 from ..model.sizes import human_size
 from . import render
-from .page import Page
+from .edition_macros import editions, newest_edition
+from .page import Page, unknown
 
 
 def _link(page: Page, r: Shown, text: str = "") -> str:
@@ -41,9 +42,15 @@ def smallest_passing(page: Page) -> str:
     return _smallest(page, passing)
 
 
-def smallest_go_image(page: Page) -> str:
-    """The smallest image on the site that is not a reference (the floor is not Go), linked, with its size."""
-    return _smallest(page, [r for r in page.session.results if r.variant.part not in REFERENCES])
+def smallest_go_image(page: Page, edition: str = "") -> str:
+    """The smallest Go image of an edition (by default today's: the newest), linked, with its size:
+    one definition wherever a page names it. A reference is not Go (the floor), and a variant of no
+    edition (the release sweep, part three's) counts with every edition."""
+    edition = edition or newest_edition(page)
+    if edition not in editions(page):
+        raise unknown("edition", edition, editions(page))
+    return _smallest(page, [r for r in page.session.results
+                            if r.variant.part not in REFERENCES and r.variant.edition in (edition, "")])
 
 
 def _smallest(page: Page, results: list[Shown]) -> str:
