@@ -90,6 +90,13 @@ def test_duplicate_ids(tmp_path: Path) -> None:
     assert "used twice" in _error(tmp_path, GOOD + entry)
 
 
+def test_duplicate_titles(tmp_path: Path) -> None:
+    """The pages and the navigation list variants by title: two with one title cannot be told apart."""
+    other = GOOD.split("variants:\n")[1].replace("id: hello", "id: hello-again")
+    message = _error(tmp_path, GOOD + other)
+    assert "variant 'hello-again'" in message and "the title 'Hello' is also variant 'hello''s" in message
+
+
 def test_missing_dockerfile(tmp_path: Path) -> None:
     message = _error(tmp_path, GOOD.replace("title: Hello", "title: Hello\n    dockerfile: Dockerfile.nope"))
     assert "'dockerfile'" in message and "Dockerfile.nope" in message and "does not exist" in message

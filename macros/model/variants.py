@@ -164,11 +164,16 @@ def load(settings: Settings, *, path: Path | None = None, repo: Path = REPO) -> 
     _validate(path, data, raw, settings.cached("validated"))
     variants: list[Variant] = []
     seen: set[str] = set()
+    titled: dict[str, str] = {}  # title -> the id that has it: the navigation and the tables list variants by title
     for entry in data["variants"]:
         for raw, where in _expanded(path, entry):
             if raw["id"] in seen:
                 raise ConfigError(f"{where}: the id {raw['id']!r} is used twice", hint="Give each variant its own id.")
+            if raw["title"] in titled:
+                raise ConfigError(f"{where}: the title {raw['title']!r} is also variant {titled[raw['title']]!r}'s",
+                                  hint="Give each variant its own title: the pages list variants by title.")
             seen.add(raw["id"])
+            titled[raw["title"]] = raw["id"]
             variants.append(_variant(raw, where, path=path, repo=repo, family=entry["id"], defaults=settings))
     _check_redoes(path, variants)
     return variants
