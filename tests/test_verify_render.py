@@ -5,6 +5,7 @@ import re
 from macros.engine.records import RunOutcome, Stream
 from macros.measure import verify
 from macros.model import words
+from macros.model.parts import PARTS
 from macros.model.variants import Expectation
 from macros.pages import benchmark_figures, render
 
@@ -152,3 +153,15 @@ def test_awkward_prose_is_found_and_plain_prose_is_not() -> None:
     assert words.share(2, 2, "base") == "both bases" and words.share(0, 3, "base") == "none of the 3 bases"
     assert words.share(1, 18, "base") == "one of the 18 bases" and words.share(18, 18, "base") == "all 18 bases"
     assert words.both(5, 5, "bytes") == "both 5 bytes" and words.both(5, 6, "bytes") == "5 and 6 bytes"
+
+
+def test_a_part_told_by_release_is_listed_oldest_release_first() -> None:
+    """The staircase falls by size; the sweep's part (by_release in model/parts.py) goes by Go
+    release, the larger build of one release first, so default and stripped builds stay together."""
+    sweep = next(p for p, part in PARTS.items() if part.by_release)
+    rows = [shown(id=f"{kind}-{minor}", part=sweep, go_version=f"go1.{minor}.1", size_bytes=size)
+            for kind, minor, size in (("big", 27, 1_900_000), ("small", 19, 780_000), ("big", 19, 1_200_000),
+                                      ("small", 27, 1_210_000))]
+    staircase = [shown(id="a", size_bytes=5), shown(id="b", size_bytes=50)]
+    assert [r.id for r in render.staircase(rows + staircase)] == ["b", "a", "big-19", "small-19", "big-27",
+                                                                   "small-27"]

@@ -17,6 +17,7 @@ class Part(NamedTuple):
     staircase: bool         # in the article's main results table and chart, where sizes fall down the page
     reference: bool = False  # a line every bar is measured against, not a step (and not a Go image)
     colour: str = ""        # its bars in charts ("": the charts' own blue)
+    by_release: bool = False  # its tables list variants by Go release, oldest first (not largest first)
     about: str = ""         # the overview's sentence for a part outside the staircase
 
 
@@ -33,7 +34,7 @@ PARTS = {
     "floor": Part("The floor (not Go)", "binary.md", staircase=True, reference=True),
     "checks": Part("Part three: does it still work?", "checks.md", staircase=False,
                    about="The program that asks each image four questions (trust, time zones, identity, not root)."),
-    "releases": Part("Then and now: Go releases", "releases.md", staircase=False,
+    "releases": Part("Then and now: Go releases", "releases.md", staircase=False, by_release=True,
                      about="The same program built by each Go release of the sweep."),
 }
 

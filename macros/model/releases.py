@@ -10,9 +10,10 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from .parts import PARTS
 from .session import Shown
 
-PART = "releases"
+PART = next(p for p, part in PARTS.items() if part.by_release)  # the sweep: the part told by release
 
 
 class Release(NamedTuple):  # a NamedTuple: see Layer in model/measurement.py

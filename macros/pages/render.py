@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from ..model.parts import PARTS, title_of
-from ..model.releases import Release, minor
+from ..model.releases import Release, minor, version_key
 from ..model.session import Shown
 from ..model.sizes import human_size
 
@@ -119,10 +119,15 @@ def _escaped(text: str) -> str:
 
 
 def staircase(results: Sequence[Shown]) -> list[Shown]:
-    """Reading order: by part of the article, then largest first, so sizes fall down the page."""
+    """Reading order: by part of the article, then largest first, so sizes fall down the page (a
+    part told by release: oldest release first, then largest first)."""
     order = list(PARTS)  # reading order
-    return sorted(results, key=lambda r: (order.index(r.variant.part) if r.variant.part in order else len(order),
-                                          -r.measured.size_bytes))
+
+    def key(r: Shown) -> tuple[int, tuple[int, ...], int]:
+        part = PARTS.get(r.variant.part)
+        release = version_key(r.measured.go_version) if part and part.by_release else ()
+        return order.index(r.variant.part) if part else len(order), release, -r.measured.size_bytes
+    return sorted(results, key=key)
 
 
 def milliseconds(seconds: float | None) -> str:
