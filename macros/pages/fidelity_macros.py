@@ -13,7 +13,7 @@ from ..model.records import BaseImage
 from ..model.upstream import Source
 from ..model.words import counted
 from . import render
-from .render import BREAK, NBSP, Html, html_of
+from .render import BREAK, NBSP, Html, html_of, lines
 
 if TYPE_CHECKING:  # page.py imports detail.py, which uses `short` from here
     from .page import Page
@@ -74,7 +74,7 @@ def _packages(f: Fidelity) -> str:
         return html_of("the same as ", where)
     said = [f"missing: {', '.join(f.packages_missing)}"] if f.packages_missing else []
     said += [f"extra: {', '.join(f.packages_extra)}"] if f.packages_extra else []
-    return html_of(*(part for line in said for part in (line, BREAK)), "against ", where)
+    return lines(*said, html_of("against ", where))
 
 
 def _follows(f: Fidelity) -> str:
@@ -98,13 +98,11 @@ def _cite(label: str, source: Source) -> Html:
 
 def _gaps(f: Fidelity, ours: int) -> str:
     """What cannot be matched, why, and what it costs where upstream's size says (its size minus ours)."""
-    lines: list[str] = [f"{g.what}: {g.why}" for g in f.gaps]
-    if lines and f.size_bytes is not None and f.size_bytes != ours:
+    said: list[str] = [f"{g.what}: {g.why}" for g in f.gaps]
+    if said and f.size_bytes is not None and f.size_bytes != ours:
         word = "larger" if f.size_bytes > ours else "smaller"
-        lines.append(html_of(f"upstream's image is {abs(f.size_bytes - ours):,}", NBSP, f"B {word} than ours"))
-    if not lines:
-        return "—"
-    return html_of(*(part for i, line in enumerate(lines) for part in ((BREAK, line) if i else (line,))))
+        said.append(html_of(f"upstream's image is {abs(f.size_bytes - ours):,}", NBSP, f"B {word} than ours"))
+    return lines(*said) if said else "—"
 
 
 MACROS: dict[str, tuple[Callable[..., str], bool]] = {

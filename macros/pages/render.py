@@ -87,6 +87,11 @@ def titled(text: str, title: str) -> Html:
 BREAK, NBSP = Html("<br>"), Html("&nbsp;")
 
 
+def lines(*items: str) -> Html:
+    """Items one under the other in a cell: each escaped unless it is Html, a line break between."""
+    return html_of(*(part for i, item in enumerate(items) for part in ((BREAK, item) if i else (item,))))
+
+
 def table(head: Sequence[str], rows: Iterable[Sequence[str] | str], *, numeric: set[int] | None = None) -> str:
     """An HTML table on one line per row (no blank lines: Markdown keeps the block raw).
 
