@@ -18,7 +18,7 @@ from pathlib import Path
 
 import docker
 import pytest
-from macros.engine import labels, lock, memory, service
+from macros.engine import cleanup, labels, lock, memory, service
 from macros.measure import bases, registry
 from macros.measure.registry import OnDemand
 from macros.model.settings import Settings
@@ -52,10 +52,15 @@ def test_a_registry_killed_before_a_push_is_started_again_and_the_push_succeeds(
     before = service.find(client, registry.ROLE)
     assert before is not None and before.running
     client.api.kill(before.container_id)  # what `docker kill smallest-go-registry` does
-    pushed = store.push(image_id, f"{NAMESPACE}/fault-push")
+    namespace = f"{NAMESPACE}-fault"  # its own, so that removing it below touches nothing of the other tests
+    pushed = store.push(image_id, f"{namespace}/fault-push")
     after = service.find(client, registry.ROLE)
     assert pushed.transfer_bytes > 0 and store.pushes == 1
     assert after is not None and after.running and after.container_id == before.container_id  # the same one
+    name = f"{store.get().facts.address}/{namespace}/fault-push:latest"  # the name the push left on the base
+    assert name in client.api.inspect_image(image_id)["RepoTags"]
+    cleanup.remove_ours(client, namespace=namespace, engine_lock=Settings.read().engine_lock)
+    assert name not in client.api.inspect_image(image_id)["RepoTags"]  # the name goes, the base stays
 
 
 def _dead_run_id() -> str:

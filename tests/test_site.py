@@ -18,6 +18,7 @@ import pytest
 import requests
 import yaml
 from macros.engine import cleanup
+from macros.measure import registry
 from macros.model import variants
 from macros.model.parts import CHAPTERS, PARTS, of_chapter
 from macros.model.session import RESULTS_SCHEMA
@@ -218,8 +219,9 @@ def test_a_base_changed_in_the_engine_alone_is_measured_again(site: Path, cache_
         page = _detail(tmp_path / "two", "pytest-warm")
         assert _code_block(page, f"docker run --rm {mine['tag']}: stdout") == "two\n"
         assert f"<td>{mine['size_bytes']:,}</td>" in page
-    finally:
-        client.images.remove(base, force=True)
+    finally:  # the build pushed the base to size it: its registry name goes too
+        for name in (base, f"{registry.address(Settings())}/{registry.mirror_name(base)}"):
+            client.images.remove(name, force=True)
 
 
 @pytest.mark.docker

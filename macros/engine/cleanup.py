@@ -37,7 +37,8 @@ def _in_namespace(tag: str, namespace: str) -> bool:
 
 def remove_ours(client: docker.DockerClient, *, namespace: str, engine_lock: Path,
                 include_bases: bool = False) -> dict[str, int]:
-    """Remove one namespace's run containers and variant tags, and our untagged images.
+    """Remove one namespace's run containers and tags (a variant's, or what its runs pushed under
+    the namespace), and our untagged images.
 
     The untagged ones are the first stages of multi-stage variants (the engine's layer cache for
     them): the classic builder labels only the final stage, but a stage built on one of our
@@ -53,7 +54,10 @@ def _remove_ours(client: docker.DockerClient, *, namespace: str, include_bases: 
     api = client.api
     removed = 0
     with translated("list and remove our images"):
-        for image in api.images(filters=labels.filter_variant_images()):
+        # a variant image (labelled by its variant alone), or one of ours that a run pushed under the
+        # namespace's name (a base the tests push)
+        tagged = api.images(filters=labels.filter_variant_images()) + api.images(filters=labels.filter_ours())
+        for image in tagged:
             for tag in image.get("RepoTags") or []:
                 if _in_namespace(tag, namespace):
                     removed += _remove(api, tag)
