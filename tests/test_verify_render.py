@@ -7,7 +7,7 @@ from macros.measure import verify
 from macros.model import words
 from macros.model.parts import PARTS
 from macros.model.variants import Expectation
-from macros.pages import benchmark_figures, render
+from macros.pages import benchmark_figures, markup, render
 
 from tests import prose
 from tests.factories import shown
@@ -83,7 +83,7 @@ def test_history_entries_read_as_the_instructions_that_made_them() -> None:
 def test_table_cells_are_escaped_unless_they_are_our_markup() -> None:
     """Text is escaped once, by the table; what the helpers made (Html) is kept; text joined with
     markup is escaped where it is joined."""
-    cells = [("<x> & 'y'", render.html_of(render.strong("ours"), " & <theirs>")),
+    cells = [("<x> & 'y'", markup.html_of(markup.strong("ours"), " & <theirs>")),
              ("1,234", render.link("/a?b=1&c=2", "x<y", title='say "hi"'))]
     html_table = render.table(("a", "it's"), cells, numeric={0})
     assert "<th>it's</th>" in html_table

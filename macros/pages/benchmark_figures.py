@@ -7,7 +7,8 @@ import statistics
 from typing import Any, NamedTuple
 
 from ..model.words import counted
-from .render import Html, table
+from .markup import Html
+from .render import table
 
 
 class BenchmarkRow(NamedTuple):  # a NamedTuple: see Layer in model/measurement.py

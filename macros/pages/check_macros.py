@@ -9,7 +9,7 @@ from ..model import checks
 from ..model.parts import REFERENCES
 from ..model.session import Shown
 from ..model.sizes import human_size
-from . import render
+from . import markup, render
 from .edition_macros import editions, newest_edition
 from .page import Page, unknown
 
@@ -24,9 +24,9 @@ def capability_matrix(page: Page, part: str = "checks") -> str:
     for r in page.in_part(part):
         found = checks.parsed(r.measured.stdout) or {}
         c = r.measured.contents
-        answers = [("passes" if found[name] else render.strong("fails")) if name in found else "—"
+        answers = [("passes" if found[name] else markup.strong("fails")) if name in found else "—"
                    for name in checks.CHECKS]
-        size = render.titled(human_size(r.measured.size_bytes), f"{r.measured.size_bytes:,} bytes")
+        size = markup.titled(human_size(r.measured.size_bytes), f"{r.measured.size_bytes:,} bytes")
         rows.append((_link(page, r), size, human_size(r.measured.compressed_bytes), *answers,
                      "yes" if c.shell else "no", c.package_manager or "none", f"{c.packages:,}", f"{c.files:,}"))
     head = ("Variant", "Size", "Transfer", *(name.capitalize() for name in checks.CHECKS), "Shell",

@@ -12,7 +12,7 @@ from ..model.records import BaseImage
 from ..model.session import Shown
 from ..model.sizes import human_size, signed_change
 from ..model.words import share
-from . import render
+from . import markup, render
 from .page import Page, unknown
 
 
@@ -74,11 +74,11 @@ def editions_table(page: Page, part: str = "base", edition: str = "") -> str:
             return "—"
         shown = render.link(page.detail_href(r.id), human_size(r.measured.size_bytes),
                             title=f"{r.measured.size_bytes:,} bytes")
-        return render.html_of(shown, " (fails, as declared)") if r.measured.start_error else shown
+        return markup.html_of(shown, " (fails, as declared)") if r.measured.start_error else shown
 
     body = [(row.shape, (row.then.variant.article_2022 or "—") if row.then else "—",
              sized(row.then), sized(row.now), _change(row.then, row.now) if row.then else "new",
-             render.code(row.now.variant.final_base)) for row in found]
+             markup.code(row.now.variant.final_base)) for row in found]
     return render.table(head, body, numeric={1, 2, 3, 4})
 
 
@@ -107,12 +107,12 @@ def support_table(page: Page, edition: str = "") -> str:
     today = support.build_date(page.session.generated_at)
     body = []
     for b in _bases_of(page, edition):
-        name = render.code(b.reference)
+        name = markup.code(b.reference)
         if not b.support:
-            body.append((name, "—", render.html_of("no end date declared in ", render.code("bases.yml")), "—"))
+            body.append((name, "—", markup.html_of("no end date declared in ", markup.code("bases.yml")), "—"))
         for w in b.support:
             words = support.status(w, today)
-            body.append((name, w.what, render.strong(words) if support.ended(w, today) else words,
+            body.append((name, w.what, markup.strong(words) if support.ended(w, today) else words,
                          render.link(w.source, w.source.removeprefix("https://"))))
     return render.table(("Base", "Support window", f"On {today.isoformat()}", "Source"), body)
 

@@ -12,8 +12,8 @@ from ..model.fidelity import Fidelity, percent
 from ..model.records import BaseImage
 from ..model.upstream import Source
 from ..model.words import counted
-from . import render
-from .render import BREAK, NBSP, Html, html_of, lines
+from . import markup, render
+from .markup import BREAK, NBSP, Html, html_of, lines, strong
 
 if TYPE_CHECKING:  # page.py imports detail.py, which uses `short` from here
     from .page import Page
@@ -47,7 +47,7 @@ def fidelity_table(page: Page) -> str:
     upstream's definition, the definition it follows, and what cannot be matched here and why."""
     head = ("Base image", "Size against upstream's", "Transfer against upstream's", "Packages", "Follows",
             "Cannot be matched here")
-    rows = [(render.code(b.reference), _size(f.size_deviation_percent, b.size_bytes, f.size_bytes,
+    rows = [(markup.code(b.reference), _size(f.size_deviation_percent, b.size_bytes, f.size_bytes,
                                                                f.size_source, f"±{f.tolerance_percent:g}%"),
              _size(f.transfer_deviation_percent, b.compressed_bytes, f.transfer_bytes, f.transfer_source,
                    "not checked"),
@@ -61,7 +61,7 @@ def _size(deviation: float | None, ours: int | None, theirs: int | None, source:
         return "no published figure"
     if ours is None or deviation is None:
         return html_of(f"upstream {theirs:,}", NBSP, "B, ", _cite("repo-info", source), "; not measured here")
-    return html_of(render.strong(percent(deviation)), f" ({bound})", BREAK, f"ours {ours:,}", NBSP, "B", BREAK,
+    return html_of(strong(percent(deviation)), f" ({bound})", BREAK, f"ours {ours:,}", NBSP, "B", BREAK,
                    f"upstream {theirs:,}", NBSP, "B, ",
                    _cite("repo-info" if "repo-info" in source.repo else source.repo, source))
 

@@ -16,6 +16,7 @@ from ..model.parts import PARTS, title_of
 from ..model.releases import Release, minor, version_key
 from ..model.session import Shown
 from ..model.sizes import human_size
+from .markup import Html, escaped
 
 if TYPE_CHECKING:  # keeps `import macros` free of the docker and jsonschema imports
     from ..model.records import BaseImage
@@ -60,38 +61,6 @@ def run_block(result: Shown) -> str:
     return "\n\n".join(parts)
 
 
-class Html(str):
-    """Markup made by the helpers below (a link, code, emphasis, a line break): a table cell keeps
-    it as it is, and escapes any other text. So text is escaped in one place, `table`, or by
-    `html_of` where text and markup are joined."""
-
-
-def html_of(*parts: str) -> Html:
-    """Text and markup joined: the text escaped, the markup kept."""
-    return Html("".join(p if isinstance(p, Html) else _escaped(p) for p in parts))
-
-
-def code(text: str) -> Html:
-    return Html(f"<code>{_escaped(text)}</code>")
-
-
-def strong(text: str) -> Html:
-    return Html(f"<strong>{_escaped(text)}</strong>")
-
-
-def titled(text: str, title: str) -> Html:
-    """Text with a tooltip (the exact figure behind a rounded one)."""
-    return Html(f'<span title="{html.escape(title)}">{_escaped(text)}</span>')
-
-
-BREAK, NBSP = Html("<br>"), Html("&nbsp;")
-
-
-def lines(*items: str) -> Html:
-    """Items one under the other in a cell: each escaped unless it is Html, a line break between."""
-    return html_of(*(part for i, item in enumerate(items) for part in ((BREAK, item) if i else (item,))))
-
-
 def table(head: Sequence[str], rows: Iterable[Sequence[str] | str], *, numeric: set[int] | None = None) -> str:
     """An HTML table on one line per row (no blank lines: Markdown keeps the block raw).
 
@@ -101,7 +70,7 @@ def table(head: Sequence[str], rows: Iterable[Sequence[str] | str], *, numeric: 
 
     def cell(tag: str, i: int, value: str) -> str:
         style = ' style="text-align:right"' if i in numeric else ""
-        return f"<{tag}{style}>{value if isinstance(value, Html) else _escaped(value)}</{tag}>"
+        return f"<{tag}{style}>{value if isinstance(value, Html) else escaped(value)}</{tag}>"
 
     lines = ["<table>", "<thead><tr>" + "".join(cell("th", i, h) for i, h in enumerate(head)) + "</tr></thead>",
              "<tbody>"]
@@ -114,13 +83,6 @@ def table(head: Sequence[str], rows: Iterable[Sequence[str] | str], *, numeric: 
     return "\n".join(lines)
 
 
-_HTML_SPECIAL = re.compile(r"[&<>]")
-
-
-def _escaped(text: str) -> str:
-    """Text made safe as an element's content (quotes need no escaping there), skipped for the
-    many cells (numbers, sizes) that hold nothing to escape."""
-    return html.escape(text, quote=False) if _HTML_SPECIAL.search(text) else text
 
 
 def staircase(results: Sequence[Shown]) -> list[Shown]:
