@@ -17,9 +17,10 @@ from .errors import BuildError, ConfigError, ProjectError
 from .log import log, to_terminal
 from .measure import bases, interrupt, registry
 from .measure.doc_build import measure_all, provision, sweep
-from .model import engines, history, repo_info, upstream, variants
+from .model import engines, history, repo_info, results_schema, upstream, variants
 from .model.files import write_atomic
-from .model.settings import Settings
+from .model.results_schema import RESULTS_SCHEMA
+from .model.settings import REPO, Settings
 from .model.sizes import human_size
 
 
@@ -44,7 +45,7 @@ def _bases(args: argparse.Namespace, settings: Settings) -> int:
         detail = b.repo_digest or (f"recipe {b.recipe_hash[:12]}" if b.recipe_hash else "found in the engine")
         rows.append((b.reference, b.source, b.image_id.removeprefix("sha256:")[:12],
                      human_size(b.size_bytes), str(b.size_bytes),
-                     human_size(b.compressed_bytes) if b.compressed_bytes is not None else "-", detail,
+                     human_size(b.transfer_bytes) if b.transfer_bytes is not None else "-", detail,
                      b.fidelity.summary() if b.fidelity else "-"))
     _print_rows(rows)
     return 0
@@ -56,7 +57,7 @@ def _measure(args: argparse.Namespace, settings: Settings) -> int:
     rows = [("VARIANT", "SIZE", "BYTES", "TRANSFER", "START-UP", "MEASURED")]
     for shown in session.results:
         m = shown.measured
-        rows.append((shown.id, human_size(m.size_bytes), str(m.size_bytes), human_size(m.compressed_bytes),
+        rows.append((shown.id, human_size(m.size_bytes), str(m.size_bytes), human_size(m.transfer_bytes),
                      f"{m.start_s * 1000:.0f}ms" if m.start_s is not None else "-",
                      "reused" if shown.reused else "now"))
     _print_rows(rows)
@@ -100,6 +101,9 @@ def _results(where: str) -> dict[str, Any]:
         raise ConfigError(f"cannot read results from {where}: {exc}") from None
     if not isinstance(document, dict) or not {"variants", "bases", "engine", "registry"} <= set(document):
         raise ConfigError(f"{where} is not a results.json of this project (no variants, bases, engine, registry)")
+    if document.get("schema") != RESULTS_SCHEMA:
+        raise ConfigError(f"{where} is a results.json of schema {document.get('schema')}; this checkout reads "
+                          f"schema {RESULTS_SCHEMA}", hint="Measure again with this checkout (`make site`).")
     return document
 
 
@@ -163,9 +167,6 @@ def _engines(args: argparse.Namespace, settings: Settings) -> int:
     """The same images measured on other engines against the first: sizes equal, transfers close.
     With --write, the comparison is kept for Methodology (docs/data/engines.json)."""
     reference = _results(args.reference)
-    if not reference["engine"].get("image_store"):
-        raise ConfigError(f"{args.reference} is from before sizes were counted from the layers (schema 8)",
-                          hint="Measure again with this checkout.")
     compared = [engines.compare(reference, _results(other)) for other in args.others]
     failed = False
     for where, c in zip(args.others, compared, strict=True):
@@ -221,6 +222,13 @@ def _upstream(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _schema(args: argparse.Namespace, settings: Settings) -> int:
+    """Write each measured field, as measurement.py declares it, into docs/results.schema.json."""
+    path = REPO / "docs" / results_schema.FILE_NAME
+    print(f"{path}: {'written' if results_schema.rewrite(path) else 'already as declared'}")
+    return 0
+
+
 def _last_commit(checkout: Path, file: str) -> str:
     done = subprocess.run(["git", "-C", str(checkout), "log", "-1", "--format=%H", "--", file],
                           capture_output=True, text=True)
@@ -237,6 +245,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace, Settings], int]]] =
     "engines": ("compare the sizes in results.json files measured on other engines with the first's", _engines),
     "upstream": ("read upstream.yml's repo-info figures again from a checkout of docker-library/repo-info",
                  _upstream),
+    "schema": ("write the measured fields, as measurement.py declares them, into docs/results.schema.json",
+               _schema),
     "clean": ("remove the containers and variant tags this project created in its namespace (and no others)",
               _clean),
 }

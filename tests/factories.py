@@ -1,6 +1,8 @@
 """Records for the pure-logic tests: a Measurement, and a declared Variant beside it (Shown)."""
 from __future__ import annotations
 
+import types
+import typing
 from dataclasses import fields
 from typing import Any
 
@@ -13,9 +15,20 @@ from macros.model.variants import Expectation, Variant
 MEASURED = {f.name for f in fields(Measurement)}
 
 
+def _empty(kind: Any) -> Any:
+    """The empty value of a field's type: a field the defaults below do not name still gets one."""
+    if isinstance(kind, types.UnionType):
+        return None
+    if typing.get_origin(kind) is tuple:
+        return ()
+    if hasattr(kind, "_fields"):  # a NamedTuple record
+        return kind(**{name: _empty(t) for name, t in typing.get_type_hints(kind).items()})
+    return kind()
+
+
 def measurement(**kw: Any) -> Measurement:
     base: dict[str, Any] = dict(
-        image_id="sha256:" + "a" * 64, size_bytes=3_368_770, compressed_bytes=1_410_000,
+        image_id="sha256:" + "a" * 64, size_bytes=3_368_770, transfer_bytes=1_410_000,
         registry_ref="127.0.0.1:5000/smallest-go/x@sha256:" + "b" * 64, layer_count=1,
         layers=(Layer("/bin/sh -c #(nop) COPY file:abc in / ", 10),), binary_bytes=1, go_version="go1.21.13",
         exit_code=0, stdout="", stderr="<script>alert(1)</script>\n", stdout_bytes=0, stderr_bytes=25,
@@ -24,8 +37,10 @@ def measurement(**kw: Any) -> Measurement:
         measured_at="2026-01-01T00:00:00+00:00",
         contents=Contents(files=1, shell=False, package_manager="", packages=0, setuid_files=()),
         build_log="Step 1/1 : FROM scratch\n")
-    merged = {**base, **kw}
-    merged.setdefault("store_bytes", merged["size_bytes"])  # as overlay2 reports it
+    hints = typing.get_type_hints(Measurement)
+    merged = {**{name: _empty(kind) for name, kind in hints.items()}, **base, **kw}
+    if "store_bytes" not in kw:
+        merged["store_bytes"] = merged["size_bytes"]  # as overlay2 reports it
     return Measurement(**merged)
 
 

@@ -31,8 +31,9 @@ def test_a_debian_image_has_a_shell_apt_and_its_packages() -> None:
 
 
 def test_distroless_counts_its_status_records_and_has_no_shell() -> None:
-    found = contents([entry("var/lib/dpkg/status.d/tzdata"), entry("var/lib/dpkg/status.d/tzdata.md5sums"),
-                      entry("var/lib/dpkg/status.d/netbase"), entry("etc/passwd")], {})
+    records = {"var/lib/dpkg/status.d/tzdata": b"Package: tzdata\n", "var/lib/dpkg/status.d/tzdata.md5sums": b"0 x\n",
+               "var/lib/dpkg/status.d/netbase": b"Package: netbase\n"}
+    found = contents([*(entry(name) for name in records), entry("etc/passwd")], records)
     assert (found.shell, found.package_manager, found.packages, found.files) == (False, "", 2, 4)
 
 

@@ -94,8 +94,11 @@ def test_repo_info_pages_are_read_for_the_size_the_date_and_the_amd64_transfer()
 def test_package_names_come_from_dpkg_status_or_from_status_d_records() -> None:
     status = (b"Package: libc6\nStatus: install ok installed\nVersion: 2.41\n\n"
               b"Package: gone\nStatus: deinstall ok config-files\n\nPackage: bash\nStatus: install ok installed\n")
-    assert contents.installed_names(status, {}) == frozenset({"libc6", "bash"})
-    records = {"status.d/tzdata": b"Package: tzdata\nVersion: 2026a\n", "status.d/tzdata.md5sums": b"00 file\n",
-               "status.d/libdb5.3t64": b"Package: libdb5.3t64\n"}
-    assert contents.installed_names(None, records) == frozenset({"tzdata", "libdb5.3t64"})
-    assert contents.installed_names(None, {}) is None
+    assert contents.installed_names({"var/lib/dpkg/status": status}) == frozenset({"libc6", "bash"})
+    records = {"var/lib/dpkg/status.d/tzdata": b"Package: tzdata\nVersion: 2026a\n",
+               "var/lib/dpkg/status.d/tzdata.md5sums": b"00 file\n",
+               "var/lib/dpkg/status.d/libdb5.3t64": b"Package: libdb5.3t64\n"}
+    assert contents.installed_names(records) == frozenset({"tzdata", "libdb5.3t64"})
+    assert contents.installed_names({"etc/os-release": b"ID=debian\n"}) is None
+    # a database read from the image by itself (engine/images.read_files) is named as the archive names it
+    assert contents.PACKAGE_DATABASES[1].names({"status.d/tzdata": b"Package: tzdata\n"}) == frozenset({"tzdata"})

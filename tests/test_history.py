@@ -17,11 +17,11 @@ def _results(**sizes: int) -> dict[str, Any]:
     return {
         "generated_at": "2026-11-28T10:00:00+00:00",
         "engine": {"endpoint": "unix://", "version": "20.10.24", "api_version": "1.41", "storage_driver": "overlay2",
-                   "os": "Debian", "arch": "amd64", "kernel": "6.1"},
+                   "os": "Debian", "arch": "amd64", "kernel": "6.1", "image_store": "classic"},
         "registry": {"address": "127.0.0.1:5000", "image_id": "sha256:r", "version": "2.7.1"},
         "bases": [{"reference": "golang:1.21-bullseye", "image_id": "sha256:g1"},
                   {"reference": "debian:bullseye", "image_id": "sha256:d1"}],
-        "variants": [{"id": vid, "size_bytes": size, "compressed_bytes": size // 2, "binary_bytes": size // 3,
+        "variants": [{"id": vid, "size_bytes": size, "transfer_bytes": size // 2, "binary_bytes": size // 3,
                       "go_version": "go1.21.13", "edition": "2022", "bases": ["golang:1.21-bullseye"],
                       "dockerfile_text": f"FROM golang:1.21-bullseye\n# {vid}\n", "build_args": {}}
                      for vid, size in sizes.items()],
@@ -34,7 +34,7 @@ def test_a_record_holds_each_variants_numbers_and_inputs() -> None:
     assert record["history"] == history.HISTORY_SCHEMA and record["recorded_at"].startswith("2026-11-28T11")
     assert record["registry"] == "2.7.1" and record["engine"]["version"] == "20.10.24"
     a = record["variants"]["a"]
-    assert (a["size"], a["transfer"], a["binary"], a["go"]) == (1000, 500, 333, "go1.21.13")
+    assert (a["size_bytes"], a["transfer_bytes"], a["binary_bytes"], a["go_version"]) == (1000, 500, 333, "go1.21.13")
     assert a["bases"] == {"golang:1.21-bullseye": "sha256:g1"} and a["dockerfile"].startswith("sha256:")
     assert record["variants"]["b"]["dockerfile"] != a["dockerfile"]  # their texts differ
 

@@ -103,9 +103,9 @@ def test_history_steps_take_the_layer_counts_in_order() -> None:
 
 def _results(sizes: dict[str, tuple[int, int]], store: str, *, base: int = 50) -> dict[str, Any]:
     return {"engine": {"version": "x", "image_store": store},
-            "variants": [{"id": i, "size_bytes": s, "compressed_bytes": t, "store_bytes": s + 1}
+            "variants": [{"id": i, "size_bytes": s, "transfer_bytes": t, "store_bytes": s + 1}
                          for i, (s, t) in sizes.items()],
-            "bases": [{"reference": "debian:trixie", "size_bytes": base, "compressed_bytes": 20, "store_bytes": 9}]}
+            "bases": [{"reference": "debian:trixie", "size_bytes": base, "transfer_bytes": 20, "store_bytes": 9}]}
 
 
 def test_engines_agree_when_sizes_are_equal_and_transfers_close() -> None:

@@ -15,10 +15,10 @@ from macros.pages import page_macros as m
 
 from tests.factories import shown
 
-BIG = shown(id="big", title="Big", size_bytes=800_000_000, compressed_bytes=280_000_000,
+BIG = shown(id="big", title="Big", size_bytes=800_000_000, transfer_bytes=280_000_000,
               binary_bytes=1_284_754, start_s=0.0904, process_s=0.0021)
 SMALL = shown(id="small", title="Small", part="binary", size_bytes=309_376,
-                compressed_bytes=308_304, binary_bytes=309_376, go_version="", start_s=0.113, process_s=0.0209,
+                transfer_bytes=308_304, binary_bytes=309_376, go_version="", start_s=0.113, process_s=0.0209,
                 dockerfile="dockerfiles/Dockerfile.small", dockerfile_text="FROM scratch\nCOPY main /main\n")
 SETTINGS = Settings(cache_dir=Path(tempfile.mkdtemp(prefix="smallest-go-test-")))
 FAILING = "variant 'broken': build failed at step 2"
@@ -26,7 +26,7 @@ SESSION = Session(engine=EngineFacts("unix:///x", "20.10.24", "1.41", "overlay2"
                                      image_store="classic"),
                   registry=RegistryFacts("127.0.0.1:5000", "sha256:" + "d" * 64, "2.7.1+ds2"),
                   bases=[BaseImage("golang:1.21-bullseye", "sha256:" + "b" * 64, 753_613_142, "stand-in",
-                                   recipe_hash="c" * 64, compressed_bytes=280_000_000, store_bytes=753_613_142)],
+                                   recipe_hash="c" * 64, transfer_bytes=280_000_000, store_bytes=753_613_142)],
                   declared=[BIG.variant, SMALL.variant], results=[BIG, SMALL], generated_at="2026-11-27T09:00:00+00:00", failures={"broken": FAILING})
 
 

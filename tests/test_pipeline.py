@@ -34,7 +34,7 @@ def test_scratch_variant_is_built_run_verified_and_measured(client: docker.Docke
     assert (result.exit_code, result.stdout, result.stderr) == (0, "", "Hello, World!\n")
     assert result.go_version == go_version_of(variant.bases[0]) and result.start_error == ""
     assert 500_000 < result.binary_bytes < result.size_bytes
-    assert 0 < result.compressed_bytes < result.size_bytes
+    assert 0 < result.transfer_bytes < result.size_bytes
     assert client.api.inspect_image(Settings.read().tag_of(variant.id))["Id"] == result.image_id
     assert not client.api.containers(all=True, filters={"label": "io.smallest-go.variant=pytest-scratch"})
 
@@ -86,8 +86,8 @@ def test_the_transfer_size_is_what_the_registry_stores(client: docker.DockerClie
     result = measure_one(client, variant, store=store)
     manifest = _manifest(result.registry_ref)
     assert len(manifest["layers"]) == result.layer_count
-    assert result.compressed_bytes == sum(layer["size"] for layer in manifest["layers"]) + manifest["config"]["size"]
-    assert 0 < result.compressed_bytes < result.size_bytes
+    assert result.transfer_bytes == sum(layer["size"] for layer in manifest["layers"]) + manifest["config"]["size"]
+    assert 0 < result.transfer_bytes < result.size_bytes
     assert images.inspect_image(client, result.registry_ref.split("@")[0] + ":latest")["Id"] == result.image_id
 
 

@@ -21,7 +21,7 @@ from macros.engine import cleanup
 from macros.measure import registry
 from macros.model import variants
 from macros.model.parts import CHAPTERS, PARTS, of_chapter
-from macros.model.session import RESULTS_SCHEMA
+from macros.model.results_schema import RESULTS_SCHEMA
 from macros.model.settings import Settings
 from macros.model.sizes import human_size
 from macros.pages.plugin import ARTICLE
@@ -117,7 +117,7 @@ def test_transfer_sizes_are_what_the_registry_stores(results: dict[str, Any]) ->
         manifest = requests.get(f"http://{address}/v2/{repository}/manifests/{digest}", timeout=10, headers={
             "Accept": "application/vnd.docker.distribution.manifest.v2+json"}).json()
         stored = sum(layer["size"] for layer in manifest["layers"]) + manifest["config"]["size"]
-        assert v["compressed_bytes"] == stored, v["id"]
+        assert v["transfer_bytes"] == stored, v["id"]
 
 
 @pytest.mark.docker
@@ -264,8 +264,8 @@ def test_results_json_follows_its_schema_and_the_csv_holds_the_same_rows(site: P
         rows = list(csv.DictReader(f))
     assert [r["id"] for r in rows] == [v["id"] for v in results["variants"]]
     for row, v in zip(rows, results["variants"], strict=True):
-        assert (int(row["size_bytes"]), int(row["compressed_bytes"]), row["title"]) == \
-            (v["size_bytes"], v["compressed_bytes"], v["title"]), v["id"]
+        assert (int(row["size_bytes"]), int(row["transfer_bytes"]), row["title"]) == \
+            (v["size_bytes"], v["transfer_bytes"], v["title"]), v["id"]
     methodology = (site / "methodology" / "index.html").read_text()
     for field in schema["properties"]["variants"]["items"]["properties"]:
         assert f"<td>{field}</td>" in methodology, field
@@ -432,7 +432,7 @@ def test_history_records_two_builds_and_names_what_moved(site: Path, cache_dir: 
     assert all(s in recorded.stdout for s in sizes) and "moved: Dockerfile" in recorded.stdout, recorded.stdout
     records = [json.loads(line) for line in history_file.read_text().splitlines()]
     assert len(records) == shipped + 2
-    assert [r["variants"][grown.id]["size"] for r in records[-2:]] == [before["size_bytes"], after["size_bytes"]]
+    assert [r["variants"][grown.id]["size_bytes"] for r in records[-2:]] == [before["size_bytes"], after["size_bytes"]]
     assert records[-2]["variants"][grown.id]["dockerfile"] != records[-1]["variants"][grown.id]["dockerfile"]
 
 

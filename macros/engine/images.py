@@ -223,11 +223,12 @@ class ChunkReader(io.RawIOBase):
         return size
 
 
-def exported(client: docker.DockerClient, image_id: str, *, keep: set[str],
+def exported(client: docker.DockerClient, image_id: str, *, keep: tuple[str, ...],
              limit: int = 16 << 20) -> tuple[list[tarfile.TarInfo], dict[str, bytes]]:
     """Every entry of the image's filesystem as `docker export` of a created (never started)
     container gives it, names without a leading "./" or "/"; and the bytes of the regular files
-    named in `keep` (up to `limit` each). Streamed: the image is never held in memory."""
+    that `keep` names, or that are under a folder it names ("var/lib/dpkg/status.d/"), up to
+    `limit` each. Streamed: the image is never held in memory."""
     api = client.api
     entries: list[tarfile.TarInfo] = []
     kept: dict[str, bytes] = {}
@@ -239,7 +240,8 @@ def exported(client: docker.DockerClient, image_id: str, *, keep: set[str],
                 for member in tar:
                     member.name = member.name.removeprefix("./").lstrip("/")
                     entries.append(member)
-                    if member.name in keep and member.isfile() and member.size <= limit:
+                    wanted = member.name in keep or any(k.endswith("/") and member.name.startswith(k) for k in keep)
+                    if wanted and member.isfile() and member.size <= limit:
                         extracted = tar.extractfile(member)
                         kept[member.name] = extracted.read() if extracted else b""
         finally:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import posixpath
 import tarfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import NamedTuple
 
 from ..model.measurement import Contents
 
 # Empty files the engine itself puts in every container's filesystem: not the image's.
 ENGINE_PLACEHOLDERS = frozenset({".dockerenv", "dev/console", "etc/hostname", "etc/hosts", "etc/resolv.conf"})
-DPKG_STATUS = "var/lib/dpkg/status"
-DPKG_STATUS_D = "var/lib/dpkg/status.d/"  # distroless: one control record per package, no dpkg
 # The first of these that exists names the image's package manager.
 PACKAGE_MANAGERS = (("usr/bin/apt-get", "apt"), ("usr/bin/dpkg", "dpkg"), ("sbin/apk", "apk"),
                     ("usr/bin/dnf", "dnf"), ("usr/bin/microdnf", "microdnf"), ("usr/bin/yum", "yum"),
@@ -25,15 +24,7 @@ def contents(entries: Sequence[tarfile.TarInfo], kept: dict[str, bytes]) -> Cont
     manager = next((name for path, name in PACKAGE_MANAGERS if _is_file(by_name, path)), "")
     setuid = tuple(sorted(e.name for e in files if e.mode & 0o6000))
     return Contents(files=len(files), shell=_is_file(by_name, SHELL), package_manager=manager,
-                    packages=_packages(entries, kept.get(DPKG_STATUS)), setuid_files=setuid)
-
-
-def _packages(entries: Sequence[tarfile.TarInfo], status: bytes | None) -> int:
-    """Installed packages: dpkg's status database, or distroless's status.d records."""
-    if status is not None:
-        return len(installed_names(status, {}) or ())
-    return sum(1 for e in entries if e.isfile() and e.name.startswith(DPKG_STATUS_D)
-               and not e.name.endswith(".md5sums"))  # not the checksums beside the records
+                    packages=len(installed_names(kept) or ()), setuid_files=setuid)
 
 
 def _is_file(by_name: dict[str, tarfile.TarInfo], path: str, depth: int = 0) -> bool:
@@ -58,15 +49,39 @@ def _is_file(by_name: dict[str, tarfile.TarInfo], path: str, depth: int = 0) -> 
     return False
 
 
-def installed_names(status: bytes | None, records: Mapping[str, bytes]) -> frozenset[str] | None:
-    """The names of the packages an image records as installed: from dpkg's status database, or
-    else from status.d's control records (one per package; the .md5sums beside them are not
-    records); None when it records neither."""
-    if status is not None:
-        stanzas = status.decode("utf-8", "replace").split("\n\n")
-        return frozenset(_field(s, "Package") for s in stanzas if "\nStatus: install ok installed" in "\n" + s)
-    texts = [text.decode("utf-8", "replace") for name, text in records.items() if not name.endswith(".md5sums")]
-    return frozenset(_field(text, "Package") for text in texts) if texts else None
+def _dpkg_status(files: Mapping[str, bytes]) -> frozenset[str]:
+    stanzas = "\n\n".join(text.decode("utf-8", "replace") for text in files.values()).split("\n\n")
+    return frozenset(_field(s, "Package") for s in stanzas if "\nStatus: install ok installed" in "\n" + s)
+
+
+def _control_records(files: Mapping[str, bytes]) -> frozenset[str]:
+    return frozenset(_field(text.decode("utf-8", "replace"), "Package") for name, text in files.items()
+                     if not name.endswith(".md5sums"))  # the checksums beside the records are not records
+
+
+class PackageDatabase(NamedTuple):
+    """Where an image records its installed packages, and how their names are read from it."""
+    path: str  # a file, or a folder ending in "/" (as the image's filesystem names it, no leading "/")
+    names: Callable[[Mapping[str, bytes]], frozenset[str]]  # from its files' bytes (any names)
+
+
+# The first of these an image has is its record of what is installed.
+PACKAGE_DATABASES = (
+    PackageDatabase("var/lib/dpkg/status", _dpkg_status),
+    PackageDatabase("var/lib/dpkg/status.d/", _control_records),  # distroless: one record per package, no dpkg
+)
+KEEP = tuple(db.path for db in PACKAGE_DATABASES)  # what an export keeps the bytes of
+
+
+def installed_names(kept: Mapping[str, bytes]) -> frozenset[str] | None:
+    """The names of the packages an image records as installed, from the files of its first
+    package database (`kept`: by path, as an export keeps them); None when it has none."""
+    for db in PACKAGE_DATABASES:
+        files = {name: text for name, text in kept.items()
+                 if name == db.path or (db.path.endswith("/") and name.startswith(db.path))}
+        if files:
+            return db.names(files)
+    return None
 
 
 def _field(stanza: str, name: str) -> str:

@@ -130,7 +130,7 @@ def provision(client: docker.DockerClient, settings: Settings, wanted: list[str]
 
 
 def _with_sizes(base: BaseImage, sized: image_size.Sized) -> BaseImage:
-    return base._replace(size_bytes=sized.size_bytes, compressed_bytes=sized.transfer_bytes,
+    return base._replace(size_bytes=sized.size_bytes, transfer_bytes=sized.transfer_bytes,
                          store_bytes=sized.store_bytes)
 
 

@@ -56,7 +56,7 @@ def _fidelity(client: docker.DockerClient, base: BaseImage, recipe: Recipe,
                           f"{settings.upstream_file}", hint="Add it there, with its source, or correct the name.")
     packages = _packages(client, base.image_id, settings) if entry and entry.packages else None
     tolerance = recipe.tolerance
-    return compare(entry, packages=packages, size_bytes=base.size_bytes, transfer_bytes=base.compressed_bytes,
+    return compare(entry, packages=packages, size_bytes=base.size_bytes, transfer_bytes=base.transfer_bytes,
                    follows=recipe.follows, gaps=recipe.gaps,
                    tolerance_percent=tolerance.percent if tolerance else settings.base_tolerance_percent,
                    tolerance_why=tolerance.why if tolerance else "")
@@ -68,9 +68,12 @@ def _packages(client: docker.DockerClient, image_id: str, settings: Settings) ->
     known = files.read_json(memo)
     if isinstance(known, list):
         return frozenset(known)
-    status = images.read_file(client, image_id, "/" + contents.DPKG_STATUS)
-    records = {} if status is not None else images.read_files(client, image_id, "/" + contents.DPKG_STATUS_D)
-    names = contents.installed_names(status, records)
+    names = None
+    for db in contents.PACKAGE_DATABASES:
+        found = images.read_files(client, image_id, "/" + db.path.rstrip("/"))  # named as the archive names them
+        if found:
+            names = db.names(found)
+            break
     if names is not None:
         files.write_atomic(memo, json.dumps(sorted(names)))
     return names

@@ -276,8 +276,8 @@ class OnDemand:
             known = read_json_object(self.base_sizes_memo).get(image_id)
         if known is not None and known.get("meaning") == MEANING:  # sized the way sizes are counted now
             try:
-                return image_size.Sized(int(known["size"]), int(known["transfer"]), int(known["store"]), (),
-                                        str(known["reference"]))
+                return image_size.Sized(int(known["size_bytes"]), int(known["transfer_bytes"]),
+                                        int(known["store_bytes"]), (), str(known["reference"]))
             except (KeyError, TypeError, ValueError):
                 pass  # an older memo's shape: sized again
         found = self.sized(image_id, mirror_name(reference), store_bytes=store_bytes,
@@ -286,7 +286,7 @@ class OnDemand:
                  f"{found.transfer_bytes:,} bytes stored")
         with self._lock:
             memo = read_json_object(self.base_sizes_memo)
-            memo[image_id] = {"size": found.size_bytes, "transfer": found.transfer_bytes, "store": found.store_bytes,
-                              "reference": found.reference, "meaning": MEANING}
+            memo[image_id] = {"size_bytes": found.size_bytes, "transfer_bytes": found.transfer_bytes,
+                              "store_bytes": found.store_bytes, "reference": found.reference, "meaning": MEANING}
             write_atomic(self.base_sizes_memo, json.dumps(memo, indent=0, sort_keys=True))
         return found

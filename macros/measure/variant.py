@@ -106,7 +106,7 @@ def finish_variant(client: docker.DockerClient, variant: Variant, built: Built, 
     log.info(f"{variant.id}: ran in {outcome.duration_s:.2f}s, verified ({note[:80]})")
 
     binary = _binary(client, built.image_id, variant)
-    inside = contents.contents(*images.exported(client, built.image_id, keep={contents.DPKG_STATUS}))
+    inside = contents.contents(*images.exported(client, built.image_id, keep=contents.KEEP))
     pushing = time.monotonic()
     sized = store.sized(built.image_id, f"{settings.namespace}/{variant.id}",
                         store_bytes=int(built.record.get("Size", 0)), what=variant.what)
@@ -114,7 +114,7 @@ def finish_variant(client: docker.DockerClient, variant: Variant, built: Built, 
              f"{human_size(sized.size_bytes)} ({sized.size_bytes:,} bytes of files), "
              f"{sized.transfer_bytes:,} bytes stored by the registry")
     return Measurement(
-        image_id=built.image_id, size_bytes=sized.size_bytes, compressed_bytes=sized.transfer_bytes,
+        image_id=built.image_id, size_bytes=sized.size_bytes, transfer_bytes=sized.transfer_bytes,
         store_bytes=sized.store_bytes,
         registry_ref=sized.reference, layer_count=len(built.record["RootFS"]["Layers"]), layers=sized.layers,
         binary_bytes=len(binary), go_version=go_version(binary),

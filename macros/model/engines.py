@@ -87,9 +87,9 @@ class Comparison(NamedTuple):
 
 
 def _images(results: dict[str, Any]) -> dict[str, tuple[bool, int, int | None, int | None]]:
-    found = {v["id"]: (False, v["size_bytes"], v["compressed_bytes"], v.get("store_bytes"))
+    found = {v["id"]: (False, v["size_bytes"], v["transfer_bytes"], v.get("store_bytes"))
              for v in results["variants"]}
-    found |= {b["reference"]: (True, b["size_bytes"], b.get("compressed_bytes"), b.get("store_bytes"))
+    found |= {b["reference"]: (True, b["size_bytes"], b.get("transfer_bytes"), b.get("store_bytes"))
               for b in results["bases"]}
     return found
 

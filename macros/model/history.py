@@ -15,9 +15,12 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ..errors import ConfigError
+from .measurement import published
 from .sizes import human_size, parse_size, signed_change
 
-HISTORY_SCHEMA = 1
+HISTORY_SCHEMA = 2  # 2: each measured quantity under its own name, as results.json has it
+# What a record keeps of each variant's measurement: the fields declared for the history.
+KEPT = tuple(f.name for f, about in published() if about.history)
 
 
 def record_of(results: dict[str, Any], *, recorded_at: str | None = None) -> dict[str, Any]:
@@ -28,12 +31,11 @@ def record_of(results: dict[str, Any], *, recorded_at: str | None = None) -> dic
         "history": HISTORY_SCHEMA,
         "recorded_at": recorded_at or dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "generated_at": results["generated_at"],
-        "engine": {**{k: engine[k] for k in ("version", "api_version", "storage_driver", "os", "arch", "kernel")},
-                   "image_store": engine.get("image_store", "classic")},  # results.json before schema 8: classic
+        "engine": {k: engine[k] for k in ("version", "api_version", "storage_driver", "os", "arch", "kernel",
+                                          "image_store")},
         "registry": results["registry"]["version"],
         "variants": {v["id"]: {
-            "size": v["size_bytes"], "transfer": v["compressed_bytes"], "binary": v["binary_bytes"],
-            "go": v["go_version"], "edition": v["edition"],
+            **{name: v[name] for name in KEPT}, "edition": v["edition"],
             "bases": {ref: image_of.get(ref, "") for ref in v["bases"]},
             "dockerfile": dockerfile_digest(v["dockerfile_text"], v["build_args"]),
         } for v in results["variants"]},
@@ -76,8 +78,8 @@ def moved_inputs(before: dict[str, Any], after: dict[str, Any], engine_before: d
     for ref in sorted(set(before["bases"]) | set(after["bases"])):
         if before["bases"].get(ref) != after["bases"].get(ref):
             moved.append(f"base {ref}")
-    if before["go"] != after["go"]:
-        moved.append(f"Go version ({before['go'] or 'none'} -> {after['go'] or 'none'})")
+    if before["go_version"] != after["go_version"]:
+        moved.append(f"Go version ({before['go_version'] or 'none'} -> {after['go_version'] or 'none'})")
     if before["dockerfile"] != after["dockerfile"]:
         moved.append("Dockerfile")
     if engine_before["version"] != engine_after["version"]:
@@ -92,9 +94,9 @@ def changes(earlier: dict[str, Any], later: dict[str, Any]) -> list[Change]:
     for vid in dict.fromkeys([*earlier["variants"], *later["variants"]]):
         before, after = earlier["variants"].get(vid), later["variants"].get(vid)
         if before is None or after is None:
-            found.append(Change(vid, before and before["size"], after and after["size"], ()))
-        elif before["size"] != after["size"]:
-            found.append(Change(vid, before["size"], after["size"],
+            found.append(Change(vid, before and before["size_bytes"], after and after["size_bytes"], ()))
+        elif before["size_bytes"] != after["size_bytes"]:
+            found.append(Change(vid, before["size_bytes"], after["size_bytes"],
                                 moved_inputs(before, after, earlier["engine"], later["engine"])))
     return sorted(found, key=lambda c: -abs(c.delta))
 

@@ -1,14 +1,17 @@
 """What the engine said about one variant's image: the measurement, and nothing declared.
 
-The variant as declared (title, Dockerfile, expectation, ...) is `variants.Variant`; the words and
-formatted figures a page shows are made from both at render time. The result cache stores
-measurements only, and its schema is derived from the fields below (`SHAPE`), so a new field
-changes every cache key by itself.
+Each measured quantity is declared once, below: its name and type, and in its metadata (`About`)
+what it holds and where it is shown. Everything else is derived from these declarations: the
+measured part of results.schema.json (model/results_schema.py), the CSV's columns (session.py),
+the history record (history.py), the results table and the variant page's facts (pages/formats.py).
+The result cache's schema is derived from the names and types alone (`SHAPE`), so a new field
+changes every cache key by itself. The variant as declared (title, Dockerfile, expectation, ...)
+is `variants.Variant`.
 """
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, fields
+from dataclasses import Field, dataclass, field, fields
 from typing import Any, NamedTuple
 
 
@@ -22,48 +25,123 @@ class Layer(NamedTuple):
 class Contents(NamedTuple):
     """What the image's filesystem holds, as `docker export` shows it (the engine's own empty
     placeholders left out)."""
-    files: int                      # regular files
-    shell: bool                     # /bin/sh leads to a file
-    package_manager: str            # "apt", "apk", ...; "" when there is none
-    packages: int                   # installed, from dpkg's status or distroless's status.d
-    setuid_files: tuple[str, ...]   # regular files with the set-uid or set-gid bit
+    files: int
+    shell: bool
+    package_manager: str
+    packages: int
+    setuid_files: tuple[str, ...]
+
+
+class View(NamedTuple):
+    """One place a quantity is shown: its heading there, how it is formatted (a name in
+    pages/formats.py), and for a record such as Contents, which of its members."""
+    heading: str
+    format: str
+    member: str = ""
+
+
+class About(NamedTuple):
+    """What a measured field holds and where it goes besides results.json."""
+    description: str                  # results.json's schema, and Methodology's list of fields
+    facts: tuple[View, ...] = ()      # rows of the variant page's "Sizes and times", in this order
+    columns: tuple[View, ...] = ()    # columns of the results table
+    csv: bool = False                 # a column of results.csv
+    history: bool = False             # kept in each record of docs/data/history.jsonl
+    minimum: int | None = 0           # for an integer: its least value (None: any)
+    members: tuple[tuple[str, str], ...] = ()  # for a record: each member's description
+
+
+def measured(description: str, *, facts: tuple[tuple[str, ...], ...] = (),
+             columns: tuple[tuple[str, ...], ...] = (), csv: bool = False, history: bool = False,
+             minimum: int | None = 0, members: dict[str, str] | None = None) -> Any:
+    """A Measurement field, declared with what it holds and where it is shown."""
+    return field(metadata={"about": About(description, tuple(View(*v) for v in facts),
+                                          tuple(View(*v) for v in columns), csv, history, minimum,
+                                          tuple((members or {}).items()))})
 
 
 @dataclass(frozen=True)
 class Measurement:
-    image_id: str
-    size_bytes: int             # the bytes of files its layers add or change (layer_files.py): the same on any engine
-    compressed_bytes: int       # transfer size: compressed layers + config, as the registry's manifest lists them
-    store_bytes: int            # the engine's own figure (inspect's Size); overlay2 adds files copied up unchanged
-    registry_ref: str           # where the measured image is stored: <registry>/<repository>@<digest>
-    layer_count: int
-    layers: tuple[Layer, ...]   # image history, oldest first: the instruction and its layer's files
-    binary_bytes: int
-    go_version: str
-    exit_code: int | None
-    stdout: str
-    stderr: str
-    stdout_bytes: int           # each stream's whole length; only the first bytes are kept
-    stderr_bytes: int
-    stdout_truncated: bool
-    stderr_truncated: bool
-    start_error: str            # the engine's message when the container could not start
-    build_s: float
-    run_s: float
+    size_bytes: int = measured(
+        "The bytes of the files each of the image's layers adds or changes (regular files, symbolic links' "
+        "targets, a hard link once; a file a layer holds exactly as the layers below it had it is left out), "
+        "summed over its layers: the same on every engine.",
+        facts=(("Image size (the files its layers add or change)", "size"), ("Image size in bytes", "count")),
+        columns=(("Size (files)", "size"), ("Bytes", "count")), csv=True, history=True)
+    transfer_bytes: int = measured(
+        "Transfer size: compressed layers plus config, as the local registry's manifest lists them (each "
+        "engine compresses with its own gzip: a few bytes differ between engines).",
+        facts=(("Transfer size (compressed, as the registry stores it)", "size"),),
+        columns=(("Transfer (gzip)", "size"),), csv=True, history=True)
+    store_bytes: int = measured(
+        "What this engine's image store reports for the image (`docker image inspect`'s Size): on overlay2, "
+        "the layers' files as overlay2 counts them (size_bytes plus any file a layer copied up unchanged); on "
+        "the containerd image store, what it keeps (the compressed content, and with moby/moby#53426 the "
+        "unpacked snapshots too).",
+        facts=(("What this engine's image store reports (docker image inspect)", "engine-figure"),),
+        columns=(("This engine's store", "engine-figure-size"),), csv=True)
+    registry_ref: str = measured(
+        "Where the measured image is stored: <registry>/<repository>@<manifest digest>.",
+        facts=(("Stored in the registry as", "text"),))
+    layer_count: int = measured("Filesystem layers of the image.", facts=(("Filesystem layers", "count"),),
+                                csv=True)
+    layers: tuple[Layer, ...] = measured(
+        "The image history, oldest first: the instruction and the bytes of files its layer holds (0: it made "
+        "no layer).")
+    binary_bytes: int = measured(
+        "Bytes of the program file (0 when the variant declares none).",
+        facts=(("Binary", "program-bytes"), ("Share of the image that is the binary", "share-of-image")),
+        columns=(("Binary", "program-size"),), csv=True, history=True)
+    go_version: str = measured(
+        "The Go version the binary's build info records, or an empty string.",
+        facts=(("Go version (from the binary's build info)", "go-version"),), csv=True, history=True)
     # Start-up: medians over `start_runs` sandboxed runs (None for an image declared not to start).
-    # start_s: from the start call until the engine reports the exit, as a client waits for it;
-    # process_s: the engine's own record of the process, from its StartedAt to its FinishedAt.
-    start_s: float | None
-    process_s: float | None
-    start_runs: int
-    # The container's peak memory over the start-up runs, from its cgroup (engine/memory.py); None
-    # where the engine's cgroups cannot be read from here.
-    peak_memory_bytes: int | None
-    # How many extra environment variables a further run had and still did as declared (0: not run)
-    large_environment_vars: int
-    measured_at: str            # ISO 8601, UTC
-    contents: Contents
-    build_log: str              # published as a file beside the variant's page, not in results.json
+    start_s: float | None = measured(
+        "Median seconds from the start call to the exit over the start-up runs (null: declared not to start).",
+        facts=(("Start-up, start call to exit (median)", "milliseconds-over-runs"),),
+        columns=(("Start-up", "milliseconds"),), csv=True)
+    process_s: float | None = measured(
+        "Median lifetime of the process as the engine recorded it (null: not measured).",
+        facts=(("The process alone, as the engine recorded it (median)", "lifetime-over-runs"),), csv=True)
+    start_runs: int = measured("How many start-up runs the medians are over.")
+    # From the container's cgroup (engine/memory.py); None where the engine's cgroups cannot be read.
+    peak_memory_bytes: int | None = measured(
+        "The container's peak memory over the start-up runs, in bytes, from the kernel's memory cgroup (runc's "
+        "own set-up inside the container included; null: declared not to start, or the engine's cgroups could "
+        "not be read where it was measured).",
+        facts=(("Peak memory of the container (its cgroup, over the start-up runs)", "peak-memory"),))
+    large_environment_vars: int = measured(
+        "How many extra environment variables (8 bytes each) a further run had and still did as declared (0: "
+        "declared not to start).",
+        facts=(("A run with a large environment", "large-environment"),))
+    build_s: float = measured("Seconds the build took.", facts=(("Build time", "seconds"),))
+    run_s: float = measured("Seconds the verification run took.")
+    exit_code: int | None = measured("The verification run's exit code (null when it could not start).",
+                                     minimum=None)
+    stdout: str = measured("The verification run's standard output (its first 64 KiB).")
+    stderr: str = measured("The verification run's standard error (its first 64 KiB).")
+    stdout_bytes: int = measured("Every byte the run wrote to standard output.")
+    stderr_bytes: int = measured("Every byte the run wrote to standard error.")
+    stdout_truncated: bool = measured("Whether stdout was cut.")
+    stderr_truncated: bool = measured("Whether stderr was cut.")
+    start_error: str = measured("The engine's message when the container could not start, else empty.",
+                                columns=(("Verified", "verified"),))
+    contents: Contents = measured(  # noqa: RUF009 (a dataclasses.Field, as field() gives)
+        "What the image's filesystem holds, as docker export of a created container shows it, less the "
+        "engine's own empty placeholders (.dockerenv, /dev/console, /etc/hostname, /etc/hosts, "
+        "/etc/resolv.conf).",
+        facts=(("Regular files in the image", "count", "files"), ("A shell (/bin/sh)", "yes-no", "shell"),
+               ("A package manager", "name-or-none", "package_manager"),
+               ("Installed packages (dpkg's records)", "count", "packages"),
+               ("Set-uid or set-gid files", "list-or-none", "setuid_files")),
+        members={"files": "Regular files.", "shell": "Whether /bin/sh leads to a file.",
+                 "package_manager": "apt, dpkg, apk, ...; empty when there is none.",
+                 "packages": "Installed packages, from dpkg's status or distroless's status.d.",
+                 "setuid_files": "Regular files with the set-uid or set-gid bit."})
+    measured_at: str = measured("When it was measured (ISO 8601, UTC).", columns=(("Measured", "measured-on"),),
+                                csv=True)
+    image_id: str = measured("The measured image's ID (sha256:...).", facts=(("Image ID", "text"),))
+    build_log: str = field(metadata={"about": None})  # published as a file beside the variant's page
 
     def as_dict(self) -> dict[str, Any]:
         # what dataclasses.asdict gives, without its deep copy of every value
@@ -80,6 +158,11 @@ class Measurement:
         values["contents"] = Contents(**{**values["contents"],
                                          "setuid_files": tuple(values["contents"]["setuid_files"])})
         return cls(**values)
+
+
+def published() -> list[tuple[Field[Any], About]]:
+    """Every measured field results.json holds, with its declaration, in declared order."""
+    return [(f, f.metadata["about"]) for f in fields(Measurement) if f.metadata["about"] is not None]
 
 
 def shape_of(record: type[Any]) -> str:

@@ -66,7 +66,7 @@ class BaseImage(NamedTuple):
     repo_digest: str = ""
     recipe_hash: str = ""
     created: str = ""
-    compressed_bytes: int | None = None  # its transfer size, as our registry stores it
+    transfer_bytes: int | None = None  # its transfer size, as our registry stores it
     store_bytes: int | None = None       # what the engine's image store reports (inspect's Size)
     support: tuple[Support, ...] = ()    # declared in bases.yml; () when nothing is declared
     # How far a stand-in is from the upstream image it is named after (None: not a stand-in, or

@@ -10,20 +10,15 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from . import checks
-from .measurement import Measurement
+from .measurement import Measurement, published
 from .records import BaseImage, EngineFacts, RegistryFacts
+from .results_schema import RESULTS_SCHEMA
 from .sizes import human_size
 from .variants import Variant
 
-CSV_COLUMNS = ("id", "title", "part", "edition", "redoes", "final_base", "size_bytes", "compressed_bytes",
-               "store_bytes", "binary_bytes", "layer_count", "start_s", "process_s", "go_version", "article_2022",
-               "measured_at", "reused")
-RESULTS_SCHEMA = 8  # results.json: 4 = declared and measured fields side by side, sizes in bytes;
-#                     5 = each variant's edition and what it redoes, each base's support windows,
-#                     and what each image holds (contents); 6 = peak memory, the large-environment
-#                     run, and each variant's declared size tolerance; 7 = each base's fidelity to
-#                     the upstream image it is named after; 8 = sizes counted from the layers,
-#                     the engine's own figure beside them (store_bytes), and its image store
+# results.csv: who the variant is, then each measured field declared for the CSV (measurement.py)
+CSV_COLUMNS = ("id", "title", "part", "edition", "redoes", "final_base", "article_2022",
+               *(f.name for f, about in published() if about.csv), "reused")
 
 
 class Shown(NamedTuple):

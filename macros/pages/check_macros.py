@@ -27,7 +27,7 @@ def capability_matrix(page: Page, part: str = "checks") -> str:
         answers = [("passes" if found[name] else markup.strong("fails")) if name in found else "—"
                    for name in checks.CHECKS]
         size = markup.titled(human_size(r.measured.size_bytes), f"{r.measured.size_bytes:,} bytes")
-        rows.append((_link(page, r), size, human_size(r.measured.compressed_bytes), *answers,
+        rows.append((_link(page, r), size, human_size(r.measured.transfer_bytes), *answers,
                      "yes" if c.shell else "no", c.package_manager or "none", f"{c.packages:,}", f"{c.files:,}"))
     head = ("Variant", "Size", "Transfer", *(name.capitalize() for name in checks.CHECKS), "Shell",
             "Package manager", "Packages", "Files")

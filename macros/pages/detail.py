@@ -10,11 +10,9 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from ..model.measurement import Measurement
 from ..model.parts import title_of
 from ..model.session import Shown
-from ..model.sizes import human_size
-from . import fidelity_macros, render
+from . import fidelity_macros, formats, render
 
 if TYPE_CHECKING:
     from ..model.records import BaseImage
@@ -95,46 +93,6 @@ def variant_page(result: Shown, bases: Sequence[BaseImage], *,
 
 
 def facts(r: Shown) -> list[tuple[str, str]]:
-    """The numbers of one variant, in words a reader can check against `docker` itself."""
-    m = r.measured
-    return [
-        ("Image size (the files its layers add or change)", human_size(m.size_bytes)),
-        ("Image size in bytes", f"{m.size_bytes:,}"),
-        ("Transfer size (compressed, as the registry stores it)", human_size(m.compressed_bytes)),
-        *((("What this engine's image store reports (docker image inspect)", f"{m.store_bytes:,} bytes"),)
-          if m.store_bytes != m.size_bytes else ()),
-        ("Stored in the registry as", m.registry_ref or "—"),
-        ("Filesystem layers", str(m.layer_count)),
-        ("Binary", f"{m.binary_bytes:,} bytes" if m.binary_bytes else "— (none declared)"),
-        ("Share of the image that is the binary",
-         f"{m.binary_bytes / m.size_bytes:.1%}" if m.binary_bytes and m.size_bytes else "—"),
-        ("Go version (from the binary's build info)", m.go_version or "— (none readable: not Go, or packed)"),
-        ("Start-up, start call to exit (median)", _runs(render.milliseconds, m.start_s, m.start_runs)),
-        ("The process alone, as the engine recorded it (median)", _runs(render.lifetime, m.process_s, m.start_runs)),
-        ("Peak memory of the container (its cgroup, over the start-up runs)", _peak(m)),
-        ("A run with a large environment", f"{m.large_environment_vars:,} extra variables of 8 bytes: "
-         "did as declared" if m.large_environment_vars else "— (declared not to start)"),
-        ("Build time", f"{m.build_s:.1f} s"),
-        ("Regular files in the image", f"{m.contents.files:,}"),
-        ("A shell (/bin/sh)", "yes" if m.contents.shell else "no"),
-        ("A package manager", m.contents.package_manager or "none"),
-        ("Installed packages (dpkg's records)", f"{m.contents.packages:,}"),
-        ("Set-uid or set-gid files", ", ".join(m.contents.setuid_files) or "none"),
-        ("Final base", r.variant.final_base),
-        ("Image ID", m.image_id),
-        ("Tag", r.tag),
-    ]
-
-
-def _peak(m: Measurement) -> str:
-    if not m.start_runs:
-        return "— (declared not to start)"
-    if m.peak_memory_bytes is None:
-        return "— (the engine's cgroups could not be read where this was measured)"
-    return f"{human_size(m.peak_memory_bytes)} ({m.peak_memory_bytes:,} bytes)"
-
-
-def _runs(shown: Callable[[float | None], str], seconds: float | None, runs: int) -> str:
-    if not runs:
-        return "— (declared not to start)"
-    return f"{shown(seconds)}, over {runs} runs"
+    """The numbers of one variant, in words a reader can check against `docker` itself: each
+    measured quantity measurement.py declares for this page, then what the build named it."""
+    return [*formats.facts(r), ("Final base", r.variant.final_base), ("Tag", r.tag)]

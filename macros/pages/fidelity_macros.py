@@ -49,7 +49,7 @@ def fidelity_table(page: Page) -> str:
             "Cannot be matched here")
     rows = [(markup.code(b.reference), _size(f.size_deviation_percent, b.size_bytes, f.size_bytes,
                                                                f.size_source, f"±{f.tolerance_percent:g}%"),
-             _size(f.transfer_deviation_percent, b.compressed_bytes, f.transfer_bytes, f.transfer_source,
+             _size(f.transfer_deviation_percent, b.transfer_bytes, f.transfer_bytes, f.transfer_source,
                    "not checked"),
              _packages(f), _follows(f), _gaps(f, b.size_bytes))
             for b in page.session.bases if (f := b.fidelity) is not None]

@@ -80,7 +80,7 @@ def history_chart(page: Page, *parts: str, title: str = "") -> str:
     for r in shown:
         points: list[int | None] = [parse_size(r.variant.article_2022) if r.variant.article_2022 else None] \
             if article else []
-        points += [record["variants"].get(r.id, {}).get("size") for _, record in labelled]
+        points += [record["variants"].get(r.id, {}).get("size_bytes") for _, record in labelled]
         lines.append((r.id, points))
     return render.chart_block(history_chart_svg(columns, lines, title=title or " and ".join(map(title_of, parts)),
                                                 cache_dir=page.settings.cached("charts")))
@@ -101,7 +101,7 @@ def history_records(page: Page) -> str:
         engine = record["engine"]
         when = "this build (not recorded)" if label == "this build" else \
             record["recorded_at"][:16].replace("T", " ") + " UTC"
-        total = sum(v["size"] for v in record["variants"].values())
+        total = sum(v["size_bytes"] for v in record["variants"].values())
         rows.append((when, f"{engine['version']} ({engine['storage_driver']})", engine["kernel"],
                      f"{engine['os']}/{engine['arch']}", record["registry"] or "—",
                      str(len(record["variants"])), human_size(total)))

@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable
 
 from ..errors import PageError
-from ..model import releases, sizes, support
+from ..model import releases, results_schema, sizes, support
 from ..model.sizes import human_size
 from ..model.words import both
 from . import (
@@ -18,6 +18,7 @@ from . import (
     edition_macros,
     engine_macros,
     fidelity_macros,
+    formats,
     history_macros,
     render,
 )
@@ -27,7 +28,6 @@ __all__ = ("MACROS", "Page")
 
 RESULTS_JSON = "results.json"
 RESULTS_CSV = "results.csv"
-RESULTS_SCHEMA = "results.schema.json"  # in docs/: published as it is
 
 
 def dockerfile(page: Page, variant_id: str) -> str:
@@ -64,7 +64,7 @@ def size_bytes(page: Page, variant_id: str) -> str:
 
 
 def transfer(page: Page, variant_id: str) -> str:
-    return human_size(page.result(variant_id).measured.compressed_bytes)
+    return human_size(page.result(variant_id).measured.transfer_bytes)
 
 
 def binary_size(page: Page, variant_id: str) -> str:
@@ -77,12 +77,12 @@ def go_version(page: Page, variant_id: str) -> str:
 
 def start_time(page: Page, variant_id: str) -> str:
     """Median start-up, from the start call to the exit, over the sandboxed runs."""
-    return render.milliseconds(page.result(variant_id).measured.start_s)
+    return formats.milliseconds(page.result(variant_id).measured.start_s)
 
 
 def process_time(page: Page, variant_id: str) -> str:
     """Median lifetime of the process itself, as the engine recorded it."""
-    return render.lifetime(page.result(variant_id).measured.process_s)
+    return formats.lifetime(page.result(variant_id).measured.process_s)
 
 
 def peak_memory(page: Page, variant_id: str) -> str:
@@ -231,7 +231,7 @@ def results_link(page: Page, text: str = RESULTS_JSON, file: str = RESULTS_JSON)
 
 def results_fields(page: Page) -> str:
     """Each field of a variant in results.json, with its type and meaning, from the JSON Schema."""
-    schema = json.loads((page.docs_dir / RESULTS_SCHEMA).read_text(encoding="utf-8"))
+    schema = json.loads((page.docs_dir / results_schema.FILE_NAME).read_text(encoding="utf-8"))
     fields = schema["properties"]["variants"]["items"]["properties"]
     rows = [(name, _type_of(spec), spec.get("description", "")) for name, spec in fields.items()]
     return render.table(("Field", "Type", "What it holds"), rows)

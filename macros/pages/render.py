@@ -16,6 +16,7 @@ from ..model.parts import PARTS, title_of
 from ..model.releases import Release, minor, version_key
 from ..model.session import Shown
 from ..model.sizes import human_size
+from . import formats
 from .markup import Html, escaped
 
 if TYPE_CHECKING:  # keeps `import macros` free of the docker and jsonschema imports
@@ -97,46 +98,28 @@ def staircase(results: Sequence[Shown]) -> list[Shown]:
     return sorted(results, key=key)
 
 
-def milliseconds(seconds: float | None) -> str:
-    return "—" if seconds is None else f"{seconds * 1000:,.0f} ms" if seconds >= 0.0995 else f"{seconds * 1000:.1f} ms"
-
-
-# The engine stamps a container's StartedAt and FinishedAt in different parts of the daemon; for a
-# process that lives a few milliseconds the two race (single runs here ranged from -0.7 to 3.8 ms
-# for the 159-byte floor), so lifetimes below this are shown as such, not as a number.
-LIFETIME_RESOLUTION_S = 0.005
-
-
-def lifetime(seconds: float | None) -> str:
-    if seconds is not None and seconds < LIFETIME_RESOLUTION_S:
-        return f"under {LIFETIME_RESOLUTION_S * 1000:.0f} ms"
-    return milliseconds(seconds)
 
 
 def results_table(results: Sequence[Shown], *, href: Callable[[str], str] | None = None,
                   store_column: bool = False) -> str:
     """Every variant, grouped by part and largest first; each name links to its detail page. The
+    measured columns are those measurement.py declares for the table (pages/formats.py). The
     engine's own figure is a column only where it is another kind of number (`store_column`: the
     containerd store) and says something else than the size."""
     if not results:
         return "*No variant here yet.*"
-    store = store_column and any(r.measured.store_bytes != r.measured.size_bytes for r in results)
-    head = ("Variant", "Final base", "Size (files)", "Bytes", "Transfer (gzip)", "Binary", "Start-up", "Verified",
-            "2022 article", "Measured", *(("This engine's store",) if store else ()))
+    ordered = staircase(results)
+    measured = formats.columns(ordered, leave_out=frozenset() if store_column else frozenset({"store_bytes"}))
+    head = ("Variant", "Final base", *(c.heading for c in measured), "2022 article")
     rows: list[tuple[str, ...] | str] = []
     part = None
-    for r in staircase(results):
+    for i, r in enumerate(ordered):
         if r.variant.part != part:
             part = r.variant.part
             rows.append(title_of(part))
-        v, m = r.variant, r.measured
-        verified = "✔ fails, as declared" if m.start_error else "✔ as declared"  # only verified runs are shown
-        rows.append((link(href(r.id), v.title) if href is not None else v.title,
-                     v.final_base, human_size(m.size_bytes), f"{m.size_bytes:,}", human_size(m.compressed_bytes),
-                     human_size(m.binary_bytes) if m.binary_bytes else "—", milliseconds(m.start_s), verified,
-                     v.article_2022 or "—", f"{m.measured_at[:10]} ({'reused' if r.reused else 'now'})",
-                     *((human_size(m.store_bytes),) if store else ())))
-    return table(head, rows, numeric={2, 3, 4, 5, 6, 10})
+        rows.append((link(href(r.id), r.variant.title) if href is not None else r.variant.title, r.variant.final_base,
+                     *(c.cells[i] for c in measured), r.variant.article_2022 or "—"))
+    return table(head, rows, numeric={2 + n for n, c in enumerate(measured) if c.numeric})
 
 
 def release_table(families: Sequence[str], releases: Sequence[Release], *,
@@ -192,7 +175,7 @@ def bases_table(bases: Sequence[BaseImage], *, support_words: Callable[[BaseImag
             origin += f" ({b.repo_digest})"
         elif b.recipe_hash:
             origin += f" (recipe {b.recipe_hash[:12]})"
-        transfer = human_size(b.compressed_bytes) if b.compressed_bytes is not None else "—"
+        transfer = human_size(b.transfer_bytes) if b.transfer_bytes is not None else "—"
         rows.append((b.reference, b.image_id.removeprefix("sha256:")[:12], human_size(b.size_bytes),
                      f"{b.size_bytes:,}", transfer, origin, upstream_words(b), support_words(b)))
     return table(head, rows, numeric={2, 3, 4})
