@@ -169,9 +169,9 @@ def test_an_unreachable_mirror_is_tried_three_times_then_named(tmp_path: Path) -
     staging.mkdir()
     said: list[str] = []
     with pytest.raises(BaseImageError) as caught:
-        preparers.prepare("debootstrap", {"suite": "bullseye", "mirror": "http://127.0.0.1:9/debian"},
-                          reference="pytest-debian:bullseye", recipe=tmp_path, staging=staging,
-                          settings=replace(SETTINGS, cache_dir=tmp_path), log=said.append)
+        preparers.PREPARERS["debootstrap"].run(preparers.Job(
+            {"suite": "bullseye", "mirror": "http://127.0.0.1:9/debian"}, "pytest-debian:bullseye", recipe=tmp_path,
+            staging=staging, settings=replace(SETTINGS, cache_dir=tmp_path), log=said.append))
     message = str(caught.value)
     assert "from http://127.0.0.1:9/debian failed 3 times" in message and "Release" in message
     assert "mirror is reachable" in message

@@ -157,8 +157,8 @@ class Provisioner:
         """Digest of the recipe folder, its preparer settings and its parents' image IDs."""
         recipe = self.recipes[ref]
         h = hashlib.sha256(f"schema {RECIPE_SCHEMA}\0{ref}\0".encode())
-        h.update(json.dumps([recipe.prepare, recipe.build_args, [preparers.VERSIONS[kind] for kind in recipe.prepare]],
-                            sort_keys=True, default=str).encode())
+        versions = [preparers.PREPARERS[kind].version for kind in recipe.prepare]
+        h.update(json.dumps([recipe.prepare, recipe.build_args, versions], sort_keys=True, default=str).encode())
         for path in sorted(p for p in recipe.folder.rglob("*") if p.is_file()):
             h.update(f"\0{path.relative_to(recipe.folder)}\0{path.stat().st_mode & 0o111}\0".encode())
             h.update(path.read_bytes())
@@ -174,8 +174,8 @@ class Provisioner:
             staging = Path(tmp) / "context"
             shutil.copytree(recipe.folder, staging, ignore=shutil.ignore_patterns("overlay"))
             for kind, spec in recipe.prepare.items():
-                preparers.prepare(kind, spec, reference=ref, recipe=recipe.folder, staging=staging,
-                                  settings=self.settings, log=lambda line: log.info(f"bases: {line}"))
+                preparers.PREPARERS[kind].run(preparers.Job(spec, ref, recipe.folder, staging, self.settings,
+                                                            log=lambda line: log.info(f"bases: {line}")))
             ctx = context.for_folder(staging, staging / "Dockerfile")
             with ctx.open_tar() as tar:
                 record = images.build(

