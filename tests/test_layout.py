@@ -1,5 +1,6 @@
-"""The shape of macros/, checked from its source: the folders show the pipeline, the measuring core
-never imports mkdocs, the pages never talk to the engine, and no module keeps mutable state."""
+"""The shape of macros/ and scripts/, checked from their source: the folders show the pipeline, the
+measuring core never imports mkdocs, the pages never talk to the engine, and no module keeps
+mutable state, edits the import path or reaches for another module's private names."""
 from __future__ import annotations
 
 import ast
@@ -7,14 +8,15 @@ from pathlib import Path
 
 import pytest
 
-MACROS = Path(__file__).resolve().parent.parent / "macros"
-MODULES = sorted(MACROS.rglob("*.py"))
+REPO = Path(__file__).resolve().parent.parent
+MACROS = REPO / "macros"
+MODULES = sorted(MACROS.rglob("*.py")) + sorted((REPO / "scripts").glob("*.py"))
 CORE = ("model", "engine", "measure")
 
 
 def _imports(path: Path) -> set[str]:
     """Every module a file imports, anywhere in it, with relative imports made absolute."""
-    package = ".".join(("macros", *path.relative_to(MACROS).parent.parts))
+    package = ".".join(path.relative_to(REPO).parent.parts)
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
@@ -31,7 +33,7 @@ def _uses(imports: set[str], top: str) -> bool:
 
 
 def _id(path: Path) -> str:
-    return str(path.relative_to(MACROS))
+    return str(path.relative_to(REPO))
 
 
 @pytest.mark.parametrize("path", MODULES, ids=_id)
@@ -45,7 +47,7 @@ def test_no_module_imports_both_docker_and_mkdocs(path: Path) -> None:
     assert not (_uses(imports, "docker") and _uses(imports, "mkdocs")), sorted(imports)
 
 
-@pytest.mark.parametrize("path", [p for p in MODULES if p.relative_to(MACROS).parts[0] in CORE], ids=_id)
+@pytest.mark.parametrize("path", [p for p in MODULES if p.relative_to(REPO).parts[:2] in {("macros", c) for c in CORE}], ids=_id)
 def test_the_measuring_core_imports_nothing_from_mkdocs_or_the_pages(path: Path) -> None:
     imports = _imports(path)
     assert not _uses(imports, "mkdocs") and not _uses(imports, "macros.pages"), sorted(imports)
@@ -73,3 +75,22 @@ def test_no_private_mkdocs_api_and_no_module_level_mutable_state(path: Path) -> 
             if isinstance(node.value, mutable) or made in ("list", "dict", "set", "deque"):
                 # a table that is never changed is written in capitals; anything else is state
                 assert all(name.isupper() for name in names), ast.unparse(node)
+
+
+@pytest.mark.parametrize("path", MODULES, ids=_id)
+def test_no_private_name_of_another_module_and_no_import_path_edits(path: Path) -> None:
+    """A name with a leading underscore stays in its module; the package is installed (`pip
+    install -e .`), so nothing puts itself on sys.path."""
+    tree = ast.parse(path.read_text())
+    imported: set[str] = set()  # names bound to our own modules
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith(("macros", "doc_builds"))):
+            assert not [a.name for a in node.names if a.name.startswith("_")], ast.unparse(node)
+            imported |= {a.asname or a.name for a in node.names}
+        elif isinstance(node, ast.Import):
+            imported |= {(a.asname or a.name).split(".")[0] for a in node.names if a.name.startswith("macros")}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in imported:
+            assert not (node.attr.startswith("_") and not node.attr.startswith("__")), ast.unparse(node)
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute):
+            assert ast.unparse(node.value) != "sys.path", ast.unparse(node)
