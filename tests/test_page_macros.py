@@ -127,10 +127,19 @@ def test_benchmark_table_reads_the_stored_figures(tmp_path: Path) -> None:
 
 
 def test_every_macro_is_registered_once() -> None:
-    from macros.pages import check_macros, edition_macros, engine_macros, fidelity_macros, history_macros
+    from macros.pages import (
+        answer_macros,
+        check_macros,
+        edition_macros,
+        engine_macros,
+        fidelity_macros,
+        history_macros,
+    )
 
-    helpers = ("unknown", "dataclass", "editions", "rows", "short")  # used by macros, not macros themselves
-    names = [name for module in (m, edition_macros, check_macros, history_macros, fidelity_macros, engine_macros)
+    # used by macros, not macros themselves
+    helpers = ("unknown", "dataclass", "editions", "rows", "short", "todays", "provenance")
+    names = [name for module in (m, answer_macros, edition_macros, check_macros, history_macros, fidelity_macros,
+                                 engine_macros)
              for name in dir(module)
              if callable(getattr(module, name)) and getattr(getattr(module, name), "__module__", "") == module.__name__
              and not name[0].isupper() and not name.startswith("_") and name not in helpers]

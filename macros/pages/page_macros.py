@@ -12,6 +12,7 @@ from ..model import releases, results_schema, sizes, support
 from ..model.sizes import human_size
 from ..model.words import both
 from . import (
+    answer_macros,
     benchmark_figures,
     check_macros,
     detail,
@@ -289,5 +290,5 @@ MACROS: dict[str, tuple[Callable[..., str], bool]] = {
         (benchmark_table, False), (release_table, False), (release_chart, False), (smallest_release, False),
         (percent_larger, False), (gap_2022, False),
     )
-} | edition_macros.MACROS | check_macros.MACROS | history_macros.MACROS | fidelity_macros.MACROS \
-  | engine_macros.MACROS
+} | answer_macros.MACROS | edition_macros.MACROS | check_macros.MACROS | history_macros.MACROS \
+  | fidelity_macros.MACROS | engine_macros.MACROS

@@ -78,9 +78,28 @@ class SmallestGoPlugin(BasePlugin):  # type: ignore[type-arg]
 
     def _listed(self, config: MkDocsConfig) -> list[tuple[str, str]]:
         """(id, title) of every declared variant, by part in reading order, file order within one."""
-        declared = state.of(config.plugins).session.declared
+        return [(v.id, v.title) for v in self._declared(config)]
+
+    def _declared(self, config: MkDocsConfig) -> list[Any]:
         order = list(PARTS)
-        return [(v.id, v.title) for v in sorted(declared, key=lambda v: order.index(v.part))]
+        return sorted(state.of(config.plugins).session.declared, key=lambda v: order.index(v.part))
+
+    def _grouped(self, config: MkDocsConfig) -> list[Any]:
+        """The variants' pages in the navigation: a group per part (reading order), and within a
+        part told in more than one edition, a group per edition (oldest first)."""
+        groups: list[Any] = []
+        for part_id, part in PARTS.items():
+            mine = [v for v in self._declared(config) if v.part == part_id]
+            editions = sorted({v.edition for v in mine})
+            if not mine:
+                continue
+            if len(editions) == 1:
+                groups.append({part.title: [{title_text(v.title): detail.page_path(v.id)} for v in mine]})
+                continue
+            groups.append({part.title: [
+                {f"Edition {e}" if e else "Of no edition": [{title_text(v.title): detail.page_path(v.id)}
+                                                            for v in mine if v.edition == e]} for e in editions]})
+        return groups
 
     def on_config(self, config: MkDocsConfig, **_: Any) -> MkDocsConfig:
         """Add the article's chapters (model/parts.py) first and the variants' section before
@@ -89,8 +108,7 @@ class SmallestGoPlugin(BasePlugin):  # type: ignore[type-arg]
         if nav is not None and not any(isinstance(item, dict) and ARTICLE in item for item in nav):
             nav.insert(0, {ARTICLE: [{title: page} for page, title in CHAPTERS.items()]})
         if nav is not None and not any(isinstance(item, dict) and SECTION in item for item in nav):
-            pages: list[Any] = [{"All variants": OVERVIEW}]
-            pages += [{title_text(title): detail.page_path(vid)} for vid, title in self._listed(config)]
+            pages: list[Any] = [{"All variants": OVERVIEW}, *self._grouped(config)]
             at = next((i for i, item in enumerate(nav) if isinstance(item, dict) and "Methodology" in item), len(nav))
             nav.insert(at, {SECTION: pages})
         return config

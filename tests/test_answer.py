@@ -1,0 +1,57 @@
+"""The answer box: the smallest of today's images for each need, from measurements and the checks
+program's output alone. Pure: records in, HTML out."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from macros.model.measurement import Contents
+from macros.model.records import BaseImage, EngineFacts, RegistryFacts, Support
+from macros.model.session import Session
+from macros.model.settings import Settings
+from macros.pages import answer_macros
+from macros.pages.page import Page
+
+from tests.factories import shown
+
+ALL_OK = "trust: ok (x)\ntime zones: ok (x)\nidentity: ok (x)\nnot root: ok (x)\n"
+NO_ROOTS = ALL_OK.replace("trust: ok (x)", "trust: x509: certificate signed by unknown authority")
+SHELL = Contents(files=9, shell=True, package_manager="apt", packages=90, setuid_files=())
+TRIXIE = BaseImage("debian:trixie-slim", "sha256:" + "a" * 64, 80_000_000, "stand-in",
+                   support=(Support("Debian 13 security support", "2028-08-09", "https://www.debian.org/security/faq"),))
+
+
+def page(*results: object) -> Page:
+    session = Session(engine=EngineFacts("unix:///x", "26.1.5", "1.45", "overlayfs", "Debian", "x86_64", "6.1",
+                                         image_store="containerd"),
+                      registry=RegistryFacts("127.0.0.1:5000", "sha256:" + "e" * 64, "2.7.1"), bases=[TRIXIE],
+                      declared=[r.variant for r in results], results=list(results),  # type: ignore[attr-defined]
+                      generated_at="2026-12-06T00:00:00+00:00")
+    return Page(session=session, settings=Settings(cache_dir=Path(tempfile.mkdtemp(prefix="smallest-go-test-"))))
+
+
+def row(table: str, need: str) -> str:
+    return table.split(f"<td>{need}</td>", 1)[1].split("</tr>", 1)[0]
+
+
+def test_each_need_gets_the_smallest_image_that_passes_what_it_asks() -> None:
+    tiny = shown(id="tiny", title="Tiny", edition="2026", size_bytes=400_000, stdout="")
+    no_roots = shown(id="no-roots", title="No roots", edition="2026", size_bytes=2_000_000, stdout=NO_ROOTS)
+    checked = shown(id="checked", title="Checked", edition="2026", size_bytes=5_000_000, stdout=ALL_OK)
+    slim = shown(id="slim", title="Slim", edition="2026", size_bytes=80_000_000, stdout=ALL_OK, contents=SHELL,
+                 bases=["debian:trixie-slim"])
+    older = shown(id="older", title="Older", edition="2022", size_bytes=100, stdout=ALL_OK, contents=SHELL)
+    table = answer_macros.answer_table(page(tiny, no_roots, checked, slim, older))
+    assert ">Tiny</a>" in row(table, "Nothing but to run")  # the 2022 edition's smaller image is not today's
+    assert ">Checked</a>" in row(table, "TLS roots and time zones")  # the smaller one fails trust
+    assert ">No roots</a>" in row(table, "A named user that is not root")  # it fails only trust
+    assert ">Slim</a>" in row(table, "A shell to look inside") and "until 2028-08-09" in row(table, "A shell to look inside")
+    assert "no base image (scratch)" in row(table, "Nothing but to run")
+
+
+def test_a_need_no_image_meets_says_so_and_the_provenance_counts_its_bases() -> None:
+    p = page(shown(id="tiny", title="Tiny", edition="2026", size_bytes=400_000, stdout=""))
+    assert "none of today's images" in row(answer_macros.answer_table(p), "A shell to look inside")
+    said = answer_macros.provenance(p)
+    assert "by Docker 26.1.5 (overlayfs, containerd image store)" in said
+    assert "The one base was built here as a stand-in for the image it is named after" in said
