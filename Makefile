@@ -6,7 +6,7 @@ export NO_MKDOCS_2_WARNING := 1
 
 STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: site test serve engine prepare bases compile clean record guard
+.PHONY: site test serve engine browser prepare bases compile clean record guard
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -15,6 +15,10 @@ $(STAMP): pyproject.toml
 
 engine:
 	bash scripts/ensure-engine.sh
+
+# The browser test's Chromium: Debian's package (Playwright's own download cannot work here).
+browser:
+	command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
 
 # pip compiles what it installs, but an editable install leaves macros/ to the interpreter, and
 # where PYTHONDONTWRITEBYTECODE is set every doc build would compile it again.
@@ -31,7 +35,7 @@ bases: prepare compile
 site: bases
 	$(VENV)/bin/mkdocs build --strict
 
-test: bases
+test: bases browser
 	$(VENV)/bin/ruff check macros tests scripts
 	$(VENV)/bin/actionlint .github/workflows/*.yml
 	$(VENV)/bin/zizmor --offline --persona pedantic .github/workflows/

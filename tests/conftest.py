@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import docker
 import pytest
@@ -11,9 +13,10 @@ from macros.engine import cleanup, connection, lock
 from macros.errors import EngineError
 from macros.measure import bases, registry
 from macros.measure.registry import OnDemand
+from macros.model import variants
 from macros.model.settings import CACHE_ENV, NAMESPACE_ENV, Settings
 
-from tests.helpers import NAMESPACE, seeded_cache
+from tests.helpers import NAMESPACE, build_site, seeded_cache
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -22,6 +25,17 @@ def pytest_configure(config: pytest.Config) -> None:
     re-measures what the author's `make site` measured, and never writes into `.cache/`."""
     os.environ[NAMESPACE_ENV] = NAMESPACE
     os.environ[CACHE_ENV] = str(seeded_cache(Path(tempfile.mkdtemp(prefix="smallest-go-test-cache-"))))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests that read the one cold site build (the `site` fixture, built once per session) run
+    last: the clean-up tests before them remove the namespace's tags, which that build's images
+    carry. test_site's come first, as the build left the engine; a test that builds again over its
+    images (two checkouts at once) comes after those that only read it."""
+    readers = [item for item in items if "site" in getattr(item, "fixturenames", ())]
+    first = ("test_site.py", "test_browser.py")
+    readers.sort(key=lambda item: first.index(item.path.name) if item.path.name in first else len(first))
+    items[:] = [item for item in items if item not in readers] + readers
 
 
 @pytest.fixture(scope="session")
@@ -66,3 +80,24 @@ def engine_left_as_found(settings: Settings) -> Iterator[None]:
         return
     cleanup.remove_ours(c, namespace=NAMESPACE, engine_lock=settings.engine_lock)
     c.close()
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The cache of the cold site build below: every variant measured once, in the tests' namespace."""
+    return seeded_cache(tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> Path:
+    """A cold build of the real site: an empty cache, so every variant is built, run and measured."""
+    out = tmp_path_factory.mktemp("site")
+    log = build_site(out, cache_dir)
+    declared = variants.load(Settings.read())
+    assert f"{len(declared)} measured, 0 reused" in log, log[-2000:]
+    return out
+
+
+@pytest.fixture(scope="session")
+def results(site: Path) -> dict[str, Any]:
+    return json.loads((site / "results.json").read_text())

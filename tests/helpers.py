@@ -53,6 +53,16 @@ def container_ids(client: docker.DockerClient) -> set[str]:
             if (c.get("Labels") or {}).get("io.smallest-go.role") != "registry"}
 
 
+def build_site(out: Path, cache: Path, *, variants_file: Path | None = None) -> str:
+    """`mkdocs build --strict` of this checkout into `out`, with that cache; what it printed."""
+    extra = {"SMALLEST_GO_VARIANTS": str(variants_file)} if variants_file else {}
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(out)], cwd=REPO,
+                          capture_output=True, text=True, timeout=1800,
+                          env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "SMALLEST_GO_CACHE": str(cache), **extra})
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done.stdout + done.stderr
+
+
 def seeded_cache(folder: Path) -> Path:
     """A fresh cache folder that knows only what `python -m macros bases` recorded at provisioning
     (the bases' sizes, their layers' files and the registry's version), as after `make`'s

@@ -27,39 +27,11 @@ from macros.model.sizes import human_size
 from macros.pages.plugin import ARTICLE
 
 from tests import prose
-from tests.helpers import NAMESPACE, seeded_cache
+from tests.helpers import NAMESPACE, build_site
 
 REPO = Path(__file__).resolve().parent.parent
 DECLARED = variants.load(Settings.read())
 SIZE = re.compile(r"\b\d+(?:[.,]\d+)?\s?(?:[kKMG]i?B|bytes)\b")
-
-
-def _build(out: Path, cache: Path, *, variants_file: Path | None = None) -> str:
-    extra = {"SMALLEST_GO_VARIANTS": str(variants_file)} if variants_file else {}
-    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(out)], cwd=REPO,
-                          capture_output=True, text=True, timeout=1800,
-                          env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "SMALLEST_GO_CACHE": str(cache), **extra})
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return done.stdout + done.stderr
-
-
-@pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return seeded_cache(tmp_path_factory.mktemp("cache"))
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> Path:
-    """A cold build: an empty cache, so every variant is built, run and measured."""
-    out = tmp_path_factory.mktemp("site")
-    log = _build(out, cache_dir)
-    assert f"{len(DECLARED)} measured, 0 reused" in log, log[-2000:]
-    return out
-
-
-@pytest.fixture(scope="module")
-def results(site: Path) -> dict[str, Any]:
-    return json.loads((site / "results.json").read_text())
 
 
 def _code_block(page: str, title: str) -> str:
@@ -164,7 +136,7 @@ def test_no_page_holds_a_hand_typed_size() -> None:
 def test_warm_rebuild_reuses_every_measurement(site: Path, cache_dir: Path, results: dict[str, Any],
                                                tmp_path: Path) -> None:
     """Nothing changed: every measurement comes from the cache, checked against the engine."""
-    log = _build(tmp_path / "again", cache_dir)
+    log = build_site(tmp_path / "again", cache_dir)
     assert f"0 measured, {len(DECLARED)} reused" in log and "building dockerfiles/" not in log
     again = json.loads((tmp_path / "again" / "results.json").read_text())
     assert again["build"]["measured"] == [] and again["build"]["pushes"] == 0
@@ -206,12 +178,12 @@ def test_a_base_changed_in_the_engine_alone_is_measured_again(site: Path, cache_
         '    expect: {exit_code: 0}\n')})
     first = build_base("one")
     try:
-        log = _build(tmp_path / "one", cache_dir, variants_file=variants_file)
+        log = build_site(tmp_path / "one", cache_dir, variants_file=variants_file)
         assert f"1 measured, {len(DECLARED)} reused" in log
-        log = _build(tmp_path / "held", cache_dir, variants_file=variants_file)
+        log = build_site(tmp_path / "held", cache_dir, variants_file=variants_file)
         assert f"0 measured, {len(DECLARED) + 1} reused" in log
         assert first != build_base("two")
-        log = _build(tmp_path / "two", cache_dir, variants_file=variants_file)
+        log = build_site(tmp_path / "two", cache_dir, variants_file=variants_file)
         shown = json.loads((tmp_path / "two" / "results.json").read_text())
         assert shown["build"]["measured"] == ["pytest-warm"]
         mine = next(v for v in shown["variants"] if v["id"] == "pytest-warm")
@@ -232,7 +204,7 @@ def test_a_contributed_variant_gets_its_page_and_a_linked_row(site: Path, cache_
         '    title: "Contributed <b>here</b> {{ 7*7 }} $5"\n    description: A variant no page mentions.\n'
         '    binary: ""\n    expect: {exit_code: 0, stdout: "contributed\\n"}\n')})
     folder = variants_file.parent
-    log = _build(tmp_path / "site", cache_dir, variants_file=variants_file)
+    log = build_site(tmp_path / "site", cache_dir, variants_file=variants_file)
     assert f"1 measured, {len(DECLARED)} reused" in log
     page = _detail(tmp_path / "site", "pytest-contributed")
     shown = "Contributed &lt;b&gt;here&lt;/b&gt; {{ 7*7 }} $5"  # escaped, never a template, never a formula
