@@ -66,9 +66,14 @@ def built(site: Path) -> dict[str, Any]:
 def _plugins(module: str | None) -> list[Any]:
     """mkdocs.yml's plugins without ours, and macros loading `module` (None: without macros)."""
     class Reading(yaml.SafeLoader):
-        pass  # mkdocs.yml's own tags (!relative) are kept as text: only the plugins are read here
+        pass  # mkdocs.yml's own tags (!relative, !ENV) are read as plain values: only the plugins matter here
 
-    Reading.add_multi_constructor("!", lambda loader, _tag, node: loader.construct_scalar(node))
+    def untagged(loader: yaml.SafeLoader, _tag: str, node: yaml.Node) -> Any:
+        if isinstance(node, yaml.SequenceNode):
+            return loader.construct_sequence(node)
+        return loader.construct_mapping(node) if isinstance(node, yaml.MappingNode) else loader.construct_scalar(node)
+
+    Reading.add_multi_constructor("!", untagged)
     plugins = yaml.load((REPO / "mkdocs.yml").read_text(), Loader=Reading)["plugins"]
     kept: list[Any] = []
     for plugin in plugins:
