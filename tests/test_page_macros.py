@@ -137,7 +137,7 @@ def test_every_macro_is_registered_once() -> None:
     )
 
     # used by macros, not macros themselves
-    helpers = ("unknown", "dataclass", "editions", "rows", "short", "todays", "provenance")
+    helpers = ("unknown", "dataclass", "editions", "rows", "short", "todays", "provenance", "go_images")
     names = [name for module in (m, answer_macros, edition_macros, check_macros, history_macros, fidelity_macros,
                                  engine_macros)
              for name in dir(module)

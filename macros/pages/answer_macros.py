@@ -8,12 +8,11 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from ..model import checks, support
-from ..model.parts import REFERENCES
 from ..model.session import Shown
 from ..model.sizes import human_size
 from ..model.words import share
 from . import markup, render
-from .edition_macros import editions, newest_edition
+from .edition_macros import editions, go_images, newest_edition
 from .page import Page
 
 
@@ -40,18 +39,15 @@ NEEDS = (
 
 
 def todays(page: Page) -> list[Shown]:
-    """Today's Go images: every verified variant of the newest edition, the floor left out."""
-    if not editions(page):
-        return []
-    edition = newest_edition(page)
-    return [r for r in page.session.results if r.variant.edition == edition and r.variant.part not in REFERENCES]
+    """Today's Go images: those of the newest edition (none before any edition is measured)."""
+    return go_images(page, newest_edition(page)) if editions(page) else []
 
 
 def _supported(page: Page, r: Shown) -> str:
-    base = next((b for b in page.session.bases if b.reference == r.variant.final_base), None)
-    if base is None:
+    if r.variant.final_base == "scratch":
         return "no base image (scratch)"
-    return support.short(base, support.build_date(page.session.generated_at))
+    base = next((b for b in page.session.bases if b.reference == r.variant.final_base), None)
+    return support.short(base, support.build_date(page.session.generated_at)) if base else "—"
 
 
 def answer_table(page: Page) -> str:

@@ -6,11 +6,10 @@ from collections.abc import Callable
 
 from ..errors import PageError
 from ..model import checks
-from ..model.parts import REFERENCES
 from ..model.session import Shown
 from ..model.sizes import human_size
 from . import markup, render
-from .edition_macros import editions, newest_edition
+from .edition_macros import editions, go_images, newest_edition
 from .page import Page, unknown
 
 
@@ -44,13 +43,12 @@ def smallest_passing(page: Page) -> str:
 
 def smallest_go_image(page: Page, edition: str = "") -> str:
     """The smallest Go image of an edition (by default today's: the newest), linked, with its size:
-    one definition wherever a page names it. A reference is not Go (the floor), and a variant of no
-    edition (the release sweep, part three's) counts with every edition."""
+    one definition wherever a page names it (edition_macros.go_images; the release sweep, of no
+    edition, is no edition's)."""
     edition = edition or newest_edition(page)
     if edition not in editions(page):
         raise unknown("edition", edition, editions(page))
-    return _smallest(page, [r for r in page.session.results
-                            if r.variant.part not in REFERENCES and r.variant.edition in (edition, "")])
+    return _smallest(page, go_images(page, edition))
 
 
 def _smallest(page: Page, results: list[Shown]) -> str:

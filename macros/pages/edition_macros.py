@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from ..model import support
+from ..model.parts import REFERENCES
 from ..model.records import BaseImage
 from ..model.session import Shown
 from ..model.sizes import human_size, signed_change
@@ -32,6 +33,12 @@ def newest_edition(page: Page) -> str:
     if not known:
         raise unknown("edition", "(any)", [])
     return known[-1]
+
+
+def go_images(page: Page, edition: str) -> list[Shown]:
+    """An edition's Go images: its verified variants, the floor (not Go) left out. One definition
+    for every page that names "the smallest Go image" of an edition."""
+    return [r for r in page.session.results if r.variant.edition == edition and r.variant.part not in REFERENCES]
 
 
 def rows(page: Page, part: str, edition: str = "") -> list[Row]:
