@@ -2,8 +2,9 @@
 and the results table's columns and the variant page's facts made from those declarations.
 
 A format takes the value and the row it belongs to, and gives the text, or None where there is
-nothing to show: a fact then reads "—" (its view's words say why where they can), and a column
-whose every cell is None is left out of the table.
+nothing to show: such a fact is left out of the variant's page, such a cell reads "—", and a
+column whose every cell is None is left out of the table. A format that has a reason to give
+("— (declared not to start)") returns it as text instead.
 """
 from __future__ import annotations
 
