@@ -32,7 +32,9 @@ prepare:
 bases: prepare compile
 	$(PY) -m macros bases
 
-site: bases
+# The doc build provisions the bases itself, on one schedule with the variants: a variant is
+# built as soon as its own bases are ready. (The tests want every base first: `make bases`.)
+site: prepare compile
 	$(VENV)/bin/mkdocs build --strict
 
 test: bases browser
@@ -48,7 +50,7 @@ record: $(STAMP)
 guard: $(STAMP)
 	$(PY) -m macros guard
 
-serve: bases
+serve: prepare compile
 	$(VENV)/bin/mkdocs serve
 
 clean: $(STAMP)

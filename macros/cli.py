@@ -12,11 +12,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .engine import cleanup, connection, lock, service
+from .engine import cleanup, connection, service
 from .errors import BuildError, ConfigError, ProjectError
 from .log import log, to_terminal
 from .measure import bases, interrupt, registry
-from .measure.doc_build import measure_all, provision, sweep
+from .measure.doc_build import measure_all, provision
 from .model import engines, history, repo_info, results_schema, upstream, variants
 from .model.files import write_atomic
 from .model.results_schema import RESULTS_SCHEMA
@@ -25,18 +25,13 @@ from .model.sizes import human_size
 
 
 def _bases(args: argparse.Namespace, settings: Settings) -> int:
-    client = connection.connect(settings)
     started = time.monotonic()
     if args.dockerfiles is not None:
         wanted = bases.wanted_references(args.dockerfiles)
     else:
         wanted = variants.bases_named(variants.load(settings))
     # every base is pushed here, once, to be sized: a variant's push then sends only its own layers
-    # stand-ins are builds too: see engine/lock.py
-    with lock.running(settings.run_locks):
-        sweep(client, settings)
-        with lock.held(settings.engine_lock, exclusive=False):
-            _, sized, store = provision(client, settings, wanted)
+    sized, store = provision(settings, wanted)
     log.info(f"bases: {len(sized)} ready in {time.monotonic() - started:.1f}s")
     if store.pushes:
         log.info(f"bases: pushed {store.pushes} to the registry in {time.monotonic() - started:.1f}s (total)")

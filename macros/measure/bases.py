@@ -5,7 +5,8 @@ For each reference: present in the engine -> use it (a registry image is never r
 what was tried. A stand-in carries a hash of its recipe and of its parents' image IDs, so a changed
 recipe rebuilds it and everything built on it, and an unchanged one costs one inspect call.
 Independent bases are provisioned `settings.base_workers` at a time, each once its parents are
-ready (a bootstrap on the host, a download and an engine build overlap).
+ready (a bootstrap on the host, a download and an engine build overlap): as steps of a schedule,
+which a doc build shares with its variants.
 """
 from __future__ import annotations
 
@@ -14,23 +15,27 @@ import json
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import docker
 
 from ..engine import context, images, labels
-from ..errors import BaseImageError, ConfigError, ProjectError, PullError
+from ..errors import BaseImageError, ConfigError, PullError
 from ..log import log
 from ..model.records import BaseImage
 from ..model.settings import Settings
-from . import preparers
+from . import preparers, schedule
 from .recipes import RECIPE_SCHEMA, Recipe, load_recipes, wanted_references
 
-__all__ = ("RECIPE_SCHEMA", "Provisioner", "Recipe", "load_recipes", "wanted_references")
+__all__ = ("RECIPE_SCHEMA", "Provisioner", "Recipe", "load_recipes", "step_of", "wanted_references")
+
+
+def step_of(ref: str) -> str:
+    """The name of the step that provisions `ref`, in a schedule (schedule.py)."""
+    return f"base {ref}"
 
 @dataclass
 class Provisioner:
@@ -39,54 +44,38 @@ class Provisioner:
     settings: Settings  # where the bases file and the downloads are, and the pull's time limit
     _done: dict[str, BaseImage] = field(default_factory=dict)
 
-    def ensure_all(self, refs: list[str], *, ready: Callable[[BaseImage], None] | None = None) -> list[BaseImage]:
-        """Every ref and every parent it was built on, parents first; `settings.base_workers` at a
-        time, each started once its parents are ready, the longest chains first, then in the order
-        asked. `ready` hears of each base as soon as it is there. A failure stops only what is built
-        on it; the first one is raised once the others are done."""
+    def ensure_all(self, refs: list[str]) -> list[BaseImage]:
+        """Every ref and every parent it was built on, on one schedule (`steps`). A failure stops
+        only what is built on it; the first one is raised once the others are done."""
+        outcomes = schedule.run(self.steps(refs), {"base": self.settings.base_workers})
+        failure = next((o for o in outcomes.values() if schedule.failed(o)), None)
+        if failure is not None:
+            raise failure
+        return [self.ensure(ref) for ref in self.with_parents(refs)]
+
+    def steps(self, refs: list[str]) -> dict[str, schedule.Step]:
+        """A step for each ref and each parent it was built on that is not yet provisioned, on the
+        pool "base" (`settings.base_workers` at a time), each started once its parents are ready,
+        the longest chains first, then in the order asked (step names: `step_of`)."""
         needed = self.with_parents(refs)
-        waiting = {ref: set(self._parents(ref)) - set(self._done) for ref in needed if ref not in self._done}
+        todo = [ref for ref in needed if ref not in self._done]
         # Stand-ins of one recipe on one parent (the Go releases of a suite) share their first
         # layers: the first is built alone, then the others reuse its layers instead of building
         # them side by side. Its failure does not hold them back. (Bases built on nothing, the
         # bootstraps, share no layers: they all start at once.)
-        pioneers: dict[str, str] = {}
         first: dict[tuple[Path, tuple[str, ...]], str] = {}
-        for ref in waiting:
-            if ref in self.recipes and self._parents(ref):
-                pioneer = first.setdefault((self.recipes[ref].folder, self._parents(ref)), ref)
-                if pioneer != ref:
-                    pioneers[ref] = pioneer
-                    waiting[ref].add(pioneer)
-        chain = {ref: (-self._chain_length(ref, needed), n) for n, ref in enumerate(needed)}
-        failed: list[ProjectError] = []
-        running: dict[Future[BaseImage], str] = {}
-        with ThreadPoolExecutor(max_workers=self.settings.base_workers, thread_name_prefix="base") as pool:
-            while waiting or running:
-                startable = sorted((r for r, p in waiting.items() if not p), key=chain.__getitem__)
-                for ref in startable[:self.settings.base_workers - len(running)]:  # the pool queues no one
-                    del waiting[ref]
-                    running[pool.submit(self._ensure, ref)] = ref
-                if not running:
-                    break  # what is left waits on a failed parent
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    ref = running.pop(future)
-                    try:
-                        self._done[ref] = future.result()
-                        if ready is not None:
-                            ready(self._done[ref])
-                    except ProjectError as exc:  # a stand-in's failed build, a missing base
-                        failed.append(exc)
-                        for other, parents in waiting.items():
-                            if pioneers.get(other) == ref:
-                                parents.discard(ref)
-                        continue
-                    for parents in waiting.values():
-                        parents.discard(ref)
-        if failed:
-            raise failed[0]
-        return [self._done[ref] for ref in needed]
+        steps: dict[str, schedule.Step] = {}
+        for n, ref in enumerate(todo):
+            parents = self._parents(ref)
+            pioneer = ref
+            if ref in self.recipes and parents:
+                pioneer = first.setdefault((self.recipes[ref].folder, parents), ref)
+            steps[step_of(ref)] = schedule.Step(
+                partial(self.ensure, ref), pool="base",
+                needs=tuple(step_of(p) for p in parents if p not in self._done),
+                after=(step_of(pioneer),) if pioneer != ref else (),
+                rank=(-self._chain_length(ref, needed), n))
+        return steps
 
     def ensure(self, ref: str) -> BaseImage:
         if ref not in self._done:

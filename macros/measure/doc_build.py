@@ -1,15 +1,20 @@
-"""One doc build's worth of measurements: the engine, the bases, and every variant.
+"""One doc build's worth of measurements, phase by phase (`measure_all`).
 
-Each declared variant gets its cache key (plan.py); what the cache answers is reused, the rest is
-built `settings.build_workers` at a time, and each built image is run, verified, sized and pushed
-by a finishing thread meanwhile; once all that is done, each new image's start-up is timed with
-nothing else running, and its measurement stored.
+The engine is connected and what earlier runs left is swept. Then one schedule (schedule.py)
+provisions the bases and, as soon as a variant's own bases are ready, plans it (its cache key:
+reused, or claimed), builds it `settings.build_workers` at a time, and finishes it (run, verify,
+size, push) on one thread while the next builds go on; each base is pushed and sized as soon as
+it and the registry are there. The stand-ins are then held against upstream; each new image's
+start-up is timed with nothing else running, and its measurement stored. Keys that another build
+was measuring meanwhile are waited for last, and measured here if it did not.
 """
 from __future__ import annotations
 
 import datetime as dt
 import time
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import docker
@@ -20,12 +25,29 @@ from ..log import log
 from ..model import variants
 from ..model.cache import ResultCache
 from ..model.measurement import Measurement
-from ..model.records import BaseImage, EngineFacts
+from ..model.records import BaseImage
 from ..model.session import Session, Shown
 from ..model.settings import Settings
+from ..model.variants import Variant
 from ..model.words import counted, share
-from . import bases, fidelity, image_size, interrupt, plan, registry, startup
-from .variant import build_variant, finish_variant
+from . import bases, fidelity, image_size, interrupt, plan, registry, schedule, startup
+from .variant import Built, build_variant, finish_variant
+
+
+@dataclass
+class BuildContext:
+    """What the phases of one doc build read, handed from one to the next."""
+    settings: Settings
+    client: docker.DockerClient
+    provisioner: bases.Provisioner
+    cache: ResultCache
+    store: registry.OnDemand | None = None                    # once the registry's image is there
+    sizes: dict[str, image_size.Sized] = field(default_factory=dict)  # by base reference
+
+    @property
+    def registry(self) -> registry.OnDemand:
+        assert self.store is not None, "the registry's image is every variant's first need"
+        return self.store
 
 
 def measure_all(settings: Settings) -> Session:
@@ -35,60 +57,162 @@ def measure_all(settings: Settings) -> Session:
     started = time.monotonic()
     declared = variants.load(settings)
     refresh = plan.refresh_wanted(declared, settings.refresh)
-    client = connection.connect(settings)
-    try:
-        with lock.running(settings.run_locks):
-            sweep(client, settings)
-            with lock.held(settings.engine_lock, exclusive=False):  # nothing of ours deletes from under the builds
-                done = _measured(client, declared, refresh, settings)
-        facts, provisioned, store, jobs, measured, failures = done
-        reported = {vid: _reported(vid, exc) for vid, exc in failures.items()}
-        if failures and not settings.serving:
+    with _engine(settings) as ctx:
+        first = _measured_round(ctx, declared, refresh, wait=False)
+        # Holding none of ours now, this build waits for what another one was measuring: that
+        # cannot close a circle. What it did not measure is measured here.
+        later = _measured_round(ctx, first.deferred, refresh, wait=True) if first.deferred else None
+        outcomes = first.outcomes | (later.outcomes if later else {})
+        reused = first.reused | (later.reused if later else set())
+        failures = {v.id: _reported(v, outcomes[v.id]) for v in declared if schedule.failed(outcomes[v.id])}
+        if ctx.store is None or (failures and not settings.serving):
             raise ProjectError(f"{share(len(failures), len(declared), 'variant')} failed: {', '.join(failures)} "
                                "(each is explained above); nothing was published.",
                                hint="Fix them, or under `mkdocs serve` see each failure on its page.")
-        order = {v.id: n for n, v in enumerate(declared)}
-        shown = sorted((Shown(v, job.cached or measured[job.key], job.cached is not None, settings.tag_of(v.id))
-                        for job in jobs for v in job.variants if job.cached or job.key in measured),
-                       key=lambda s: order[s.id])
+        provisioned = _bases(ctx, variants.bases_named(declared))
+        shown = [Shown(v, m, v.id in reused, settings.tag_of(v.id))
+                 for v in declared if isinstance(m := outcomes[v.id], Measurement)]
         fresh = sum(not s.reused for s in shown)
         if not failures and fresh:
-            cleanup.prune_untagged_variants(client, engine_lock=settings.engine_lock)  # only a build untags
+            cleanup.prune_untagged_variants(ctx.client, engine_lock=settings.engine_lock)  # only a build untags
+        store = ctx.registry
         registry_facts = store.facts()  # may ask the registry (and so the engine): before closing
-    finally:
-        client.close()
+        facts = store.engine()
     seconds = time.monotonic() - started
     log.info(f"{len(shown)} variants ready in {seconds:.1f}s "
              f"({fresh} measured, {len(shown) - fresh} reused from the cache, {store.pushes} pushes)")
     return Session(engine=facts, registry=registry_facts, bases=provisioned, declared=declared, results=shown,
-                   failures=reported,
-                   pushes=store.pushes, seconds=seconds,
+                   failures=failures, pushes=store.pushes, seconds=seconds,
                    generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
 
 
-class _Done(NamedTuple):
-    facts: EngineFacts
-    bases: list[BaseImage]
-    store: registry.OnDemand
-    jobs: list[plan.Job]
-    measured: dict[str, Measurement]           # by cache key
-    failures: dict[str, ProjectError]          # by variant id
+@contextmanager
+def _engine(settings: Settings) -> Iterator[BuildContext]:
+    """Connected, this run said to be alive, leftovers swept, and the engine held against our own
+    deletions (nothing of ours deletes from under the builds) until the block ends."""
+    client = connection.connect(settings)
+    try:
+        with lock.running(settings.run_locks):
+            _sweep(client, settings)
+            with lock.held(settings.engine_lock, exclusive=False):
+                yield BuildContext(settings, client, bases.Provisioner(client, bases.load_recipes(settings), settings),
+                                   ResultCache(settings.cached("results"), locks=settings.key_locks))
+    finally:
+        client.close()
 
 
-def _measured(client: docker.DockerClient, declared: list[variants.Variant], refresh: set[str],
-              settings: Settings) -> _Done:
-    """The bases provisioned, the plan made, and every miss built, run, verified, sized and timed."""
-    provisioner, provisioned, store = provision(client, settings, variants.bases_named(declared),
-                                                needed_by=_needed_by(declared))
-    facts = store.engine()  # asked once, by the first push that sized an image, or now
-    cache = ResultCache(settings.cached("results"), locks=settings.key_locks)
-    with plan.planned(client, declared, provisioner=provisioner, facts=facts, registry_image=store.image_id,
-                      cache=cache, refresh=refresh, settings=settings) as (jobs, failures):
-        measured, failed = _run(client, jobs, cache, store, facts, settings)
-    return _Done(facts, provisioned, store, jobs, measured, failures | failed)
+class _Round(NamedTuple):
+    outcomes: dict[str, Measurement | ProjectError]  # by variant id
+    reused: set[str]                                 # the ids the cache answered
+    deferred: list[Variant]                          # whose keys another build was measuring
 
 
-def sweep(client: docker.DockerClient, settings: Settings) -> None:
+def _measured_round(ctx: BuildContext, declared: list[Variant], refresh: set[str], *, wait: bool) -> _Round:
+    """Bases, plan, build and finish in one schedule, then each new image's start-up timed and
+    its measurement stored, each key's lock held until then."""
+    with ExitStack() as held:
+        planner = plan.Planner(ctx.client, ctx.cache, refresh=refresh, held=held, settings=ctx.settings)
+        outcomes = _scheduled(ctx, variants.bases_named(declared), declared, planner, wait=wait)
+        measured = {v.id: outcomes[f"plan {v.id}"] for v in declared if schedule.failed(outcomes[f"plan {v.id}"])}
+        for job in planner.jobs(declared):
+            outcome = job.cached or outcomes[f"finish {job.variant.id}"]
+            if job.cached is None and not schedule.failed(outcome):
+                try:  # one image at a time, with nothing else running: see startup.py
+                    outcome = startup.timed(ctx.client, outcome, job.variant, engine=ctx.registry.engine(),
+                                            settings=ctx.settings)
+                    ctx.cache.put(job.key, outcome)
+                except ProjectError as exc:
+                    outcome = exc
+            if not schedule.failed(outcome):
+                for other in job.variants[1:]:  # the same image, under each id's tag
+                    images.tag(ctx.client, outcome.image_id, ctx.settings.tag_of(other.id))
+            measured |= dict.fromkeys((v.id for v in job.variants), outcome)
+    reused = {v.id for key in planner.cached for v in planner.variants_of[key]}
+    deferred = [v for key in sorted(planner.deferred) for v in planner.variants_of[key]]
+    return _Round(measured, reused, deferred)
+
+
+def _scheduled(ctx: BuildContext, wanted: list[str], declared: list[Variant], planner: plan.Planner, *,
+               wait: bool) -> dict[str, schedule.Outcome]:
+    """One schedule: the bases not yet provisioned, each sized as soon as it and the registry are
+    there; each variant planned once its bases are ready, built, then finished."""
+    settings, provisioner = ctx.settings, ctx.provisioner
+    steps = provisioner.steps([registry.REFERENCE, *wanted])
+    for name in list(steps):
+        ref = name.removeprefix(bases.step_of(""))
+        if ref != registry.REFERENCE:
+            steps[f"size {ref}"] = schedule.Step(lambda ref=ref: _sized(ctx, ref), pool="push",
+                                                 needs=(name, bases.step_of(registry.REFERENCE)))
+    waits = plan.first_stages(declared, layer_cache=settings.layer_cache)
+    to_build: set[str] = set()
+    built: dict[str, Built] = {}
+
+    def planned(v: Variant) -> None:
+        key = plan.key_of(v, provisioner, ctx.registry.engine(), ctx.registry.image_id)
+        if planner.claim(v, key, wait=wait):
+            to_build.add(v.id)
+
+    def build(v: Variant) -> None:
+        if v.id in to_build:
+            built[v.id] = build_variant(ctx.client, v, settings=settings)
+
+    def finish(v: Variant) -> Measurement | None:
+        return finish_variant(ctx.client, v, built[v.id], store=ctx.registry, settings=settings) \
+            if v.id in built else None
+
+    for n, v in enumerate(declared):
+        base_steps = tuple(bases.step_of(r) for r in (registry.REFERENCE, *v.bases) if bases.step_of(r) in steps)
+        steps[f"plan {v.id}"] = schedule.Step(lambda v=v: planned(v), pool="plan", needs=base_steps, rank=(n,))
+        pioneer = (f"build {waits[v.id]}",) if waits.get(v.id) in {d.id for d in declared} else ()
+        steps[f"build {v.id}"] = schedule.Step(lambda v=v: build(v), pool="build", needs=(f"plan {v.id}",),
+                                               after=pioneer, rank=(n,))
+        steps[f"finish {v.id}"] = schedule.Step(lambda v=v: finish(v), pool="finish", needs=(f"build {v.id}",),
+                                                rank=(n,))
+
+    def ready(name: str, outcome: schedule.Outcome) -> None:
+        if name == bases.step_of(registry.REFERENCE) and not schedule.failed(outcome):
+            ctx.store = registry.OnDemand(ctx.client, outcome.image_id, settings=settings)
+        elif name.startswith("size ") and not schedule.failed(outcome):
+            ctx.sizes[name.removeprefix("size ")] = outcome
+
+    pools = {"base": settings.base_workers, "push": 1, "plan": 1, "build": settings.build_workers, "finish": 1}
+    outcomes = schedule.run(steps, pools, ready=ready, interrupted=lambda: interrupt.abandon(ctx.client))
+    for v in declared:  # a variant whose base failed says which
+        failure = outcomes[f"plan {v.id}"]
+        if any(outcomes[need] is failure for need in steps[f"plan {v.id}"].needs):
+            outcomes[f"plan {v.id}"] = BaseImageError(f"{v.origin or v.id}: needs {failure.message}",
+                                                      hint=f"{failure.hint} Or change the value that names it.")
+    return outcomes
+
+
+def _sized(ctx: BuildContext, ref: str) -> image_size.Sized:
+    base = ctx.provisioner.ensure(ref)
+    return ctx.registry.base_sizes(ref, base.image_id, store_bytes=base.store_bytes or 0)
+
+
+def _bases(ctx: BuildContext, wanted: list[str]) -> list[BaseImage]:
+    """The wanted bases that are there (and what they are built on), sized, each stand-in held
+    against upstream (fidelity.py: an unfaithful one fails the build here)."""
+    found = [ctx.provisioner.ensure(ref) for ref in ctx.provisioner.with_parents(wanted)
+             if ctx.provisioner.provisioned(ref)]
+    sized = [b._replace(size_bytes=s.size_bytes, transfer_bytes=s.transfer_bytes, store_bytes=s.store_bytes)
+             for b in found if (s := ctx.sizes.get(b.reference))]
+    return fidelity.checked(ctx.client, sized, ctx.provisioner.recipes, ctx.settings)
+
+
+def provision(settings: Settings, wanted: list[str]) -> tuple[list[BaseImage], registry.OnDemand]:
+    """Every wanted base (and what it is built on) present, sized and held against upstream, as a
+    doc build does it, with no variant: `python -m macros bases`."""
+    with _engine(settings) as ctx, ExitStack() as held:
+        planner = plan.Planner(ctx.client, ctx.cache, refresh=set(), held=held, settings=settings)
+        outcomes = _scheduled(ctx, wanted, [], planner, wait=False)
+        failure = next((o for o in outcomes.values() if schedule.failed(o)), None)
+        if failure is not None:
+            raise failure
+        return _bases(ctx, wanted), ctx.registry
+
+
+def _sweep(client: docker.DockerClient, settings: Settings) -> None:
     """Remove what earlier runs left when they did not finish, and say so."""
     removed = cleanup.remove_leftovers(client, runs=settings.run_locks, engine_lock=settings.engine_lock)
     if any(removed.values()):
@@ -96,131 +220,9 @@ def sweep(client: docker.DockerClient, settings: Settings) -> None:
                  f"{counted(removed['cgroups'], 'cgroup folder')} that earlier runs left when they did not finish")
 
 
-def _needed_by(declared: list[variants.Variant]) -> dict[str, list[str]]:
-    needs: dict[str, list[str]] = {}
-    for v in declared:
-        for ref in v.bases:
-            needs.setdefault(ref, []).append(v.origin or v.id)
-    return needs
-
-
-def provision(client: docker.DockerClient, settings: Settings, wanted: list[str],
-              needed_by: dict[str, list[str]] | None = None,
-              ) -> tuple[bases.Provisioner, list[BaseImage], registry.OnDemand]:
-    """Every wanted base (and what it is built on) present, and the registry's image; each base
-    sized by the registry (image_size.py): pushed once, as soon as both are there (while other
-    bases are still being built), then remembered by image ID. Each stand-in is then held against
-    the upstream image it is named after (fidelity.py), and an unfaithful one fails here."""
-    provisioner = bases.Provisioner(client, bases.load_recipes(settings), settings)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="push") as pusher:
-        early = _EarlyPushes(client, settings, pusher)
-        try:
-            provisioner.ensure_all([registry.REFERENCE, *wanted], ready=early.ready)
-        except BaseImageError as exc:
-            missing = [ref for ref in wanted if not provisioner.provisioned(ref) and ref in (needed_by or {})]
-            if not needed_by or not missing:
-                raise
-            users = list(dict.fromkeys(user for ref in missing for user in needed_by[ref]))
-            raise BaseImageError(f"{'; '.join(users)}: needs {exc.message}",
-                                 hint=f"{exc.hint} Or change the value that names it.") from None
-        found = [provisioner.ensure(ref) for ref in provisioner.with_parents(wanted)]  # the registry is not a base
-        sized = [_with_sizes(b, early.sized[b.reference].result()) for b in found]
-    assert early.store is not None  # the registry's image is provisioned first of all
-    return provisioner, fidelity.checked(client, sized, provisioner.recipes, settings), early.store
-
-
-def _with_sizes(base: BaseImage, sized: image_size.Sized) -> BaseImage:
-    return base._replace(size_bytes=sized.size_bytes, transfer_bytes=sized.transfer_bytes,
-                         store_bytes=sized.store_bytes)
-
-
-class _EarlyPushes:
-    """Each base pushed to the registry and sized as soon as both are provisioned, one at a time
-    on its own thread: a push compresses (CPU) while the other bases' builds mostly wait on the disk."""
-
-    def __init__(self, client: docker.DockerClient, settings: Settings, pusher: ThreadPoolExecutor) -> None:
-        self.client, self.settings, self.pusher = client, settings, pusher
-        self.store: registry.OnDemand | None = None
-        self.waiting: list[BaseImage] = []  # bases ready before the registry's image
-        self.sized: dict[str, Future[image_size.Sized]] = {}
-
-    def ready(self, base: BaseImage) -> None:
-        if base.reference == registry.REFERENCE:
-            self.store = registry.OnDemand(self.client, base.image_id, settings=self.settings)
-            for waiting in self.waiting:
-                self._push(waiting)
-        elif self.store is None:
-            self.waiting.append(base)
-        else:
-            self._push(base)
-
-    def _push(self, base: BaseImage) -> None:
-        assert self.store is not None
-        self.sized[base.reference] = self.pusher.submit(self.store.base_sizes, base.reference, base.image_id,
-                                                        store_bytes=base.store_bytes or 0)
-
-
-def _reported(variant_id: str, exc: ProjectError) -> str:
+def _reported(v: Variant, exc: ProjectError) -> str:
     """Log a variant's failure; the message is kept for the pages."""
     log.error(str(exc))
     if isinstance(exc, BuildError) and exc.log_tail:
-        log.error(f"{variant_id}: tail of the build log:\n{exc.log_tail}")
+        log.error(f"{v.id}: tail of the build log:\n{exc.log_tail}")
     return str(exc)
-
-
-def _run(client: docker.DockerClient, jobs: list[plan.Job], cache: ResultCache, store: registry.OnDemand,
-         facts: EngineFacts, settings: Settings) -> tuple[dict[str, Measurement], dict[str, ProjectError]]:
-    """Every miss measured (by key) and stored, and the failures (variant id -> error)."""
-    misses = [job for job in jobs if job.cached is None]
-    built = _build_all(client, misses, store=store, settings=settings)
-    measured: dict[str, Measurement] = {}
-    failures: dict[str, ProjectError] = {}
-    for job in misses:
-        outcome = built[job.key]
-        if not isinstance(outcome, ProjectError):
-            try:  # one image at a time, with nothing else running: see startup.py
-                outcome = startup.timed(client, outcome, job.variant, engine=facts, settings=settings)
-                cache.put(job.key, outcome)
-            except ProjectError as exc:
-                outcome = exc
-        if isinstance(outcome, ProjectError):
-            failures |= dict.fromkeys((v.id for v in job.variants), outcome)
-        else:
-            measured[job.key] = outcome
-            for other in job.variants[1:]:  # the same image, under each id's tag
-                images.tag(client, outcome.image_id, settings.tag_of(other.id))
-    return measured, failures
-
-
-def _build_all(client: docker.DockerClient, misses: list[plan.Job], *, store: registry.OnDemand,
-               settings: Settings) -> dict[str, Measurement | ProjectError]:
-    """Build the misses `build_workers` at a time, wave by wave; each built image is handed to one
-    finishing thread (run, verify, size, push), so a build worker goes straight on to the next
-    build instead of waiting for that: the builds keep both cores busy."""
-    out: dict[str, Measurement | ProjectError] = {}
-    finishing: dict[str, Future[Measurement]] = {}
-    builders = ThreadPoolExecutor(max_workers=settings.build_workers, thread_name_prefix="build")
-    finisher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="finish")
-    try:
-        for wave in plan.waves(misses, layer_cache=settings.layer_cache):
-            building = {builders.submit(build_variant, client, job.variant, settings=settings): job for job in wave}
-            for future in as_completed(building):  # the next wave starts once this one is built
-                job = building[future]
-                try:
-                    built = future.result()
-                except ProjectError as exc:
-                    out[job.key] = exc
-                    continue
-                finishing[job.key] = finisher.submit(finish_variant, client, job.variant, built, store=store,
-                                                     settings=settings)
-        for key, finished in finishing.items():
-            try:
-                out[key] = finished.result()
-            except ProjectError as exc:
-                out[key] = exc
-    except KeyboardInterrupt:
-        interrupt.abandon(client)  # builds run in other threads: stop them by ending the process
-    finally:
-        builders.shutdown(wait=True)
-        finisher.shutdown(wait=True)
-    return out

@@ -1,20 +1,19 @@
 """The plan of one doc build: each declared variant's cache key, which keys the cache already
-answers, and the build order of the rest.
+answers or another build is measuring, and which variant waits for which to share its first stage.
 
 Variants with the same inputs have the same key: they make one job, measured once and shown
 under each id, so a build never takes one key's lock twice (it would wait on itself).
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 import docker
 
 from ..engine import context, images
-from ..errors import ConfigError, ProjectError
+from ..errors import ConfigError
 from ..log import log
 from ..model.cache import ResultCache, cache_key
 from ..model.measurement import Measurement
@@ -58,48 +57,53 @@ def key_of(v: Variant, provisioner: Provisioner, facts: EngineFacts, registry_im
     )
 
 
-def grouped(keyed: list[tuple[Variant, str]]) -> list[tuple[tuple[Variant, ...], str]]:
-    """One entry per key, in the order each key first appears, with every variant that has it."""
-    by_key: dict[str, list[Variant]] = {}
-    for v, key in keyed:
-        by_key.setdefault(key, []).append(v)
-    for same in by_key.values():
-        if len(same) > 1:
-            log.info(f"{', '.join(v.id for v in same)}: the same inputs, measured once and shown under each id")
-    return [(tuple(same), key) for key, same in by_key.items()]
+class Planner:
+    """This build's claim on each key, made one variant at a time as its bases become ready.
 
+    Variants with a key already planned join its job (measured once, shown under each id). A key
+    the cache answers is reused. Otherwise the key is locked until its measurement is stored (the
+    caller's ExitStack `held`): a second build at the same time waits for it, then reuses it.
+    Keys are claimed in the order their bases come, which differs between builds, so a build
+    never waits for a key while it holds others (`wait=False`): a key another build holds is left
+    `deferred`, to be claimed, waiting, once this build has stored its own and let them go.
+    """
 
-@contextmanager
-def planned(client: docker.DockerClient, declared: list[Variant], *, provisioner: Provisioner,
-            facts: EngineFacts, registry_image: str, cache: ResultCache, refresh: set[str],
-            settings: Settings) -> Iterator[tuple[list[Job], dict[str, ProjectError]]]:
-    """The jobs (and the variants that failed before one could be made), each miss holding its
-    key's lock until the block ends, after its measurement is stored: a second build at the same
-    time waits for it, then reuses it."""
-    failures: dict[str, ProjectError] = {}
-    keyed: list[tuple[Variant, str]] = []
-    for v in declared:
-        try:
-            keyed.append((v, key_of(v, provisioner, facts, registry_image)))
-        except ProjectError as exc:
-            failures[v.id] = exc
-    jobs: list[Job] = []
-    with ExitStack() as held_locks:
-        # Keys are locked in one order (sorted), whatever the variants file's order: two builds,
-        # from checkouts whose files list variants differently, never each hold what the other waits for.
-        for same, key in sorted(grouped(keyed), key=lambda group: group[1]):
-            tags = [settings.tag_of(v.id) for v in same]
-            fresh = any(v.id in refresh for v in same)
-            hit = None if fresh else _usable(client, cache, key, tags)
-            if hit is None:
-                held_locks.enter_context(cache.lock(key))
-                if not fresh:  # another build may have measured it while we waited for the lock
-                    hit = _usable(client, cache, key, tags)
-            if hit is not None:
-                log.info(f"{same[0].id}: reused the measurement of {hit.measured_at} ({hit.size_bytes:,} bytes)")
-            jobs.append(Job(same, key, hit))
-        order = {v.id: n for n, v in enumerate(declared)}
-        yield sorted(jobs, key=lambda job: order[job.variant.id]), failures
+    def __init__(self, client: docker.DockerClient, cache: ResultCache, *, refresh: set[str], held: ExitStack,
+                 settings: Settings) -> None:
+        self.client, self.cache, self.refresh, self.held, self.settings = client, cache, refresh, held, settings
+        self.variants_of: dict[str, list[Variant]] = {}   # by key, in the order planned
+        self.cached: dict[str, Measurement] = {}
+        self.deferred: list[str] = []
+
+    def claim(self, v: Variant, key: str, *, wait: bool) -> bool:
+        """Whether this build is to build and measure `v` under `key`."""
+        if key in self.variants_of:
+            self.variants_of[key].append(v)
+            same = ", ".join(other.id for other in self.variants_of[key])
+            log.info(f"{same}: the same inputs, measured once and shown under each id")
+            return False
+        self.variants_of[key] = [v]
+        tag = self.settings.tag_of(v.id)
+        fresh = v.id in self.refresh
+        hit = None if fresh else _usable(self.client, self.cache, key, [tag])
+        if hit is None:
+            if not self.held.enter_context(self.cache.lock(key, wait=wait)):
+                log.info(f"{v.id}: another build is measuring the same inputs; waiting for it at the end")
+                self.deferred.append(key)
+                return False
+            if not fresh:  # another build may have measured it while we waited for the lock
+                hit = _usable(self.client, self.cache, key, [tag])
+        if hit is not None:
+            log.info(f"{v.id}: reused the measurement of {hit.measured_at} ({hit.size_bytes:,} bytes)")
+            self.cached[key] = hit
+        return hit is None
+
+    def jobs(self, order: list[Variant]) -> list[Job]:
+        """Every planned key but the deferred ones, as a job, in the order of `order`."""
+        place = {v.id: n for n, v in enumerate(order)}
+        jobs = [Job(tuple(same), key, self.cached.get(key)) for key, same in self.variants_of.items()
+                if key not in self.deferred]
+        return sorted(jobs, key=lambda job: place[job.variant.id])
 
 
 def _usable(client: docker.DockerClient, cache: ResultCache, key: str, tags: list[str]) -> Measurement | None:
@@ -119,18 +123,17 @@ def _usable(client: docker.DockerClient, cache: ResultCache, key: str, tags: lis
     return hit
 
 
-def waves(misses: list[Job], *, layer_cache: bool) -> list[list[Job]]:
-    """Build order. Variants that start from the same base and context share their first stage:
-    one of each such group is built first, alone in its group, so the engine's layer cache then
-    serves that stage to the others instead of two builds making it at once. Without the layer
-    cache nothing is shared, and everything is one wave."""
+def first_stages(declared: list[Variant], *, layer_cache: bool) -> dict[str, str]:
+    """Which variant each waits for (by id). Variants that start from the same base and context
+    share their first stage: the first of each such group is built before the others, so the
+    engine's layer cache serves that stage to them instead of two builds making it at once.
+    Without the layer cache nothing is shared, and nothing waits."""
     if not layer_cache:
-        return [misses]
-    first: list[Job] = []
-    later: list[Job] = []
-    groups: set[tuple[str, Path]] = set()
-    for job in misses:
-        group = ((job.variant.bases or ("scratch",))[0], job.variant.context)
-        (later if group in groups else first).append(job)
-        groups.add(group)
-    return [wave for wave in (first, later) if wave]
+        return {}
+    first: dict[tuple[str, Path], str] = {}
+    waits: dict[str, str] = {}
+    for v in declared:
+        pioneer = first.setdefault(((v.bases or ("scratch",))[0], v.context), v.id)
+        if pioneer != v.id:
+            waits[v.id] = pioneer
+    return waits

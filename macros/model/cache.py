@@ -68,14 +68,19 @@ class ResultCache:
         write_atomic(self._path(key), json.dumps(measured.as_dict(), indent=1, ensure_ascii=False))
 
     @contextmanager
-    def lock(self, key: str) -> Iterator[None]:
+    def lock(self, key: str, *, wait: bool = True) -> Iterator[bool]:
         """Held while one build measures `key`; another build waits, then finds the entry (or, from
-        another checkout, the image). Each key is locked at most once per build (the plan gives
-        variants with the same key one job)."""
+        another checkout, the image). Without `wait`, yields False at once when another build holds
+        it. Each key is locked at most once per build (the plan gives variants with the same key
+        one job)."""
         self.locks.mkdir(parents=True, exist_ok=True)
         with (self.locks / f"{key}.lock").open("w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
             try:
-                yield
+                fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
