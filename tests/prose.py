@@ -8,7 +8,8 @@ import re
 AWKWARD = {
     "a plural hedged with (s)": re.compile(r"\w\(s\)"),
     "one or two things counted as a share": re.compile(r"\b(?:of the|all) [12] [a-z]"),
-    "one thing with a plural noun": re.compile(r"\b1 (?:variant|base|image|file|container|build|layer|run|package)s\b"),
+    "one thing with a plural noun": re.compile(
+        r"\b1 (?:[a-z]+ )?(?:variant|base|image|file|container|build|layer|run|package|entrie|groupe?)s\b"),
     "the same figure said twice": re.compile(r"\b(\d[\d,.]*)( \w+)? and \1\b"),
 }
 _HIDDEN = re.compile(r"<(script|style|svg|pre|code)\b.*?</\1>", re.S)

@@ -130,16 +130,19 @@ def test_every_macro_is_registered_once() -> None:
     from macros.pages import (
         answer_macros,
         check_macros,
+        diff_macros,
         edition_macros,
         engine_macros,
         fidelity_macros,
         history_macros,
+        named_macros,
     )
 
     # used by macros, not macros themselves
-    helpers = ("unknown", "dataclass", "editions", "rows", "short", "todays", "provenance", "go_images")
+    helpers = ("unknown", "dataclass", "editions", "rows", "short", "todays", "provenance", "go_images",
+               "diff_of", "signed", "summary", "table", "on_variant_page", "system_words")
     names = [name for module in (m, answer_macros, edition_macros, check_macros, history_macros, fidelity_macros,
-                                 engine_macros)
+                                 engine_macros, diff_macros, named_macros)
              for name in dir(module)
              if callable(getattr(module, name)) and getattr(getattr(module, name), "__module__", "") == module.__name__
              and not name[0].isupper() and not name.startswith("_") and name not in helpers]

@@ -436,3 +436,26 @@ def test_no_page_says_what_no_person_would_write(site: Path) -> None:
     found = {str(page.relative_to(site)): prose.awkward(prose.text_of(page.read_text()))
              for page in site.rglob("*.html")}
     assert not {page: said for page, said in found.items() if said}
+
+
+@pytest.mark.docker
+def test_the_smallest_go_image_and_the_oldest_release_are_one_figure_everywhere(site: Path,
+                                                                                 results: dict[str, Any]) -> None:
+    """Wherever a sentence names the smallest Go image with a size, it is the size of today's
+    edition's smallest Go variant; wherever it names the oldest point of the release sweep, it is
+    the oldest Go release any binary recorded."""
+    newest = max(v["edition"] for v in results["variants"] if v["edition"])
+    go = [v for v in results["variants"] if v["edition"] == newest and v["part"] not in ("floor",)]
+    smallest = min(go, key=lambda v: v["size_bytes"])
+    releases = sorted({tuple(int(n) for n in re.findall(r"\d+", v["go_version"])[:2])
+                       for v in results["variants"] if v["go_version"]})
+    oldest = "Go {}.{}".format(*releases[0])
+    sizes, olds = [], []
+    for page in site.rglob("*.html"):
+        for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z])", prose.text_of(page.read_text())):
+            if "smallest Go image" in sentence:
+                sizes += [(page.name, s) for s in re.findall(r"\d[\d.,]*\s?[kMG]?B\b", sentence)]
+            olds += [(page.name, m) for m in re.findall(r"the oldest point, (Go \d+\.\d+)", sentence)]
+    assert sizes and {s for _, s in sizes if not s.replace(",", "").rstrip("B ").isdigit()} == \
+        {human_size(smallest["size_bytes"])}, sizes
+    assert olds and {o for _, o in olds} == {oldest}, olds

@@ -6,6 +6,7 @@ import pytest
 import yaml
 from macros.errors import ConfigError
 from macros.model import variants
+from macros.model.parts import PARTS
 from macros.model.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -49,7 +50,7 @@ def test_the_projects_variants_file_loads() -> None:
     assert [v.id for v in loaded] == [vid for vid, _ in entries]
     for v, (_, entry) in zip(loaded, entries, strict=True):
         assert v.dockerfile.is_file() and v.context == REPO / entry.get("context", "go-app")
-        assert v.part == entry.get("part", "base") and v.part in variants.PARTS
+        assert v.part == entry.get("part", "base") and v.part in PARTS
         assert (v.expect.fails_with is None) == ("exit_code" in entry["expect"])
 
 

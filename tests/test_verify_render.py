@@ -144,7 +144,7 @@ def test_awkward_prose_is_found_and_plain_prose_is_not() -> None:
     """The generated-prose check finds each kind it names in an injected sentence, and nothing in
     the sentences the pages now write."""
     for bad in ("1 variant(s) measured again", "2 of the 2 bases are past", "all 1 images agree",
-                "1 variants failed", "(1,895,687 and 1,895,687 bytes)"):
+                "1 variants failed", "(1,895,687 and 1,895,687 bytes)", "4 history entries, 1 filesystem layers"):
         assert prose.awkward(bad), bad
     for good in ("one variant measured again", "both bases are past", "all 61 images", "2 of the 18 bases",
                  "(both 1,895,687 bytes)", "1,203,281 and 1,284,754 bytes", "Go 1.21 and 1.27"):

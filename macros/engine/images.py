@@ -1,13 +1,14 @@
 """Images: build (classic builder), inspect, tag, pull, push, and reading one file."""
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import tarfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import docker
 from docker.errors import ImageNotFound, NotFound
@@ -223,15 +224,20 @@ class ChunkReader(io.RawIOBase):
         return size
 
 
+class Exported(NamedTuple):
+    """An image's filesystem as `docker export` of a created (never started) container gives it."""
+    entries: list[tarfile.TarInfo]   # every entry, names without a leading "./" or "/"
+    kept: dict[str, bytes]           # the bytes of the regular files asked for
+    digests: dict[str, str]          # each regular file's sha256, by name
+
+
 def exported(client: docker.DockerClient, image_id: str, *, keep: tuple[str, ...],
-             limit: int = 16 << 20) -> tuple[list[tarfile.TarInfo], dict[str, bytes]]:
-    """Every entry of the image's filesystem as `docker export` of a created (never started)
-    container gives it, names without a leading "./" or "/"; and the bytes of the regular files
-    that `keep` names, or that are under a folder it names ("var/lib/dpkg/status.d/"), up to
-    `limit` each. Streamed: the image is never held in memory."""
+             limit: int = 16 << 20) -> Exported:
+    """The image's filesystem: its entries, the digest of each regular file, and the bytes of the
+    regular files that `keep` names, or that are under a folder it names ("var/lib/dpkg/status.d/"),
+    up to `limit` each. Streamed: the image is never held in memory."""
     api = client.api
-    entries: list[tarfile.TarInfo] = []
-    kept: dict[str, bytes] = {}
+    out = Exported([], {}, {})
     with translated("export an image's filesystem"):
         container = api.create_container(image_id, command=["/nonexistent"], labels=labels.reader())["Id"]
         try:
@@ -239,11 +245,19 @@ def exported(client: docker.DockerClient, image_id: str, *, keep: tuple[str, ...
             with tarfile.open(fileobj=io.BufferedReader(ChunkReader(stream)), mode="r|") as tar:
                 for member in tar:
                     member.name = member.name.removeprefix("./").lstrip("/")
-                    entries.append(member)
+                    out.entries.append(member)
+                    if not member.isfile():
+                        continue
                     wanted = member.name in keep or any(k.endswith("/") and member.name.startswith(k) for k in keep)
-                    if wanted and member.isfile() and member.size <= limit:
-                        extracted = tar.extractfile(member)
-                        kept[member.name] = extracted.read() if extracted else b""
+                    extracted = tar.extractfile(member)
+                    digest, head = hashlib.sha256(), bytearray()
+                    while extracted and (chunk := extracted.read(1 << 20)):
+                        digest.update(chunk)
+                        if wanted and member.size <= limit:
+                            head += chunk
+                    out.digests[member.name] = digest.hexdigest()
+                    if wanted and member.size <= limit:
+                        out.kept[member.name] = bytes(head)
         finally:
             api.remove_container(container, force=True)
-    return entries, kept
+    return out

@@ -1,7 +1,17 @@
-"""What a program's bytes say about it: the Go version its build info records."""
+"""What a program's bytes say about it: the Go version its build info records, and the packer
+that packed it, by the mark the packer leaves."""
 from __future__ import annotations
 
+import re
+
 _BUILDINFO_MAGIC = b"\xff Go buildinf:"
+_UPX_MARK = re.compile(rb"\$Id: (UPX \d+(?:\.\d+)*) ")  # "$Id: UPX 4.24 Copyright (C) 1996-2024 the UPX Team..."
+
+
+def packer(binary: bytes) -> str:
+    """The packer and version a packed binary names itself by ("UPX 4.24"), or "" if none."""
+    found = _UPX_MARK.search(binary)
+    return found.group(1).decode() if found else ""
 
 
 def go_version(binary: bytes) -> str:

@@ -30,7 +30,7 @@ from ..model.session import Session, Shown
 from ..model.settings import Settings
 from ..model.variants import Variant
 from ..model.words import counted, share
-from . import bases, fidelity, image_size, interrupt, plan, registry, schedule, startup
+from . import bases, diffs, fidelity, image_size, interrupt, os_release, plan, registry, schedule, startup
 from .variant import Built, build_variant, finish_variant
 
 
@@ -72,6 +72,7 @@ def measure_all(settings: Settings) -> Session:
         provisioned = _bases(ctx, variants.bases_named(declared))
         shown = [Shown(v, m, v.id in reused, settings.tag_of(v.id))
                  for v in declared if isinstance(m := outcomes[v.id], Measurement)]
+        compared = diffs.of_session(ctx.client, declared, shown, settings)
         fresh = sum(not s.reused for s in shown)
         if not failures and fresh:
             cleanup.prune_untagged_variants(ctx.client, engine_lock=settings.engine_lock)  # only a build untags
@@ -82,7 +83,7 @@ def measure_all(settings: Settings) -> Session:
     log.info(f"{len(shown)} variants ready in {seconds:.1f}s "
              f"({fresh} measured, {len(shown) - fresh} reused from the cache, {store.pushes} pushes)")
     return Session(engine=facts, registry=registry_facts, bases=provisioned, declared=declared, results=shown,
-                   failures=failures, pushes=store.pushes, seconds=seconds,
+                   failures=failures, pushes=store.pushes, seconds=seconds, diffs=compared,
                    generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
 
 
@@ -195,7 +196,8 @@ def _bases(ctx: BuildContext, wanted: list[str]) -> list[BaseImage]:
     against upstream (fidelity.py: an unfaithful one fails the build here)."""
     found = [ctx.provisioner.ensure(ref) for ref in ctx.provisioner.with_parents(wanted)
              if ctx.provisioner.provisioned(ref)]
-    sized = [b._replace(size_bytes=s.size_bytes, transfer_bytes=s.transfer_bytes, store_bytes=s.store_bytes)
+    sized = [b._replace(size_bytes=s.size_bytes, transfer_bytes=s.transfer_bytes, store_bytes=s.store_bytes,
+                        system=os_release.pretty_name(ctx.client, b.image_id, ctx.settings))
              for b in found if (s := ctx.sizes.get(b.reference))]
     return fidelity.checked(ctx.client, sized, ctx.provisioner.recipes, ctx.settings)
 

@@ -20,8 +20,8 @@ from ..model.measurement import Measurement
 from ..model.settings import Settings
 from ..model.sizes import human_size
 from ..model.variants import Variant
-from . import contents, verify
-from .binary import go_version
+from . import contents, diffs, verify
+from .binary import go_version, packer
 from .registry import OnDemand
 
 _ENGINE_LOST_PARENT = "unknown parent image ID"
@@ -106,7 +106,9 @@ def finish_variant(client: docker.DockerClient, variant: Variant, built: Built, 
     log.info(f"{variant.id}: ran in {outcome.duration_s:.2f}s, verified ({note[:80]})")
 
     binary = _binary(client, built.image_id, variant)
-    inside = contents.contents(*images.exported(client, built.image_id, keep=contents.KEEP))
+    found = images.exported(client, built.image_id, keep=contents.KEEP)
+    inside = contents.contents(found.entries, found.kept)
+    diffs.record(settings, built.image_id, contents.inventory(found))  # for the pages' image diffs
     pushing = time.monotonic()
     sized = store.sized(built.image_id, f"{settings.namespace}/{variant.id}",
                         store_bytes=int(built.record.get("Size", 0)), what=variant.what)
@@ -117,7 +119,7 @@ def finish_variant(client: docker.DockerClient, variant: Variant, built: Built, 
         image_id=built.image_id, size_bytes=sized.size_bytes, transfer_bytes=sized.transfer_bytes,
         store_bytes=sized.store_bytes,
         registry_ref=sized.reference, layer_count=len(built.record["RootFS"]["Layers"]), layers=sized.layers,
-        binary_bytes=len(binary), go_version=go_version(binary),
+        binary_bytes=len(binary), go_version=go_version(binary), packer=packer(binary),
         exit_code=outcome.exit_code, stdout=outcome.stdout.text, stderr=outcome.stderr.text,
         stdout_bytes=outcome.stdout.total_bytes, stderr_bytes=outcome.stderr.total_bytes,
         stdout_truncated=outcome.stdout.truncated, stderr_truncated=outcome.stderr.truncated,

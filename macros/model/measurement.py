@@ -95,6 +95,10 @@ class Measurement:
     go_version: str = measured(
         "The Go version the binary's build info records, or an empty string.",
         facts=(("Go version (from the binary's build info)", "go-version"),), csv=True, history=True)
+    packer: str = measured(
+        "The packer the binary names itself packed by, with its version, from the mark it leaves (\"UPX 4.24\"), "
+        "or an empty string.",
+        facts=(("Packed by (the binary's own mark)", "text"),), csv=True)
     # Start-up: medians over `start_runs` sandboxed runs (None for an image declared not to start).
     start_s: float | None = measured(
         "Median seconds from the start call to the exit over the start-up runs (null: declared not to start).",

@@ -72,6 +72,7 @@ class BaseImage(NamedTuple):
     # How far a stand-in is from the upstream image it is named after (None: not a stand-in, or
     # upstream publishes nothing to hold it against)
     fidelity: Fidelity | None = None
+    system: str = ""  # the PRETTY_NAME of its os-release file ("Debian GNU/Linux 13 (trixie)"); "" if none
 
     def as_dict(self) -> dict[str, Any]:
         return {**self._asdict(), "support": [s._asdict() for s in self.support],

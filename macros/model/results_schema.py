@@ -12,15 +12,17 @@ import typing
 from pathlib import Path
 from typing import Any
 
+from .image_diff import DESCRIBED, ImageDiff, Moved
 from .measurement import About, Measurement, published
 
-RESULTS_SCHEMA = 9  # results.json: 4 = declared and measured fields side by side, sizes in bytes;
+RESULTS_SCHEMA = 10 # results.json: 4 = declared and measured fields side by side, sizes in bytes;
 #                     5 = each variant's edition and what it redoes, each base's support windows,
 #                     and what each image holds (contents); 6 = peak memory, the large-environment
 #                     run, and each variant's declared size tolerance; 7 = each base's fidelity to
 #                     the upstream image it is named after; 8 = sizes counted from the layers,
 #                     the engine's own figure beside them (store_bytes), and its image store;
-#                     9 = one name per quantity: transfer_bytes (was compressed_bytes)
+#                     9 = one name per quantity: transfer_bytes (was compressed_bytes);
+#                     10 = the image diffs of the pairs the pages compare, and each variant's `against`
 
 FILE_NAME = "results.schema.json"  # in docs/, published as it is
 
@@ -53,6 +55,14 @@ def measured_properties() -> dict[str, dict[str, Any]]:
             for f, about in published()}
 
 
+def diffs_property() -> dict[str, Any]:
+    """results.json's image diffs (model/image_diff.py), with their descriptions."""
+    item = _of(ImageDiff, About(""), DESCRIBED)
+    item["properties"]["moved"]["items"] = _of(Moved, About(""), DESCRIBED)
+    return {"type": "array", "description": "What moved between the images of each pair of variants the pages "
+            "compare, from their files: added, removed and changed, by folder and package.", "items": item}
+
+
 def with_measured(schema: dict[str, Any]) -> dict[str, Any]:
     """`schema` (results.schema.json) with its variants' measured fields as declared: where the
     first measured field stood, the declared ones in declared order; the other fields as they are."""
@@ -68,7 +78,9 @@ def with_measured(schema: dict[str, Any]) -> dict[str, Any]:
                                                                         "const": RESULTS_SCHEMA},
                                      "variants": {**schema["properties"]["variants"],
                                                   "items": {**item, "properties": properties,
-                                                            "required": required}}}}
+                                                            "required": required}},
+                                     "diffs": diffs_property()},
+            "required": list(dict.fromkeys([*schema["required"], "diffs"]))}
 
 
 def text_of(schema: dict[str, Any]) -> str:

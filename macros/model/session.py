@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from . import checks
+from .image_diff import ImageDiff
 from .measurement import Measurement, published
 from .records import BaseImage, EngineFacts, RegistryFacts
 from .results_schema import RESULTS_SCHEMA
@@ -44,6 +45,7 @@ class Session:
     failures: dict[str, str] = field(default_factory=dict)  # variant id -> message (serve mode only)
     pushes: int = 0        # images this build pushed to the registry to size them
     seconds: float = 0.0   # how long measuring took, bases included
+    diffs: list[ImageDiff] = field(default_factory=list)  # of the pairs the pages compare (variants.compared)
 
     def result(self, variant_id: str) -> Shown:
         for shown in self.results:
@@ -60,6 +62,7 @@ class Session:
             "registry": self.registry._asdict(),
             "bases": [b.as_dict() for b in self.bases],
             "variants": [variant_record(shown) for shown in self.results],
+            "diffs": [d.as_dict() for d in self.diffs],
             "build": {"measured": [s.id for s in self.results if not s.reused],
                       "reused": [s.id for s in self.results if s.reused], "failed": list(self.failures),
                       "pushes": self.pushes, "seconds": round(self.seconds, 3)},
@@ -84,7 +87,7 @@ def variant_record(shown: Shown) -> dict[str, Any]:
     """One variant in results.json: what was declared, then what was measured."""
     v = shown.variant
     declared = {"id": v.id, "title": v.title, "description": v.description, "part": v.part,
-                "edition": v.edition, "redoes": v.redoes, "family": v.family,
+                "edition": v.edition, "redoes": v.redoes, "against": v.against, "family": v.family,
                 "dockerfile": v.dockerfile_rel, "dockerfile_text": v.parsed.text, "final_base": v.final_base,
                 "bases": list(v.bases), "build_args": v.build_args, "expected": v.expect.describe(),
                 "article_2022": v.article_2022, "tolerance": v.tolerance}

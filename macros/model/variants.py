@@ -9,80 +9,9 @@ import yaml
 
 from ..errors import ConfigError, did_you_mean
 from .dockerfile import Parsed, read
-from .parts import PARTS
 from .schema import first_error, load_yaml
 from .settings import REPO, Settings
-
-_ID = "^[a-z0-9][a-z0-9.-]{0,62}$"
-_MATRIX_ITEM = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,30}$"}
-_BUILD_ARGS = {"type": "object", "additionalProperties": {"type": "string"}}
-_TOLERANCE = "^([0-9]+(\\.[0-9]+)?%|[0-9]+(\\.[0-9]+)?(B|kB|MB|GB))$"  # "2%", "0.5%", "50kB", "1.5MB"
-# Where a variant stands in the article, in reading order: part one changes the base image, part
-# two the binary, and the floor is the reference that is not Go at all; the release sweep is a
-# section of its own ("Then and now"), with its own table.
-_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["variants"],
-    "additionalProperties": False,
-    "properties": {
-        "variants": {
-            "type": "array",
-            "minItems": 1,
-            "items": {
-                "type": "object",
-                "required": ["id", "title", "description", "expect"],
-                "additionalProperties": False,
-                "properties": {
-                    "id": {"type": "string", "pattern": _ID},
-                    "title": {"type": "string", "minLength": 1},
-                    "description": {"type": "string", "minLength": 1},
-                    "dockerfile": {"type": "string", "minLength": 1},
-                    "context": {"type": "string", "minLength": 1},
-                    "build_args": _BUILD_ARGS,
-                    "binary": {"type": "string", "pattern": "^(/.*)?$"},  # "": nothing to measure
-                    "timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 3600},
-                    "build_timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 7200},
-                    "build_memory_mib": {"type": "integer", "minimum": 6, "maximum": 65536},
-                    "article_2022": {"type": "string"},
-                    # how much the image may grow since the last recorded build before
-                    # `python -m macros guard` fails: a share ("2%") or a size ("50kB", as docker prints sizes)
-                    "tolerance": {"type": "string", "pattern": _TOLERANCE},
-                    "part": {"enum": list(PARTS)},
-                    # the year of the bases it is built on ("2022": the article's; "2026": today's)
-                    "edition": {"type": "string", "pattern": "^[0-9]{4}$"},
-                    # the id of an earlier edition's variant that this one builds again on newer bases
-                    "redoes": {"type": "string", "pattern": _ID},
-                    # one build argument and its values: one variant per value, id "<id>-<value>",
-                    # "{NAME}" in the title and description replaced by the value; a value may
-                    # bring build arguments of its own ({value: "1.19", build_args: {SUITE: bookworm}})
-                    "matrix": {"type": "object", "minProperties": 1, "maxProperties": 1,
-                               "additionalProperties": {"type": "array", "minItems": 1, "uniqueItems": True,
-                                                        "items": {"oneOf": [_MATRIX_ITEM, {
-                                                            "type": "object", "required": ["value"],
-                                                            "additionalProperties": False,
-                                                            "properties": {"value": _MATRIX_ITEM,
-                                                                           "build_args": _BUILD_ARGS}}]}}},
-                    "expect": {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "properties": {
-                            "exit_code": {"type": "integer"},
-                            "stdout": {"type": "string"},
-                            "stderr": {"type": "string"},
-                            "fails_with": {"type": "string", "minLength": 1},
-                        },
-                        "oneOf": [
-                            {"required": ["exit_code"], "not": {"required": ["fails_with"]}},
-                            {"required": ["fails_with"],
-                             "not": {"anyOf": [{"required": ["exit_code"]}, {"required": ["stdout"]},
-                                               {"required": ["stderr"]}]}},
-                        ],
-                    },
-                },
-            },
-        },
-    },
-}
+from .variants_schema import VARIANTS_SCHEMA
 
 
 @dataclass(frozen=True)
@@ -127,6 +56,7 @@ class Variant:
     part: str = "base"
     edition: str = ""                          # the year of its bases; "" if it belongs to none
     redoes: str = ""                           # the earlier edition's variant it builds again
+    against: str = ""                          # the variant it changes one thing of
     family: str = ""                           # the entry's own id, for a variant a matrix made
     origin: str = ""                           # where it is declared, for messages: file, entry, value
 
@@ -176,7 +106,23 @@ def load(settings: Settings, *, path: Path | None = None, repo: Path = REPO) -> 
             titled[raw["title"]] = raw["id"]
             variants.append(_variant(raw, where, path=path, repo=repo, family=entry["id"], defaults=settings))
     _check_redoes(path, variants)
+    _check_against(path, variants)
     return variants
+
+
+def _check_against(path: Path, declared: list[Variant]) -> None:
+    ids = [v.id for v in declared]
+    for v in declared:
+        if v.against and (v.against not in ids or v.against == v.id):
+            raise ConfigError(f"{path}: variant {v.id!r}: key 'against': no other variant {v.against!r}"
+                              f"{did_you_mean(v.against, ids)}",
+                              hint="Name the id of the variant this one changes one thing of.")
+
+
+def compared(declared: list[Variant]) -> list[tuple[str, str]]:
+    """The pairs of variants whose images the pages compare, earlier first: each variant with the
+    one it redoes and the one it is against."""
+    return [(before, v.id) for v in declared for before in (v.redoes, v.against) if before]
 
 
 def _check_redoes(path: Path, declared: list[Variant]) -> None:
@@ -224,6 +170,8 @@ def _expanded(path: Path, entry: dict[str, Any]) -> list[tuple[dict[str, Any], s
                    build_args={**entry.get("build_args", {}), **own_args, name: value},
                    title=entry["title"].replace(f"{{{name}}}", value),
                    description=entry["description"].replace(f"{{{name}}}", value))
+        if "against" in entry:
+            raw["against"] = f"{entry['against']}-{value.lower()}"
         raw.setdefault("dockerfile", f"Dockerfile.{entry['id']}")
         out.append((raw, f"{where}, matrix value {name}={value}"))
     return out
@@ -252,13 +200,13 @@ def _variant(raw: dict[str, Any], where: str, *, path: Path, repo: Path, family:
         build_memory_mib=int(raw.get("build_memory_mib", defaults.default_build_memory_mib)),
         article_2022=raw.get("article_2022"), tolerance=raw.get("tolerance"), build_args=build_args,
         part=raw.get("part", "base"),
-        edition=raw.get("edition", ""), redoes=raw.get("redoes", ""),
+        edition=raw.get("edition", ""), redoes=raw.get("redoes", ""), against=raw.get("against", ""),
         family=family, origin=where,
     )
 
 
 def _validate(path: Path, data: Any, raw: bytes, memo: Path | None) -> None:
-    error = first_error(_SCHEMA, data, raw=raw, memo=memo)
+    error = first_error(VARIANTS_SCHEMA, data, raw=raw, memo=memo)
     if error is None:
         return
     where = f"{path}"

@@ -16,11 +16,13 @@ from . import (
     benchmark_figures,
     check_macros,
     detail,
+    diff_macros,
     edition_macros,
     engine_macros,
     fidelity_macros,
     formats,
     history_macros,
+    named_macros,
     render,
 )
 from .page import Page, unknown
@@ -53,7 +55,8 @@ def layers(page: Page, variant_id: str) -> str:
 def variant_detail(page: Page, variant_id: str) -> str:
     today = support.build_date(page.session.generated_at)
     return detail.variant_page(page.result(variant_id), page.session.bases,
-                               support_words=lambda b: support.short(b, today))
+                               support_words=lambda b: support.short(b, today)) \
+        + diff_macros.on_variant_page(page, variant_id)
 
 
 def size(page: Page, variant_id: str) -> str:
@@ -113,6 +116,7 @@ _LIMITS = {  # a setting's name -> how the pages say its value
     "run_timeout": lambda s: f"{s.default_timeout_s:g} s",
     "build_timeout": lambda s: f"{s.default_build_timeout_s:g} s",
     "build_memory": lambda s: f"{s.default_build_memory_mib} MiB",
+    "lifetime_resolution": lambda _s: f"{formats.LIFETIME_RESOLUTION_S * 1000:.0f} ms",
 }
 
 
@@ -291,4 +295,4 @@ MACROS: dict[str, tuple[Callable[..., str], bool]] = {
         (percent_larger, False), (gap_2022, False),
     )
 } | answer_macros.MACROS | edition_macros.MACROS | check_macros.MACROS | history_macros.MACROS \
-  | fidelity_macros.MACROS | engine_macros.MACROS
+  | fidelity_macros.MACROS | engine_macros.MACROS | diff_macros.MACROS | named_macros.MACROS

@@ -16,6 +16,7 @@ from ..model.parts import PARTS, title_of
 from ..model.releases import Release, minor, version_key
 from ..model.session import Shown
 from ..model.sizes import human_size
+from ..model.words import counted
 from . import formats
 from .markup import Html, escaped
 
@@ -191,8 +192,9 @@ def layers_table(result: Shown) -> str:
 def layers_details(result: Shown) -> str:
     """The same table, collapsible, for the article."""
     table = layers_table(result)
-    summary = html.escape(f"Layers of {result.tag}: {len(result.measured.layers)} history entries, "
-                          f"{result.measured.layer_count} filesystem layers")
+    entries = counted(len(result.measured.layers), "history entry", "history entries")
+    layers = counted(result.measured.layer_count, "filesystem layer")
+    summary = html.escape(f"Layers of {result.tag}: {entries}, {layers}")
     return f'<details class="info">\n<summary>{summary}</summary>\n{table}\n</details>'
 
 

@@ -1,0 +1,61 @@
+"""Facts the prose names in words, each read from the build rather than typed beside it: the system
+a base image says it is (its os-release), the Debian a variant was built on, the Go release a
+binary records, and the packer a packed binary names."""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from ..errors import PageError
+from ..model.records import BaseImage
+from .page import Page, unknown
+
+_DEBIAN = re.compile(r"Debian GNU/Linux (\d+) \((\w+)\)$")
+
+
+def _base(page: Page, reference: str) -> BaseImage:
+    for b in page.session.bases:
+        if b.reference == reference:
+            return b
+    raise unknown("base image", reference, [b.reference for b in page.session.bases])
+
+
+def system_words(pretty_name: str) -> str:
+    """'Debian GNU/Linux 13 (trixie)' as the pages say it, 'Debian 13 "trixie"' (also at the end of a longer
+    name, as Docker Hardened Images' 'Docker Hardened Images/Debian GNU/Linux 13 (trixie)')."""
+    found = _DEBIAN.search(pretty_name)
+    return f'Debian {found[1]} "{found[2]}"' if found else pretty_name or "no named system"
+
+
+def system(page: Page, reference: str) -> str:
+    """What a base image's os-release calls it."""
+    return system_words(_base(page, reference).system)
+
+
+def built_on(page: Page, variant_id: str) -> str:
+    """The system of the image a variant's first stage starts from: the Debian its binary was built on."""
+    v = page.result(variant_id).variant
+    if not v.bases:
+        raise PageError(f"{variant_id}: its Dockerfile starts from no base image")
+    return system(page, v.bases[0])
+
+
+def go_release(page: Page, variant_id: str) -> str:
+    """The Go release a variant's binary records, as people name it: 'Go 1.27' for go1.27.1."""
+    recorded = page.result(variant_id).measured.go_version
+    found = re.match(r"go(\d+)\.(\d+)", recorded)
+    if not found:
+        raise PageError(f"{variant_id}: its binary records no Go version ({recorded!r})")
+    return f"Go {found[1]}.{found[2]}"
+
+
+def packer(page: Page, variant_id: str) -> str:
+    """The packer and version a variant's binary names itself packed by ('UPX 4.24')."""
+    named = page.result(variant_id).measured.packer
+    if not named:
+        raise PageError(f"{variant_id}: its binary names no packer")
+    return named
+
+
+MACROS: dict[str, tuple[Callable[..., str], bool]] = {
+    fn.__name__: (fn, False) for fn in (system, built_on, go_release, packer)}
