@@ -14,7 +14,7 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 ALLOWED: dict[str, str] = {
     r"\b2022\b": "the year of the article this site answers, which is also the name of its edition",
     r"\bGo 1\.18\b": "the Go release the 2022 article says it used, quoted as such; no build here can make it",
-    r"(?:Step|step|Variant|^##) [1-4]\b|^[1-6]\. \*\*|^## [1-4]\. ": "ordinals: the article's own steps",
+    r"(?:Step|step|Variant|variant|^##) [1-4]\b|^[1-6]\. \*\*|^## [1-4]\. ": "ordinals: the article's own steps",
     r"\b65532\b": "the user ID that the Dockerfiles shown beside it set (distroless's nonroot user)",
     r"\b(?:status|exits|is not) 0\b": "exit status 0 and user ID 0: what success and root are",
     r"\b64-bit\b": "the floor's architecture, as floor/hello.asm is written (BITS 64)",

@@ -32,6 +32,14 @@ def system(page: Page, reference: str) -> str:
     return system_words(_base(page, reference).system)
 
 
+def first_base(page: Page, variant_id: str) -> str:
+    """The image a variant's first stage starts from, as its Dockerfile names it (in code)."""
+    v = page.result(variant_id).variant
+    if not v.bases:
+        raise PageError(f"{variant_id}: its Dockerfile starts from no base image")
+    return f"`{v.bases[0]}`"
+
+
 def built_on(page: Page, variant_id: str) -> str:
     """The system of the image a variant's first stage starts from: the Debian its binary was built on."""
     v = page.result(variant_id).variant
@@ -58,4 +66,4 @@ def packer(page: Page, variant_id: str) -> str:
 
 
 MACROS: dict[str, tuple[Callable[..., str], bool]] = {
-    fn.__name__: (fn, False) for fn in (system, built_on, go_release, packer)}
+    fn.__name__: (fn, False) for fn in (system, first_base, built_on, go_release, packer)}
