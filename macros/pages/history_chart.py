@@ -12,6 +12,7 @@ from pathlib import Path
 from ..model.sizes import human_size
 from .chart import LINE_COLOURS, figure, inline, memo, svg_of
 
+_MARKERS = "os^D"
 # (label, size in bytes or None where that build did not have the variant) per line
 Line = tuple[str, list[int | None]]
 
@@ -42,18 +43,21 @@ def _draw(columns: Sequence[str], lines: Sequence[Line], title: str) -> str:
     decades = max(math.log10(high) - math.log10(low), 1.0)
     height = min(max(3.2, 0.28 * len(lines) + 1.8), 9.0)
     with figure(8.5, height) as (fig, ax):
-        ends: list[tuple[float, str, str]] = []
+        ends: list[tuple[float, str, str, float]] = []
         for n, (label, points) in enumerate(lines):
-            colour = LINE_COLOURS[n % len(LINE_COLOURS)]
+            # each line its own colour and marker pair, so that no two of up to 16 lines look alike
+            colour, marker = LINE_COLOURS[n % len(LINE_COLOURS)], _MARKERS[n // len(LINE_COLOURS) % len(_MARKERS)]
             xs = [x for x, s in enumerate(points) if s is not None]
             ys = [s for s in points if s is not None]
-            ax.plot(xs, ys, marker="o", markersize=4, color=colour, linewidth=1.5)
-            ends.append((math.log10(ys[-1]), f"{label}  {human_size(ys[-1])}", colour))
+            ax.plot(xs, ys, marker=marker, markersize=4.5, color=colour, linewidth=1.5)
+            ends.append((math.log10(ys[-1]), f"{label}  {human_size(ys[-1])}", colour, xs[-1]))
         # direct labels at the right-hand end, spread so that equal sizes do not print on each other
         gap = decades / max(height - 1.0, 1.0) * 0.14
         placed = _spread([e[0] for e in ends], gap)
         right = len(columns) - 1
-        for (_, text, colour), at in zip(ends, placed, strict=True):
+        for (end, text, colour, x), at in zip(ends, placed, strict=True):
+            # a thin leader from the line's last point to its label, which spreading may have moved
+            ax.plot([x, right + 0.07], [10 ** end, 10 ** at], color=colour, linewidth=0.6)
             ax.text(right + 0.08, 10 ** at, text, va="center", ha="left", fontsize=8.5, color=colour)
         ax.set_yscale("log")
         ax.set_ylim(low / 1.6, 10 ** max(placed) * 1.6)
