@@ -184,3 +184,21 @@ def test_the_engines_comparison_is_said_from_its_record(tmp_path: Path) -> None:
     assert "for 2 variants and one base image, they were not:" in said and "2 of 3" in said
     assert "distroless, 3,788,036 bytes of files and 1,660,542 of transfer here, 3,788,037 and 1,659,668 there" in said
     assert "floor," not in said.partition("The images that differ")[2]
+
+
+def test_a_comparison_that_reads_the_wrong_way_or_across_editions_fails() -> None:
+    """Each "smaller", "larger" and "below" is checked by the macro that prints it: the first variant
+    named must be the larger, and two editions are compared only where the call says so."""
+    from dataclasses import replace as replaced
+
+    from macros.errors import PageError
+    then = BIG._replace(variant=replaced(BIG.variant, edition="2022"))
+    now = SMALL._replace(variant=replaced(SMALL.variant, edition="2026"))
+    p = m.Page(session=replaced(SESSION, results=[then, now]), settings=SETTINGS)
+    for macro in (m.times_smaller, m.percent_smaller, m.difference, m.percent_larger):
+        with pytest.raises(PageError, match="different editions"):
+            macro(p, "big", "small")
+        assert macro(p, "big", "small", across=True)
+        with pytest.raises(PageError, match="to be larger than"):
+            macro(p, "small", "big", across=True)
+    assert m.times_smaller(page(), "big", "small") == "2,586"

@@ -57,6 +57,13 @@ def go_release(page: Page, variant_id: str) -> str:
     return f"Go {found[1]}.{found[2]}"
 
 
+def go_versions(page: Page) -> str:
+    """Every Go version found in this build's binaries, oldest first ("go1.19.8, go1.21.13")."""
+    found = {r.measured.go_version for r in page.session.results if r.measured.go_version}
+    ordered = sorted(found, key=lambda v: [int(n) if n.isdigit() else 0 for n in v.removeprefix("go").split(".")])
+    return ", ".join(ordered) or "none readable"
+
+
 def packer(page: Page, variant_id: str) -> str:
     """The packer and version a variant's binary names itself packed by ('UPX 4.24')."""
     named = page.result(variant_id).measured.packer
@@ -66,4 +73,4 @@ def packer(page: Page, variant_id: str) -> str:
 
 
 MACROS: dict[str, tuple[Callable[..., str], bool]] = {
-    fn.__name__: (fn, False) for fn in (system, first_base, built_on, go_release, packer)}
+    fn.__name__: (fn, False) for fn in (system, first_base, built_on, go_release, go_versions, packer)}

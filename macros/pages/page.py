@@ -51,3 +51,17 @@ class Page:
         wanted = (part,) if part else STAIRCASE
         return [r for r in self.session.results
                 if r.variant.part in wanted and (not edition or r.variant.edition in (edition, ""))]
+
+    def larger_smaller(self, big: str, small: str, *, across: bool = False) -> tuple[int, int]:
+        """The sizes of two variants a sentence compares, the larger first as the sentence says:
+        a page that calls the smaller one larger, or compares two editions without saying so
+        (`across`), fails here instead of printing a false or mixed comparison."""
+        first, second = self.result(big), self.result(small)
+        editions = {first.variant.edition, second.variant.edition} - {""}
+        if len(editions) > 1 and not across:
+            raise PageError(f"{big} and {small} are of different editions ({', '.join(sorted(editions))}); "
+                            "pass across=True where the sentence says it compares editions")
+        if first.measured.size_bytes < second.measured.size_bytes:
+            raise PageError(f"the sentence takes {big} ({first.measured.size_bytes:,} bytes) to be larger than "
+                            f"{small} ({second.measured.size_bytes:,} bytes), and it is not: reword it")
+        return first.measured.size_bytes, second.measured.size_bytes

@@ -127,16 +127,19 @@ def limit(page: Page, name: str) -> str:
     return _LIMITS[name](page.settings)
 
 
-def times_smaller(page: Page, big: str, small: str) -> str:
-    return render.ratio(page.result(big).measured.size_bytes / page.result(small).measured.size_bytes)
+def times_smaller(page: Page, big: str, small: str, across: bool = False) -> str:
+    larger, smaller = page.larger_smaller(big, small, across=across)
+    return render.ratio(larger / smaller)
 
 
-def percent_smaller(page: Page, big: str, small: str) -> str:
-    return f"{1 - page.result(small).measured.size_bytes / page.result(big).measured.size_bytes:.0%}"
+def percent_smaller(page: Page, big: str, small: str, across: bool = False) -> str:
+    larger, smaller = page.larger_smaller(big, small, across=across)
+    return f"{1 - smaller / larger:.0%}"
 
 
-def difference(page: Page, big: str, small: str) -> str:
-    return human_size(page.result(big).measured.size_bytes - page.result(small).measured.size_bytes)
+def difference(page: Page, big: str, small: str, across: bool = False) -> str:
+    larger, smaller = page.larger_smaller(big, small, across=across)
+    return human_size(larger - smaller)
 
 
 def size_relation(page: Page, first: str, second: str) -> str:
@@ -219,8 +222,9 @@ def gap_2022(page: Page, variant_id: str) -> str:
     return human_size(r.measured.size_bytes - sizes.parse_size(r.variant.article_2022))
 
 
-def percent_larger(page: Page, big: str, small: str) -> str:
-    return f"{page.result(big).measured.size_bytes / page.result(small).measured.size_bytes - 1:.0%}"
+def percent_larger(page: Page, big: str, small: str, across: bool = False) -> str:
+    larger, smaller = page.larger_smaller(big, small, across=across)
+    return f"{larger / smaller - 1:.0%}"
 
 
 def detail_link(page: Page, variant_id: str, text: str = "") -> str:
@@ -257,13 +261,6 @@ def bases_summary(page: Page) -> str:
     return render.bases_summary(page.session.bases)
 
 
-def go_versions(page: Page) -> str:
-    """Every Go version found in this build's binaries, oldest first ("go1.19.8, go1.21.13")."""
-    found = {r.measured.go_version for r in page.session.results if r.measured.go_version}
-    ordered = sorted(found, key=lambda v: [int(n) if n.isdigit() else 0 for n in v.removeprefix("go").split(".")])
-    return ", ".join(ordered) or "none readable"
-
-
 def measured_at(page: Page) -> str:
     return page.session.generated_at
 
@@ -290,7 +287,6 @@ MACROS: dict[str, tuple[Callable[..., str], bool]] = {
         (results_table, False), (size_chart, False), (detail_link, False), (results_link, False),
         (results_fields, False),
         (bases_table, False), (bases_summary, False), (measured_at, False),
-        (go_versions, False),
         (benchmark_table, False), (release_table, False), (release_chart, False), (smallest_release, False),
         (percent_larger, False), (gap_2022, False),
     )
