@@ -59,3 +59,13 @@ def test_an_inventory_names_each_file_s_package_through_merged_usr_links() -> No
     assert found["/usr/share/doc/x"].package == ""
     assert found["/usr/bin/dir"].size == 2 and found["/bin"].size == len("usr/bin")  # a link counts its target
     assert "/.dockerenv" not in found   # the engine's placeholder is not the image's
+
+
+def test_distroless_s_md5sums_name_each_file_s_package() -> None:
+    """distroless records no dpkg lists; its status.d/<package>.md5sums list each package's files."""
+    md5sums = b"0123456789abcdef0123456789abcdef  usr/share/zoneinfo/Europe/Paris\n"
+    kept = {"var/lib/dpkg/status.d/tzdata": b"Package: tzdata\n", "var/lib/dpkg/status.d/tzdata.md5sums": md5sums}
+    entries = [_file("usr/share/zoneinfo/Europe/Paris", 2_962), _file("main", 10)]
+    found = contents.inventory(Exported(entries, kept, {}))
+    assert found["/usr/share/zoneinfo/Europe/Paris"].package == "tzdata" and found["/main"].package == ""
+    assert contents.installed_names(kept) == frozenset({"tzdata"})  # the checksums are not a record

@@ -72,6 +72,16 @@ def _dpkg_lists(files: Mapping[str, bytes]) -> dict[str, str]:
     return owners
 
 
+def _md5sums_lists(files: Mapping[str, bytes]) -> dict[str, str]:
+    owners: dict[str, str] = {}
+    for name, text in files.items():
+        if name.endswith(".md5sums"):
+            package = posixpath.basename(name).removesuffix(".md5sums")
+            owners |= {"/" + line.split(None, 1)[1].strip().lstrip("/"): package
+                       for line in text.decode("utf-8", "replace").splitlines() if len(line.split(None, 1)) == 2}
+    return owners
+
+
 class PackageDatabase(NamedTuple):
     """Where an image records its installed packages, and how their names are read from it; and
     where it records which package installed each file, if it does."""
@@ -84,9 +94,10 @@ class PackageDatabase(NamedTuple):
 # The first of these an image has is its record of what is installed.
 PACKAGE_DATABASES = (
     PackageDatabase("var/lib/dpkg/status", _dpkg_status, "var/lib/dpkg/info/", _dpkg_lists),
-    PackageDatabase("var/lib/dpkg/status.d/", _control_records),  # distroless: one record per package, no dpkg
+    # distroless: one record per package and its md5sums (the list of its files), no dpkg
+    PackageDatabase("var/lib/dpkg/status.d/", _control_records, "var/lib/dpkg/status.d/", _md5sums_lists),
 )
-KEEP = tuple(path for db in PACKAGE_DATABASES for path in (db.path, db.files) if path)  # what an export keeps
+KEEP = tuple(dict.fromkeys(path for db in PACKAGE_DATABASES for path in (db.path, db.files) if path))  # to export
 
 
 def installed_names(kept: Mapping[str, bytes]) -> frozenset[str] | None:
