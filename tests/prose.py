@@ -11,6 +11,7 @@ AWKWARD = {
     "one thing with a plural noun": re.compile(
         r"\b1 (?:[a-z]+ )?(?:variant|base|image|file|container|build|layer|run|package|entrie|groupe?)s\b"),
     "the same figure said twice": re.compile(r"\b(\d[\d,.]*)( \w+)? and \1\b"),
+    "the same release said twice": re.compile(r"\b(go\d+\.\d+(?:\.\d+)?)\b[^.;]{0,40}\band\b[^.;]{0,20}\b\1\b"),
 }
 _HIDDEN = re.compile(r"<(script|style|svg|pre|code)\b.*?</\1>", re.S)
 

@@ -144,10 +144,12 @@ def test_awkward_prose_is_found_and_plain_prose_is_not() -> None:
     """The generated-prose check finds each kind it names in an injected sentence, and nothing in
     the sentences the pages now write."""
     for bad in ("1 variant(s) measured again", "2 of the 2 bases are past", "all 1 images agree",
-                "1 variants failed", "(1,895,687 and 1,895,687 bytes)", "4 history entries, 1 filesystem layers"):
+                "1 variants failed", "(1,895,687 and 1,895,687 bytes)", "4 history entries, 1 filesystem layers",
+                "comes from go1.19.8 without flags and from go1.19.8 stripped"):
         assert prose.awkward(bad), bad
     for good in ("one variant measured again", "both bases are past", "all 61 images", "2 of the 18 bases",
-                 "(both 1,895,687 bytes)", "1,203,281 and 1,284,754 bytes", "Go 1.21 and 1.27"):
+                 "(both 1,895,687 bytes)", "1,203,281 and 1,284,754 bytes", "Go 1.21 and 1.27",
+                 "go1.19.8 in both ways of building", "go1.21.13 and go1.27.3"):
         assert prose.awkward(good) == [], good
     assert prose.text_of("<p>a <code>x(s)</code> b</p><pre>1 variants</pre>") == " a b "
     assert words.share(2, 2, "base") == "both bases" and words.share(0, 3, "base") == "none of the 3 bases"

@@ -7,7 +7,9 @@ import re
 from collections.abc import Callable
 
 from ..errors import PageError
+from ..model import releases
 from ..model.records import BaseImage
+from . import render
 from .page import Page, unknown
 
 _DEBIAN = re.compile(r"Debian GNU/Linux (\d+) \((\w+)\)$")
@@ -64,6 +66,23 @@ def go_versions(page: Page) -> str:
     return ", ".join(ordered) or "none readable"
 
 
+def smallest_releases(page: Page, *families: str) -> str:
+    """Which Go release gave the smallest image in each way of building, said once when it is
+    the same release: "**go1.19.8** in both ways of building (default build, stripped)"."""
+    try:
+        found = {family: releases.smallest(page.session.results, family) for family in families}
+    except KeyError:
+        raise unknown("way of building in the sweep", ", ".join(families), releases.sweep(page.session.results)[0]) \
+            from None
+    versions = {r.measured.go_version for r in found.values()}
+    names = [render.family_name(r) for r in found.values()]
+    if len(versions) == 1:
+        ways = "both ways" if len(found) == 2 else f"all {len(found)} ways"
+        return f"**{versions.pop()}** in {ways} of building ({', '.join(names)})"
+    return "; ".join(f"**{r.measured.go_version}** for the {name}" for r, name in zip(found.values(), names,
+                                                                                       strict=True))
+
+
 def packer(page: Page, variant_id: str) -> str:
     """The packer and version a variant's binary names itself packed by ('UPX 4.24')."""
     named = page.result(variant_id).measured.packer
@@ -73,4 +92,5 @@ def packer(page: Page, variant_id: str) -> str:
 
 
 MACROS: dict[str, tuple[Callable[..., str], bool]] = {
-    fn.__name__: (fn, False) for fn in (system, first_base, built_on, go_release, go_versions, packer)}
+    fn.__name__: (fn, False)
+    for fn in (system, first_base, built_on, go_release, go_versions, smallest_releases, packer)}

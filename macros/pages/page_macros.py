@@ -205,15 +205,6 @@ def release_chart(page: Page, then_variant: str = "", then_release: str = "") ->
                                                 cache_dir=page.settings.cached("charts")))
 
 
-def smallest_release(page: Page, family: str) -> str:
-    """The Go version whose build (of one way of building) gave the smallest image."""
-    try:
-        return releases.smallest(page.session.results, family).measured.go_version
-    except KeyError:
-        families, _ = releases.sweep(page.session.results)
-        raise unknown("way of building in the sweep", family, families) from None
-
-
 def gap_2022(page: Page, variant_id: str) -> str:
     """How much larger the variant measures now than the figure the 2022 article printed for it."""
     r = page.result(variant_id)
@@ -287,7 +278,7 @@ MACROS: dict[str, tuple[Callable[..., str], bool]] = {
         (results_table, False), (size_chart, False), (detail_link, False), (results_link, False),
         (results_fields, False),
         (bases_table, False), (bases_summary, False), (measured_at, False),
-        (benchmark_table, False), (release_table, False), (release_chart, False), (smallest_release, False),
+        (benchmark_table, False), (release_table, False), (release_chart, False),
         (percent_larger, False), (gap_2022, False),
     )
 } | answer_macros.MACROS | edition_macros.MACROS | check_macros.MACROS | history_macros.MACROS \
