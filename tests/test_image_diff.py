@@ -3,6 +3,7 @@ package. Pure logic over hand-made tar entries; the engine's side is in test_pip
 from __future__ import annotations
 
 import tarfile
+from pathlib import Path
 
 from macros.engine.images import Exported
 from macros.measure import contents
@@ -69,3 +70,17 @@ def test_distroless_s_md5sums_name_each_file_s_package() -> None:
     found = contents.inventory(Exported(entries, kept, {}))
     assert found["/usr/share/zoneinfo/Europe/Paris"].package == "tzdata" and found["/main"].package == ""
     assert contents.installed_names(kept) == frozenset({"tzdata"})  # the checksums are not a record
+
+
+def test_an_elf_binary_s_sections_are_read_and_anything_else_has_none() -> None:
+    """The sections of a real ELF file of this machine: named, in file order, never more bytes than
+    the file; a file that is not ELF, or an ELF with no section table (as UPX leaves), has none."""
+    from macros.measure.binary import sections
+
+    binary = Path("/bin/true").read_bytes()
+    found = sections(binary)
+    assert ".text" in {s.name for s in found} and 0 < sum(s.size_bytes for s in found) < len(binary)
+    assert sections(b"#!/bin/sh\necho hi\n") == ()
+    no_table = bytearray(binary)
+    no_table[0x28:0x30] = bytes(8)  # e_shoff = 0: no section table
+    assert sections(bytes(no_table)) == ()

@@ -21,7 +21,7 @@ from ..model.settings import Settings
 from ..model.sizes import human_size
 from ..model.variants import Variant
 from . import contents, diffs, verify
-from .binary import go_version, packer
+from .binary import go_version, packer, sections
 from .registry import OnDemand
 
 _ENGINE_LOST_PARENT = "unknown parent image ID"
@@ -120,6 +120,7 @@ def finish_variant(client: docker.DockerClient, variant: Variant, built: Built, 
         store_bytes=sized.store_bytes,
         registry_ref=sized.reference, layer_count=len(built.record["RootFS"]["Layers"]), layers=sized.layers,
         binary_bytes=len(binary), go_version=go_version(binary), packer=packer(binary),
+        sections=sections(binary),
         exit_code=outcome.exit_code, stdout=outcome.stdout.text, stderr=outcome.stderr.text,
         stdout_bytes=outcome.stdout.total_bytes, stderr_bytes=outcome.stderr.total_bytes,
         stdout_truncated=outcome.stdout.truncated, stderr_truncated=outcome.stderr.truncated,

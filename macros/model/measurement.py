@@ -22,6 +22,12 @@ class Layer(NamedTuple):
     size_bytes: int
 
 
+class Section(NamedTuple):
+    """One section of an ELF binary: its name and the bytes it takes in the file."""
+    name: str
+    size_bytes: int
+
+
 class Contents(NamedTuple):
     """What the image's filesystem holds, as `docker export` shows it (the engine's own empty
     placeholders left out)."""
@@ -99,6 +105,9 @@ class Measurement:
         "The packer the binary names itself packed by, with its version, from the mark it leaves (\"UPX 4.24\"), "
         "or an empty string.",
         facts=(("Packed by (the binary's own mark)", "text"),), csv=True)
+    sections: tuple[Section, ...] = measured(
+        "The binary's ELF sections in file order, with the bytes each takes in the file (none for a file with "
+        "no section table, as a UPX-packed binary has none).")
     # Start-up: medians over `start_runs` sandboxed runs (None for an image declared not to start).
     start_s: float | None = measured(
         "Median seconds from the start call to the exit over the start-up runs (null: declared not to start).",
@@ -151,6 +160,7 @@ class Measurement:
         # what dataclasses.asdict gives, without its deep copy of every value
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["layers"] = [layer._asdict() for layer in self.layers]
+        data["sections"] = [section._asdict() for section in self.sections]
         data["contents"] = {**self.contents._asdict(), "setuid_files": list(self.contents.setuid_files)}
         return data
 
@@ -159,6 +169,7 @@ class Measurement:
         """Raises KeyError or TypeError when `data` is not of this shape."""
         values = {f.name: data[f.name] for f in fields(cls)}
         values["layers"] = tuple(Layer(**layer) for layer in values["layers"])
+        values["sections"] = tuple(Section(**section) for section in values["sections"])
         values["contents"] = Contents(**{**values["contents"],
                                          "setuid_files": tuple(values["contents"]["setuid_files"])})
         return cls(**values)

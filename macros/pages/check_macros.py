@@ -45,10 +45,15 @@ def smallest_go_image(page: Page, edition: str = "") -> str:
     """The smallest Go image of an edition (by default today's: the newest), linked, with its size:
     one definition wherever a page names it (edition_macros.go_images; the release sweep, of no
     edition, is no edition's)."""
+    return _smallest(page, [page.result(smallest_go_id(page, edition))])
+
+
+def smallest_go_id(page: Page, edition: str = "") -> str:
+    """The id of that image, for a macro that compares it: {{ times_smaller(smallest_go_id(), "floor") }}."""
     edition = edition or newest_edition(page)
     if edition not in editions(page):
         raise unknown("edition", edition, editions(page))
-    return _smallest(page, go_images(page, edition))
+    return min(go_images(page, edition), key=lambda r: r.measured.size_bytes).id
 
 
 def _smallest(page: Page, results: list[Shown]) -> str:
@@ -57,5 +62,5 @@ def _smallest(page: Page, results: list[Shown]) -> str:
 
 
 MACROS: dict[str, tuple[Callable[..., str], bool]] = {
-    fn.__name__: (fn, False) for fn in (capability_matrix, smallest_passing, smallest_go_image)
+    fn.__name__: (fn, False) for fn in (capability_matrix, smallest_passing, smallest_go_image, smallest_go_id)
 }

@@ -65,6 +65,26 @@ def what_moved(page: Page, before: str, after: str, lines: int = LINES) -> str:
 
 
 
+def sections_moved(page: Page, before: str, after: str, lines: int = LINES) -> str:
+    """How the program's ELF sections changed between two variants' binaries, the largest change
+    first: what a flag or a packer took out of the file, read from the file."""
+    old, new = ({s.name: s.size_bytes for s in page.result(v).measured.sections} for v in (before, after))
+    if not old or not new:
+        which = [v for v, found in ((before, old), (after, new)) if not found]
+        return f"The binary of {' and '.join(which)} has no section table to compare (a packed binary has none)."
+    names = list(dict.fromkeys([*old, *new]))
+    moved = sorted((n for n in names if old.get(n, 0) != new.get(n, 0)),
+                   key=lambda n: -abs(new.get(n, 0) - old.get(n, 0)))
+    rows: list[list[str]] = [[markup.code(n), f"{old[n]:,}" if n in old else "—", f"{new[n]:,}" if n in new else "—",
+                              signed(new.get(n, 0) - old.get(n, 0))] for n in moved[:lines]]
+    rest = moved[lines:]
+    if rest:
+        rows.append([counted(len(rest), "other section"), "", "", signed(sum(new.get(n, 0) - old.get(n, 0)
+                                                                                for n in rest))])
+    said = f"Of the binary's {counted(len(names), 'section')}, {len(moved)} changed size (bytes in the file):"
+    return said + "\n\n" + render.table(("Section", before, after, "Change"), rows, numeric={1, 2, 3})
+
+
 def on_variant_page(page: Page, variant_id: str) -> str:
     """A variant page's section on what moved from each variant it is compared with."""
     found = [d for d in page.session.diffs if d.after == variant_id]
@@ -84,4 +104,5 @@ def largest_move(page: Page, before: str, after: str) -> str:
 
 
 MACROS: dict[str, tuple[Callable[..., str], bool]] = {
-    what_moved.__name__: (what_moved, True), largest_move.__name__: (largest_move, False)}
+    what_moved.__name__: (what_moved, True), largest_move.__name__: (largest_move, False),
+    sections_moved.__name__: (sections_moved, True)}
