@@ -90,8 +90,17 @@ def on_variant_page(page: Page, variant_id: str) -> str:
     found = [d for d in page.session.diffs if d.after == variant_id]
     if not found:
         return ""
-    return "\n\n## What moved\n\n" + "\n\n".join(summary(page, d) + ("\n\n" + table(d) if d.moved else "")
-                                                for d in found) + "\n"
+    return "\n\n## What moved\n\n" + "\n\n".join(_explained(page, d) for d in found) + "\n"
+
+
+def _explained(page: Page, d: ImageDiff) -> str:
+    """A diff's sentence and groups; where the program file itself changed and both binaries have
+    a section table, how its sections moved too."""
+    said = summary(page, d) + ("\n\n" + table(d) if d.moved else "")
+    binaries = [page.result(v).measured for v in (d.before, d.after)]
+    if all(m.sections for m in binaries) and binaries[0].sections != binaries[1].sections:
+        said += "\n\n" + sections_moved(page, d.before, d.after)
+    return said
 
 
 def largest_move(page: Page, before: str, after: str) -> str:
