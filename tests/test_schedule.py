@@ -6,6 +6,7 @@ import time
 from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from macros.errors import ConfigError, ProjectError
@@ -15,6 +16,8 @@ from macros.measure.schedule import Step
 from macros.model import variants
 from macros.model.cache import ResultCache
 from macros.model.settings import Settings
+
+from tests.factories import measurement
 
 
 def _recorder() -> tuple[list[str], threading.Lock]:
@@ -116,7 +119,26 @@ def test_a_key_another_build_holds_is_deferred_not_waited_for(tmp_path: Path,
     with cache.lock("k1") as other_build, ExitStack() as held:  # another open file: flock sees two holders
         assert other_build
         planner = Planner(None, cache, refresh=set(), held=held, settings=Settings.read())  # type: ignore[arg-type]
-        started = time.monotonic()
-        assert planner.claim(a, "k1", wait=False) is False
-        assert time.monotonic() - started < 1
-        assert planner.deferred == ["k1"] and planner.jobs([a]) == []
+        said: list[bool] = []
+        claiming = threading.Thread(target=lambda: said.append(planner.claim(a, "k1", wait=False)), daemon=True)
+        claiming.start()
+        claiming.join(timeout=30)
+        assert not claiming.is_alive(), "the claim waited for the other build's lock"
+        assert said == [False] and planner.deferred == ["k1"] and planner.jobs([a]) == []
+
+
+def test_a_copy_asked_to_be_measured_again_is_built_though_the_first_was_reused(
+        tmp_path: Path, two: tuple[variants.Variant, variants.Variant]) -> None:
+    """SMALLEST_GO_REFRESH names the copy, not the original the cache answered for: the shared key
+    is measured again, under the copy, which comes first in the job."""
+    a, b = two
+    cache = ResultCache(tmp_path)
+    cached = measurement()
+    cache.put("k1", cached)
+    engine = SimpleNamespace(api=SimpleNamespace(inspect_image=lambda ref: {"Id": cached.image_id}))  # tags in place
+    with ExitStack() as held:
+        planner = Planner(engine, cache, refresh={b.id}, held=held, settings=Settings.read())  # type: ignore[arg-type]
+        assert planner.claim(a, "k1", wait=False) is False    # reused
+        assert planner.claim(b, "k1", wait=False) is True     # measured again
+        [job] = planner.jobs([a, b])
+    assert job.variants == (b, a) and job.cached is None

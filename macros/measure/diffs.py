@@ -21,9 +21,14 @@ from ..model.settings import Settings
 from ..model.variants import Variant, compared
 from . import contents
 
+# Inventories and diffs are kept by image ID alone, so a change to what an inventory holds (the
+# package readers of contents.py) or to how a diff groups it (model/image_diff.py) must change this
+# number, or an image measured before it would be read back as it was.
+READER = 2
+
 
 def _memo(settings: Settings, image_id: str) -> Path:
-    return settings.cached("inventories") / f"{image_id.removeprefix('sha256:')}.json"
+    return settings.cached(f"inventories-{READER}") / f"{image_id.removeprefix('sha256:')}.json"
 
 
 def record(settings: Settings, image_id: str, inventory: Inventory) -> None:
@@ -53,7 +58,7 @@ def of_session(client: docker.DockerClient, declared: list[Variant], shown: Sequ
 
     def diff(before: str, after: str) -> ImageDiff:
         ids = (measured[before], measured[after])
-        memo = settings.cached("diffs") / "-".join(i.removeprefix("sha256:")[:32] for i in ids)
+        memo = settings.cached(f"diffs-{READER}") / "-".join(i.removeprefix("sha256:")[:32] for i in ids)
         known = files.read_json(memo)
         if isinstance(known, dict):
             try:

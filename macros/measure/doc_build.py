@@ -164,7 +164,7 @@ def _scheduled(ctx: BuildContext, wanted: list[str], declared: list[Variant], pl
     for n, v in enumerate(declared):
         base_steps = tuple(bases.step_of(r) for r in (registry.REFERENCE, *v.bases) if bases.step_of(r) in steps)
         steps[f"plan {v.id}"] = schedule.Step(lambda v=v: planned(v), pool="plan", needs=base_steps, rank=(n,))
-        pioneer = (f"build {waits[v.id]}",) if waits.get(v.id) in {d.id for d in declared} else ()
+        pioneer = (f"build {waits[v.id]}",) if v.id in waits else ()
         steps[f"build {v.id}"] = schedule.Step(lambda v=v: build(v), pool="build", needs=(f"plan {v.id}",),
                                                after=pioneer, rank=(n,))
         steps[f"finish {v.id}"] = schedule.Step(lambda v=v: finish(v), pool="finish", needs=(f"build {v.id}",),

@@ -78,18 +78,21 @@ class Planner:
     def claim(self, v: Variant, key: str, *, wait: bool) -> bool:
         """Whether this build is to build and measure `v` under `key`."""
         if key in self.variants_of:
-            self.variants_of[key].append(v)
-            same = ", ".join(other.id for other in self.variants_of[key])
-            log.info(f"{same}: the same inputs, measured once and shown under each id")
-            return False
+            same = self.variants_of[key]
+            same.append(v)
+            log.info(f"{', '.join(o.id for o in same)}: the same inputs, measured once and shown under each id")
+            if v.id not in self.refresh or key not in self.cached:
+                return False
+            # the cache answered for the first of them, and this one asks to be measured again
+            del self.cached[key]
+            same.insert(0, same.pop())  # the job's first variant is the one built
+            return self._locked(v, key, wait=wait)
         self.variants_of[key] = [v]
         tag = self.settings.tag_of(v.id)
         fresh = v.id in self.refresh
         hit = None if fresh else _usable(self.client, self.cache, key, [tag])
         if hit is None:
-            if not self.held.enter_context(self.cache.lock(key, wait=wait)):
-                log.info(f"{v.id}: another build is measuring the same inputs; waiting for it at the end")
-                self.deferred.append(key)
+            if not self._locked(v, key, wait=wait):
                 return False
             if not fresh:  # another build may have measured it while we waited for the lock
                 hit = _usable(self.client, self.cache, key, [tag])
@@ -97,6 +100,15 @@ class Planner:
             log.info(f"{v.id}: reused the measurement of {hit.measured_at} ({hit.size_bytes:,} bytes)")
             self.cached[key] = hit
         return hit is None
+
+    def _locked(self, v: Variant, key: str, *, wait: bool) -> bool:
+        """The key's lock, held until the caller's block ends; without `wait`, a key another build
+        holds is deferred instead."""
+        if self.held.enter_context(self.cache.lock(key, wait=wait)):
+            return True
+        log.info(f"{v.id}: another build is measuring the same inputs; waiting for it at the end")
+        self.deferred.append(key)
+        return False
 
     def jobs(self, order: list[Variant]) -> list[Job]:
         """Every planned key but the deferred ones, as a job, in the order of `order`."""

@@ -3,9 +3,10 @@
 An image's inventory is its final filesystem as `docker export` shows it: each regular file and
 symbolic link with its size (a link counts its target's length, as the image size counts it), a
 short digest of its bytes, and the package that owns it where the image records that (dpkg's
-`info/*.list`). Two inventories give the files added, removed and changed (same path, other
-bytes); each is put in a group, a folder at most three levels deep and the package owning the
-files, and the groups are ordered by how many bytes moved. Pure: inventories in, a diff out.
+`info/*.list`, or distroless's `status.d/*.md5sums`: measure/contents.py). Two inventories give
+the files added, removed and changed (same path, other bytes); each is put in a group, a folder at
+most three levels deep and the package owning the files, and the groups are ordered by how many
+bytes moved. Pure: inventories in, a diff out.
 """
 from __future__ import annotations
 

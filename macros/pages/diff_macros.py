@@ -48,8 +48,7 @@ def summary(page: Page, d: ImageDiff) -> str:
 
 
 def table(d: ImageDiff, lines: int = LINES) -> str:
-    shown = [m for m in d.moved if m.added_bytes or m.removed_bytes or m.added or m.removed][:lines] \
-        or list(d.moved[:lines])
+    shown = d.moved[:lines]
     rows: list[list[str]] = [[markup.code(m.where), m.package or "—", _bytes(m), _files(m)] for m in shown]
     rest = d.moved[len(shown):]
     if rest:
