@@ -73,6 +73,16 @@ def test_a_step_past_its_time_limit_fails_its_variant_alone(client: docker.Docke
     assert _dangling(client) <= dangling  # the image its first RUN step committed is gone too
 
 
+def test_a_buildkit_only_flag_is_named_as_such(tmp_path: Path) -> None:
+    """Today's guides write COPY --link; the classic builder refuses it, and the message says why."""
+    path = write_variants(tmp_path, {"pytest-link": ("FROM scratch\nCOPY --link main.go /main.go\n",
+                                                     '    binary: ""\n    expect: {exit_code: 0}')})
+    done = cli("measure", variants=path, cache=seeded_cache(tmp_path / "cache"), timeout=300)
+    said = done.stdout + done.stderr
+    assert done.returncode == 1 and "Traceback" not in said, said
+    assert "Unknown flag: link" in said and "That flag is BuildKit syntax" in said, said
+
+
 def test_a_step_past_its_memory_limit_says_so(client: docker.DockerClient, tmp_path: Path) -> None:
     before, dangling = container_ids(client), _dangling(client)
     # tail keeps a whole "line" in memory, and /dev/zero has no line ends: 512 MiB against 64

@@ -19,6 +19,9 @@ from .build_limits import BuildLimits, StepGuard
 from .connection import LOST_HINT, TRANSPORT_ERRORS, full_disk_hint, short, translated, translating
 
 Log = Callable[[str], None]
+# How the classic builder refuses a flag only BuildKit reads ("Unknown flag: link"). (A heredoc's
+# body reads as "unknown instruction", which a typo gives too: that one keeps the general hint.)
+_BUILDKIT_ONLY = re.compile(r"Unknown flag: (?:link|mount|chmod|parents|exclude|network|security)\b")
 
 
 def inspect_image(client: docker.DockerClient, ref: str) -> dict[str, Any] | None:
@@ -123,8 +126,12 @@ def build(client: docker.DockerClient, *, context: IO[bytes], dockerfile: str, w
                     elif m := _BUILT.search(line):
                         image_id = image_id or m.group(1)
     except EngineRefused as exc:  # the Dockerfile itself refused, before any step ran
+        buildkit = _BUILDKIT_ONLY.search(exc.detail)
+        hint = ("That flag is BuildKit syntax, which the classic builder this project builds with refuses; "
+                "write the line without it (docs/contributing.md says what is supported)." if buildkit
+                else "Fix the Dockerfile; the engine's words say where.")
         raise BuildError(f"{what}: the engine refused the Dockerfile (HTTP {exc.status}): {exc.detail}",
-                         hint="Fix the Dockerfile; the engine's words say where.", log_tail="\n".join(tail)) from None
+                         hint=hint, log_tail="\n".join(tail)) from None
     except BuildError:
         guard.remove_leftovers()
         raise
