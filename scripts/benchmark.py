@@ -2,7 +2,7 @@
 
   cold         the project builds and measures every variant from an empty start (no result cache,
                no variant images, none of their stages in the engine's layer cache; bases present)
-               vs a plain shell loop of `docker build` + `docker run` over the same files, same start;
+               vs a plain shell loop of `docker buildx build` + `docker run` over the same files, same start;
                once with the layer cache working during the run, once with --no-cache on both sides
   warm         `mkdocs build` with every result cached vs the same pages frozen (each page's Markdown
                as the macros rendered it, built without the macros plugin: what a hand-kept copy of
@@ -73,9 +73,10 @@ def _shell_loop(settings: Settings, declared: list[variants.Variant], *, layer_c
         return "".join(f"--build-arg {shlex.quote(f'{k}={val}')} " for k, val in v.build_args.items())
 
     script = "set -e\n" + "".join(
-        f"docker build {flag}{args(v)}-q -t {settings.tag_of(v.id)} -f {v.dockerfile} {v.context} >/dev/null\n"
+        f"docker buildx build {flag}{args(v)}-q -t {settings.tag_of(v.id)} -f {v.dockerfile} "
+        f"{v.context} >/dev/null\n"
         f"docker run --rm {settings.tag_of(v.id)} >/dev/null 2>&1 || true\n" for v in declared)
-    return timed(["bash", "-c", script], env={"DOCKER_BUILDKIT": "0"})[0]
+    return timed(["bash", "-c", script])[0]
 
 
 def _cold(settings: Settings, declared: list[variants.Variant], tmp: Path, rounds: int, *,

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Make sure a Docker engine answers. If DOCKER_HOST names one (Docker Desktop, a CI service, a
-# remote engine), only check that it answers. Otherwise ask the system engine's socket, not the
-# process list: another dockerd (a second engine on its own socket, a rootless one of another
-# user) says nothing about this socket. When the socket does not answer, on Debian/Ubuntu as root,
-# install Debian's docker.io if needed and start dockerd in the background; an engine that still
-# holds the pid file (starting, or shutting down) is waited for first. Everything else talks to
-# the engine through the Engine API.
+# Make sure a Docker engine answers and builds with BuildKit (through the docker CLI's buildx
+# plugin, the one client BuildKit has for us). If DOCKER_HOST names an engine (Docker Desktop, a CI
+# service, a remote engine), only check that it answers and that buildx reaches its builder.
+# Otherwise ask the system engine's socket, not the process list: another dockerd (a second engine
+# on its own socket, a rootless one of another user) says nothing about this socket. When the
+# socket does not answer, on Debian/Ubuntu as root, install Debian 13's Docker (docker.io,
+# docker-cli, docker-buildx: on Debian 12 from the trixie suite, pinned to those three packages
+# and nothing else, since Debian 12's own docker.io has no buildx) if dockerd or buildx is
+# missing, and start dockerd in the background; an engine that still holds the pid file
+# (starting, or shutting down) is waited for first. Everything but the build talks to the engine
+# through the Engine API.
 #
 # ENGINE_SOCKET, ENGINE_PIDFILE and ENGINE_DOCKERD_ARGS name another engine to ensure (the tests
 # start one beside the system engine); by default it is the system engine.
@@ -18,9 +22,19 @@ pidfile=${ENGINE_PIDFILE:-/var/run/docker.pid}
 read -r -a extra <<< "${ENGINE_DOCKERD_ARGS:-}"
 
 have_client() { command -v docker >/dev/null 2>&1; }
+have_buildx() { have_client && docker buildx version >/dev/null 2>&1; }
+builds() {  # buildx reaches the engine's own builder (the docker driver)
+  timeout 30 docker "$@" buildx inspect 2>/dev/null | grep -q '^Status: *running'
+}
+no_buildkit() {
+  echo "engine: the engine at $1 answers, but the docker CLI cannot build on it with BuildKit (no buildx plugin, or its builder does not run)." >&2
+  echo "        --> Install the CLI's buildx plugin (Debian/Ubuntu: docker-buildx; Docker Desktop has it) and run this again." >&2
+  exit 1
+}
 if [ -n "${DOCKER_HOST:-}" ]; then
   if have_client && timeout 10 docker info >/dev/null 2>&1; then
-    echo "engine: already answering at $DOCKER_HOST"
+    builds || no_buildkit "$DOCKER_HOST"
+    echo "engine: already answering at $DOCKER_HOST, building with BuildKit"
     exit 0
   fi
   echo "engine: DOCKER_HOST=$DOCKER_HOST does not answer. Start the engine there, or unset DOCKER_HOST to use a local one." >&2
@@ -35,8 +49,9 @@ holder() {  # the pid of a live dockerd that holds the pid file, if any
 }
 waited() { echo $(( $(date +%s) - start )); }
 
-if answers; then
-  echo "engine: already answering at unix://$socket"
+if answers && have_buildx; then
+  builds -H "unix://$socket" || no_buildkit "unix://$socket"
+  echo "engine: already answering at unix://$socket, building with BuildKit"
   exit 0
 fi
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
@@ -45,8 +60,35 @@ if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   exit 1
 fi
 
+# Debian 12 has no buildx: its engine and CLI come from Debian 13, and only those three packages.
+docker_suite() {
+  local codename
+  codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+  [ "$codename" = bookworm ] || return 0
+  cat > /etc/apt/sources.list.d/smallest-go-trixie.sources <<'SOURCES'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: trixie
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SOURCES
+  cat > /etc/apt/preferences.d/smallest-go-trixie <<'PINS'
+# Written by scripts/ensure-engine.sh: from Debian 13, only Docker's engine, CLI and buildx.
+Package: *
+Pin: release n=trixie
+Pin-Priority: -1
+
+Package: docker.io docker-cli docker-buildx
+Pin: release n=trixie
+Pin-Priority: 990
+PINS
+}
+
 need=()
-command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
+if ! command -v dockerd >/dev/null 2>&1 || ! have_buildx; then
+  need+=(docker.io docker-cli docker-buildx)
+  docker_suite
+fi
 command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
 if [ ${#need[@]} -gt 0 ]; then
   echo "engine: installing ${need[*]} from Debian's packages"

@@ -159,7 +159,7 @@ def test_a_failing_recipe_step_names_the_base_and_tags_nothing(client: docker.Do
     broken = _recipe(tmp_path, "broken", "FROM debian:bullseye\nRUN echo recipe step fails && exit 4\n")
     with pytest.raises(BuildError) as caught:
         bases.Provisioner(client, {broken.reference: broken}, FAST).ensure(broken.reference)
-    assert "smallest-go-test/broken:1" in str(caught.value) and "step 2" in str(caught.value)
+    assert "smallest-go-test/broken:1" in str(caught.value) and "[2/2] RUN echo recipe step fails" in str(caught.value)
     assert images.inspect_image(client, broken.reference) is None
 
 

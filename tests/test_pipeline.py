@@ -66,7 +66,7 @@ def test_failing_run_step_names_the_step(client: docker.DockerClient, tmp_path: 
     [variant] = variants.load(Settings.read(), path=path, repo=REPO)
     with pytest.raises(BuildError) as caught:
         measure_one(client, variant, store=store)
-    assert "pytest-broken" in str(caught.value) and "step 2 (RUN echo about to fail" in str(caught.value)
+    assert "pytest-broken" in str(caught.value) and "[2/2] RUN echo about to fail" in str(caught.value)
     assert "about to fail" in caught.value.log_tail
 
 

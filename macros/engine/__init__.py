@@ -1,14 +1,16 @@
-"""The only code that talks to Docker, through the Engine API (the `docker` package), by concern:
+"""The only code that talks to Docker: through the Engine API (the `docker` package), and for
+builds through the docker CLI's buildx plugin (BuildKit has no other client for Python), by concern:
 
 - `records`: plain records (run outcomes, sandbox limits); imports no SDK;
 - `connection`: connecting, the engine's facts, and the one place where Docker and transport
   failures become our errors (`translated`);
 - `labels`: the labels on everything we create, and the filters that find it again;
-- `context`: build contexts, packed as the docker CLI packs them;
-- `images`: build, inspect, tag, pull, push, history, reading a file out of an image;
-- `build_limits`: a build step's time and memory limits, and what a step past either says;
+- `context`: build contexts: the files the builder receives, and their digest;
+- `buildkit`: building an image with BuildKit (`docker buildx build`), the one place the CLI runs;
+- `images`: inspect, tag, pull, push, history, reading a file out of an image;
+- `build_limits`: a build's time and memory limits, and what a build stopped by either says;
 - `runs`: sandboxed runs with their streams read live;
-- `memory`: a container's peak memory, from the cgroup parent it runs under;
+- `memory`: a container's peak memory, and a build's memory cap, from the cgroup parent each runs under;
 - `lock`: file locks between our builds and our deletions, and one per live process of ours;
 - `service`: our long-running service container (the registry);
 - `cleanup`: removing what this project (or one build of it) created, and nothing else.

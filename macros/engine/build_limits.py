@@ -1,102 +1,100 @@
-"""Limits on a build's steps: a time limit and a memory limit, and what a step past either says.
+"""Limits on a build: a time limit and a memory limit, and what a build stopped by either says.
 
-The classic builder runs each RUN step in a container it names in its log ("Running in <id>").
-Memory is bounded through the build API's own container limits (memory and swap alike, so a step
-cannot page its way past the limit). Time is bounded here: once the limit passes, the step's
-container is killed (and any RUN step that starts later, at once); the step fails, the engine
-removes its container (forcerm), and the build's error says which step ran and which limit it
-passed. Whether a failed step was killed for memory is asked of the engine's own events (an
-"oom" event for that step's container), not guessed from an exit code of 137.
+Time: once the limit passes, the build is cancelled the way a person cancels it (an interrupt to
+the CLI, which tells BuildKit to stop the running step), and killed if it has not ended soon
+after. Memory: the RUN steps run under a cgroup parent that carries the limit, memory and swap
+alike (memory.py); whether a step killed (exit code 137) was killed for memory is asked of the
+kernel (its count of OOM kills in that parent, or the parent's peak against its limit).
 """
 from __future__ import annotations
 
-import re
+import signal
+import subprocess
 import threading
 import time
 from typing import NamedTuple
 
 import docker
-import requests
-from docker.errors import APIError
 
-_RUNNING = re.compile(r"^ ---> Running in ([0-9a-f]{12,64})$")
-_COMMITTED = re.compile(r"^ ---> ([0-9a-f]{12,64})$")
+from .connection import LOST_HINT, TRANSPORT_ERRORS, facts, full_disk_hint
+from .memory import Meter, cap
+
+_GRACE_S = 15.0  # after the interrupt, how long BuildKit is given to stop the step
 
 
 class BuildLimits(NamedTuple):
     timeout_s: float | None = None
     memory_bytes: int | None = None
 
-    def container_limits(self) -> dict[str, int]:
-        return {"memory": self.memory_bytes, "memswap": self.memory_bytes} if self.memory_bytes else {}
 
+class Guard:
+    """One build's limits while it runs: the cgroup parent its RUN steps go under, and the timer."""
 
-class StepGuard:
-    """Watches one build's log: kills its running step once the time limit has passed, and
-    remembers the step containers and the images the build committed."""
-
-    def __init__(self, client: docker.DockerClient, limits: BuildLimits) -> None:
-        self.api, self.limits = client.api, limits
-        self.started = time.time()
+    def __init__(self, client: docker.DockerClient, limits: BuildLimits, namespace: str) -> None:
+        self.client, self.limits = client, limits
         self.expired = False
-        self.containers: list[str] = []
-        self.committed: list[str] = []  # images this build made, oldest first (cache hits excluded)
-        self._cached_next = False
-        self._lock = threading.Lock()
-        self._timer = threading.Timer(limits.timeout_s, self._expire) if limits.timeout_s else None
-        if self._timer is not None:
-            self._timer.daemon = True
-            self._timer.start()
+        self.cap: Meter | None = cap(facts(client), namespace, limits.memory_bytes) if limits.memory_bytes else None
+        self._timers: list[threading.Timer] = []
 
-    def saw(self, line: str) -> None:
-        """One line of the build log."""
-        if line.strip() == "---> Using cache":
-            self._cached_next = True
-        elif m := _COMMITTED.match(line):
-            if not self._cached_next:
-                self.committed.append(m.group(1))
-            self._cached_next = False
-        elif m := _RUNNING.match(line):
-            with self._lock:
-                self.containers.append(m.group(1))
-                late = self.expired
-            if late:
-                self._kill(m.group(1))
+    @property
+    def unenforced(self) -> str:
+        """A note for the build log when the memory limit cannot be set on this engine."""
+        if self.limits.memory_bytes and self.cap is None:
+            return (f"note: the memory limit ({self.limits.memory_bytes / 2**20:g} MiB) is not enforced: its cgroup "
+                    "can be made only for an engine on this machine, with the cgroupfs driver")
+        return ""
 
-    def _expire(self) -> None:
-        with self._lock:
+    def watch(self, process: subprocess.Popen[str]) -> None:
+        """Interrupt `process` once the time limit has passed, and kill it if it is still there later."""
+        if self.limits.timeout_s is None:
+            return
+
+        def expire() -> None:
             self.expired = True
-            running = self.containers[-1] if self.containers else ""
-        if running:
-            self._kill(running)
+            process.send_signal(signal.SIGINT)
 
-    def _kill(self, container: str) -> None:
+        for delay, act in ((self.limits.timeout_s, expire), (self.limits.timeout_s + _GRACE_S, process.kill)):
+            timer = threading.Timer(delay, act)
+            timer.daemon = True
+            timer.start()
+            self._timers.append(timer)
+
+    def close(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+        if self.cap is not None:
+            self.cap.remove()
+
+    def failure(self, what: str, step: str, error: str, *, failed: bool) -> tuple[str, str]:
+        """Why a build failed or stopped at `step` (`failed`: the step itself failed), and what to
+        do: the time limit, the memory limit, the engine stopping, or the builder's words."""
+        at = step or "the start"
+        if self.expired:
+            return (f"{what}: build stopped at {at}: it ran past its time limit of {self.limits.timeout_s:g} s "
+                    "(build_timeout_s) and was cancelled",
+                    "Make the step finish (a build step cannot wait for input), or raise build_timeout_s for this "
+                    "variant in the variants file.")
+        killed = error.endswith("exit code: 137")
+        if self.cap is not None and killed and self.cap.reached(self.limits.memory_bytes or 0):
+            limit_mib = (self.limits.memory_bytes or 0) / 2**20
+            return (f"{what}: build failed at {at}: the step hit its memory limit of {limit_mib:g} MiB "
+                    f"(build_memory_mib), and the kernel killed it ({error})",
+                    "Make the step use less memory, or raise build_memory_mib for this variant in the variants file.")
+        if (not failed or killed) and _stopping(self.client):
+            return (f"{what}: build stopped at {at}: the engine stopped during the build and killed the step ({error})",
+                    LOST_HINT)
+        return (f"{what}: build failed at {at}: {error}",
+                full_disk_hint(error, "Fix the step above; the tail of the build log follows."))
+
+
+def _stopping(client: docker.DockerClient, *, wait_s: float = 5.0) -> bool:
+    """Whether the engine stops answering within a few seconds: a step killed (exit 137) by
+    neither of its limits is what an engine that is shutting down does to it."""
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
         try:
-            self.api.kill(container)
-        except (APIError, requests.RequestException):
-            pass  # the step ended by itself meanwhile
-
-    def stop(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-
-    def out_of_memory(self) -> bool:
-        """Whether the engine reported an OOM kill of one of this build's step containers."""
-        if not self.limits.memory_bytes or not self.containers:
-            return False
-        try:
-            events = self.api.events(since=int(self.started) - 1, until=int(time.time()) + 1,
-                                     filters={"event": "oom"}, decode=True)
-            return any(str(e.get("id", e.get("Actor", {}).get("ID", ""))).startswith(tuple(self.containers))
-                       for e in events)
-        except (APIError, requests.RequestException):
-            return False
-
-    def remove_leftovers(self) -> None:
-        """After a failed build: the images it committed that nothing uses now (newest first; an
-        image another build or tag uses is refused by the engine, and left)."""
-        for image_id in reversed(self.committed):
-            try:
-                self.api.remove_image(image_id)
-            except (APIError, requests.RequestException):
-                pass
+            client.api.ping()
+        except TRANSPORT_ERRORS:
+            return True
+        time.sleep(0.25)
+    return False

@@ -40,11 +40,10 @@ def remove_ours(client: docker.DockerClient, *, namespace: str, engine_lock: Pat
     """Remove one namespace's run containers and tags (a variant's, or what its runs pushed under
     the namespace), and our untagged images.
 
-    The untagged ones are the first stages of multi-stage variants (the engine's layer cache for
-    them): the classic builder labels only the final stage, but a stage built on one of our
-    stand-ins inherits the stand-in's labels, so it is known as ours. With `include_bases`, the
-    stand-ins too. All of it waits until no build of ours runs (lock.py): between two steps a
-    running build's newest image is untagged too, and its run containers are in use."""
+    The untagged ones are images of ours that lost their tag (a variant built again under the
+    same id). With `include_bases`, the stand-ins too. All of it waits until no build of ours runs
+    (lock.py): a build's image is untagged from the moment BuildKit hands it over until the build
+    names it, and its run containers are in use."""
     with lock.held(engine_lock, exclusive=True):
         return _remove_ours(client, namespace=namespace, include_bases=include_bases)
 

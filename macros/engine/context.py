@@ -1,19 +1,18 @@
-"""Build contexts: which files the engine receives, packed as the docker CLI packs them."""
+"""Build contexts: the folder the builder receives, which of its files it sends, and their digest."""
 from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
-from docker.utils.build import exclude_paths, tar
+from docker.utils.build import exclude_paths
 
-# The Dockerfile travels inside the context under this name when it lives outside the context
-# folder (dockerfiles/Dockerfile.x with context go-app/), and .dockerignore names it so that
-# `COPY . .` does not copy it, exactly as the docker CLI does with a random name.
-EMBEDDED_DOCKERFILE = ".dockerfile.smallest-go"
+# The Dockerfile goes to the builder on its own (buildkit.py), never as a file of the context; the
+# file list is asked for with this name, which no context holds, so that no file is kept back
+# from .dockerignore on the Dockerfile's account (docker-py's exclude_paths always keeps the one
+# it is told is the Dockerfile).
+_NOT_IN_ANY_CONTEXT = ".dockerfile.smallest-go"
 
 
 @dataclass(frozen=True)
@@ -23,16 +22,9 @@ class Context:
     dockerfile_text: str       # read once, by whoever made the Context
     patterns: tuple[str, ...]  # from the context's .dockerignore
 
-    @property
-    def dockerfile_name(self) -> str:
-        """The Dockerfile's name inside the context tar."""
-        if self.dockerfile.parent.resolve() == self.root.resolve():
-            return self.dockerfile.name
-        return EMBEDDED_DOCKERFILE
-
     def files(self) -> list[str]:
-        """Paths (relative, sorted) that the engine will receive, after .dockerignore."""
-        return sorted(exclude_paths(str(self.root), list(self.patterns), dockerfile=self.dockerfile_name))
+        """Paths (relative, sorted) that the builder will receive, after .dockerignore."""
+        return sorted(exclude_paths(str(self.root), list(self.patterns), dockerfile=_NOT_IN_ANY_CONTEXT))
 
     def digest(self) -> str:
         """sha256 over every file sent (name, executable bit, bytes) and the Dockerfile bytes."""
@@ -50,15 +42,6 @@ class Context:
             else:
                 h.update(f"dir\0{rel}\0".encode())
         return h.hexdigest()
-
-    def open_tar(self) -> IO[bytes]:
-        """The context as an uncompressed tar in an anonymous temporary file (nothing is left on
-        disk even if the process is killed), positioned at its start."""
-        target = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the caller, who closes it
-        if self.dockerfile_name == EMBEDDED_DOCKERFILE:
-            embedded = (EMBEDDED_DOCKERFILE, self.dockerfile_text)
-            return tar(str(self.root), exclude=list(self.patterns), dockerfile=embedded, fileobj=target)
-        return tar(str(self.root), exclude=list(self.patterns), fileobj=target)
 
 
 def for_folder(root: Path, dockerfile: Path, *, text: str | None = None) -> Context:

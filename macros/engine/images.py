@@ -1,27 +1,21 @@
-"""Images: build (classic builder), inspect, tag, pull, push, and reading one file."""
+"""Images: inspect, tag, pull, push, and reading their files (building is buildkit.py's)."""
 from __future__ import annotations
 
 import hashlib
 import io
 import re
 import tarfile
-import time
-from collections import deque
 from collections.abc import Callable, Iterator
-from typing import IO, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import docker
 from docker.errors import ImageNotFound, NotFound
 
-from ..errors import BuildError, EngineRefused, PullError, RegistryError
+from ..errors import PullError, RegistryError
 from . import labels
-from .build_limits import BuildLimits, StepGuard
-from .connection import LOST_HINT, TRANSPORT_ERRORS, full_disk_hint, short, translated, translating
+from .connection import TRANSPORT_ERRORS, full_disk_hint, short, translated, translating
 
 Log = Callable[[str], None]
-# How the classic builder refuses a flag only BuildKit reads ("Unknown flag: link"). (A heredoc's
-# body reads as "unknown instruction", which a typo gives too: that one keeps the general hint.)
-_BUILDKIT_ONLY = re.compile(r"Unknown flag: (?:link|mount|chmod|parents|exclude|network|security)\b")
 
 
 def inspect_image(client: docker.DockerClient, ref: str) -> dict[str, Any] | None:
@@ -81,102 +75,6 @@ def split_ref(ref: str) -> tuple[str, str]:
     """"gcr.io/a/b:tag" -> ("gcr.io/a/b", "tag"); no tag means "latest" (a registry port is not one)."""
     repository, _, tag_name = ref.rpartition(":")
     return (repository, tag_name) if ":" in ref.rsplit("/", 1)[-1] else (ref, "latest")
-
-
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # the engine colours a RUN step's stderr
-_STEP = re.compile(r"^Step (\d+/\d+) : (.*)$")
-_BUILT = re.compile(r"Successfully built ([0-9a-f]{12,64})")
-
-
-def build(client: docker.DockerClient, *, context: IO[bytes], dockerfile: str, what: str,
-          image_labels: dict[str, str], buildargs: dict[str, str] | None = None, nocache: bool = False,
-          tail_lines: int, log: Log, limits: BuildLimits | None = None) -> dict[str, Any]:
-    """Build with the classic builder from a tar context; stream each log line to `log`; stop a
-    step past the time limit, bound its memory (build_limits.py).
-
-    Returns the built image's inspect record. The image is left untagged, for the caller to name
-    once the build has succeeded (before it is run or verified), so a failed build tags nothing.
-    """
-    tail: deque[str] = deque(maxlen=tail_lines)
-    step = ""
-    image_id = ""
-    limits = limits or BuildLimits()
-    guard = StepGuard(client, limits)
-    try:
-        with translated(f"build {what}"):
-            stream = client.api.build(
-                fileobj=context, custom_context=True, dockerfile=dockerfile, rm=True, forcerm=True,
-                pull=False, nocache=nocache, labels=image_labels, buildargs=buildargs or {}, decode=True,
-                container_limits=limits.container_limits(),
-            )
-            for chunk in stream:
-                if "error" in chunk:
-                    message, hint = _failed(client, what, step, str(chunk["error"]).strip(), guard)
-                    raise BuildError(message, hint=hint, log_tail="\n".join(tail))
-                image_id = chunk.get("aux", {}).get("ID", image_id)
-                for line in _ANSI.sub("", str(chunk.get("stream", ""))).splitlines():
-                    if not line.strip():
-                        continue
-                    tail.append(line)
-                    log(line)
-                    guard.saw(line)
-                    if m := _STEP.match(line):
-                        # the total counts the LABEL steps the API adds, so give the number alone
-                        step = f"step {m.group(1).split('/')[0]} ({m.group(2)[:120]})"
-                    elif m := _BUILT.search(line):
-                        image_id = image_id or m.group(1)
-    except EngineRefused as exc:  # the Dockerfile itself refused, before any step ran
-        buildkit = _BUILDKIT_ONLY.search(exc.detail)
-        hint = ("That flag is BuildKit syntax, which the classic builder this project builds with refuses; "
-                "write the line without it (docs/contributing.md says what is supported)." if buildkit
-                else "Fix the Dockerfile; the engine's words say where.")
-        raise BuildError(f"{what}: the engine refused the Dockerfile (HTTP {exc.status}): {exc.detail}",
-                         hint=hint, log_tail="\n".join(tail)) from None
-    except BuildError:
-        guard.remove_leftovers()
-        raise
-    finally:
-        guard.stop()
-    record = inspect_image(client, image_id) if image_id else None
-    if record is None:
-        raise BuildError(f"{what}: the engine reported no image" + (f" ({image_id} vanished)" if image_id else ""),
-                         log_tail="\n".join(tail))
-    return record
-
-
-def _failed(client: docker.DockerClient, what: str, step: str, error: str, guard: StepGuard) -> tuple[str, str]:
-    """Why a build failed, and what to do: the time limit, the memory limit, the engine stopping,
-    or the engine's words."""
-    at = step or "the start"
-    if guard.expired:
-        return (f"{what}: build stopped at {at}: it ran past its time limit of {guard.limits.timeout_s:g} s "
-                "(build_timeout_s) and was killed",
-                "Make the step finish (a build step cannot wait for input), or raise build_timeout_s for this "
-                "variant in the variants file.")
-    if guard.out_of_memory():
-        limit_mib = (guard.limits.memory_bytes or 0) / 2**20
-        return (f"{what}: build failed at {at}: the step hit its memory limit of {limit_mib:g} MiB "
-                f"(build_memory_mib), and the kernel killed it ({error})",
-                "Make the step use less memory, or raise build_memory_mib for this variant in the variants file.")
-    if error.endswith("non-zero code: 137") and _stopping(client):
-        return (f"{what}: build stopped at {at}: the engine stopped during the build and killed the step ({error})",
-                LOST_HINT)
-    return (f"{what}: build failed at {at}: {error}",
-            full_disk_hint(error, "Fix the step above; the tail of the build log follows."))
-
-
-def _stopping(client: docker.DockerClient, *, wait_s: float = 5.0) -> bool:
-    """Whether the engine stops answering within a few seconds: a step killed (exit 137) by
-    neither of its limits is what an engine that is shutting down does to it, and the stream
-    still reports that before the engine closes its socket."""
-    deadline = time.monotonic() + wait_s
-    while time.monotonic() < deadline:
-        try:
-            client.api.ping()
-        except TRANSPORT_ERRORS:
-            return True
-        time.sleep(0.25)
-    return False
 
 
 def read_file(client: docker.DockerClient, image_id: str, path: str, *, limit: int = 256 << 20) -> bytes | None:

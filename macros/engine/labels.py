@@ -26,8 +26,8 @@ def ours(role: str, **extra: str) -> dict[str, str]:
 
 
 def variant_image(variant_id: str) -> dict[str, str]:
-    """The labels of a variant image: one, because the classic builder adds a LABEL step (and an
-    image commit) per label, and a variant is rebuilt often. It is ours by its key alone."""
+    """The labels of a variant image: its id alone, so that the image's config (and so its ID)
+    depends on nothing else of ours. It is ours by that key."""
     return {VARIANT: variant_id}
 
 

@@ -1,4 +1,4 @@
-"""A container's peak memory, read from the kernel's memory cgroup.
+"""A container's peak memory, read from the kernel's memory cgroup; and a build's memory cap.
 
 A container's own cgroup is removed the moment its process exits, and the programs measured here
 live for a millisecond, so nothing can be read from it. Its *parent* can: each metered container is
@@ -10,15 +10,24 @@ start of the container, including runc's own set-up inside it.
 Only the engine's `cgroupfs` driver names the parent as a folder this code can find, and only when
 the engine runs on this machine; elsewhere (the `systemd` driver, a remote engine) the peak is
 None, "not measured here", never a guess.
+
+A build's RUN steps are capped the same way: BuildKit runs them under a cgroup parent it is given
+(`--cgroup-parent`), and the parent made here carries the limit (memory and swap alike), so every
+step's memory is charged against it; what the kernel records in it (a count of OOM kills, or its
+peak against its limit) says whether the limit is what stopped a step. Where this code cannot
+make the parent (the engine is elsewhere, or on the systemd driver), there is no cap (None), and
+the build says so in its log.
 """
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..model.records import EngineFacts
+from .connection import endpoint
 from .labels import RUN_ID
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
@@ -30,6 +39,7 @@ class Meter:
     parent: str          # what the container is created with, as `cgroup_parent`
     peak_file: Path      # memory.max_usage_in_bytes (cgroup v1) or memory.peak (v2)
     folders: tuple[Path, ...]  # what the engine creates for the parent, removed afterwards
+    events_file: Path | None = None  # memory.oom_control (v1) or memory.events (v2), for a cap
 
     def peak_bytes(self) -> int | None:
         try:
@@ -37,12 +47,26 @@ class Meter:
         except (OSError, ValueError):
             return None  # the engine's cgroups are not on this machine after all
 
+    def reached(self, limit_bytes: int) -> bool:
+        """Whether the kernel killed a process in this parent for want of memory: its count of OOM
+        kills says so, or (where that count is not kept, as on some kernels' cgroup v1) the
+        parent's peak reached its limit, within a page table's worth."""
+        try:
+            lines = self.events_file.read_text().splitlines() if self.events_file else []
+        except OSError:
+            lines = []
+        kills = sum(int(line.split()[1]) for line in lines if line.startswith("oom_kill "))
+        return kills > 0 or (self.peak_bytes() or 0) >= limit_bytes - (1 << 20)
+
     def remove(self) -> None:
+        # an empty cgroup is removed with rmdir, its files with it; children first (BuildKit
+        # leaves a "buildkit" folder under the parent it is given)
         for folder in self.folders:
-            try:
-                folder.rmdir()  # an empty cgroup is removed with rmdir; its files go with it
-            except OSError:
-                pass  # never created (a container that could not start), or a child still there
+            for inner, _, _ in os.walk(folder, topdown=False):
+                try:
+                    Path(inner).rmdir()
+                except OSError:
+                    pass  # never created (a container that could not start), or a child still there
 
 
 def meter(engine: EngineFacts, namespace: str, root: Path = CGROUP_ROOT) -> Meter | None:
@@ -59,6 +83,28 @@ def meter(engine: EngineFacts, namespace: str, root: Path = CGROUP_ROOT) -> Mete
     # cgroup v1: the engine creates the parent in every controller's hierarchy
     folders = tuple(h / name for h in sorted(root.iterdir()) if h.is_dir() and not h.is_symlink())
     return Meter(f"/{name}", root / "memory" / name / "memory.max_usage_in_bytes", folders)
+
+
+def cap(engine: EngineFacts, namespace: str, limit_bytes: int, root: Path = CGROUP_ROOT) -> Meter | None:
+    """A new cgroup parent whose memory and swap together may not pass `limit_bytes`, for one
+    build's RUN steps; None where this code cannot make one for the engine."""
+    made = meter(engine, namespace, root) if endpoint().startswith("unix://") else None
+    if made is None:
+        return None
+    memory = made.peak_file.parent
+    v2 = engine.cgroup_version == "2"
+    limits = {"memory.max": limit_bytes, "memory.swap.max": 0} if v2 else \
+        {"memory.limit_in_bytes": limit_bytes, "memory.memsw.limit_in_bytes": limit_bytes}
+    try:
+        memory.mkdir()
+        for name, value in limits.items():
+            if (memory / name).exists():  # no memsw file where swap is not accounted: no swap to cap
+                (memory / name).write_text(str(value))
+    except OSError:
+        made.remove()
+        return None
+    events = memory / ("memory.events" if v2 else "memory.oom_control")
+    return Meter(made.parent, made.peak_file, made.folders, events)
 
 
 # <namespace>-meter-<run id>-<8 hex>: the run id says whose it is (lock.alive)

@@ -22,7 +22,7 @@ from typing import Any
 
 import docker
 
-from ..engine import context, images, labels
+from ..engine import buildkit, context, images, labels
 from ..errors import BaseImageError, ConfigError, PullError
 from ..log import log
 from ..model.records import BaseImage
@@ -145,7 +145,8 @@ class Provisioner:
     def recipe_hash(self, ref: str) -> str:
         """Digest of the recipe folder, its preparer settings and its parents' image IDs."""
         recipe = self.recipes[ref]
-        h = hashlib.sha256(f"schema {RECIPE_SCHEMA}\0{ref}\0".encode())
+        # the builder too: a stand-in the classic builder made is made again with BuildKit
+        h = hashlib.sha256(f"schema {RECIPE_SCHEMA}\0{ref}\0built with BuildKit\0".encode())
         versions = [preparers.PREPARERS[kind].version for kind in recipe.prepare]
         h.update(json.dumps([recipe.prepare, recipe.build_args, versions], sort_keys=True, default=str).encode())
         for path in sorted(p for p in recipe.folder.rglob("*") if p.is_file()):
@@ -165,41 +166,17 @@ class Provisioner:
             for kind, spec in recipe.prepare.items():
                 preparers.PREPARERS[kind].run(preparers.Job(spec, ref, recipe.folder, staging, self.settings,
                                                             log=lambda line: log.info(f"bases: {line}")))
-            ctx = context.for_folder(staging, staging / "Dockerfile")
-            with ctx.open_tar() as tar:
-                record = images.build(
-                    self.client, context=tar, dockerfile=ctx.dockerfile_name, what=f"stand-in {ref}",
-                    buildargs=recipe.build_args,
-                    image_labels=labels.ours("base-stand-in", **{labels.REFERENCE: ref,
-                                                                labels.RECIPE_HASH: recipe_hash}),
-                    tail_lines=self.settings.log_tail_lines, log=_StepLog(ref),
-                )
+            record = buildkit.build(
+                self.client, context=context.for_folder(staging, staging / "Dockerfile"), what=f"stand-in {ref}",
+                buildargs=recipe.build_args, namespace=self.settings.namespace,
+                image_labels=labels.ours("base-stand-in", **{labels.REFERENCE: ref, labels.RECIPE_HASH: recipe_hash}),
+                tail_lines=self.settings.log_tail_lines, log=lambda line: log.debug(f"bases: {ref}: {line}"),
+                on_step=lambda step, seconds: log.info(
+                    f"bases: {ref}: {step[:110]} ({'cached' if seconds is None else f'{seconds:.1f}s'})"),
+            )
         images.tag(self.client, str(record["Id"]), ref)
         log.info(f"bases: {ref}: stand-in built in {time.monotonic() - started:.1f}s")
         return _provenance(ref, record)
-
-
-class _StepLog:
-    """Build output for a stand-in: one info line per Dockerfile step with its duration."""
-
-    def __init__(self, ref: str) -> None:
-        self.ref = ref
-        self.step = ""
-        self.started = time.monotonic()
-
-    def __call__(self, line: str) -> None:
-        if line.startswith("Step "):
-            self._close()
-            self.step, self.started = line, time.monotonic()
-        elif line.startswith("Successfully built"):
-            self._close()
-        else:
-            log.debug(f"bases: {self.ref}: {line}")
-
-    def _close(self) -> None:
-        if self.step:
-            log.info(f"bases: {self.ref}: {self.step[:110]} ({time.monotonic() - self.started:.1f}s)")
-            self.step = ""
 
 
 def _labels(record: dict[str, Any]) -> dict[str, str]:

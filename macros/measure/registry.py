@@ -23,11 +23,12 @@ from typing import IO, Any, NamedTuple
 import docker
 import requests
 
-from ..engine import connection, images, service
+from ..engine import buildkit, connection, images, service
 from ..errors import RegistryError
 from ..log import log
 from ..model.cache import MEANING
 from ..model.files import read_json_object, write_atomic
+from ..model.layer_files import COUNT_VERSION
 from ..model.records import EngineFacts, RegistryFacts
 from ..model.settings import Settings
 from . import image_size
@@ -36,7 +37,9 @@ REFERENCE = "registry:2"
 # What provisioning remembers in the cache folder (by image ID, or a layer's digest): the bases'
 # sizes, each layer's files, the registry's version. A fresh cache that starts from these (the
 # tests', the benchmark's) re-measures the variants without pushing and counting the bases again.
-BASE_SIZES, LAYER_FILES, VERSIONS = "base-sizes.json", "layer-files", "registry-versions.json"  # layer-files: a folder
+# kept under the count's version (model/layer_files.py): layer-files is a folder
+BASE_SIZES, LAYER_FILES = f"base-sizes-{COUNT_VERSION}.json", f"layer-files-{COUNT_VERSION}"
+VERSIONS = "registry-versions.json"
 PROVISIONING_MEMOS = (BASE_SIZES, LAYER_FILES, VERSIONS)
 ROLE = "registry"
 VOLUME = "smallest-go-registry"
@@ -260,7 +263,7 @@ class OnDemand:
         """The engine's facts, asked once: whether its own figure must equal the count depends on them."""
         with self._lock:
             if self._engine is None:
-                self._engine = connection.facts(self.client)
+                self._engine = connection.facts(self.client)._replace(**buildkit.describe())
             return self._engine
 
     def facts(self) -> RegistryFacts:

@@ -12,9 +12,9 @@ from typing import Any
 
 import docker
 
-from ..engine import context, images, labels, records, runs
+from ..engine import buildkit, context, images, labels, records, runs
 from ..engine.build_limits import BuildLimits
-from ..errors import BuildError, ConfigError
+from ..errors import ConfigError
 from ..log import log
 from ..model.measurement import Measurement
 from ..model.settings import Settings
@@ -23,8 +23,6 @@ from ..model.variants import Variant
 from . import contents, diffs, verify
 from .binary import go_version, packer, sections
 from .registry import OnDemand
-
-_ENGINE_LOST_PARENT = "unknown parent image ID"
 
 
 def sandbox(settings: Settings, variant: Variant) -> records.Sandbox:
@@ -38,7 +36,7 @@ class Built:
     image_id: str
     record: dict[str, Any]  # the engine's inspect record of the image
     build_s: float
-    log: str                # the build's log, as the engine streamed it (its first lines, if huge)
+    log: str                # the build's progress, as BuildKit printed it (its first lines, if huge)
 
 
 
@@ -54,27 +52,12 @@ def build_variant(client: docker.DockerClient, variant: Variant, *, settings: Se
         if len(lines) < settings.build_log_lines:
             lines.append(line)
 
-    for attempt in (1, 2):
-        lines.clear()
-        try:
-            with ctx.open_tar() as tar:
-                record = images.build(
-                    client, context=tar, dockerfile=ctx.dockerfile_name, what=variant.what,
-                    image_labels=labels.variant_image(variant.id), buildargs=variant.build_args,
-                    nocache=not settings.layer_cache, tail_lines=settings.log_tail_lines,
-                    log=logged,
-                    limits=BuildLimits(variant.build_timeout_s, variant.build_memory_mib * 2**20),
-                )
-            break
-        except BuildError as exc:
-            # The engine fails a build this way when the image a step just committed is deleted
-            # before the next step names it as its parent (its image store's SetParent). Here the
-            # deleter was our own removal of untagged images (clean, the tests' clean-up) beside a
-            # build: reproduced, and prevented by engine/lock.py. A deleter outside this project
-            # (`docker image prune` by hand) can still do it: one more try, mostly from the cache.
-            if attempt == 2 or _ENGINE_LOST_PARENT not in exc.message:
-                raise
-            log.info(f"{variant.id}: the engine lost an intermediate image mid-build; building again")
+    record = buildkit.build(
+        client, context=ctx, what=variant.what, image_labels=labels.variant_image(variant.id),
+        namespace=settings.namespace, buildargs=variant.build_args, nocache=not settings.layer_cache,
+        tail_lines=settings.log_tail_lines, log=logged,
+        limits=BuildLimits(variant.build_timeout_s, variant.build_memory_mib * 2**20),
+    )
     build_s = time.monotonic() - started
     kept = "\n".join(lines) + "\n" + (f"[the log continues past {len(lines):,} lines]\n"
                                        if len(lines) >= settings.build_log_lines else "")

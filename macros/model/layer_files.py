@@ -1,9 +1,11 @@
 """How many bytes of files an image's layers hold: the one definition of an image's size.
 
-A layer's files are counted the way Docker's overlay2 storage driver counts a layer's folder on
-disk: each regular file's size, each symbolic link's target (the link's own size on disk), a hard
-link once (the file it links to is already counted), folders, devices and whiteouts nothing.
-Summed over the layers, that is `docker image inspect`'s Size on overlay2, which the build checks.
+A layer's files are counted the way the engine counts a layer it takes in as a tar (a pull, a load,
+and every layer BuildKit builds): each regular file's size, and nothing for a symbolic link, a hard
+link (the file it links to is already counted), a folder, a device or a whiteout. Summed over the
+layers, that is `docker image inspect`'s Size on overlay2, which the build checks. (A layer the
+classic builder committed from a container was counted from its folder on disk, where a symbolic
+link weighs its target's length: that builder is gone from this project, and with it that count.)
 
 An image's size leaves out one thing overlay2 keeps: a file a layer holds exactly as the layers
 below it already had it (same content, mode, owner and modification time). overlayfs copies a
@@ -25,6 +27,9 @@ from typing import IO, Any, NamedTuple
 from .measurement import Layer
 
 WHITEOUT, OPAQUE = ".wh.", ".wh..wh..opq"  # the OCI layer format's deletion markers
+# Goes up when what a layer's count means changes: the memos of counts, and the base sizes made
+# from them, are kept under it (2: a symbolic link counts no bytes).
+COUNT_VERSION = 2
 
 # A layer's media types, by what it is compressed with. Docker's and OCI's names.
 GZIP_TYPES = frozenset({"application/vnd.docker.image.rootfs.diff.tar.gzip",
@@ -69,13 +74,8 @@ class _Hashing:
 
 
 def entry_bytes(member: tarfile.TarInfo) -> int:
-    """What one tar entry adds to its layer's size on overlay2."""
-    if member.isreg():  # hard links (LNKTYPE) are not regular here: their data is the linked file's
-        return member.size
-    if member.issym():
-        # tarfile decodes names as UTF-8 with surrogate escapes: back to the bytes on disk
-        return len(member.linkname.encode("utf-8", "surrogateescape"))
-    return 0
+    """What one tar entry adds to its layer's size: a regular file its bytes, anything else none."""
+    return member.size if member.isreg() else 0  # a hard link (LNKTYPE) is not regular here
 
 
 def _path(name: str) -> str:

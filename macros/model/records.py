@@ -24,6 +24,8 @@ class EngineFacts(NamedTuple):
     # "containerd" (the containerd image store: storage_driver is then its snapshotter) or
     # "classic" (a graph driver keeps the layers): what `docker images` reports differs between them
     image_store: str = ""
+    buildx: str = ""    # the CLI plugin that builds: `docker buildx version`
+    buildkit: str = ""  # the BuildKit version the engine's builder reports (`docker buildx inspect`)
 
     @property
     def counts_like_overlay2(self) -> bool:

@@ -15,14 +15,15 @@ from typing import Any
 from .image_diff import DESCRIBED, ImageDiff, Moved
 from .measurement import About, Measurement, published
 
-RESULTS_SCHEMA = 10 # results.json: 4 = declared and measured fields side by side, sizes in bytes;
+RESULTS_SCHEMA = 11 # results.json: 4 = declared and measured fields side by side, sizes in bytes;
 #                     5 = each variant's edition and what it redoes, each base's support windows,
 #                     and what each image holds (contents); 6 = peak memory, the large-environment
 #                     run, and each variant's declared size tolerance; 7 = each base's fidelity to
 #                     the upstream image it is named after; 8 = sizes counted from the layers,
 #                     the engine's own figure beside them (store_bytes), and its image store;
 #                     9 = one name per quantity: transfer_bytes (was compressed_bytes);
-#                     10 = the image diffs of the pairs the pages compare, and each variant's `against`
+#                     10 = the image diffs of the pairs the pages compare, and each variant's `against`;
+#                     11 = the builder (buildx and BuildKit versions) among the engine's facts
 
 FILE_NAME = "results.schema.json"  # in docs/, published as it is
 

@@ -52,6 +52,7 @@ def engine_table(page: Page) -> str:
         ("Image store", STORES.get(e.image_store, e.image_store or "?")),
         ("Engine OS", e.os), ("Architecture", e.arch), ("Kernel", e.kernel),
         ("Cgroups (driver, version)", f"{e.cgroup_driver or '?'}, v{e.cgroup_version or '?'}"),
+        ("Builder", f"BuildKit {e.buildkit or '?'} (as the engine's builder says), through buildx {e.buildx or '?'}"),
         ("Registry (distribution)", f"{r.version} at {r.address}"), ("Registry image", r.image_id),
         ("Measured at (UTC)", page.session.generated_at),
     ])

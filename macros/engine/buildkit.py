@@ -1,0 +1,203 @@
+"""Building images with BuildKit, through the docker CLI's buildx plugin: the one place the CLI is
+called. The Engine API's build endpoint is the classic builder (the `docker` package speaks no
+other), so a build runs `docker buildx build` on the engine's own builder (the docker driver: the
+image lands in the engine's image store, where everything else reads it through the API). The CLI
+finds the engine as the `docker` package does: DOCKER_HOST, else the default socket.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+import tempfile
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import docker
+
+from ..errors import BuildError, EngineError
+from .build_limits import BuildLimits, Guard
+from .context import Context
+from .images import inspect_image
+
+Log = Callable[[str], None]
+BUILDX = ("docker", "buildx")
+INSTALL_HINT = ("Install the docker CLI and its buildx plugin (Debian/Ubuntu: `bash scripts/ensure-engine.sh` as "
+                "root installs docker-cli and docker-buildx; Docker Desktop has both), then build again.")
+
+# A `# syntax=` parser directive names a Dockerfile frontend image to fetch. The engine's BuildKit
+# has the docker/dockerfile:1 frontend built in, so that one (and its 1.x and -labs tags) is served
+# by the engine on every machine alike; any other cannot be fetched offline, and is refused.
+_DIRECTIVE = re.compile(r"^#\s*([a-zA-Z]+)\s*=\s*(\S+)\s*$")
+_BUILT_IN = re.compile(r"^(?:docker\.io/)?docker/dockerfile:1(?:\.\d+){0,2}(?:-labs)?(?:@sha256:[0-9a-f]{64})?$")
+
+
+def frontend(text: str, what: str) -> tuple[str, str]:
+    """The Dockerfile for the engine's built-in frontend, and a note for the build log ("" when it
+    has no syntax line). Directives are read only at the top, until the first other line."""
+    lines = text.split("\n")
+    for number, line in enumerate(lines, start=1):
+        match = _DIRECTIVE.match(line.strip())
+        if not match:
+            break
+        if match.group(1).lower() != "syntax":
+            continue
+        ref = match.group(2)
+        if not _BUILT_IN.match(ref):
+            raise BuildError(
+                f"{what}: line {number} `{line.strip()}` names a Dockerfile frontend image ({ref}) to fetch from a "
+                "registry; builds here use the engine's built-in frontend, which serves docker/dockerfile:1 only",
+                hint="Remove the line, or write `# syntax=docker/dockerfile:1`.")
+        # the line leaves the directives; an empty comment after them keeps every line's number
+        end = next((i for i, rest in enumerate(lines) if i >= number and not _DIRECTIVE.match(rest.strip())),
+                   len(lines))
+        kept = lines[:number - 1] + lines[number:end] + ["#"] + lines[end:]
+        return "\n".join(kept), (f"note: line {number} `{line.strip()}` is served by the engine's built-in "
+                                 "Dockerfile frontend, not fetched")
+    return text, ""
+
+
+def is_step(name: str) -> bool:
+    """Whether a vertex is a step of the Dockerfile ("[build 2/4] RUN ..."), not the builder's own."""
+    return name.startswith("[") and not name.startswith(("[internal]", "[auth]"))
+
+
+class Progress:
+    """BuildKit's plain progress, read line by line: each vertex ("#5 [build 2/4] RUN ...") and
+    whether it ran, was cached, failed or was cancelled."""
+
+    _LINE = re.compile(r"^#(\d+) (.*)$")
+    _END = re.compile(r"^(DONE (\d+(?:\.\d+)?)s|CACHED|(CANCELED)|ERROR: (.*))$")  # output lines start with a time
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+        self.running: list[str] = []  # in the order they started
+        self.failed = ""   # the vertex that failed, and the error it gave
+        self.error = ""
+        self.cancelled = ""  # the first vertex cancelled (by the time limit)
+        self.solve_error = ""  # the build's last word ("ERROR: failed to solve: ...")
+
+    def saw(self, line: str) -> tuple[str, float | None] | None:
+        """Take one line; a vertex that has just ended gives (its name, seconds, None when cached)."""
+        if line.startswith("ERROR: "):
+            self.solve_error = line[len("ERROR: "):].strip()
+            return None
+        match = self._LINE.match(line)
+        if not match:
+            return None
+        number, rest = match.groups()
+        if number not in self.names:
+            self.names[number] = rest
+            self.running.append(number)
+            return None
+        end = self._END.match(rest)
+        if end is None:
+            return None
+        if number in self.running:
+            self.running.remove(number)
+        if end.group(3) and not self.cancelled:
+            self.cancelled = self.names[number]
+        if end.group(4) is not None and not self.failed:
+            self.failed, self.error = self.names[number], end.group(4).strip()
+        seconds = float(end.group(2)) if end.group(2) else None
+        return self.names[number], seconds
+
+    @property
+    def ran(self) -> bool:
+        """Whether a step of the Dockerfile started (the Dockerfile was read and accepted)."""
+        return any(map(is_step, self.names.values()))
+
+    def step(self) -> str:
+        """The step a failure or a stop happened at: the one that failed or was cancelled, else
+        the latest still running."""
+        name = self.failed or self.cancelled or (self.names[self.running[-1]] if self.running else "")
+        return name[:140]
+
+
+def build(client: docker.DockerClient, *, context: Context, what: str, image_labels: dict[str, str],
+          namespace: str, buildargs: dict[str, str] | None = None, nocache: bool = False, tail_lines: int,
+          log: Log, limits: BuildLimits | None = None, on_step: Callable[[str, float | None], None] | None = None,
+          ) -> dict[str, Any]:
+    """Build `context` with BuildKit; stream each progress line to `log` (and each Dockerfile step
+    that ends to `on_step`); bound it by `limits` (build_limits.py). Returns the image's inspect record. The
+    image is left untagged, for the caller to name once the build has succeeded; BuildKit commits
+    no image for a step, so a failed build leaves no image and no container behind."""
+    text, note = frontend(context.dockerfile_text, what)
+    tail: deque[str] = deque(maxlen=tail_lines)
+    progress = Progress()
+    guard = Guard(client, limits or BuildLimits(), namespace)
+    for said in (note, guard.unenforced):
+        if said:
+            tail.append(said)
+            log(said)
+    with tempfile.TemporaryDirectory(prefix="smallest-go-build-") as tmp:
+        iidfile = Path(tmp) / "image-id"
+        argv = [*BUILDX, "build", "--progress=plain", "--provenance=false", "--iidfile", str(iidfile),
+                "--file", "-", *(["--no-cache"] if nocache else []),
+                *(["--cgroup-parent", guard.cap.parent] if guard.cap else []),
+                *(arg for k, v in sorted(image_labels.items()) for arg in ("--label", f"{k}={v}")),
+                *(arg for k, v in sorted((buildargs or {}).items()) for arg in ("--build-arg", f"{k}={v}")),
+                str(context.root)]
+        try:
+            process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                       stderr=subprocess.STDOUT, text=True, errors="replace")
+        except OSError as exc:
+            guard.close()
+            raise EngineError(f"{what}: the docker CLI cannot be started ({exc.strerror})", hint=INSTALL_HINT) from None
+        try:
+            guard.watch(process)
+            assert process.stdin is not None and process.stdout is not None
+            process.stdin.write(text)
+            process.stdin.close()
+            for raw in process.stdout:
+                line = raw.rstrip("\n")
+                if not line.strip():
+                    continue
+                tail.append(line)
+                log(line)
+                if (ended := progress.saw(line)) and on_step and is_step(ended[0]):
+                    on_step(*ended)
+            code = process.wait()
+            image_id = iidfile.read_text().strip() if code == 0 and iidfile.is_file() else ""
+            if not image_id:  # asked before the cap goes: what the kernel knows of its memory is in it
+                raise _failure(what, progress, guard, "\n".join(tail))
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            guard.close()
+    record = inspect_image(client, image_id)
+    if record is None:
+        raise BuildError(f"{what}: the builder reported image {image_id}, which the engine does not have",
+                         log_tail="\n".join(tail))
+    return record
+
+
+def _failure(what: str, progress: Progress, guard: Guard, tail: str) -> BuildError | EngineError:
+    if "is not a docker command" in tail or "unknown command: docker buildx" in tail:
+        return EngineError(f"{what}: the docker CLI has no buildx plugin, BuildKit's client", hint=INSTALL_HINT)
+    if guard.expired or progress.failed or progress.ran:
+        message, hint = guard.failure(what, progress.step(), progress.error or progress.solve_error or "cancelled",
+                                      failed=bool(progress.failed))
+        return BuildError(message, hint=hint, log_tail=tail)
+    # no step ran: the Dockerfile itself was refused (a parse error), or the builder could not start
+    said = progress.solve_error or (tail.splitlines()[-1] if tail else "no output")
+    return BuildError(f"{what}: the builder refused the Dockerfile: {said}",
+                      hint="Fix the Dockerfile; the builder's words say where (docs/contributing.md says what "
+                           "BuildKit syntax is supported).", log_tail=tail)
+
+
+def describe() -> dict[str, str]:
+    """The builder's own words on itself: the buildx version and the BuildKit version the
+    engine's builder reports ("" for what cannot be asked)."""
+    def said(*args: str) -> str:
+        try:
+            done = subprocess.run([*BUILDX, *args], capture_output=True, text=True, timeout=30, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            return ""
+        return done.stdout if done.returncode == 0 else ""
+
+    version = said("version").split()
+    found = re.search(r"^\s*BuildKit version:\s*(\S+)", said("inspect"), re.M)
+    return {"buildx": version[1] if len(version) > 1 else "", "buildkit": found.group(1) if found else ""}

@@ -1,0 +1,111 @@
+"""Dockerfiles written the way 2026 guides write them build, on BuildKit: a contributor's variants
+with a cache mount, a bind mount, `COPY --link`, a `# syntax=` line and heredocs are built, run,
+verified and measured; a frontend that would have to be fetched is refused by its line. And the
+reading of BuildKit's progress and of the syntax line, as pure logic."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from macros.engine.buildkit import Progress, frontend
+from macros.errors import BuildError
+from macros.model.cache import ResultCache
+
+from tests.helpers import cli, seeded_cache, write_variants
+
+HELLO = '    expect: {exit_code: 0, stdout: "", stderr: "Hello, World!\\n"}'
+
+MOUNTS_AND_LINK = """# syntax=docker/dockerfile:1
+FROM golang:1.27-trixie AS build
+WORKDIR /src
+RUN --mount=type=bind,target=. \\
+    --mount=type=cache,target=/root/.cache/go-build \\
+    CGO_ENABLED=0 go build -trimpath -o /main .
+
+FROM scratch
+COPY --link --from=build /main /main
+ENTRYPOINT ["/main"]
+"""
+
+HEREDOCS = """FROM golang:1.27-trixie AS build
+WORKDIR /src
+COPY <<EOF go.mod
+module example.com/heredoc
+
+go 1.21
+EOF
+COPY <<EOF main.go
+package main
+
+func main() { println("Hello, World!") }
+EOF
+RUN <<EOF
+set -eu
+CGO_ENABLED=0 go build -o /main .
+EOF
+
+FROM scratch
+COPY --from=build /main /main
+ENTRYPOINT ["/main"]
+"""
+
+
+@pytest.mark.docker
+def test_todays_idioms_build_run_and_are_measured(tmp_path: Path) -> None:
+    path = write_variants(tmp_path, {"pytest-mounts": (MOUNTS_AND_LINK, HELLO), "pytest-heredoc": (HEREDOCS, HELLO)})
+    cache = seeded_cache(tmp_path / "cache")
+    done = cli("measure", "--json", str(tmp_path / "results.json"), variants=path, cache=cache, timeout=600)
+    said = done.stdout + done.stderr
+    assert done.returncode == 0 and "Traceback" not in said, said
+    shown = {v["id"]: v for v in json.loads((tmp_path / "results.json").read_text())["variants"]}
+    for vid in ("pytest-mounts", "pytest-heredoc"):
+        assert shown[vid]["stderr"] == "Hello, World!\n" and shown[vid]["size_bytes"] > 0, shown[vid]
+    # the build log is published beside the variant's page, from the stored measurement
+    stored = [ResultCache(cache / "results").get(p.stem) for p in (cache / "results").glob("*.json")]
+    [log] = [m.build_log for m in stored if m is not None and m.image_id == shown["pytest-mounts"]["image_id"]]
+    assert "served by the engine's built-in Dockerfile frontend" in log, log
+    assert "RUN --mount=type=bind,target=." in log and "COPY --link --from=build /main /main" in log, log
+
+
+@pytest.mark.docker
+def test_a_frontend_to_fetch_is_refused_by_its_line(tmp_path: Path) -> None:
+    path = write_variants(tmp_path, {"pytest-frontend": (
+        "# syntax=example.org/my/frontend:2\nFROM scratch\nCOPY main.go /main.go\n",
+        '    binary: ""\n    expect: {exit_code: 0}')})
+    done = cli("measure", variants=path, cache=seeded_cache(tmp_path / "cache"), timeout=300)
+    said = done.stdout + done.stderr
+    assert done.returncode == 1 and "Traceback" not in said, said
+    assert "line 1 `# syntax=example.org/my/frontend:2` names a Dockerfile frontend image" in said, said
+
+
+def test_the_built_in_syntax_line_leaves_every_other_line_where_it_was() -> None:
+    text = "# syntax=docker/dockerfile:1.7\n# escape=`\nFROM scratch\nCOPY a /a\n"
+    served, note = frontend(text, "v")
+    assert served.split("\n")[2:] == text.split("\n")[2:] and served.startswith("# escape=`\n#\n")
+    assert "line 1" in note and "built-in" in note
+    assert frontend("FROM scratch\n# syntax=docker/dockerfile:1\n", "v") == \
+        ("FROM scratch\n# syntax=docker/dockerfile:1\n", "")  # below the first instruction: a comment
+    for other in ("docker/dockerfile:2", "docker/dockerfile-upstream:master", "example.org/x:1"):
+        with pytest.raises(BuildError, match="names a Dockerfile frontend image"):
+            frontend(f"# syntax={other}\nFROM scratch\n", "v")
+
+
+def test_progress_names_the_step_that_failed_was_cancelled_or_runs() -> None:
+    lines = ["#1 [internal] load build definition from Dockerfile", "#1 DONE 0.0s",
+             "#5 [build 2/4] RUN go build", "#6 [build 3/4] RUN sleep 100", "#5 0.138 ERROR: looks like a failure",
+             "#5 DONE 4.3s"]
+    progress = Progress()
+    ended = [progress.saw(line) for line in lines]
+    assert ended == [None, ("[internal] load build definition from Dockerfile", 0.0), None, None, None,
+                     ("[build 2/4] RUN go build", 4.3)]  # a step's own output never ends it
+    assert progress.step() == "[build 3/4] RUN sleep 100" and not progress.failed
+    progress.saw("#6 CANCELED")
+    progress.saw("ERROR: failed to solve: Canceled: context canceled")
+    assert progress.step() == "[build 3/4] RUN sleep 100"
+    assert progress.solve_error == "failed to solve: Canceled: context canceled"
+    failing = Progress()
+    for line in ("#7 [2/2] RUN exit 3", "#7 ERROR: process \"/bin/sh -c exit 3\" did not complete successfully: "
+                 "exit code: 3"):
+        failing.saw(line)
+    assert failing.step() == "[2/2] RUN exit 3" and failing.error.endswith("exit code: 3")
