@@ -10,13 +10,14 @@ import sys
 import threading
 import time
 import tracemalloc
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import docker
 import pytest
 from macros.engine import connection, images, labels
-from macros.errors import BuildError, EngineError, ProjectError, VerificationError
+from macros.errors import BuildError, ProjectError, VerificationError
 from macros.measure.registry import OnDemand
 from macros.model import variants
 from macros.model.cache import ResultCache
@@ -150,26 +151,40 @@ def test_one_variant_failing_to_build_and_one_to_run_do_not_stop_the_others(clie
     assert stored[0] is not None and stored[0].start_runs > 0 and stored[0].stdout == "fine\n"
 
 
-def test_sigterm_during_a_build_leaves_no_container(client: docker.DockerClient, tmp_path: Path,
-                                                    nothing_left: None) -> None:
-    path = write_variants(tmp_path, {"pytest-slow": ("FROM debian:bullseye\nRUN sleep 60\n",
+def test_sigterm_during_a_build_stops_it_and_leaves_nothing(client: docker.DockerClient, tmp_path: Path,
+                                                            nothing_left: None) -> None:
+    token = uuid.uuid4().hex[:12]  # names this build's step among the machine's processes
+    path = write_variants(tmp_path, {"pytest-slow": (f"FROM debian:bullseye\nRUN sleep 60 # {token}\n",
                                                      '    binary: ""\n    expect: {exit_code: 0}')})
     before = container_ids(client)
-    proc = subprocess.Popen([sys.executable, "-m", "macros", "measure"], cwd=REPO, text=True,
+    proc = subprocess.Popen([sys.executable, "-m", "macros", "-v", "measure"], cwd=REPO, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             env={**os.environ, "SMALLEST_GO_VARIANTS": str(path),
                                  "SMALLEST_GO_CACHE": str(tmp_path / "cache")})
+    seen: list[str] = []
     try:
-        deadline = time.monotonic() + 60
-        while container_ids(client) == before:  # the RUN step's build container has started
-            assert time.monotonic() < deadline and proc.poll() is None, "the build never started"
-            time.sleep(0.2)
+        assert proc.stdout is not None
+        for line in proc.stdout:  # BuildKit's progress names the step once it has started
+            seen.append(line)
+            if f"RUN sleep 60 # {token}" in line:
+                break
+        time.sleep(1)
+        assert _running(token), "the step never started: " + "".join(seen[-20:])
         proc.send_signal(signal.SIGTERM)
         output, _ = proc.communicate(timeout=30)
     finally:
         proc.kill()
     assert proc.returncode == 130, output
     assert "interrupted" in output and "Traceback" not in output
+    deadline = time.monotonic() + 20
+    while _running(token) and time.monotonic() < deadline:  # BuildKit cancels the step once its client is gone
+        time.sleep(0.5)
+    assert not _running(token) and container_ids(client) == before
+
+
+def _running(token: str) -> bool:
+    """Whether a process of this machine has `token` in its command line (the build step's shell)."""
+    return subprocess.run(["pgrep", "-f", f"sleep 60 # {token}"], capture_output=True).returncode == 0
 
 
 def test_unreachable_engine_fails_fast_with_the_endpoint(tmp_path: Path) -> None:
@@ -241,9 +256,10 @@ def test_engine_dying_mid_build_is_a_clear_error(client: docker.DockerClient, tm
     proxied = connection.connect(Settings.read())
     variant = _one(tmp_path, "FROM debian:bullseye\nRUN sleep 20\n", "    expect: {exit_code: 0}")
     threading.Timer(4, proxy.cut).start()
-    with pytest.raises(EngineError) as caught:
+    with pytest.raises(ProjectError) as caught:
         measure_one(proxied, variant, store=OnDemand(proxied, store.image_id, settings=Settings.read()))
-    assert "stopped answering while asked to build" in str(caught.value) and "pytest-x" in str(caught.value)
+    assert "the engine stopped answering during the build" in str(caught.value) and "pytest-x" in str(caught.value)
+    assert "Check that dockerd is still running" in str(caught.value)
 
 
 def test_full_disk_while_writing_the_cache(tmp_path: Path) -> None:

@@ -80,9 +80,11 @@ class Guard:
             return (f"{what}: build failed at {at}: the step hit its memory limit of {limit_mib:g} MiB "
                     f"(build_memory_mib), and the kernel killed it ({error})",
                     "Make the step use less memory, or raise build_memory_mib for this variant in the variants file.")
-        if (not failed or killed) and _stopping(self.client):
+        if failed and killed and _stopping(self.client):
             return (f"{what}: build stopped at {at}: the engine stopped during the build and killed the step ({error})",
                     LOST_HINT)
+        if not failed and _stopping(self.client):
+            return f"{what}: build stopped at {at}: the engine stopped answering during the build ({error})", LOST_HINT
         return (f"{what}: build failed at {at}: {error}",
                 full_disk_hint(error, "Fix the step above; the tail of the build log follows."))
 

@@ -2,11 +2,13 @@
 called. The Engine API's build endpoint is the classic builder (the `docker` package speaks no
 other), so a build runs `docker buildx build` on the engine's own builder (the docker driver: the
 image lands in the engine's image store, where everything else reads it through the API). The CLI
-finds the engine as the `docker` package does: DOCKER_HOST, else the default socket.
+is told the engine the `docker` package talks to: DOCKER_HOST, else the default socket.
 """
 from __future__ import annotations
 
+import os
 import re
+import signal
 import subprocess
 import tempfile
 from collections import deque
@@ -18,6 +20,7 @@ import docker
 
 from ..errors import BuildError, EngineError
 from .build_limits import BuildLimits, Guard
+from .connection import endpoint
 from .context import Context
 from .images import inspect_image
 
@@ -140,7 +143,7 @@ def build(client: docker.DockerClient, *, context: Context, what: str, image_lab
                 *(arg for k, v in sorted((buildargs or {}).items()) for arg in ("--build-arg", f"{k}={v}")),
                 str(context.root)]
         try:
-            process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_cli_env(),
                                        stderr=subprocess.STDOUT, text=True, errors="replace")
         except OSError as exc:
             guard.close()
@@ -163,15 +166,25 @@ def build(client: docker.DockerClient, *, context: Context, what: str, image_lab
             if not image_id:  # asked before the cap goes: what the kernel knows of its memory is in it
                 raise _failure(what, progress, guard, "\n".join(tail))
         finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+            if process.poll() is None:  # interrupted: as Ctrl-C would, so that BuildKit cancels the step
+                process.send_signal(signal.SIGINT)
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
             guard.close()
     record = inspect_image(client, image_id)
     if record is None:
         raise BuildError(f"{what}: the builder reported image {image_id}, which the engine does not have",
                          log_tail="\n".join(tail))
     return record
+
+
+def _cli_env() -> dict[str, str]:
+    """The CLI's environment, pointed at the engine the API talks to: a CLI context of its own
+    (Docker Desktop sets one) would otherwise build on another engine than the one measured."""
+    return {**os.environ, "DOCKER_HOST": endpoint()}
 
 
 def _failure(what: str, progress: Progress, guard: Guard, tail: str) -> BuildError | EngineError:
@@ -193,7 +206,8 @@ def describe() -> dict[str, str]:
     engine's builder reports ("" for what cannot be asked)."""
     def said(*args: str) -> str:
         try:
-            done = subprocess.run([*BUILDX, *args], capture_output=True, text=True, timeout=30, check=False)
+            done = subprocess.run([*BUILDX, *args], capture_output=True, text=True, timeout=30, check=False,
+                                  env=_cli_env())
         except (OSError, subprocess.TimeoutExpired):
             return ""
         return done.stdout if done.returncode == 0 else ""

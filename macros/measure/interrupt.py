@@ -1,16 +1,19 @@
 """SIGTERM as Ctrl-C: so that `finally` blocks run and nothing of ours is left in the engine.
 
 Python's default SIGTERM action ends the process at once, skipping cleanup. Turned into
-KeyboardInterrupt, it unwinds: the build stream is closed (the engine then cancels the build and
-removes its intermediate container), and a run container is removed by `runs.run`'s finally.
+KeyboardInterrupt, it unwinds: a build's CLI process is interrupted (BuildKit then cancels the
+step), and a run container is removed by `runs.run`'s finally.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
+import subprocess
 import sys
 import threading
+import time
 from types import FrameType
 from typing import TYPE_CHECKING, NoReturn
 
@@ -22,21 +25,40 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+def _stop_children(wait_s: float = 15.0) -> None:
+    """Interrupt this process's own children (the builds' `docker buildx build`, as Ctrl-C would)
+    and wait for them to end, so that no build goes on after the process."""
+    found = subprocess.run(["pgrep", "-P", str(os.getpid())], capture_output=True, text=True, check=False)
+    children = [int(pid) for pid in found.stdout.split()]
+    for pid in children:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGINT)
+    deadline = time.monotonic() + wait_s
+    while children and time.monotonic() < deadline:
+        for pid in list(children):
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0]:
+                    children.remove(pid)
+            except ChildProcessError:  # already reaped, by the thread that started it
+                children.remove(pid)
+        time.sleep(0.1)
+
+
 def install() -> None:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)
 
 
 def abandon(client: docker.DockerClient) -> NoReturn:
-    """Interrupted while builds run in worker threads, which cannot be interrupted: remove this
-    run's containers, then end the process. Its connections close with it, so the engine cancels
-    the builds and removes their intermediate containers; cache locks are released by the OS,
-    and build contexts live in anonymous temporary files, so nothing stays behind."""
+    """Interrupted while builds run in worker threads, which cannot be interrupted: interrupt the
+    builds' CLI processes (BuildKit then cancels their steps), remove this run's containers, then
+    end the process. Cache locks are released by the OS, so nothing stays behind."""
     from ..engine import cleanup, labels
     from ..log import log
 
     log.error("interrupted: stopping the builds in flight")
     try:
+        _stop_children()
         cleanup.remove_containers(client, run_id=labels.RUN_ID)  # this run's, no one else's
     finally:
         logging.shutdown()
