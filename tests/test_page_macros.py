@@ -202,3 +202,20 @@ def test_a_comparison_that_reads_the_wrong_way_or_across_editions_fails() -> Non
         with pytest.raises(PageError, match="to be larger than"):
             macro(p, "small", "big", across=True)
     assert m.times_smaller(page(), "big", "small") == "2,586"
+
+
+def test_the_sweeps_ends_are_found_by_release_not_named_by_hand() -> None:
+    """The prose names "the newest release" through release_id, so a new release moves it."""
+    from dataclasses import replace as replaced
+
+    from macros.model.releases import PART
+    sweep = [shown(id=f"{family}-{n}", title=f"{family} {n}", part=PART, family=family, go_version=f"go1.{n}.2",
+                   size_bytes=size) for family, size in (("go", 2_000_000), ("go-stripped", 1_000_000))
+             for n in (27, 19, 21)]
+    built_with = shown(id="then", title="Then", go_version="go1.21.13")
+    p = m.Page(session=replaced(SESSION, results=[*sweep, built_with]), settings=SETTINGS)
+    release_id = m.MACROS["release_id"][0]
+    assert release_id(p, "go", "newest") == "go-27" and release_id(p, "go-stripped", "oldest") == "go-stripped-19"
+    assert release_id(p, "go", "then") == "go-21"
+    with pytest.raises(PageError, match="way of building"):
+        release_id(p, "nope", "newest")

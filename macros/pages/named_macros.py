@@ -83,6 +83,22 @@ def smallest_releases(page: Page, *families: str) -> str:
                                                                                        strict=True))
 
 
+def release_id(page: Page, family: str, which: str) -> str:
+    """The id of the sweep's build of `family` at one release, for other macros to read: "oldest",
+    "newest", or a variant's id for the release that variant's binary was built with."""
+    families, ordered = releases.sweep(page.session.results)
+    if family not in families:
+        raise unknown("way of building in the sweep", family, families)
+    found = [r.builds[family] for r in ordered if family in r.builds]
+    if which in ("oldest", "newest"):
+        return found[0 if which == "oldest" else -1].id
+    wanted = releases.minor(page.result(which).measured.go_version)
+    same = [r for r in found if releases.minor(r.measured.go_version) == wanted]
+    if not same:
+        raise PageError(f"the sweep's {family!r} builds no Go {wanted}, the release {which} was built with")
+    return same[0].id
+
+
 def packer(page: Page, variant_id: str) -> str:
     """The packer and version a variant's binary names itself packed by ('UPX 4.24')."""
     named = page.result(variant_id).measured.packer
@@ -93,4 +109,4 @@ def packer(page: Page, variant_id: str) -> str:
 
 MACROS: dict[str, tuple[Callable[..., str], bool]] = {
     fn.__name__: (fn, False)
-    for fn in (system, first_base, built_on, go_release, go_versions, smallest_releases, packer)}
+    for fn in (system, first_base, built_on, go_release, go_versions, smallest_releases, release_id, packer)}
