@@ -1,6 +1,13 @@
 """Numbers in sentences, as a person writes them: "one container", "3 cgroup folders", "both bases"."""
 from __future__ import annotations
 
+_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def number_word(n: int) -> str:
+    """A small count as a word ("four"), a larger one in digits ("12")."""
+    return _WORDS[n] if 0 <= n < len(_WORDS) else f"{n:,}"
+
 
 def counted(n: int, noun: str, plural: str = "") -> str:
     return f"one {noun}" if n == 1 else f"{n:,} {plural or noun + 's'}"

@@ -8,6 +8,7 @@ from ..errors import PageError
 from ..model import checks
 from ..model.session import Shown
 from ..model.sizes import human_size
+from ..model.words import number_word
 from . import markup, render
 from .edition_macros import editions, go_images, newest_edition
 from .page import Page, unknown
@@ -61,6 +62,12 @@ def _smallest(page: Page, results: list[Shown]) -> str:
     return f"{_link(page, best)} ({human_size(best.measured.size_bytes)}, {best.measured.size_bytes:,} bytes)"
 
 
+def check_count(page: Page) -> str:
+    """How many checks the checks program makes, as a word ("four")."""
+    return number_word(len(checks.CHECKS))
+
+
 MACROS: dict[str, tuple[Callable[..., str], bool]] = {
-    fn.__name__: (fn, False) for fn in (capability_matrix, smallest_passing, smallest_go_image, smallest_go_id)
+    fn.__name__: (fn, False) for fn in (capability_matrix, smallest_passing, smallest_go_image, smallest_go_id,
+                                        check_count)
 }
