@@ -48,12 +48,15 @@ PEAK_RSS = (sys.executable, "-c", "import resource, subprocess, sys; r = subproc
 
 
 def _empty_start(settings: Settings, declared: list[variants.Variant]) -> None:
-    """No variant images (ours, or the shell loop's under our tags) and none of their stages."""
+    """No variant images (ours, or the shell loop's under our tags) and none of their stages:
+    BuildKit keeps those in its own build cache, not as images, so that is emptied too (the base
+    images stay, as provisioning leaves them)."""
     client = connection.connect(settings)
     cleanup.remove_ours(client, namespace=settings.namespace, engine_lock=settings.engine_lock)
     for v in declared:
         if images.inspect_image(client, settings.tag_of(v.id)) is not None:
             client.api.remove_image(settings.tag_of(v.id), force=True)
+    client.api.prune_builds(all=True)
     client.close()
 
 

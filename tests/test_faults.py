@@ -78,6 +78,7 @@ def test_what_a_dead_run_left_is_removed_by_the_next_build_and_a_live_run_s_is_k
     hierarchy = next(h for h in (memory.CGROUP_ROOT / "memory", memory.CGROUP_ROOT) if h.is_dir())
     meter = hierarchy / f"{NAMESPACE}-meter-{dead}-0123abcd"
     meter.mkdir()
+    (meter / "buildkit").mkdir()  # what BuildKit leaves in a build's memory cap
     (tmp_path / "Dockerfile.uses").write_text(f"FROM {ref} AS base\nFROM scratch\n")
     try:
         with lock.held(SETTINGS.run_locks / f"{live}.lock", exclusive=True):  # that run is still going
@@ -89,8 +90,7 @@ def test_what_a_dead_run_left_is_removed_by_the_next_build_and_a_live_run_s_is_k
         assert made[dead] not in left and made[live] in left and not meter.exists()
     finally:
         client.api.remove_container(made[live], force=True)
-        if meter.exists():
-            meter.rmdir()
+        memory.remove_tree(meter)
 
 
 @pytest.fixture

@@ -310,7 +310,7 @@ def test_each_variant_page_links_its_build_log_and_run(site: Path, results: dict
         folder = site / "variants" / v["id"]
         page = (folder / "index.html").read_text()
         assert 'href="build.log"' in page and 'href="output.txt"' in page, v["id"]
-        assert (folder / "build.log").read_text().startswith("Step 1/"), v["id"]
+        assert re.search(r"^#\d+ \[.*\] FROM ", (folder / "build.log").read_text(), re.M), v["id"]  # BuildKit's steps
         run = (folder / "output.txt").read_text()
         assert f"image: {v['image_id']}\n" in run and f"----- stdout: {v['stdout_bytes']:,} bytes" in run, v["id"]
         assert v["stdout"].rstrip("\n") in run and v["stderr"].rstrip("\n") in run, v["id"]

@@ -6,6 +6,7 @@ is told the engine the `docker` package talks to: DOCKER_HOST, else the default 
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -135,8 +136,8 @@ def build(client: docker.DockerClient, *, context: Context, what: str, image_lab
             tail.append(said)
             log(said)
     with tempfile.TemporaryDirectory(prefix="smallest-go-build-") as tmp:
-        iidfile = Path(tmp) / "image-id"
-        argv = [*BUILDX, "build", "--progress=plain", "--provenance=false", "--iidfile", str(iidfile),
+        metadata = Path(tmp) / "metadata.json"
+        argv = [*BUILDX, "build", "--progress=plain", "--provenance=false", "--metadata-file", str(metadata),
                 "--file", "-", *(["--no-cache"] if nocache else []),
                 *(["--cgroup-parent", guard.cap.parent] if guard.cap else []),
                 *(arg for k, v in sorted(image_labels.items()) for arg in ("--label", f"{k}={v}")),
@@ -162,8 +163,8 @@ def build(client: docker.DockerClient, *, context: Context, what: str, image_lab
                 if (ended := progress.saw(line)) and on_step and is_step(ended[0]):
                     on_step(*ended)
             code = process.wait()
-            image_id = iidfile.read_text().strip() if code == 0 and iidfile.is_file() else ""
-            if not image_id:  # asked before the cap goes: what the kernel knows of its memory is in it
+            made = _made(metadata) if code == 0 else []
+            if not made:  # asked before the cap goes: what the kernel knows of its memory is in it
                 raise _failure(what, progress, guard, "\n".join(tail))
         finally:
             if process.poll() is None:  # interrupted: as Ctrl-C would, so that BuildKit cancels the step
@@ -174,11 +175,22 @@ def build(client: docker.DockerClient, *, context: Context, what: str, image_lab
                     process.kill()
                     process.wait()
             guard.close()
-    record = inspect_image(client, image_id)
-    if record is None:
-        raise BuildError(f"{what}: the builder reported image {image_id}, which the engine does not have",
-                         log_tail="\n".join(tail))
-    return record
+    for image_id in made:
+        if (record := inspect_image(client, image_id)) is not None:
+            return record
+    raise BuildError(f"{what}: the builder reported image {made[0]}, which the engine does not have",
+                     log_tail="\n".join(tail))
+
+
+def _made(metadata: Path) -> list[str]:
+    """The digests the builder says it made, in the order an engine names an image by them: the
+    manifest's (the containerd image store's image ID), then the config's (the classic store's)."""
+    try:
+        said = json.loads(metadata.read_text())
+    except (OSError, ValueError):
+        return []
+    found = (said.get(key) for key in ("containerimage.digest", "containerimage.config.digest"))
+    return [str(d) for d in found if d]
 
 
 def _cli_env() -> dict[str, str]:

@@ -96,44 +96,27 @@ def prune_untagged_variants(client: docker.DockerClient, *, engine_lock: Path) -
     return removed
 
 
-def remove_leftovers(client: docker.DockerClient, *, runs: Path, engine_lock: Path,
+def remove_leftovers(client: docker.DockerClient, *, runs: Path,
                      cgroup_root: Path = memory.CGROUP_ROOT) -> dict[str, int]:
     """What earlier runs of ours on this machine left when they did not finish (a crash, SIGKILL,
-    an engine that stopped mid-call): their containers and their meter cgroups. A run that is
-    still going (lock.alive) keeps everything; so does another machine's run on a shared engine,
-    which this machine cannot ask.
-
-    A build step's container is the engine's, labelled only with the labels of the image the step
-    runs on: ours when that is a stand-in or built on one. One that is not running is a leftover
-    of a build the engine lost, but only while no build of ours runs (the engine lock is free);
-    else it is left for a later build. Images are not swept: what a build killed mid-way
-    committed is the engine's layer cache, indistinguishable from the cache the next build reuses
-    (`clean` removes it)."""
+    an engine that stopped mid-call): their run containers and their cgroup folders (meters, and
+    builds' memory caps). A run that is still going (lock.alive) keeps everything; so does another
+    machine's run on a shared engine, which this machine cannot ask. (BuildKit runs a build's
+    steps in no container of the engine's, so a build killed mid-way leaves none.)"""
     removed = {"containers": 0, "cgroups": 0}
     api = client.api
-    with lock.held(engine_lock, exclusive=True, wait=False) as no_build, translated("remove what earlier runs left"):
-        for c in api.containers(all=True, filters=labels.filter_ours()):
+    with translated("remove what earlier runs left"):
+        for c in api.containers(all=True, filters=labels.filter_ours("probe")):
             found = c.get("Labels") or {}
-            if found.get(labels.ROLE) == "probe":
-                run, host = found.get(labels.RUN, ""), found.get(labels.HOST, "")
-                if run == labels.RUN_ID or (host and host != labels.HOST_NAME) or (run and lock.alive(runs, run)):
-                    continue
-                if not run and c.get("State") == "running":
-                    continue  # made before runs were labelled, and in use: not ours to judge
-            elif found.get(labels.ROLE) == "registry" or not no_build or c.get("State") == "running" \
-                    or not str(c.get("Image", "")).startswith("sha256:"):
-                # a build step's container names its image by ID; one someone ran by hand from one of
-                # our images names it by its tag, and is not ours to remove
+            run, host = found.get(labels.RUN, ""), found.get(labels.HOST, "")
+            if run == labels.RUN_ID or (host and host != labels.HOST_NAME) or (run and lock.alive(runs, run)):
                 continue
+            if not run and c.get("State") == "running":
+                continue  # made before runs were labelled, and in use: not ours to judge
             removed["containers"] += _remove_container(api, c["Id"])
     for run, folders in memory.leftover_meters(cgroup_root).items():
         if run != labels.RUN_ID and not lock.alive(runs, run):
-            for folder in folders:
-                try:
-                    folder.rmdir()
-                    removed["cgroups"] += 1
-                except OSError:
-                    pass  # a process still in it: left for next time
+            removed["cgroups"] += sum(memory.remove_tree(folder) for folder in folders)
     lock.forget_dead(runs)
     return removed
 

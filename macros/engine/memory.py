@@ -59,14 +59,19 @@ class Meter:
         return kills > 0 or (self.peak_bytes() or 0) >= limit_bytes - (1 << 20)
 
     def remove(self) -> None:
-        # an empty cgroup is removed with rmdir, its files with it; children first (BuildKit
-        # leaves a "buildkit" folder under the parent it is given)
         for folder in self.folders:
-            for inner, _, _ in os.walk(folder, topdown=False):
-                try:
-                    Path(inner).rmdir()
-                except OSError:
-                    pass  # never created (a container that could not start), or a child still there
+            remove_tree(folder)
+
+
+def remove_tree(folder: Path) -> bool:
+    """Remove a cgroup folder and the folders under it (BuildKit leaves a "buildkit" folder in the
+    parent it is given); an empty cgroup goes with rmdir, its files with it. Whether it went."""
+    for inner, _, _ in os.walk(folder, topdown=False):
+        try:
+            Path(inner).rmdir()
+        except OSError:
+            return False  # never created (a container that could not start), or a process still in it
+    return not folder.exists()
 
 
 def meter(engine: EngineFacts, namespace: str, root: Path = CGROUP_ROOT) -> Meter | None:

@@ -216,7 +216,7 @@ def provision(settings: Settings, wanted: list[str]) -> tuple[list[BaseImage], r
 
 def _sweep(client: docker.DockerClient, settings: Settings) -> None:
     """Remove what earlier runs left when they did not finish, and say so."""
-    removed = cleanup.remove_leftovers(client, runs=settings.run_locks, engine_lock=settings.engine_lock)
+    removed = cleanup.remove_leftovers(client, runs=settings.run_locks)
     if any(removed.values()):
         log.info(f"removed {counted(removed['containers'], 'container')} and "
                  f"{counted(removed['cgroups'], 'cgroup folder')} that earlier runs left when they did not finish")
