@@ -49,12 +49,16 @@ holder() {  # the pid of a live dockerd that holds the pid file, if any
 }
 waited() { echo $(( $(date +%s) - start )); }
 
-if answers && have_buildx; then
-  builds -H "unix://$socket" || no_buildkit "unix://$socket"
-  echo "engine: already answering at unix://$socket, building with BuildKit"
-  exit 0
+can_install() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; }
+if answers; then
+  if have_buildx; then
+    builds -H "unix://$socket" || no_buildkit "unix://$socket"
+    echo "engine: already answering at unix://$socket, building with BuildKit"
+    exit 0
+  fi
+  can_install || no_buildkit "unix://$socket"  # an engine, but no buildx, and nothing to install it with
 fi
-if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+if ! can_install; then
   echo "engine: no Docker engine answers at unix://$socket and this is not Debian/Ubuntu as root, so it cannot be installed here." >&2
   echo "        --> Start Docker (Docker Desktop, or 'sudo systemctl start docker') and run this again." >&2
   exit 1

@@ -23,7 +23,12 @@ RUN --mount=type=bind,target=. \\
     --mount=type=cache,target=/root/.cache/go-build \\
     CGO_ENABLED=0 go build -trimpath -o /main .
 
+# a stage the other does not need: BuildKit builds the two side by side
+FROM golang:1.27-trixie AS zone
+RUN mkdir /out && cp /usr/share/zoneinfo/UTC /out/UTC
+
 FROM scratch
+COPY --link --from=zone /out/UTC /usr/share/zoneinfo/UTC
 COPY --link --from=build /main /main
 ENTRYPOINT ["/main"]
 """
@@ -66,6 +71,7 @@ def test_todays_idioms_build_run_and_are_measured(tmp_path: Path) -> None:
     [log] = [m.build_log for m in stored if m is not None and m.image_id == shown["pytest-mounts"]["image_id"]]
     assert "served by the engine's built-in Dockerfile frontend" in log, log
     assert "RUN --mount=type=bind,target=." in log and "COPY --link --from=build /main /main" in log, log
+    assert "[zone 2/2] RUN mkdir /out" in log, log  # the parallel stage ran
 
 
 @pytest.mark.docker
