@@ -198,12 +198,20 @@ def layers_details(result: Shown) -> str:
     return f'<details class="info">\n<summary>{summary}</summary>\n{table}\n</details>'
 
 
+# How BuildKit records a RUN step: its build arguments ("|2 A=1 B=2") before the shell.
+_BUILDKIT_RUN = re.compile(r"^RUN (?:\|\d+ .*?)?/bin/sh -c ")
+
+
 def _instruction(created_by: str) -> str:
-    text = created_by.strip()
+    """A layer's history entry as the instruction a reader wrote: the classic builder's
+    "/bin/sh -c #(nop) COPY ..." and BuildKit's "RUN |1 A=b /bin/sh -c ... # buildkit" alike."""
+    text = created_by.strip().removesuffix("# buildkit").rstrip()
     if text.startswith("/bin/sh -c #(nop)"):
         text = text.removeprefix("/bin/sh -c #(nop)").lstrip()
     elif text.startswith("/bin/sh -c "):
         text = "RUN " + text.removeprefix("/bin/sh -c ")
+    else:
+        text = _BUILDKIT_RUN.sub("RUN ", text)
     text = " ".join(text.split())
     return text if len(text) <= 140 else text[:139] + "…"
 
