@@ -46,12 +46,43 @@ def test_a_copy_of_a_variant_is_measured_once_and_shown_under_both_ids(client: d
     print(f"measured both in {time.monotonic() - started:.1f}s")
 
 
+def _cgroups() -> set[str]:
+    """Our cgroup folders: the meters, by run, and the builds' memory caps."""
+    return set(memory.leftover_meters()) | {str(f) for f in memory.leftover_caps()}
+
+
+def test_a_step_under_the_memory_limit_is_reused_by_the_next_build(client: docker.DockerClient,
+                                                                   tmp_path: Path) -> None:
+    """BuildKit keys a RUN step's cache by the cgroup parent it runs under: a cap per build made
+    every build compile everything again. Two doc builds, one after the other, each with a variant
+    whose first stage is the other's: the second build's step is taken from the layer cache."""
+    stage = f"FROM debian:bullseye AS stage\nRUN echo {tmp_path.name} > /f\n"
+    said = f'    binary: ""\n    expect: {{exit_code: 0, stdout: "{tmp_path.name}\\n"}}'
+    entries = {vid: (f'{stage}FROM debian:bullseye\nCOPY --from=stage /f /{vid}\nCMD ["cat", "/{vid}"]\n', said)
+               for vid in ("pytest-first", "pytest-second")}
+    logs = []
+    for vid in entries:
+        folder = tmp_path / vid
+        folder.mkdir()
+        cache = seeded_cache(folder / "cache")
+        done = cli("measure", variants=write_variants(folder, {vid: entries[vid]}), cache=cache)
+        assert done.returncode == 0, done.stdout + done.stderr
+        stored = ResultCache(cache / "results")
+        [log] = [m.build_log for p in (cache / "results").glob("*.json") if (m := stored.get(p.stem))]
+        logs.append(log)
+    step = re.compile(r"^(#\d+) \[stage 2/2\] RUN echo", re.M)
+    first, second = (step.search(log) for log in logs)
+    assert first and second, logs
+    assert f"{first.group(1)} DONE" in logs[0], logs[0]  # it ran the first time
+    assert f"{second.group(1)} CACHED" in logs[1], logs[1]  # and was reused the second
+
+
 def _dangling(client: docker.DockerClient) -> set[str]:
     return {i["Id"] for i in client.api.images(filters={"dangling": True})}
 
 
 def test_a_step_past_its_time_limit_fails_its_variant_alone(client: docker.DockerClient, tmp_path: Path) -> None:
-    before, dangling, meters = container_ids(client), _dangling(client), set(memory.leftover_meters())
+    before, dangling, meters = container_ids(client), _dangling(client), _cgroups()
     path = write_variants(tmp_path, {
         "pytest-hangs": (f"FROM debian:bullseye\nRUN echo {tmp_path.name} > /f\nRUN sleep 100000\n",
                          '    binary: ""\n    build_timeout_s: 20\n    expect: {exit_code: 0}'),
@@ -71,11 +102,11 @@ def test_a_step_past_its_time_limit_fails_its_variant_alone(client: docker.Docke
     assert [m.stdout for m in stored if m is not None] == ["fine\n"]  # the other one measured and cached
     assert container_ids(client) == before  # no build container left
     assert _dangling(client) <= dangling  # and no image of a step
-    assert set(memory.leftover_meters()) <= meters, "a build left its cgroup behind"
+    assert _cgroups() <= meters, "a build left its cgroup behind"
 
 
 def test_a_step_past_its_memory_limit_says_so(client: docker.DockerClient, tmp_path: Path) -> None:
-    before, dangling, meters = container_ids(client), _dangling(client), set(memory.leftover_meters())
+    before, dangling, meters = container_ids(client), _dangling(client), _cgroups()
     # tail keeps a whole "line" in memory, and /dev/zero has no line ends: 512 MiB against 64
     path = write_variants(tmp_path, {"pytest-greedy": (
         f"FROM debian:bullseye\nRUN echo {tmp_path.name} && head -c 512m /dev/zero | tail -n 1 > /dev/null\n",
@@ -85,7 +116,7 @@ def test_a_step_past_its_memory_limit_says_so(client: docker.DockerClient, tmp_p
     assert done.returncode == 1, said
     assert "build failed at [2/2] RUN echo" in said and "hit its memory limit of 64 MiB (build_memory_mib)" in said
     assert container_ids(client) == before and _dangling(client) <= dangling
-    assert set(memory.leftover_meters()) <= meters, "a build left its cgroup behind"
+    assert _cgroups() <= meters, "a build left its cgroup behind"
 
 
 def test_two_builds_from_two_checkouts_both_publish_correct_numbers(client: docker.DockerClient, tmp_path: Path,

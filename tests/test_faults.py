@@ -77,20 +77,23 @@ def test_what_a_dead_run_left_is_removed_by_the_next_build_and_a_live_run_s_is_k
             labels.MANAGED: "true", labels.ROLE: "probe", labels.RUN: run, labels.HOST: labels.HOST_NAME})["Id"]
     hierarchy = next(h for h in (memory.CGROUP_ROOT / "memory", memory.CGROUP_ROOT) if h.is_dir())
     meter = hierarchy / f"{NAMESPACE}-meter-{dead}-0123abcd"
-    meter.mkdir()
-    (meter / "buildkit").mkdir()  # what BuildKit leaves in a build's memory cap
+    cap = hierarchy / "smallest-go-memory-cap-12345678"  # a build's cap, left by a build that died
+    for folder in (meter, cap):
+        folder.mkdir()
+        (folder / "buildkit").mkdir()  # what BuildKit leaves in the parent it is given
     (tmp_path / "Dockerfile.uses").write_text(f"FROM {ref} AS base\nFROM scratch\n")
     try:
         with lock.held(SETTINGS.run_locks / f"{live}.lock", exclusive=True):  # that run is still going
             done = cli("bases", "--dockerfiles", str(tmp_path))
         said = done.stdout + done.stderr
         assert done.returncode == 0, said
-        assert "removed one container and one cgroup folder that earlier runs left when they did not finish" in said
+        assert "removed one container and 2 cgroup folders that earlier runs left when they did not finish" in said
         left = {c["Id"] for c in client.api.containers(all=True)}
-        assert made[dead] not in left and made[live] in left and not meter.exists()
+        assert made[dead] not in left and made[live] in left and not meter.exists() and not cap.exists()
     finally:
         client.api.remove_container(made[live], force=True)
         memory.remove_tree(meter)
+        memory.remove_tree(cap)
 
 
 @pytest.fixture

@@ -3,8 +3,9 @@
 Time: once the limit passes, the build is cancelled the way a person cancels it (an interrupt to
 the CLI, which tells BuildKit to stop the running step), and killed if it has not ended soon
 after. Memory: the RUN steps run under a cgroup parent that carries the limit, memory and swap
-alike (memory.py); whether a step killed (exit code 137) was killed for memory is asked of the
-kernel (its count of OOM kills in that parent, or the parent's peak against its limit).
+alike, shared by the builds running at once with that limit (memory.py says why it cannot be one
+per build); whether a step killed (exit code 137) was killed for memory is asked of the kernel
+(its count of OOM kills in that parent, or the parent's peak against its limit).
 """
 from __future__ import annotations
 
@@ -12,12 +13,14 @@ import signal
 import subprocess
 import threading
 import time
+from contextlib import ExitStack
 from typing import NamedTuple
 
 import docker
 
+from . import lock
 from .connection import LOST_HINT, TRANSPORT_ERRORS, facts, full_disk_hint
-from .memory import Meter, cap
+from .memory import CAPS_LOCK, Meter, cap
 
 _GRACE_S = 15.0  # after the interrupt, how long BuildKit is given to stop the step
 
@@ -30,10 +33,14 @@ class BuildLimits(NamedTuple):
 class Guard:
     """One build's limits while it runs: the cgroup parent its RUN steps go under, and the timer."""
 
-    def __init__(self, client: docker.DockerClient, limits: BuildLimits, namespace: str) -> None:
+    def __init__(self, client: docker.DockerClient, limits: BuildLimits) -> None:
         self.client, self.limits = client, limits
         self.expired = False
-        self.cap: Meter | None = cap(facts(client), namespace, limits.memory_bytes) if limits.memory_bytes else None
+        self._using = ExitStack()  # CAPS_LOCK, shared, while the build may run a step under its cap
+        self.cap: Meter | None = None
+        if limits.memory_bytes:
+            self._using.enter_context(lock.held(CAPS_LOCK, exclusive=False))
+            self.cap = cap(facts(client), limits.memory_bytes)
         self._timers: list[threading.Timer] = []
 
     @property
@@ -62,8 +69,11 @@ class Guard:
     def close(self) -> None:
         for timer in self._timers:
             timer.cancel()
+        self._using.close()
         if self.cap is not None:
-            self.cap.remove()
+            with lock.held(CAPS_LOCK, exclusive=True, wait=False) as alone:
+                if alone:  # no build of ours is running on this machine: the last one out removes it
+                    self.cap.remove()
 
     def failure(self, what: str, step: str, error: str, *, failed: bool) -> tuple[str, str]:
         """Why a build failed or stopped at `step` (`failed`: the step itself failed), and what to

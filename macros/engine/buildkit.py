@@ -120,7 +120,7 @@ class Progress:
 
 
 def build(client: docker.DockerClient, *, context: Context, what: str, image_labels: dict[str, str],
-          namespace: str, buildargs: dict[str, str] | None = None, nocache: bool = False, tail_lines: int,
+          buildargs: dict[str, str] | None = None, nocache: bool = False, tail_lines: int,
           log: Log, limits: BuildLimits | None = None, on_step: Callable[[str, float | None], None] | None = None,
           ) -> dict[str, Any]:
     """Build `context` with BuildKit; stream each progress line to `log` (and each Dockerfile step
@@ -130,7 +130,7 @@ def build(client: docker.DockerClient, *, context: Context, what: str, image_lab
     text, note = frontend(context.dockerfile_text, what)
     tail: deque[str] = deque(maxlen=tail_lines)
     progress = Progress()
-    guard = Guard(client, limits or BuildLimits(), namespace)
+    guard = Guard(client, limits or BuildLimits())
     for said in (note, guard.unenforced):
         if said:
             tail.append(said)

@@ -99,10 +99,11 @@ def prune_untagged_variants(client: docker.DockerClient, *, engine_lock: Path) -
 def remove_leftovers(client: docker.DockerClient, *, runs: Path,
                      cgroup_root: Path = memory.CGROUP_ROOT) -> dict[str, int]:
     """What earlier runs of ours on this machine left when they did not finish (a crash, SIGKILL,
-    an engine that stopped mid-call): their run containers and their cgroup folders (meters, and
-    builds' memory caps). A run that is still going (lock.alive) keeps everything; so does another
-    machine's run on a shared engine, which this machine cannot ask. (BuildKit runs a build's
-    steps in no container of the engine's, so a build killed mid-way leaves none.)"""
+    an engine that stopped mid-call): their run containers and their cgroup folders (meters; and
+    builds' memory caps, once no build of ours is running). A run that is still going
+    (lock.alive) keeps everything; so does another machine's run on a shared engine, which this
+    machine cannot ask. (BuildKit runs a build's steps in no container of the engine's, so a
+    build killed mid-way leaves none.)"""
     removed = {"containers": 0, "cgroups": 0}
     api = client.api
     with translated("remove what earlier runs left"):
@@ -117,6 +118,9 @@ def remove_leftovers(client: docker.DockerClient, *, runs: Path,
     for run, folders in memory.leftover_meters(cgroup_root).items():
         if run != labels.RUN_ID and not lock.alive(runs, run):
             removed["cgroups"] += sum(memory.remove_tree(folder) for folder in folders)
+    with lock.held(memory.CAPS_LOCK, exclusive=True, wait=False) as alone:
+        if alone:  # no build of ours runs under a cap on this machine: one there was left by a build that died
+            removed["cgroups"] += sum(memory.remove_tree(folder) for folder in memory.leftover_caps(cgroup_root))
     lock.forget_dead(runs)
     return removed
 

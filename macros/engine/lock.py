@@ -1,15 +1,13 @@
 """File locks on this machine: one between our builds and our deletions of untagged images, and
 one per running process of ours that says it is alive.
 
-Why: a classic build commits each step as an untagged image and names it as the parent of the
-next step's image. Between two steps that image is "dangling" (no tag, no child yet), and when the
-build starts from one of our stand-ins it carries our labels too, so deleting "our dangling
-images" (`clean`, the tests' clean-up, the prune after a build) can delete it from under a build
-in another process; the engine then fails that build with "failed to set parent ...: unknown
-parent image ID" (or "failed to get digest"). Reproduced here in 15 of 15 builds with a deleter
-running beside them. So builds hold this lock shared, and deletions of untagged images take it
-exclusively. It is a file lock on this machine: builds from other machines on one remote engine
-are not covered.
+Why: a build's image has no name until the build has succeeded and the caller tags it (buildkit.py
+leaves it untagged), and it carries our labels, so deleting "our untagged images" (`clean`, the
+tests' clean-up, the prune after a build) in another process could delete it in that moment. (The
+classic builder, before BuildKit, made this happen in 15 of 15 builds with a deleter beside them:
+each of its steps was such an image.) So builds hold this lock shared, and deletions of untagged
+images take it exclusively. It is a file lock on this machine: builds from other machines on one
+remote engine are not covered.
 
 A process that measures holds `<runs>/<run id>.lock` for as long as it runs; the OS releases it
 when the process ends, however it ends (a crash, SIGKILL, a machine restart). So a later build

@@ -17,11 +17,19 @@ step's memory is charged against it; what the kernel records in it (a count of O
 peak against its limit) says whether the limit is what stopped a step. Where this code cannot
 make the parent (the engine is elsewhere, or on the systemd driver), there is no cap (None), and
 the build says so in its log.
+
+BuildKit writes the parent's name into each RUN step's cache key (measured here: the same step
+under two names ran twice, under one name the second time was CACHED). So a cap is named by its
+limit alone, one per limit for every build on this machine, never per build or per run: a name of
+its own would make each build compile everything again, its layers never reused by the next
+build or the next doc build. The builds running at once with one limit share it; the last one
+to end removes it (CAPS_LOCK: builds hold it shared, the removal takes it alone).
 """
 from __future__ import annotations
 
 import os
 import re
+import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +39,9 @@ from .connection import endpoint
 from .labels import RUN_ID
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+# Held shared by every build under a cap, taken alone to remove the caps: machine-wide, as they are.
+CAPS_LOCK = Path(tempfile.gettempdir()) / "smallest-go-memory-caps.lock"
+_CAP_PREFIX = "smallest-go-memory-cap-"
 
 
 @dataclass(frozen=True)
@@ -76,9 +87,14 @@ def remove_tree(folder: Path) -> bool:
 
 def meter(engine: EngineFacts, namespace: str, root: Path = CGROUP_ROOT) -> Meter | None:
     """A new meter for one container, or None when this engine's cgroups cannot be read here."""
+    return _parent(engine, f"{namespace.replace('/', '-')}-meter-{RUN_ID}-{uuid.uuid4().hex[:8]}", root)
+
+
+def _parent(engine: EngineFacts, name: str, root: Path) -> Meter | None:
+    """A cgroup parent called `name` (made by the engine, or by `cap`), or None when this engine's
+    cgroups cannot be read here."""
     if engine.cgroup_driver != "cgroupfs":
         return None
-    name = f"{namespace.replace('/', '-')}-meter-{RUN_ID}-{uuid.uuid4().hex[:8]}"
     if engine.cgroup_version == "2":
         if not (root / "cgroup.controllers").is_file():
             return None
@@ -86,14 +102,15 @@ def meter(engine: EngineFacts, namespace: str, root: Path = CGROUP_ROOT) -> Mete
     if not (root / "memory").is_dir():
         return None
     # cgroup v1: the engine creates the parent in every controller's hierarchy
-    folders = tuple(h / name for h in sorted(root.iterdir()) if h.is_dir() and not h.is_symlink())
+    folders = tuple(h / name for h in _hierarchies(root))
     return Meter(f"/{name}", root / "memory" / name / "memory.max_usage_in_bytes", folders)
 
 
-def cap(engine: EngineFacts, namespace: str, limit_bytes: int, root: Path = CGROUP_ROOT) -> Meter | None:
-    """A new cgroup parent whose memory and swap together may not pass `limit_bytes`, for one
-    build's RUN steps; None where this code cannot make one for the engine."""
-    made = meter(engine, namespace, root) if endpoint().startswith("unix://") else None
+def cap(engine: EngineFacts, limit_bytes: int, root: Path = CGROUP_ROOT) -> Meter | None:
+    """The cgroup parent whose memory and swap together may not pass `limit_bytes`, for the RUN
+    steps of every build with that limit (made if it is not there; hold CAPS_LOCK shared while it
+    is used); None where this code cannot make one for the engine."""
+    made = _parent(engine, f"{_CAP_PREFIX}{limit_bytes}", root) if endpoint().startswith("unix://") else None
     if made is None:
         return None
     memory = made.peak_file.parent
@@ -101,7 +118,7 @@ def cap(engine: EngineFacts, namespace: str, limit_bytes: int, root: Path = CGRO
     limits = {"memory.max": limit_bytes, "memory.swap.max": 0} if v2 else \
         {"memory.limit_in_bytes": limit_bytes, "memory.memsw.limit_in_bytes": limit_bytes}
     try:
-        memory.mkdir()
+        memory.mkdir(exist_ok=True)
         for name, value in limits.items():
             if (memory / name).exists():  # no memsw file where swap is not accounted: no swap to cap
                 (memory / name).write_text(str(value))
@@ -116,14 +133,25 @@ def cap(engine: EngineFacts, namespace: str, limit_bytes: int, root: Path = CGRO
 _METER_NAME = re.compile(r"-meter-([0-9a-f]{16})-[0-9a-f]{8}$")
 
 
+def leftover_caps(root: Path = CGROUP_ROOT) -> list[Path]:
+    """Every cap folder under the cgroup root (v2) or its hierarchies (v1): what is found while no
+    build holds CAPS_LOCK was left by a build that did not end."""
+    return [folder for hierarchy in _hierarchies(root) for folder in hierarchy.glob(f"{_CAP_PREFIX}*")
+            if folder.is_dir()]
+
+
+def _hierarchies(root: Path) -> list[Path]:
+    if (root / "cgroup.controllers").is_file():
+        return [root]
+    return [h for h in sorted(root.iterdir()) if h.is_dir() and not h.is_symlink()] if root.is_dir() else []
+
+
 def leftover_meters(root: Path = CGROUP_ROOT) -> dict[str, list[Path]]:
     """Every meter folder under the cgroup root (v2) or its hierarchies (v1), by run id: a meter
     is removed after its runs, so what is found here belongs to a run still going or to one that
     died between (lock.alive tells which)."""
     found: dict[str, list[Path]] = {}
-    hierarchies = [root] if (root / "cgroup.controllers").is_file() else \
-        [h for h in sorted(root.iterdir()) if h.is_dir() and not h.is_symlink()] if root.is_dir() else []
-    for hierarchy in hierarchies:
+    for hierarchy in _hierarchies(root):
         for folder in hierarchy.glob("*-meter-*"):
             if (match := _METER_NAME.search(folder.name)) and folder.is_dir():
                 found.setdefault(match.group(1), []).append(folder)

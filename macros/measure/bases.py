@@ -168,7 +168,7 @@ class Provisioner:
                                                             log=lambda line: log.info(f"bases: {line}")))
             record = buildkit.build(
                 self.client, context=context.for_folder(staging, staging / "Dockerfile"), what=f"stand-in {ref}",
-                buildargs=recipe.build_args, namespace=self.settings.namespace,
+                buildargs=recipe.build_args,
                 image_labels=labels.ours("base-stand-in", **{labels.REFERENCE: ref, labels.RECIPE_HASH: recipe_hash}),
                 tail_lines=self.settings.log_tail_lines, log=lambda line: log.debug(f"bases: {ref}: {line}"),
                 on_step=lambda step, seconds: log.info(

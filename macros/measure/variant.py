@@ -54,7 +54,7 @@ def build_variant(client: docker.DockerClient, variant: Variant, *, settings: Se
 
     record = buildkit.build(
         client, context=ctx, what=variant.what, image_labels=labels.variant_image(variant.id),
-        namespace=settings.namespace, buildargs=variant.build_args, nocache=not settings.layer_cache,
+        buildargs=variant.build_args, nocache=not settings.layer_cache,
         tail_lines=settings.log_tail_lines, log=logged,
         limits=BuildLimits(variant.build_timeout_s, variant.build_memory_mib * 2**20),
     )
