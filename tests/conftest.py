@@ -71,7 +71,7 @@ def store(client: docker.DockerClient, settings: Settings, tmp_path_factory: pyt
 def engine_left_as_found(settings: Settings) -> Iterator[None]:
     """Tests build throwaway variants under their own namespace; at the end its tags go (an image
     the author's build also tags keeps that tag, and so stays), and with them the images no one
-    else tags, and the untagged first stages the tests' builds left. Without an engine there is
+    else tags, and the untagged images of ours the tests' builds left. Without an engine there is
     nothing to clean (the tests that need one fail on their own)."""
     yield
     try:
