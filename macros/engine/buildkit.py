@@ -215,15 +215,28 @@ def _failure(what: str, progress: Progress, guard: Guard, tail: str) -> BuildErr
 
 def describe() -> dict[str, str]:
     """The builder's own words on itself: the buildx version and the BuildKit version the
-    engine's builder reports ("" for what cannot be asked)."""
-    def said(*args: str) -> str:
+    engine's builder reports ("" for what cannot be asked). The two are asked at once: each takes
+    the CLI a tenth of a second, a third of what a build with every result cached spends here."""
+    asked: list[subprocess.Popen[str] | None] = []
+    for args in (("version",), ("inspect",)):
         try:
-            done = subprocess.run([*BUILDX, *args], capture_output=True, text=True, timeout=30, check=False,
-                                  env=_cli_env())
-        except (OSError, subprocess.TimeoutExpired):
-            return ""
-        return done.stdout if done.returncode == 0 else ""
+            asked.append(subprocess.Popen([*BUILDX, *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                          text=True, env=_cli_env()))
+        except OSError:
+            asked.append(None)
+    version, inspected = (_answer(process) for process in asked)
+    found = re.search(r"^\s*BuildKit version:\s*(\S+)", inspected, re.M)
+    words = version.split()
+    return {"buildx": words[1] if len(words) > 1 else "", "buildkit": found.group(1) if found else ""}
 
-    version = said("version").split()
-    found = re.search(r"^\s*BuildKit version:\s*(\S+)", said("inspect"), re.M)
-    return {"buildx": version[1] if len(version) > 1 else "", "buildkit": found.group(1) if found else ""}
+
+def _answer(process: subprocess.Popen[str] | None) -> str:
+    if process is None:
+        return ""
+    try:
+        out, _ = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        return ""
+    return out if process.returncode == 0 else ""
