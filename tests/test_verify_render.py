@@ -133,6 +133,9 @@ def test_benchmark_numbers_become_rows_with_the_ratios() -> None:
     assert benchmark_figures.benchmark_rows(just_over)[3].result.startswith("1.050 (goal ≤ 1.05: missed)")
     met = BENCHMARK | {"cold": [BENCHMARK["cold"][0] | {"ratio": 0.9712, "ratio_range": [0.95, 1.021]}]}
     assert benchmark_figures.benchmark_rows(met)[0].result == "0.971 (goal ≤ 1.0: met); rounds 0.950–1.021"
+    once = BENCHMARK | {"cold": [BENCHMARK["cold"][0] | {"runs": 1, "ratio_range": [1.2504, 1.2504]}]}
+    row = benchmark_figures.benchmark_rows(once)[0]  # one round: no median, no range
+    assert row.result == "1.250 (goal ≤ 1.0: missed)" and "(one round; bases already in the registry)" in row.scenario
 
 
 def test_benchmark_table_marks_detail_rows_and_escapes() -> None:

@@ -42,8 +42,9 @@ def benchmark_rows(data: dict[str, Any]) -> list[BenchmarkRow]:
         what = ("layer cache empty, as on a new machine" if cold["layer_cache"]
                 else "no layer cache, both sides --no-cache")
         low, high = cold["ratio_range"]  # the ratio within each round: its median and its range
-        how = f"median of {cold['runs']} rounds, the ratio taken within each"
-        verdict = f"{_against(cold['ratio'], cold['goal_ratio'])}; rounds {low:.3f}–{high:.3f}"
+        one = cold["runs"] == 1  # one round has no median and no range to give
+        how = "one round" if one else f"median of {cold['runs']} rounds, the ratio taken within each"
+        verdict = _against(cold["ratio"], cold["goal_ratio"]) + ("" if one else f"; rounds {low:.3f}–{high:.3f}")
         rows.append(BenchmarkRow(f"cold build, {what} ({how}; bases already in the registry)",
                                  f"{cold['project_s']:.1f} s", f"shell loop {cold['shell_s']:.1f} s", verdict))
     if warm := data.get("warm"):
