@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import docker
@@ -56,8 +57,9 @@ def test_a_step_under_the_memory_limit_is_reused_by_the_next_build(client: docke
     """BuildKit keys a RUN step's cache by the cgroup parent it runs under: a cap per build made
     every build compile everything again. Two doc builds, one after the other, each with a variant
     whose first stage is the other's: the second build's step is taken from the layer cache."""
-    stage = f"FROM debian:bullseye AS stage\nRUN echo {tmp_path.name} > /f\n"
-    said = f'    binary: ""\n    expect: {{exit_code: 0, stdout: "{tmp_path.name}\\n"}}'
+    token = uuid.uuid4().hex  # a step no earlier run made (tmp_path's name is the same in every run)
+    stage = f"FROM debian:bullseye AS stage\nRUN echo {token} > /f\n"
+    said = f'    binary: ""\n    expect: {{exit_code: 0, stdout: "{token}\\n"}}'
     entries = {vid: (f'{stage}FROM debian:bullseye\nCOPY --from=stage /f /{vid}\nCMD ["cat", "/{vid}"]\n', said)
                for vid in ("pytest-first", "pytest-second")}
     logs = []
