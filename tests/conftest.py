@@ -64,7 +64,7 @@ def store(client: docker.DockerClient, settings: Settings, tmp_path_factory: pyt
     """The real registry, with a cache folder of its own."""
     registry_image = bases.Provisioner(client, bases.load_recipes(settings), settings).ensure(registry.REFERENCE).image_id
     return OnDemand(client, registry_image, settings=Settings(cache_dir=tmp_path_factory.mktemp("registry-cache"),
-                                                              namespace=NAMESPACE))
+                                                              namespace=NAMESPACE), engine=connection.facts(client))
 
 
 @pytest.fixture(scope="session", autouse=True)

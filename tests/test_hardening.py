@@ -257,7 +257,8 @@ def test_engine_dying_mid_build_is_a_clear_error(client: docker.DockerClient, tm
     variant = _one(tmp_path, "FROM debian:bullseye\nRUN sleep 20\n", "    expect: {exit_code: 0}")
     threading.Timer(4, proxy.cut).start()
     with pytest.raises(ProjectError) as caught:
-        measure_one(proxied, variant, store=OnDemand(proxied, store.image_id, settings=Settings.read()))
+        measure_one(proxied, variant, store=OnDemand(proxied, store.image_id, settings=Settings.read(),
+                                                         engine=store.engine))
     assert "the engine stopped answering during the build" in str(caught.value) and "pytest-x" in str(caught.value)
     assert "Check that dockerd is still running" in str(caught.value)
 

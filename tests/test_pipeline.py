@@ -107,7 +107,8 @@ def test_sizes_are_counted_from_the_layers_and_overlay2_must_agree(client: docke
 
     counted = layer_files.entry_bytes
     monkeypatch.setattr(layer_files, "entry_bytes", lambda member: counted(member) + member.isreg())
-    fresh = OnDemand(client, store.image_id, settings=Settings(cache_dir=tmp_path / "fresh", namespace=NAMESPACE))
+    fresh = OnDemand(client, store.image_id, settings=Settings(cache_dir=tmp_path / "fresh", namespace=NAMESPACE),
+                     engine=store.engine)
     with pytest.raises(SizeError) as caught:
         measure_one(client, variant, store=fresh)
     assert result.image_id in caught.value.message and "overlay2" in caught.value.message
@@ -160,7 +161,8 @@ def test_two_builds_starting_the_registry_at_once_share_it(client: docker.Docker
     from macros.engine import service
 
     service.remove(client, registry.ROLE)
-    stores = [OnDemand(client, store.image_id, settings=replace(store.settings, cache_dir=tmp_path / name))
+    stores = [OnDemand(client, store.image_id, settings=replace(store.settings, cache_dir=tmp_path / name),
+                       engine=store.engine)
               for name in ("a", "b")]
     with ThreadPoolExecutor(max_workers=2) as both:
         started = list(both.map(lambda s: s.get().facts, stores))

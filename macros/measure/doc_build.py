@@ -13,19 +13,20 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import docker
 
-from ..engine import cleanup, connection, images, lock
+from ..engine import buildkit, cleanup, connection, images, lock
 from ..errors import BaseImageError, BuildError, ProjectError
 from ..log import log
 from ..model import variants
 from ..model.cache import ResultCache
 from ..model.measurement import Measurement
-from ..model.records import BaseImage
+from ..model.records import BaseImage, EngineFacts
 from ..model.session import Session, Shown
 from ..model.settings import Settings
 from ..model.variants import Variant
@@ -41,6 +42,7 @@ class BuildContext:
     client: docker.DockerClient
     provisioner: bases.Provisioner
     cache: ResultCache
+    facts: Future[EngineFacts]                                # asked as the build connects, in the background
     store: registry.OnDemand | None = None                    # once the registry's image is there
     sizes: dict[str, image_size.Sized] = field(default_factory=dict)  # by base reference
 
@@ -57,7 +59,10 @@ def measure_all(settings: Settings) -> Session:
     started = time.monotonic()
     declared = variants.load(settings)
     refresh = plan.refresh_wanted(declared, settings.refresh)
-    with _engine(settings) as ctx:
+    with _engine(settings) as ctx, ThreadPoolExecutor(1, thread_name_prefix="builder") as asking:
+        # The builder's versions are for the pages only, and the CLI takes a tenth of a second to
+        # say them: asked now, alongside everything else, not on the way to the first cache key.
+        builder = asking.submit(buildkit.describe)
         first = _measured_round(ctx, declared, refresh, wait=False)
         # Holding none of ours now, this build waits for what another one was measuring: that
         # cannot close a circle. What it did not measure is measured here.
@@ -78,7 +83,7 @@ def measure_all(settings: Settings) -> Session:
             cleanup.prune_untagged_variants(ctx.client, engine_lock=settings.engine_lock)  # only a build untags
         store = ctx.registry
         registry_facts = store.facts()  # may ask the registry (and so the engine): before closing
-        facts = store.engine()
+        facts = store.engine._replace(**builder.result())
     seconds = time.monotonic() - started
     log.info(f"{len(shown)} variants ready in {seconds:.1f}s "
              f"({fresh} measured, {len(shown) - fresh} reused from the cache, {store.pushes} pushes)")
@@ -92,13 +97,18 @@ def _engine(settings: Settings) -> Iterator[BuildContext]:
     """Connected, this run said to be alive, leftovers swept, and the engine held against our own
     deletions (nothing of ours deletes from under the builds) until the block ends."""
     client = connection.connect(settings)
+    # The engine's facts (its version and store are in every cache key) take it tens of
+    # milliseconds to gather: asked while the sweep and the bases go on.
+    asking = ThreadPoolExecutor(1, thread_name_prefix="facts")
     try:
+        facts = asking.submit(connection.facts, client)
         with lock.running(settings.run_locks):
             _sweep(client, settings)
             with lock.held(settings.engine_lock, exclusive=False):
                 yield BuildContext(settings, client, bases.Provisioner(client, bases.load_recipes(settings), settings),
-                                   ResultCache(settings.cached("results"), locks=settings.key_locks))
+                                   ResultCache(settings.cached("results"), locks=settings.key_locks), facts)
     finally:
+        asking.shutdown(wait=True)
         client.close()
 
 
@@ -119,7 +129,7 @@ def _measured_round(ctx: BuildContext, declared: list[Variant], refresh: set[str
             outcome = job.cached or outcomes[f"finish {job.variant.id}"]
             if job.cached is None and not schedule.failed(outcome):
                 try:  # one image at a time, with nothing else running: see startup.py
-                    outcome = startup.timed(ctx.client, outcome, job.variant, engine=ctx.registry.engine(),
+                    outcome = startup.timed(ctx.client, outcome, job.variant, engine=ctx.registry.engine,
                                             settings=ctx.settings)
                     ctx.cache.put(job.key, outcome)
                 except ProjectError as exc:
@@ -149,7 +159,7 @@ def _scheduled(ctx: BuildContext, wanted: list[str], declared: list[Variant], pl
     built: dict[str, Built] = {}
 
     def planned(v: Variant) -> None:
-        key = plan.key_of(v, provisioner, ctx.registry.engine(), ctx.registry.image_id)
+        key = plan.key_of(v, provisioner, ctx.registry.engine, ctx.registry.image_id)
         if planner.claim(v, key, wait=wait):
             to_build.add(v.id)
 
@@ -172,7 +182,7 @@ def _scheduled(ctx: BuildContext, wanted: list[str], declared: list[Variant], pl
 
     def ready(name: str, outcome: schedule.Outcome) -> None:
         if name == bases.step_of(registry.REFERENCE) and not schedule.failed(outcome):
-            ctx.store = registry.OnDemand(ctx.client, outcome.image_id, settings=settings)
+            ctx.store = registry.OnDemand(ctx.client, outcome.image_id, settings=settings, engine=ctx.facts.result())
         elif name.startswith("size ") and not schedule.failed(outcome):
             ctx.sizes[name.removeprefix("size ")] = outcome
 

@@ -23,7 +23,7 @@ from typing import IO, Any, NamedTuple
 import docker
 import requests
 
-from ..engine import buildkit, connection, images, service
+from ..engine import images, service
 from ..errors import RegistryError
 from ..log import log
 from ..model.cache import MEANING
@@ -213,13 +213,13 @@ class OnDemand:
     """The registry, started the first time something must be pushed (a warm build never needs
     it), once, whichever build worker asks first; and every image's sizes, which a push gives."""
 
-    def __init__(self, client: docker.DockerClient, image_id: str, *, settings: Settings) -> None:
+    def __init__(self, client: docker.DockerClient, image_id: str, *, settings: Settings, engine: EngineFacts) -> None:
         self.client, self.image_id, self.settings = client, image_id, settings
+        self.engine = engine  # whether the engine's own figure must equal the count depends on it
         self.versions = settings.cache_dir / VERSIONS
         self.base_sizes_memo = settings.cache_dir / BASE_SIZES
         self.layer_counts = image_size.LayerCounts(settings.cache_dir / LAYER_FILES)
         self._registry: Registry | None = None
-        self._engine: EngineFacts | None = None
         self._lock = threading.Lock()
         self.pushes = 0  # images this build pushed
 
@@ -256,15 +256,8 @@ class OnDemand:
         for it (inspect's Size), which on overlay2 must be the same."""
         pushed = self.push(image_id, repository, tag=tag)
         counts = self.layer_counts.of(self.get(), repository, pushed, what=what)
-        exact = self.engine().counts_like_overlay2
+        exact = self.engine.counts_like_overlay2
         return image_size.sized(counts, pushed, image_id=image_id, store_bytes=store_bytes, exact=exact, what=what)
-
-    def engine(self) -> EngineFacts:
-        """The engine's facts, asked once: whether its own figure must equal the count depends on them."""
-        with self._lock:
-            if self._engine is None:
-                self._engine = connection.facts(self.client)._replace(**buildkit.describe())
-            return self._engine
 
     def facts(self) -> RegistryFacts:
         """Address, image and version, from the memo when this image was seen running before."""
