@@ -27,6 +27,13 @@ def inspect_image(client: docker.DockerClient, ref: str) -> dict[str, Any] | Non
             return None
 
 
+def tagged(client: docker.DockerClient, namespace: str) -> dict[str, str]:
+    """Every tag under `namespace` and the image ID it names, in one call (not an inspect each)."""
+    with translated(f"list the images of {namespace}"):
+        listed = client.api.images(filters={"reference": f"{namespace}/*"})
+    return {tag: str(record["Id"]) for record in listed for tag in record.get("RepoTags") or []}
+
+
 def pull(ref: str, *, timeout_s: float) -> None:
     """Pull `ref` within `timeout_s` seconds, or raise PullError with the registry's reason
     (errors inside the stream, which the SDK does not raise, included)."""

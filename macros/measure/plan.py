@@ -74,6 +74,7 @@ class Planner:
         self.variants_of: dict[str, list[Variant]] = {}   # by key, in the order planned
         self.cached: dict[str, Measurement] = {}
         self.deferred: list[str] = []
+        self._tagged: dict[str, str] | None = None        # tag -> image ID, listed at the first claim
 
     def claim(self, v: Variant, key: str, *, wait: bool) -> bool:
         """Whether this build is to build and measure `v` under `key`."""
@@ -90,12 +91,12 @@ class Planner:
         self.variants_of[key] = [v]
         tag = self.settings.tag_of(v.id)
         fresh = v.id in self.refresh
-        hit = None if fresh else _usable(self.client, self.cache, key, [tag])
+        hit = None if fresh else self._usable(key, tag)
         if hit is None:
             if not self._locked(v, key, wait=wait):
                 return False
             if not fresh:  # another build may have measured it while we waited for the lock
-                hit = _usable(self.client, self.cache, key, [tag])
+                hit = self._usable(key, tag)
         if hit is not None:
             log.info(f"{v.id}: reused the measurement of {hit.measured_at} ({hit.size_bytes:,} bytes)")
             self.cached[key] = hit
@@ -110,29 +111,30 @@ class Planner:
         self.deferred.append(key)
         return False
 
+    def _usable(self, key: str, tag: str) -> Measurement | None:
+        """A cached measurement whose image is still in the engine and carries the tag the pages
+        name. The tags are listed once (`tagged`); a tag that names another image (or none) is
+        put right, unless the cached image is gone."""
+        hit = self.cache.get(key)
+        if hit is None:
+            return None
+        if self._tagged is None:
+            self._tagged = images.tagged(self.client, self.settings.namespace)
+        if self._tagged.get(tag) == hit.image_id:
+            return hit
+        if images.inspect_image(self.client, hit.image_id) is None:
+            log.info(f"{tag}: the cached image {hit.image_id[:19]} is gone; measuring again")
+            return None
+        images.tag(self.client, hit.image_id, tag)
+        self._tagged[tag] = hit.image_id
+        return hit
+
     def jobs(self, order: list[Variant]) -> list[Job]:
         """Every planned key but the deferred ones, as a job, in the order of `order`."""
         place = {v.id: n for n, v in enumerate(order)}
         jobs = [Job(tuple(same), key, self.cached.get(key)) for key, same in self.variants_of.items()
                 if key not in self.deferred]
         return sorted(jobs, key=lambda job: place[job.variant.id])
-
-
-def _usable(client: docker.DockerClient, cache: ResultCache, key: str, tags: list[str]) -> Measurement | None:
-    """A cached measurement whose image is still in the engine, carrying every tag the pages name
-    (one inspect per tag when they already point at it)."""
-    hit = cache.get(key)
-    if hit is None:
-        return None
-    for tag in tags:
-        tagged = images.inspect_image(client, tag)
-        if tagged is not None and tagged["Id"] == hit.image_id:
-            continue
-        if images.inspect_image(client, hit.image_id) is None:
-            log.info(f"{tag}: the cached image {hit.image_id[:19]} is gone; measuring again")
-            return None
-        images.tag(client, hit.image_id, tag)
-    return hit
 
 
 def first_stages(declared: list[Variant], *, layer_cache: bool) -> dict[str, str]:
