@@ -20,7 +20,7 @@ def _recorded(page: Page) -> list[dict[str, Any]]:
 
 
 def _this_build(page: Page) -> dict[str, Any]:
-    return history.record_of(page.session.document(), recorded_at="")
+    return history.record_of(page.session.document, recorded_at="")
 
 
 def _builds(page: Page) -> list[tuple[str, dict[str, Any]]]:
