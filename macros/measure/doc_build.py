@@ -3,7 +3,7 @@
 The engine is connected and what earlier runs left is swept. Then one schedule (schedule.py)
 provisions the bases and, as soon as a variant's own bases are ready, plans it (its cache key:
 reused, or claimed), builds it `settings.build_workers` at a time, and finishes it (run, verify,
-size, push) on one thread while the next builds go on; each base is pushed and sized as soon as
+size, push) two at a time while the next builds go on; each base is pushed and sized as soon as
 it and the registry are there. The stand-ins are then held against upstream; each new image's
 start-up is timed with nothing else running, and its measurement stored. Keys that another build
 was measuring meanwhile are waited for last, and measured here if it did not.
@@ -186,7 +186,10 @@ def _scheduled(ctx: BuildContext, wanted: list[str], declared: list[Variant], pl
         elif name.startswith("size ") and not schedule.failed(outcome):
             ctx.sizes[name.removeprefix("size ")] = outcome
 
-    pools = {"base": settings.base_workers, "push": 1, "plan": 1, "build": settings.build_workers, "finish": 1}
+    # Two finish at once: reading a large image's files takes seconds, most of them the engine's
+    # export, and the small ones behind it need not wait (a re-measure with the layer cache warm:
+    # 85 s with one, 75 s with two).
+    pools = {"base": settings.base_workers, "push": 1, "plan": 1, "build": settings.build_workers, "finish": 2}
     outcomes = schedule.run(steps, pools, ready=ready, interrupted=lambda: interrupt.abandon(ctx.client))
     for v in declared:  # a variant whose base failed says which
         failure = outcomes[f"plan {v.id}"]

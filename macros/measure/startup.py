@@ -1,5 +1,5 @@
-"""Start-up time of a verified image (the median of several sandboxed runs, one image at a time),
-its peak memory over those runs, and one more run with a large environment.
+"""Start-up time of a verified image (the median of several sandboxed runs, one image at a time)
+and its peak memory over those runs.
 
 It runs after every build and push of the doc build has finished, so that no build or compression
 competes with the runs for the machine's cores. Each run is checked against the expectation again:
@@ -24,8 +24,8 @@ from .variant import sandbox
 
 def timed(client: docker.DockerClient, measured: Measurement, variant: Variant, *, engine: EngineFacts,
           settings: Settings) -> Measurement:
-    """`measured` with its start-up medians, peak memory and large-environment run (none of them
-    for an image declared not to start)."""
+    """`measured` with its start-up medians and peak memory (neither for an image declared not to
+    start)."""
     if variant.expect.fails_with is not None:
         return measured
     times = settings.start_runs
@@ -50,25 +50,6 @@ def timed(client: docker.DockerClient, measured: Measurement, variant: Variant, 
     start_s = round(statistics.median(o.duration_s for o in outcomes), 4)
     peak_note = f", peak memory {peak:,} bytes" if peak is not None else ", peak memory not readable here"
     log.info(f"{variant.id}: start-up {start_s:.3f}s, median of {times} runs{peak_note}")
-    crowded = large_environment_run(client, measured, variant, settings=settings)
     return replace(measured, start_runs=len(outcomes), start_s=start_s,
                    process_s=round(statistics.median(lifetimes), 4) if lifetimes else None,
-                   peak_memory_bytes=peak, large_environment_vars=crowded)
-
-
-def large_environment(count: int) -> tuple[str, ...]:
-    """`count` distinct variables, "E000=abc" onwards: 8 bytes each up to a thousand."""
-    return tuple(f"E{i:03d}=abc" for i in range(count))
-
-
-def large_environment_run(client: docker.DockerClient, measured: Measurement, variant: Variant, *,
-                          settings: Settings) -> int:
-    """Run the image once more with `settings.large_environment_vars` extra variables and verify it
-    like any run: the number of variables it coped with."""
-    count = settings.large_environment_vars
-    crowded = replace(sandbox(settings, variant), environment=large_environment(count))
-    outcome = runs.run(client, measured.image_id, variant=variant.id, namespace=settings.namespace,
-                       sandbox=crowded)
-    verify.require(variant.expect, outcome, what=variant.what,
-                   detail=f" (in a run with {count:,} extra environment variables of 8 bytes each)")
-    return count
+                   peak_memory_bytes=peak)
