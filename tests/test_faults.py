@@ -212,7 +212,7 @@ def test_the_engine_stopped_during_a_build_fails_clearly_and_the_next_build_reco
     shell_base = next(ref for ref, recipe in bases.load_recipes(SETTINGS).items() if "debootstrap" in recipe.prepare)
     token = uuid.uuid4().hex  # a step no layer cache holds
     path = write_variants(tmp_path, {"pytest-engine-stop": (
-        f"FROM {shell_base}\nRUN sleep 30 # {token}\nCMD [\"true\"]\n", '    binary: ""\n    expect: {exit_code: 0}')})
+        f"FROM {shell_base}\nRUN sleep 10 # {token}\nCMD [\"true\"]\n", '    binary: ""\n    expect: {exit_code: 0}')})
     cache = seeded_cache(tmp_path / "cache")
     before = container_ids(client)
     proc = subprocess.Popen([sys.executable, "-m", "macros", "-v", "measure"], cwd=REPO, text=True,
@@ -222,7 +222,7 @@ def test_the_engine_stopped_during_a_build_fails_clearly_and_the_next_build_reco
     assert proc.stdout is not None
     for line in proc.stdout:  # until the step runs
         seen.append(line)
-        if f"RUN sleep 30 # {token}" in line:  # BuildKit's progress: the step has started
+        if f"RUN sleep 10 # {token}" in line:  # BuildKit's progress: the step has started
             break
     time.sleep(2)
     dockerd = int(Path("/var/run/docker.pid").read_text())
