@@ -34,10 +34,10 @@ from pathlib import Path
 from typing import Any
 
 from macros.engine import cleanup, connection, images
-from macros.measure.registry import BASE_SIZES, PROVISIONING_MEMOS
+from macros.measure.registry import BASE_SIZES, LAYER_FILES, PROVISIONING_MEMOS
 from macros.model import variants
 from macros.model.files import copy_memos
-from macros.model.settings import CACHE_ENV, NO_BUILD_CACHE_ENV, REPO, Settings
+from macros.model.settings import CACHE_ENV, NO_BUILD_CACHE_ENV, REPO, SHARED_CACHE_ENV, Settings
 from macros.pages import benchmark_figures
 
 from doc_builds import MKDOCS, Failed, built, serve, timed, warm
@@ -60,13 +60,21 @@ def _empty_start(settings: Settings, declared: list[variants.Variant]) -> None:
     client.close()
 
 
-def _as_provisioned(settings: Settings, cache: Path) -> int:
+def _as_provisioned(settings: Settings, cache: Path, shared: Path) -> int:
     """A fresh cache that knows only what provisioning (`python -m macros bases`) recorded: the
-    bases' sizes (they are in the registry already), their layers' files and the registry's
-    version. Nothing about the variants is carried over. Returns how many bases it knows."""
+    bases' sizes (they are in the registry already) and the registry's version; and a fresh
+    machine-wide memo with the bases' layers' files only (the machine's own knows the variants'
+    layers too). Nothing about the variants is carried over. Returns how many bases it knows."""
     copy_memos(PROVISIONING_MEMOS, settings.cache_dir, cache)
     known = cache / BASE_SIZES
-    return len(json.loads(known.read_text())) if known.is_file() else 0
+    bases = json.loads(known.read_text()) if known.is_file() else {}
+    client = connection.connect(settings)
+    diff_ids = {layer for image_id in bases
+                for layer in ((images.inspect_image(client, image_id) or {}).get("RootFS") or {}).get("Layers", [])}
+    client.close()
+    copy_memos([f"{d.removeprefix('sha256:')}.json" for d in sorted(diff_ids)],
+               settings.shared_cache_dir / LAYER_FILES, shared / LAYER_FILES)
+    return len(bases)
 
 
 def _shell_loop(settings: Settings, declared: list[variants.Variant], *, layer_cache: bool) -> float:
@@ -97,10 +105,12 @@ def _cold(settings: Settings, declared: list[variants.Variant], tmp: Path, round
             if side == "shell":
                 shell.append(_shell_loop(settings, declared, layer_cache=layer_cache))
                 continue
-            cache = tmp / "cache"
-            shutil.rmtree(cache, ignore_errors=True)
-            seeded = _as_provisioned(settings, cache)
-            env = {CACHE_ENV: str(cache)} | ({} if layer_cache else {NO_BUILD_CACHE_ENV: "1"})
+            cache, shared = tmp / "cache", tmp / "shared"
+            for folder in (cache, shared):
+                shutil.rmtree(folder, ignore_errors=True)
+            seeded = _as_provisioned(settings, cache, shared)
+            env = {CACHE_ENV: str(cache), SHARED_CACHE_ENV: str(shared)} | \
+                ({} if layer_cache else {NO_BUILD_CACHE_ENV: "1"})
             seconds, log = timed([*PEAK_RSS, *MKDOCS, "-d", str(tmp / "site")], env=env)
             if built(tmp / "site")["reused"]:
                 raise Failed(f"the cold build reused {built(tmp / 'site')['reused']}; it must measure everything")

@@ -61,10 +61,11 @@ def client(settings: Settings) -> Iterator[docker.DockerClient]:
 
 @pytest.fixture
 def store(client: docker.DockerClient, settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> OnDemand:
-    """The real registry, with a cache folder of its own."""
+    """The real registry, with a cache folder of its own (the layers' files too: each layer is read)."""
     registry_image = bases.Provisioner(client, bases.load_recipes(settings), settings).ensure(registry.REFERENCE).image_id
-    return OnDemand(client, registry_image, settings=Settings(cache_dir=tmp_path_factory.mktemp("registry-cache"),
-                                                              namespace=NAMESPACE), engine=connection.facts(client))
+    own = tmp_path_factory.mktemp("registry-cache")
+    return OnDemand(client, registry_image, settings=Settings(cache_dir=own, shared_cache_dir=own, namespace=NAMESPACE),
+                    engine=connection.facts(client))
 
 
 @pytest.fixture(scope="session", autouse=True)

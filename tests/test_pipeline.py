@@ -107,8 +107,8 @@ def test_sizes_are_counted_from_the_layers_and_overlay2_must_agree(client: docke
 
     counted = layer_files.entry_bytes
     monkeypatch.setattr(layer_files, "entry_bytes", lambda member: counted(member) + member.isreg())
-    fresh = OnDemand(client, store.image_id, settings=Settings(cache_dir=tmp_path / "fresh", namespace=NAMESPACE),
-                     engine=store.engine)
+    fresh = OnDemand(client, store.image_id, settings=Settings(cache_dir=tmp_path / "fresh", namespace=NAMESPACE,
+                                                               shared_cache_dir=tmp_path / "fresh"), engine=store.engine)
     with pytest.raises(SizeError) as caught:
         measure_one(client, variant, store=fresh)
     assert result.image_id in caught.value.message and "overlay2" in caught.value.message

@@ -52,3 +52,10 @@ def test_refresh_switch(declared: list[variants.Variant]) -> None:
     assert wanted(" , ".join(some)) == some
     with pytest.raises(ConfigError, match="not-a-variant"):
         wanted("not-a-variant")
+
+
+def test_the_machine_wide_memo_is_the_users_cache_unless_the_environment_names_another(tmp_path: Path) -> None:
+    assert Settings.read({}).shared_cache_dir == Path.home() / ".cache" / "smallest-go"
+    assert Settings.read({"XDG_CACHE_HOME": str(tmp_path)}).shared_cache_dir == tmp_path / "smallest-go"
+    named = {"XDG_CACHE_HOME": str(tmp_path), "SMALLEST_GO_SHARED_CACHE": str(tmp_path / "mine")}
+    assert Settings.read(named).shared_cache_dir == tmp_path / "mine"

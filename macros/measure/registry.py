@@ -34,13 +34,14 @@ from ..model.settings import Settings
 from . import image_size
 
 REFERENCE = "registry:2"
-# What provisioning remembers in the cache folder (by image ID, or a layer's digest): the bases'
-# sizes, each layer's files, the registry's version. A fresh cache that starts from these (the
-# tests', the benchmark's) re-measures the variants without pushing and counting the bases again.
-# kept under the count's version (model/layer_files.py): layer-files is a folder
+# What provisioning remembers in the cache folder, by image ID: the bases' sizes and the
+# registry's version. A fresh cache that starts from these (the tests', the benchmark's)
+# re-measures the variants without pushing the bases again. Each layer's files are remembered by
+# the layer's digest in the machine-wide folder (Settings.shared_cache_dir), in a folder of their
+# own. Both are kept under the count's version (model/layer_files.py).
 BASE_SIZES, LAYER_FILES = f"base-sizes-{COUNT_VERSION}.json", f"layer-files-{COUNT_VERSION}"
 VERSIONS = "registry-versions.json"
-PROVISIONING_MEMOS = (BASE_SIZES, LAYER_FILES, VERSIONS)
+PROVISIONING_MEMOS = (BASE_SIZES, VERSIONS)
 ROLE = "registry"
 VOLUME = "smallest-go-registry"
 MANIFEST_TYPES = ("application/vnd.docker.distribution.manifest.v2+json", "application/vnd.oci.image.manifest.v1+json")
@@ -218,7 +219,7 @@ class OnDemand:
         self.engine = engine  # whether the engine's own figure must equal the count depends on it
         self.versions = settings.cache_dir / VERSIONS
         self.base_sizes_memo = settings.cache_dir / BASE_SIZES
-        self.layer_counts = image_size.LayerCounts(settings.cache_dir / LAYER_FILES)
+        self.layer_counts = image_size.LayerCounts(settings.shared_cache_dir / LAYER_FILES)
         self._registry: Registry | None = None
         self._lock = threading.Lock()
         self.pushes = 0  # images this build pushed

@@ -23,6 +23,7 @@ CacheFolder = Literal["results", "downloads", "charts", "validated", "packages"]
 VARIANTS_ENV = "SMALLEST_GO_VARIANTS"          # another variants file (the tests' throwaway variants)
 BASES_ENV = "SMALLEST_GO_BASES"                # another recipes file (the tests' throwaway stand-ins)
 CACHE_ENV = "SMALLEST_GO_CACHE"                # another cache folder (git-ignored .cache/ by default)
+SHARED_CACHE_ENV = "SMALLEST_GO_SHARED_CACHE"  # another machine-wide memo (the user's cache folder by default)
 REFRESH_ENV = "SMALLEST_GO_REFRESH"            # "all", or variant ids separated by commas
 NO_BUILD_CACHE_ENV = "SMALLEST_GO_NO_BUILD_CACHE"  # "1": no layer cache (the benchmark's other cold case)
 NAMESPACE_ENV = "SMALLEST_GO_NAMESPACE"        # another tag prefix (the tests' own, so `clean` spares the author's)
@@ -35,6 +36,10 @@ class Settings:
     # The recipes, and beside them upstream.yml: what the images they stand in for publish.
     bases_file: Path = REPO / "dockerfiles" / "bases" / "bases.yml"
     cache_dir: Path = REPO / ".cache"
+    # What every checkout on this machine may share because content names it: each layer's files,
+    # by the layer's digest. A fresh clone does not count again the layers another one counted.
+    # ($XDG_CACHE_HOME/smallest-go when that is set.)
+    shared_cache_dir: Path = Path.home() / ".cache" / "smallest-go"
     # Recorded builds, one JSON line each, append-only and committed (model/history.py); the
     # History page reads it, `python -m macros record` appends to it.
     history_file: Path = REPO / "docs" / "data" / "history.jsonl"
@@ -116,12 +121,19 @@ class Settings:
             variants_file=Path(env[VARIANTS_ENV]) if env.get(VARIANTS_ENV) else defaults.variants_file,
             bases_file=Path(env[BASES_ENV]) if env.get(BASES_ENV) else defaults.bases_file,
             cache_dir=Path(env[CACHE_ENV]) if env.get(CACHE_ENV) else defaults.cache_dir,
+            shared_cache_dir=_shared_cache(env, defaults.shared_cache_dir),
             refresh=frozenset(part.strip() for part in env.get(REFRESH_ENV, "").split(",") if part.strip()),
             layer_cache=env.get(NO_BUILD_CACHE_ENV) != "1",
             serving=serving,
             namespace=env.get(NAMESPACE_ENV) or defaults.namespace,
             registry_port=_port(env.get(REGISTRY_PORT_ENV), defaults.registry_port),
         )
+
+
+def _shared_cache(env: Mapping[str, str], default: Path) -> Path:
+    if env.get(SHARED_CACHE_ENV):
+        return Path(env[SHARED_CACHE_ENV])
+    return Path(env["XDG_CACHE_HOME"]) / "smallest-go" if env.get("XDG_CACHE_HOME") else default
 
 
 def _port(text: str | None, default: int) -> int:
