@@ -135,9 +135,11 @@ def test_a_copy_asked_to_be_measured_again_is_built_though_the_first_was_reused(
     cache = ResultCache(tmp_path)
     cached = measurement()
     cache.put("k1", cached)
-    engine = SimpleNamespace(api=SimpleNamespace(inspect_image=lambda ref: {"Id": cached.image_id}))  # tags in place
+    settings = Settings.read()
+    tagged = [{"Id": cached.image_id, "RepoTags": [settings.tag_of(a.id)]}]  # the tag in place
+    engine = SimpleNamespace(api=SimpleNamespace(images=lambda filters: tagged))
     with ExitStack() as held:
-        planner = Planner(engine, cache, refresh={b.id}, held=held, settings=Settings.read())  # type: ignore[arg-type]
+        planner = Planner(engine, cache, refresh={b.id}, held=held, settings=settings)  # type: ignore[arg-type]
         assert planner.claim(a, "k1", wait=False) is False    # reused
         assert planner.claim(b, "k1", wait=False) is True     # measured again
         [job] = planner.jobs([a, b])

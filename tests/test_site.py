@@ -305,6 +305,7 @@ def test_part_three_checks_come_from_the_outputs(site: Path, results: dict[str, 
         assert [c != "<strong>fails</strong>" for c in cells[2:6]] == list(v["checks"].values()), v["id"]
 
 
+@pytest.mark.docker
 def test_each_variant_page_links_its_build_log_and_run(site: Path, results: dict[str, Any]) -> None:
     for v in results["variants"]:
         folder = site / "variants" / v["id"]
@@ -316,6 +317,7 @@ def test_each_variant_page_links_its_build_log_and_run(site: Path, results: dict
         assert v["stdout"].rstrip("\n") in run and v["stderr"].rstrip("\n") in run, v["id"]
 
 
+@pytest.mark.docker
 def test_every_started_image_has_a_peak_and_survived_a_large_environment(results: dict[str, Any]) -> None:
     """With the engine's cgroupfs driver (this machine's) the peak is read from the kernel's memory
     cgroup, and with another driver it is null, never a guess; every image that starts ran once
@@ -345,6 +347,7 @@ def _macros(checkout: Path, env: dict[str, str], *args: str) -> subprocess.Compl
                           timeout=300, env=env)
 
 
+@pytest.mark.docker
 def test_history_records_two_builds_and_names_what_moved(site: Path, cache_dir: Path, tmp_path: Path,
                                                           client: docker.DockerClient) -> None:
     """In a copy of the checkout: build, record; grow one variant through its Dockerfile (with a
