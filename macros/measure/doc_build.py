@@ -42,7 +42,8 @@ class BuildContext:
     client: docker.DockerClient
     provisioner: bases.Provisioner
     cache: ResultCache
-    facts: Future[EngineFacts]                                # asked as the build connects, in the background
+    facts: Future[EngineFacts]                                # asked as the build connects, in the background,
+    builder: Future[dict[str, str]]                           # as are the builder's versions (for the pages only)
     store: registry.OnDemand | None = None                    # once the registry's image is there
     sizes: dict[str, image_size.Sized] = field(default_factory=dict)  # by base reference
 
@@ -59,10 +60,7 @@ def measure_all(settings: Settings) -> Session:
     started = time.monotonic()
     declared = variants.load(settings)
     refresh = plan.refresh_wanted(declared, settings.refresh)
-    with _engine(settings) as ctx, ThreadPoolExecutor(1, thread_name_prefix="builder") as asking:
-        # The builder's versions are for the pages only, and the CLI takes a tenth of a second to
-        # say them: asked now, alongside everything else, not on the way to the first cache key.
-        builder = asking.submit(buildkit.describe)
+    with _engine(settings) as ctx:
         first = _measured_round(ctx, declared, refresh, wait=False)
         # Holding none of ours now, this build waits for what another one was measuring: that
         # cannot close a circle. What it did not measure is measured here.
@@ -83,7 +81,7 @@ def measure_all(settings: Settings) -> Session:
             cleanup.prune_untagged_variants(ctx.client, engine_lock=settings.engine_lock)  # only a build untags
         store = ctx.registry
         registry_facts = store.facts()  # may ask the registry (and so the engine): before closing
-        facts = store.engine._replace(**builder.result())
+        facts = store.engine._replace(**ctx.builder.result())
     seconds = time.monotonic() - started
     log.info(f"{len(shown)} variants ready in {seconds:.1f}s "
              f"({fresh} measured, {len(shown) - fresh} reused from the cache, {store.pushes} pushes)")
@@ -97,16 +95,17 @@ def _engine(settings: Settings) -> Iterator[BuildContext]:
     """Connected, this run said to be alive, leftovers swept, and the engine held against our own
     deletions (nothing of ours deletes from under the builds) until the block ends."""
     client = connection.connect(settings)
-    # The engine's facts (its version and store are in every cache key) take it tens of
-    # milliseconds to gather: asked while the sweep and the bases go on.
-    asking = ThreadPoolExecutor(1, thread_name_prefix="facts")
+    # What the engine says of itself takes time to ask, and is asked while the sweep and the bases
+    # go on: its facts (its version and store are in every cache key) tens of milliseconds, the
+    # builder's versions a tenth of a second (the CLI's), wanted only for the pages at the end.
+    asking = ThreadPoolExecutor(2, thread_name_prefix="engine-facts")
     try:
-        facts = asking.submit(connection.facts, client)
+        facts, builder = asking.submit(connection.facts, client), asking.submit(buildkit.describe)
         with lock.running(settings.run_locks):
             _sweep(client, settings)
             with lock.held(settings.engine_lock, exclusive=False):
                 yield BuildContext(settings, client, bases.Provisioner(client, bases.load_recipes(settings), settings),
-                                   ResultCache(settings.cached("results"), locks=settings.key_locks), facts)
+                                   ResultCache(settings.cached("results"), locks=settings.key_locks), facts, builder)
     finally:
         asking.shutdown(wait=True)
         client.close()
