@@ -20,7 +20,7 @@ import docker
 
 from . import lock
 from .connection import LOST_HINT, TRANSPORT_ERRORS, facts, full_disk_hint
-from .memory import CAPS_LOCK, Meter, cap
+from .memory import CAPS_LOCK, Meter, cap, remove_unused_caps
 
 _GRACE_S = 15.0  # after the interrupt, how long BuildKit is given to stop the step
 
@@ -71,9 +71,7 @@ class Guard:
             timer.cancel()
         self._using.close()
         if self.cap is not None:
-            with lock.held(CAPS_LOCK, exclusive=True, wait=False) as alone:
-                if alone:  # no build of ours is running on this machine: the last one out removes it
-                    self.cap.remove()
+            remove_unused_caps(self.cap.folders)
 
     def failure(self, what: str, step: str, error: str, *, failed: bool) -> tuple[str, str]:
         """Why a build failed or stopped at `step` (`failed`: the step itself failed), and what to

@@ -216,7 +216,7 @@ def _failure(what: str, progress: Progress, guard: Guard, tail: str) -> BuildErr
 def describe() -> dict[str, str]:
     """The builder's own words on itself: the buildx version and the BuildKit version the
     engine's builder reports ("" for what cannot be asked). The two are asked at once: each takes
-    the CLI a tenth of a second, a third of what a build with every result cached spends here."""
+    the CLI about a tenth of a second of CPU."""
     asked: list[subprocess.Popen[str] | None] = []
     for args in (("version",), ("inspect",)):
         try:

@@ -118,9 +118,8 @@ def remove_leftovers(client: docker.DockerClient, *, runs: Path,
     for run, folders in memory.leftover_meters(cgroup_root).items():
         if run != labels.RUN_ID and not lock.alive(runs, run):
             removed["cgroups"] += sum(memory.remove_tree(folder) for folder in folders)
-    with lock.held(memory.CAPS_LOCK, exclusive=True, wait=False) as alone:
-        if alone:  # no build of ours runs under a cap on this machine: one there was left by a build that died
-            removed["cgroups"] += sum(memory.remove_tree(folder) for folder in memory.leftover_caps(cgroup_root))
+    # a cap found while no build of ours runs under one was left by a build that died
+    removed["cgroups"] += memory.remove_unused_caps(memory.leftover_caps(cgroup_root))
     lock.forget_dead(runs)
     return removed
 

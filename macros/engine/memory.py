@@ -31,10 +31,12 @@ import os
 import re
 import tempfile
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..model.records import EngineFacts
+from . import lock
 from .connection import endpoint
 from .labels import RUN_ID
 
@@ -131,6 +133,13 @@ def cap(engine: EngineFacts, limit_bytes: int, root: Path = CGROUP_ROOT) -> Mete
 
 # <namespace>-meter-<run id>-<8 hex>: the run id says whose it is (lock.alive)
 _METER_NAME = re.compile(r"-meter-([0-9a-f]{16})-[0-9a-f]{8}$")
+
+
+def remove_unused_caps(folders: Iterable[Path]) -> int:
+    """Remove these cap folders, unless a build of ours on this machine holds CAPS_LOCK (one may
+    still run a step under them: the last one out removes them). How many folders went."""
+    with lock.held(CAPS_LOCK, exclusive=True, wait=False) as alone:
+        return sum(remove_tree(folder) for folder in folders) if alone else 0
 
 
 def leftover_caps(root: Path = CGROUP_ROOT) -> list[Path]:
