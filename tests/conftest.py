@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from macros.measure.registry import OnDemand
 from macros.model import variants
 from macros.model.settings import CACHE_ENV, NAMESPACE_ENV, Settings
 
-from tests.helpers import NAMESPACE, build_site, seeded_cache
+from tests.helpers import NAMESPACE, build_site, scratch, seeded_cache
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -24,7 +23,7 @@ def pytest_configure(config: pytest.Config) -> None:
     the tests' own tag namespace and cache folder: `make test` never re-tags, removes or
     re-measures what the author's `make site` measured, and never writes into `.cache/`."""
     os.environ[NAMESPACE_ENV] = NAMESPACE
-    os.environ[CACHE_ENV] = str(seeded_cache(Path(tempfile.mkdtemp(prefix="smallest-go-test-cache-"))))
+    os.environ[CACHE_ENV] = str(seeded_cache(scratch("smallest-go-test-cache-")))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -1,9 +1,12 @@
 """Throwaway variants for tests: a variants file and Dockerfiles in a temporary folder."""
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import docker
@@ -18,6 +21,14 @@ from macros.model.variants import Variant
 
 REPO = Path(__file__).resolve().parent.parent
 NAMESPACE = "smallest-go-pytest"  # the tests' tag namespace (conftest.py sets it for everything they run)
+
+
+def scratch(prefix: str) -> Path:
+    """A temporary folder for what outlives one test (a module's settings, the run's cache),
+    removed when the test process ends, so a test run leaves nothing in /tmp."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
 
 
 def write_variants(folder: Path, entries: dict[str, tuple[str, str]]) -> Path:

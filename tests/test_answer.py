@@ -2,9 +2,6 @@
 program's output alone. Pure: records in, HTML out."""
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 from macros.model.measurement import Contents
 from macros.model.records import BaseImage, EngineFacts, RegistryFacts, Support
 from macros.model.session import Session
@@ -13,6 +10,7 @@ from macros.pages import answer_macros
 from macros.pages.page import Page
 
 from tests.factories import shown
+from tests.helpers import scratch
 
 ALL_OK = "trust: ok (x)\ntime zones: ok (x)\nidentity: ok (x)\nnot root: ok (x)\n"
 NO_ROOTS = ALL_OK.replace("trust: ok (x)", "trust: x509: certificate signed by unknown authority")
@@ -27,7 +25,7 @@ def page(*results: object) -> Page:
                       registry=RegistryFacts("127.0.0.1:5000", "sha256:" + "e" * 64, "2.7.1"), bases=[TRIXIE],
                       declared=[r.variant for r in results], results=list(results),  # type: ignore[attr-defined]
                       generated_at="2026-12-06T00:00:00+00:00")
-    return Page(session=session, settings=Settings(cache_dir=Path(tempfile.mkdtemp(prefix="smallest-go-test-"))))
+    return Page(session=session, settings=Settings(cache_dir=scratch("smallest-go-test-")))
 
 
 def row(table: str, need: str) -> str:

@@ -5,6 +5,7 @@ reading of BuildKit's progress and of the syntax line, as pure logic."""
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -60,9 +61,11 @@ ENTRYPOINT ["/main"]
 def test_todays_idioms_build_run_and_are_measured(tmp_path: Path) -> None:
     path = write_variants(tmp_path, {"pytest-mounts": (MOUNTS_AND_LINK, HELLO), "pytest-heredoc": (HEREDOCS, HELLO)})
     cache = seeded_cache(tmp_path / "cache")
+    before = _scratch_folders()
     done = cli("measure", "--json", str(tmp_path / "results.json"), variants=path, cache=cache, timeout=600)
     said = done.stdout + done.stderr
     assert done.returncode == 0 and "Traceback" not in said, said
+    assert _scratch_folders() <= before  # neither we nor buildx left a folder for the Dockerfile
     shown = {v["id"]: v for v in json.loads((tmp_path / "results.json").read_text())["variants"]}
     for vid in ("pytest-mounts", "pytest-heredoc"):
         assert shown[vid]["stderr"] == "Hello, World!\n" and shown[vid]["size_bytes"] > 0, shown[vid]
@@ -72,6 +75,12 @@ def test_todays_idioms_build_run_and_are_measured(tmp_path: Path) -> None:
     assert "served by the engine's built-in Dockerfile frontend" in log, log
     assert "RUN --mount=type=bind,target=." in log and "COPY --link --from=build /main /main" in log, log
     assert "[zone 2/2] RUN mkdir /out" in log, log  # the parallel stage ran
+
+
+def _scratch_folders() -> set[Path]:
+    """The temporary folders a build makes: ours, and the one buildx makes for `--file -`."""
+    tmp = Path(tempfile.gettempdir())
+    return {*tmp.glob("dockerfile*"), *tmp.glob("smallest-go-build-*")}
 
 
 @pytest.mark.docker

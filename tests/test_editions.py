@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
-from pathlib import Path
 
 import pytest
 from macros.errors import PageError
@@ -16,6 +14,7 @@ from macros.pages import edition_macros as e
 from macros.pages.page import Page
 
 from tests.factories import shown
+from tests.helpers import scratch
 
 LTS_11 = Support("Debian 11 LTS", "2026-08-31", "https://wiki.debian.org/LTS")
 SECURITY_13 = Support("Debian 13 security support", "2028-08-09", "https://www.debian.org/releases/trixie/")
@@ -36,7 +35,7 @@ def page(built: str) -> Page:
                       registry=RegistryFacts("127.0.0.1:5000", "sha256:" + "e" * 64, "2.7.1"),
                       bases=[OLD, NEW, BARE], declared=[r.variant for r in (THEN, NOW, ONLY_NOW, FLOOR)],
                       results=[THEN, NOW, ONLY_NOW, FLOOR], generated_at=built)
-    return Page(session=session, settings=Settings(cache_dir=Path(tempfile.mkdtemp(prefix="smallest-go-test-"))))
+    return Page(session=session, settings=Settings(cache_dir=scratch("smallest-go-test-")))
 
 
 @pytest.mark.parametrize(("today", "words"), [

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,13 +13,14 @@ from macros.model.settings import Settings
 from macros.pages import page_macros as m
 
 from tests.factories import shown
+from tests.helpers import scratch
 
 BIG = shown(id="big", title="Big", size_bytes=800_000_000, transfer_bytes=280_000_000,
               binary_bytes=1_284_754, start_s=0.0904, process_s=0.0021)
 SMALL = shown(id="small", title="Small", part="binary", size_bytes=309_376,
                 transfer_bytes=308_304, binary_bytes=309_376, go_version="", start_s=0.113, process_s=0.0209,
                 dockerfile="dockerfiles/Dockerfile.small", dockerfile_text="FROM scratch\nCOPY main /main\n")
-SETTINGS = Settings(cache_dir=Path(tempfile.mkdtemp(prefix="smallest-go-test-")))
+SETTINGS = Settings(cache_dir=scratch("smallest-go-test-"))
 FAILING = "variant 'broken': build failed at step 2"
 SESSION = Session(engine=EngineFacts("unix:///x", "20.10.24", "1.41", "overlay2", "Debian", "x86_64", "6.1",
                                      image_store="classic"),

@@ -136,24 +136,25 @@ def build(client: docker.DockerClient, *, context: Context, what: str, image_lab
             tail.append(said)
             log(said)
     with tempfile.TemporaryDirectory(prefix="smallest-go-build-") as tmp:
-        metadata = Path(tmp) / "metadata.json"
+        metadata, dockerfile = Path(tmp) / "metadata.json", Path(tmp) / "Dockerfile"
+        # A file of ours, not `--file -`: buildx 0.13 copies standard input to a /tmp/dockerfile*
+        # folder of its own and never removes it (one left per build).
+        dockerfile.write_text(text)
         argv = [*BUILDX, "build", "--progress=plain", "--provenance=false", "--metadata-file", str(metadata),
-                "--file", "-", *(["--no-cache"] if nocache else []),
+                "--file", str(dockerfile), *(["--no-cache"] if nocache else []),
                 *(["--cgroup-parent", guard.cap.parent] if guard.cap else []),
                 *(arg for k, v in sorted(image_labels.items()) for arg in ("--label", f"{k}={v}")),
                 *(arg for k, v in sorted((buildargs or {}).items()) for arg in ("--build-arg", f"{k}={v}")),
                 str(context.root)]
         try:
-            process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_cli_env(),
+            process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=_cli_env(),
                                        stderr=subprocess.STDOUT, text=True, errors="replace")
         except OSError as exc:
             guard.close()
             raise EngineError(f"{what}: the docker CLI cannot be started ({exc.strerror})", hint=INSTALL_HINT) from None
         try:
             guard.watch(process)
-            assert process.stdin is not None and process.stdout is not None
-            process.stdin.write(text)
-            process.stdin.close()
+            assert process.stdout is not None
             for raw in process.stdout:
                 line = raw.rstrip("\n")
                 if not line.strip():
