@@ -49,9 +49,10 @@ class BaseImageError(ProjectError):
 class BuildError(ProjectError):
     """`docker build` of a variant or a stand-in failed."""
 
-    def __init__(self, message: str, *, hint: str = "", log_tail: str = "") -> None:
+    def __init__(self, message: str, *, hint: str = "", log_tail: str = "", failed_step: str = "") -> None:
         super().__init__(message, hint=hint)
         self.log_tail = log_tail
+        self.failed_step = failed_step  # the step whose command failed; "" when none did (refused, stopped)
 
 
 class VerificationError(ProjectError):

@@ -1,6 +1,7 @@
 """Base images against the real engine: the stand-ins are what they claim to be."""
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import time
@@ -9,13 +10,14 @@ from pathlib import Path
 
 import docker
 import pytest
+import yaml
 from macros.engine import images, labels
 from macros.errors import BaseImageError, BuildError
 from macros.measure import bases, preparers
 from macros.model.dockerfile import read
-from macros.model.settings import Settings
+from macros.model.settings import BASES_ENV, Settings
 
-from tests.helpers import cli, go_version_of
+from tests.helpers import NAMESPACE, cli, go_version_of, seeded_cache, write_variants
 
 pytestmark = pytest.mark.docker
 REPO = Path(__file__).resolve().parent.parent
@@ -155,12 +157,17 @@ def test_changing_a_recipe_rebuilds_it_and_what_is_built_on_it(client: docker.Do
                 pass
 
 
-def test_a_failing_recipe_step_names_the_base_and_tags_nothing(client: docker.DockerClient, tmp_path: Path) -> None:
+def test_a_failing_recipe_step_names_the_base_and_tags_nothing(client: docker.DockerClient, tmp_path: Path,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
     broken = _recipe(tmp_path, "broken", "FROM debian:bullseye\nRUN echo recipe step fails && exit 4\n")
     with pytest.raises(BuildError) as caught:
         bases.Provisioner(client, {broken.reference: broken}, FAST).ensure(broken.reference)
     assert "smallest-go-test/broken:1" in str(caught.value) and "[2/2] RUN echo recipe step fails" in str(caught.value)
     assert images.inspect_image(client, broken.reference) is None
+    # a failed RUN step is built again before the build gives up (the mirror drops connections)
+    assert [r.getMessage() for r in caplog.records if "building it again" in r.getMessage()] == \
+        [f"smallest-go: bases: {caught.value.message}; building it again (try 2 of 2)"]
 
 
 def test_an_unreachable_mirror_is_tried_three_times_then_named(tmp_path: Path) -> None:
@@ -250,3 +257,26 @@ def test_a_failing_base_stops_only_what_is_built_on_it(client: docker.DockerClie
             client.api.remove_image(fine.reference, force=True)
         except docker.errors.NotFound:
             pass
+
+
+def test_variants_on_a_base_that_fails_say_so_and_its_log_is_printed_once(
+        client: docker.DockerClient, tmp_path: Path) -> None:
+    """A stand-in whose RUN step fails (as when the mirror drops a connection) is built again once;
+    then every variant built on it fails naming it, and its build log's tail is printed once."""
+    parent = next(ref for ref in bases.load_recipes(SETTINGS) if images.inspect_image(client, ref))  # any base there
+    folder = tmp_path / "failing"
+    folder.mkdir()
+    (folder / "Dockerfile").write_text(f"FROM {parent}\nRUN echo 'E: {tmp_path.name} unreachable' >&2 && exit 100\n")
+    failing = f"{NAMESPACE}/failing-stand-in:1"
+    (tmp_path / "bases.yml").write_text(yaml.safe_dump({failing: {"recipe": str(folder)}}))
+    on_it = (f"FROM {failing}\nCOPY main.go /main.go\n", '    expect: {exit_code: 0, stdout: "", stderr: ""}')
+    path = write_variants(tmp_path, {"pytest-on-failing-1": on_it, "pytest-on-failing-2": on_it})
+    done = cli("measure", variants=path, cache=seeded_cache(tmp_path / "cache"),
+               env={BASES_ENV: str(tmp_path / "bases.yml")}, timeout=300)
+    said = done.stdout + done.stderr
+    assert done.returncode == 1 and "Traceback" not in said, said
+    assert said.count(f"building it again (try 2 of {SETTINGS.stand_in_tries})") == 1, said
+    for vid in ("pytest-on-failing-1", "pytest-on-failing-2"):
+        assert f"variant '{vid}': needs stand-in {failing}: build failed at [2/2] RUN echo" in said, said
+    assert said.count("tail of the build log:") == 1 and said.count(f"E: {tmp_path.name} unreachable") >= 1, said
+    assert images.inspect_image(client, failing) is None

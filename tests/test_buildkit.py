@@ -112,15 +112,15 @@ def test_progress_names_the_step_that_failed_was_cancelled_or_runs() -> None:
              "#5 DONE 4.3s"]
     progress = Progress()
     ended = [progress.saw(line) for line in lines]
-    assert ended == [None, ("[internal] load build definition from Dockerfile", 0.0), None, None, None,
-                     ("[build 2/4] RUN go build", 4.3)]  # a step's own output never ends it
+    assert ended == [None, ("[internal] load build definition from Dockerfile", "0.0s"), None, None, None,
+                     ("[build 2/4] RUN go build", "4.3s")]  # a step's own output never ends it
     assert progress.step() == "[build 3/4] RUN sleep 100" and not progress.failed
-    progress.saw("#6 CANCELED")
+    assert progress.saw("#6 CANCELED") == ("[build 3/4] RUN sleep 100", "cancelled")
     progress.saw("ERROR: failed to solve: Canceled: context canceled")
     assert progress.step() == "[build 3/4] RUN sleep 100"
     assert progress.solve_error == "failed to solve: Canceled: context canceled"
     failing = Progress()
-    for line in ("#7 [2/2] RUN exit 3", "#7 ERROR: process \"/bin/sh -c exit 3\" did not complete successfully: "
-                 "exit code: 3"):
-        failing.saw(line)
+    said = [failing.saw(line) for line in ("#7 [2/2] RUN exit 3", "#7 ERROR: process \"/bin/sh -c exit 3\" did not "
+                                           "complete successfully: exit code: 3", "#8 [1/2] FROM x", "#8 CACHED")]
+    assert said == [None, ("[2/2] RUN exit 3", "failed"), None, ("[1/2] FROM x", "cached")]  # a failure is not "cached"
     assert failing.step() == "[2/2] RUN exit 3" and failing.error.endswith("exit code: 3")

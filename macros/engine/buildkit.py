@@ -82,8 +82,9 @@ class Progress:
         self.cancelled = ""  # the first vertex cancelled (by the time limit)
         self.solve_error = ""  # the build's last word ("ERROR: failed to solve: ...")
 
-    def saw(self, line: str) -> tuple[str, float | None] | None:
-        """Take one line; a vertex that has just ended gives (its name, seconds, None when cached)."""
+    def saw(self, line: str) -> tuple[str, str] | None:
+        """Take one line; a vertex that has just ended gives its name and how it ended, in words:
+        its seconds ("4.3s"), "cached", "failed" or "cancelled"."""
         if line.startswith("ERROR: "):
             self.solve_error = line[len("ERROR: "):].strip()
             return None
@@ -104,8 +105,9 @@ class Progress:
             self.cancelled = self.names[number]
         if end.group(4) is not None and not self.failed:
             self.failed, self.error = self.names[number], end.group(4).strip()
-        seconds = float(end.group(2)) if end.group(2) else None
-        return self.names[number], seconds
+        how = f"{float(end.group(2)):.1f}s" if end.group(2) else "cancelled" if end.group(3) else \
+            "failed" if end.group(4) is not None else "cached"
+        return self.names[number], how
 
     @property
     def ran(self) -> bool:
@@ -121,7 +123,7 @@ class Progress:
 
 def build(client: docker.DockerClient, *, context: Context, what: str, image_labels: dict[str, str],
           buildargs: dict[str, str] | None = None, nocache: bool = False, tail_lines: int,
-          log: Log, limits: BuildLimits | None = None, on_step: Callable[[str, float | None], None] | None = None,
+          log: Log, limits: BuildLimits | None = None, on_step: Callable[[str, str], None] | None = None,
           ) -> dict[str, Any]:
     """Build `context` with BuildKit; stream each progress line to `log` (and each Dockerfile step
     that ends to `on_step`); bound it by `limits` (build_limits.py). Returns the image's inspect record. The
@@ -206,7 +208,7 @@ def _failure(what: str, progress: Progress, guard: Guard, tail: str) -> BuildErr
     if guard.expired or progress.failed or progress.ran:
         message, hint = guard.failure(what, progress.step(), progress.error or progress.solve_error or "cancelled",
                                       failed=bool(progress.failed))
-        return BuildError(message, hint=hint, log_tail=tail)
+        return BuildError(message, hint=hint, log_tail=tail, failed_step="" if guard.expired else progress.failed)
     # no step ran: the Dockerfile itself was refused (a parse error), or the builder could not start
     said = progress.solve_error or (tail.splitlines()[-1] if tail else "no output")
     return BuildError(f"{what}: the builder refused the Dockerfile: {said}",

@@ -23,7 +23,7 @@ from typing import Any
 import docker
 
 from ..engine import buildkit, context, images, labels
-from ..errors import BaseImageError, ConfigError, PullError
+from ..errors import BaseImageError, BuildError, ConfigError, PullError
 from ..log import log
 from ..model.records import BaseImage
 from ..model.settings import Settings
@@ -166,17 +166,29 @@ class Provisioner:
             for kind, spec in recipe.prepare.items():
                 preparers.PREPARERS[kind].run(preparers.Job(spec, ref, recipe.folder, staging, self.settings,
                                                             log=lambda line: log.info(f"bases: {line}")))
-            record = buildkit.build(
-                self.client, context=context.for_folder(staging, staging / "Dockerfile"), what=f"stand-in {ref}",
-                buildargs=recipe.build_args,
-                image_labels=labels.ours("base-stand-in", **{labels.REFERENCE: ref, labels.RECIPE_HASH: recipe_hash}),
-                tail_lines=self.settings.log_tail_lines, log=lambda line: log.debug(f"bases: {ref}: {line}"),
-                on_step=lambda step, seconds: log.info(
-                    f"bases: {ref}: {step[:110]} ({'cached' if seconds is None else f'{seconds:.1f}s'})"),
-            )
+            record = self._engine_build(ref, staging, recipe_hash)
         images.tag(self.client, str(record["Id"]), ref)
         log.info(f"bases: {ref}: stand-in built in {time.monotonic() - started:.1f}s")
         return _provenance(ref, record)
+
+    def _engine_build(self, ref: str, staging: Path, recipe_hash: str) -> dict[str, Any]:
+        """The stand-in's image from its prepared context. A RUN step that fails is run again
+        (`settings.stand_in_tries` in all): recipes install from the Debian mirror, which drops a
+        connection now and then, and a first build on a bare machine should not end there."""
+        tries, attempt = self.settings.stand_in_tries, 1
+        while True:
+            try:
+                return buildkit.build(
+                    self.client, context=context.for_folder(staging, staging / "Dockerfile"), what=f"stand-in {ref}",
+                    buildargs=self.recipes[ref].build_args, image_labels=labels.ours(
+                        "base-stand-in", **{labels.REFERENCE: ref, labels.RECIPE_HASH: recipe_hash}),
+                    tail_lines=self.settings.log_tail_lines, log=lambda line: log.debug(f"bases: {ref}: {line}"),
+                    on_step=lambda step, how: log.info(f"bases: {ref}: {step[:110]} ({how})"))
+            except BuildError as exc:
+                if attempt >= tries or " RUN " not in exc.failed_step:
+                    raise
+                attempt += 1
+                log.info(f"bases: {exc.message}; building it again (try {attempt} of {tries})")
 
 
 def _labels(record: dict[str, Any]) -> dict[str, str]:

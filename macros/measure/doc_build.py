@@ -67,7 +67,8 @@ def measure_all(settings: Settings) -> Session:
         later = _measured_round(ctx, first.deferred, refresh, wait=True) if first.deferred else None
         outcomes = first.outcomes | (later.outcomes if later else {})
         reused = first.reused | (later.reused if later else set())
-        failures = {v.id: _reported(v, outcomes[v.id]) for v in declared if schedule.failed(outcomes[v.id])}
+        told: set[str] = set()  # a base's build log is printed once, not again for each variant built on it
+        failures = {v.id: _reported(v, outcomes[v.id], told) for v in declared if schedule.failed(outcomes[v.id])}
         if ctx.store is None or (failures and not settings.serving):
             raise ProjectError(f"{share(len(failures), len(declared), 'variant')} failed: {', '.join(failures)} "
                                "(each is explained above); nothing was published.",
@@ -193,8 +194,11 @@ def _scheduled(ctx: BuildContext, wanted: list[str], declared: list[Variant], pl
     for v in declared:  # a variant whose base failed says which
         failure = outcomes[f"plan {v.id}"]
         if any(outcomes[need] is failure for need in steps[f"plan {v.id}"].needs):
-            outcomes[f"plan {v.id}"] = BaseImageError(f"{v.origin or v.id}: needs {failure.message}",
-                                                      hint=f"{failure.hint} Or change the value that names it.")
+            message = f"{v.origin or v.id}: needs {failure.message}"
+            hint = f"{failure.hint} Or change the value that names it."
+            # a base's build failure keeps its log's tail, which its hint points at
+            outcomes[f"plan {v.id}"] = (BuildError(message, hint=hint, log_tail=failure.log_tail)
+                                        if isinstance(failure, BuildError) else BaseImageError(message, hint=hint))
     return outcomes
 
 
@@ -234,9 +238,11 @@ def _sweep(client: docker.DockerClient, settings: Settings) -> None:
                  f"{counted(removed['cgroups'], 'cgroup folder')} that earlier runs left when they did not finish")
 
 
-def _reported(v: Variant, exc: ProjectError) -> str:
-    """Log a variant's failure; the message is kept for the pages."""
+def _reported(v: Variant, exc: ProjectError, told: set[str]) -> str:
+    """Log a variant's failure, and the tail of its build log unless `told` has it; the message is
+    kept for the pages."""
     log.error(str(exc))
-    if isinstance(exc, BuildError) and exc.log_tail:
+    if isinstance(exc, BuildError) and exc.log_tail and exc.log_tail not in told:
+        told.add(exc.log_tail)
         log.error(f"{v.id}: tail of the build log:\n{exc.log_tail}")
     return str(exc)

@@ -86,6 +86,7 @@ class Settings:
     registry_http_timeout_s: float = 10.0
     registry_port: int = 5000         # on 127.0.0.1 only
     debootstrap_tries: int = 3        # the Debian mirror drops a connection now and then
+    stand_in_tries: int = 2           # and a stand-in's RUN steps fetch from it too
     # How far from upstream's published size a stand-in may be, unless its recipe says otherwise:
     # the stand-ins that follow their upstream definition are within 0.3% of it here, and repo-info
     # moves by about 1% between two builds of the same tag.
