@@ -43,6 +43,7 @@ class Provisioner:
     recipes: dict[str, Recipe]
     settings: Settings  # where the bases file and the downloads are, and the pull's time limit
     _done: dict[str, BaseImage] = field(default_factory=dict)
+    _folders: dict[Path, bytes] = field(default_factory=dict)  # recipe folder -> its files, as hashed
 
     def ensure_all(self, refs: list[str]) -> list[BaseImage]:
         """Every ref and every parent it was built on, on one schedule (`steps`). A failure stops
@@ -149,12 +150,19 @@ class Provisioner:
         h = hashlib.sha256(f"schema {RECIPE_SCHEMA}\0{ref}\0built with BuildKit\0".encode())
         versions = [preparers.PREPARERS[kind].version for kind in recipe.prepare]
         h.update(json.dumps([recipe.prepare, recipe.build_args, versions], sort_keys=True, default=str).encode())
-        for path in sorted(p for p in recipe.folder.rglob("*") if p.is_file()):
-            h.update(f"\0{path.relative_to(recipe.folder)}\0{path.stat().st_mode & 0o111}\0".encode())
-            h.update(path.read_bytes())
+        h.update(self._folder_bytes(recipe.folder))
         for parent in recipe.parents:
             h.update(f"\0parent {parent} {self.ensure(parent).image_id}".encode())
         return h.hexdigest()
+
+    def _folder_bytes(self, folder: Path) -> bytes:
+        """What a recipe folder adds to its hash (each file's name, mode and bytes), read once per
+        folder: the Go releases of a suite share one."""
+        if folder not in self._folders:
+            self._folders[folder] = b"".join(
+                f"\0{path.relative_to(folder)}\0{path.stat().st_mode & 0o111}\0".encode() + path.read_bytes()
+                for path in sorted(p for p in folder.rglob("*") if p.is_file()))
+        return self._folders[folder]
 
     def _build(self, ref: str) -> BaseImage:
         recipe = self.recipes[ref]
