@@ -15,30 +15,14 @@ tells the containers and cgroups of a run that died (its lock free) from those o
 """
 from __future__ import annotations
 
-import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..model.files import held
 from .labels import RUN_ID
 
-
-@contextmanager
-def held(path: Path, *, exclusive: bool, wait: bool = True) -> Iterator[bool]:
-    """Hold the lock (shared for builds, exclusive for deletions). Without `wait`, yields False at
-    once when it cannot be had, and the caller leaves its work for later."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
-        mode = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | (0 if wait else fcntl.LOCK_NB)
-        try:
-            fcntl.flock(handle, mode)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+__all__ = ("alive", "forget_dead", "held", "running")  # held: model/files.py, the one file lock
 
 
 @contextmanager

@@ -9,7 +9,6 @@ unreadable entry is a miss (see files.py).
 """
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from .files import ignored, read_json, write_atomic
+from .files import held, ignored, read_json, write_atomic
 from .measurement import SHAPE, Measurement
 
 # Bump only when the measuring code changes what a field means while its shape stays the same.
@@ -74,14 +73,5 @@ class ResultCache:
         another checkout, the image). Without `wait`, yields False at once when another build holds
         it. Each key is locked at most once per build (the plan gives variants with the same key
         one job)."""
-        self.locks.mkdir(parents=True, exist_ok=True)
-        with (self.locks / f"{key}.lock").open("w") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-            except BlockingIOError:
-                yield False
-                return
-            try:
-                yield True
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        with held(self.locks / f"{key}.lock", exclusive=True, wait=wait) as free:
+            yield free

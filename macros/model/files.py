@@ -7,11 +7,13 @@ and this is no fault of the pages), then ignored, so what it held is measured ag
 from __future__ import annotations
 
 import errno
+import fcntl
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -91,3 +93,22 @@ def copy_memos(names: Iterable[str], source: Path, target: Path) -> None:
             shutil.copytree(source / name, target / name, dirs_exist_ok=True)
         elif (source / name).is_file():
             shutil.copy(source / name, target / name)
+
+
+@contextmanager
+def held(path: Path, *, exclusive: bool, wait: bool = True) -> Iterator[bool]:
+    """Hold a file lock on this machine (exclusive, or shared with other holders). Without `wait`,
+    yields False at once when it cannot be had, and the caller leaves its work for later. The OS
+    releases it when the process ends, however it ends."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        mode = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | (0 if wait else fcntl.LOCK_NB)
+        try:
+            fcntl.flock(handle, mode)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
