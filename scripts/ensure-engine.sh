@@ -24,7 +24,10 @@ read -r -a extra <<< "${ENGINE_DOCKERD_ARGS:-}"
 have_client() { command -v docker >/dev/null 2>&1; }
 have_buildx() { have_client && docker buildx version >/dev/null 2>&1; }
 builds() {  # buildx reaches the engine's own builder (the docker driver)
-  timeout 30 docker "$@" buildx inspect 2>/dev/null | grep -q '^Status: *running'
+  # Read whole, then matched: `| grep -q` would stop reading at the match, and under pipefail the
+  # CLI's write into the closed pipe after it fails the check now and then.
+  local said
+  said=$(timeout 30 docker "$@" buildx inspect 2>/dev/null) && grep -q '^Status: *running' <<< "$said"
 }
 no_buildkit() {
   echo "engine: the engine at $1 answers, but the docker CLI cannot build on it with BuildKit (no buildx plugin, or its builder does not run)." >&2

@@ -21,6 +21,6 @@ if [ "$before" != "$after" ]; then
   echo "FAIL: image IDs differ:"; diff <(echo "$before") <(echo "$after") || true; exit 1
 fi
 if [ "$cached" != "$(ls .cache/results | sort)" ]; then echo "FAIL: .cache/results changed"; exit 1; fi
-echo "$ready" | grep -q '(0 measured' || { echo "FAIL: make site measured something"; exit 1; }
-if echo "$log" | grep -q ': building '; then echo "FAIL: make site built an image"; exit 1; fi
+grep -q '(0 measured' <<< "$ready" || { echo "FAIL: make site measured something"; exit 1; }
+if grep -q ': building ' <<< "$log"; then echo "FAIL: make site built an image"; exit 1; fi
 echo "OK: make test then make site built nothing, measured nothing, and every image ID is unchanged"
