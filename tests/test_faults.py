@@ -8,12 +8,14 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import docker
@@ -61,6 +63,29 @@ def test_a_registry_killed_before_a_push_is_started_again_and_the_push_succeeds(
     assert name in client.api.inspect_image(image_id)["RepoTags"]
     cleanup.remove_ours(client, namespace=namespace, engine_lock=Settings.read().engine_lock)
     assert name not in client.api.inspect_image(image_id)["RepoTags"]  # the name goes, the base stays
+
+
+def test_a_registry_published_on_another_port_is_made_again_on_the_port_asked(
+        client: docker.DockerClient, store: OnDemand, tmp_path: Path) -> None:
+    """registry_port changed since the registry was made: it is made again there (its blobs stay),
+    instead of waiting for an answer on a port it does not listen on."""
+    settings = Settings.read()
+    store.get()
+    before = service.find(client, registry.ROLE)
+    assert before is not None and before.running and before.port == settings.registry_port
+    with socket.socket() as probe:  # a free loopback port
+        probe.bind(("127.0.0.1", 0))
+        other = probe.getsockname()[1]
+    try:
+        moved = registry.ensure(client, before.image_id, settings=replace(settings, registry_port=other),
+                                memo=tmp_path / "versions.json")
+        now = service.find(client, registry.ROLE)
+        assert now is not None and now.port == other and now.container_id != before.container_id
+        assert moved.facts.address == f"127.0.0.1:{other}" and registry._answers(moved.facts.address)
+    finally:  # and back, as the other tests and the author's builds expect it
+        registry.ensure(client, before.image_id, settings=settings, memo=tmp_path / "versions.json")
+    back = service.find(client, registry.ROLE)
+    assert back is not None and back.port == settings.registry_port and registry._answers(registry.address(settings))
 
 
 def _dead_run_id() -> str:

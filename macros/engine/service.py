@@ -21,12 +21,14 @@ class Service:
     container_id: str
     image_id: str
     running: bool
+    port: int | None = None  # the loopback port it is published on, as the engine lists it (running only)
 
 
 def find(client: docker.DockerClient, role: str) -> Service | None:
     with translated(f"look for our {role} container"):
         for c in client.api.containers(all=True, filters=labels.filter_ours(role)):
-            return Service(c["Id"], str(c.get("ImageID", "")), c.get("State") == "running")
+            port = next((int(p["PublicPort"]) for p in c.get("Ports") or [] if p.get("PublicPort")), None)
+            return Service(c["Id"], str(c.get("ImageID", "")), c.get("State") == "running", port)
     return None
 
 
@@ -55,7 +57,7 @@ def start(client: docker.DockerClient, *, role: str, image: str, port: int, volu
                     raise
         if not found.running:
             api.start(found.container_id)  # already started by another build: the engine says 304, fine
-    return Service(found.container_id, found.image_id, True)
+    return Service(found.container_id, found.image_id, True, found.port or port)
 
 
 def _created_elsewhere(client: docker.DockerClient, role: str, *, wait_s: float = 10.0) -> Service | None:

@@ -173,8 +173,10 @@ def ensure(client: docker.DockerClient, image_id: str, *, settings: Settings, me
     started = time.monotonic()
     where, port, limit_s = address(settings), settings.registry_port, settings.registry_start_timeout_s
     found = service.find(client, ROLE)
-    if found is not None and found.image_id != image_id:
-        log.info("registry: its image changed; replacing the container (the stored blobs stay)")
+    # Made from another image, or published on another port (registry_port changed since): made again.
+    if found is not None and (found.image_id != image_id or found.port not in (None, port)):
+        why = "its image changed" if found.image_id != image_id else f"it listens on port {found.port}, not {port}"
+        log.info(f"registry: {why}; replacing the container (the stored blobs stay)")
         service.remove(client, ROLE)
         found = None
     if found is None or not found.running:
