@@ -57,7 +57,7 @@ def start(client: docker.DockerClient, *, role: str, image: str, port: int, volu
                     raise
         if not found.running:
             api.start(found.container_id)  # already started by another build: the engine says 304, fine
-    return Service(found.container_id, found.image_id, True, found.port or port)
+    return Service(found.container_id, found.image_id, True, found.port)
 
 
 def _created_elsewhere(client: docker.DockerClient, role: str, *, wait_s: float = 10.0) -> Service | None:

@@ -1,4 +1,5 @@
-"""Files the build keeps between runs (cache entries, memos): written atomically, read forgivingly.
+"""Files the build keeps between runs (cache entries, memos): written atomically, read forgivingly;
+and the one file lock that every lock of ours (the cache's keys, the engine's, the runs') is held with.
 
 Every one of them only saves time, so an unreadable one (torn, from another version, hand-edited)
 is handled the same way everywhere: said at info level (`mkdocs build --strict` fails on warnings,
