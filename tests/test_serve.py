@@ -86,6 +86,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _ctrl_c_as_at_a_terminal() -> None:
+    """In the server's process before it starts: a job started in the background by a shell
+    without job control (as CI starts `make test`) inherits SIGINT ignored, and Python then does
+    not turn it into KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_serve_shows_an_error_box_and_everything_else_escaped(project: tuple[Path, dict[str, str]]) -> None:
     site, env = project
     port = _free_port()
@@ -95,7 +102,8 @@ def test_serve_shows_an_error_box_and_everything_else_escaped(project: tuple[Pat
     said = site.parent / "serve.log"
     with said.open("w") as out:
         server = subprocess.Popen([sys.executable, "-m", "mkdocs", "-v", "serve", "--no-livereload", "-a",
-                                   f"127.0.0.1:{port}"], cwd=site, env=env, stdout=out, stderr=subprocess.STDOUT)
+                                   f"127.0.0.1:{port}"], cwd=site, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                  preexec_fn=_ctrl_c_as_at_a_terminal)
     try:
         page = ""
         deadline = time.monotonic() + 300
@@ -112,6 +120,11 @@ def test_serve_shows_an_error_box_and_everything_else_escaped(project: tuple[Pat
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
+            server.wait()
+    # Ctrl-C ends it by itself, and it removes the folder it served from (a kill leaves it in /tmp)
+    assert server.returncode >= 0, f"mkdocs serve did not end on Ctrl-C: {said.read_text()[-2000:]}"
+    served_from = re.findall(r"wrote (\S+)/results\.json", said.read_text())
+    assert served_from and not any(Path(folder).exists() for folder in served_from), served_from
     assert "Variant bad failed" in page and "goodbye" in page
     assert "[bad: failed, see the error above]" in page
     assert "Still here after the bad one." in page
