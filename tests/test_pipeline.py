@@ -9,7 +9,7 @@ import pytest
 import requests
 from macros.engine import connection, images
 from macros.errors import BuildError, SizeError, VerificationError
-from macros.measure import bases, registry
+from macros.measure import bases, diffs, registry
 from macros.measure.registry import OnDemand
 from macros.model import layer_files, variants
 from macros.model.settings import Settings
@@ -169,3 +169,24 @@ def test_two_builds_starting_the_registry_at_once_share_it(client: docker.Docker
     assert started[0] == started[1]
     ours = client.api.containers(filters={"label": ["io.smallest-go.role=registry"]})
     assert len(ours) == 1 and ours[0]["State"] == "running"
+
+
+class _NoEngine:
+    """A client that fails on any use: what is read must come from the memo."""
+
+    def __getattr__(self, name: str) -> None:
+        raise AssertionError(f"the engine was asked ({name}) for an image already read on this machine")
+
+
+def test_an_images_files_are_read_once_per_machine(client: docker.DockerClient, store: OnDemand,
+                                                   tmp_path: Path) -> None:
+    """What an image holds and its inventory come from one export; another checkout (its own cache
+    folder, the machine's memo shared) reads them back by image ID without asking the engine."""
+    image_id = store.image_id  # the registry's image: provisioned in every build, files and packages in it
+    shared = tmp_path / "machine"
+    first = diffs.image_files(client, image_id, Settings(cache_dir=tmp_path / "one", shared_cache_dir=shared))
+    inside, inventory = first
+    assert inside.files > 0 and len(inventory) >= inside.files  # the inventory: its files and its links
+    again = diffs.image_files(_NoEngine(), image_id,  # type: ignore[arg-type]
+                              Settings(cache_dir=tmp_path / "two", shared_cache_dir=shared))
+    assert again == first

@@ -1,9 +1,11 @@
 """The image diffs of one doc build: each pair of variants the pages compare (variants.compared),
 from the two images' inventories (model/image_diff.py).
 
-A variant's inventory is taken from the export its measurement already reads (variant.py) and
-kept in the cache by image ID, so a diff costs no engine call once both images are known; an
-image measured before its inventory was kept is exported once more.
+An image's files are read from one export of it (`image_files`): what it holds, for its
+measurement (variant.py), and its inventory, for the diffs. Both are kept on this machine by image
+ID, which names the image's layers and so their files: an image that another checkout, or the
+tests' build, already read is not exported again, and a diff costs no engine call once both
+images are known.
 """
 from __future__ import annotations
 
@@ -16,32 +18,36 @@ import docker
 from ..engine import images
 from ..model import files
 from ..model.image_diff import File, ImageDiff, Inventory, compare
+from ..model.measurement import Contents
 from ..model.session import Shown
 from ..model.settings import Settings
 from ..model.variants import Variant, compared
 from . import contents
 
-# Inventories and diffs are kept by image ID alone, so a change to what an inventory holds (the
-# package readers of contents.py) or to how a diff groups it (model/image_diff.py) must change this
-# number, or an image measured before it would be read back as it was.
-READER = 2
+# An image's files and its diffs are kept by image ID alone, so a change to what they hold (the
+# readers of contents.py) or to how a diff groups them (model/image_diff.py) must change this
+# number, or an image read before it would be read back as it was.
+READER = 3
 
 
 def _memo(settings: Settings, image_id: str) -> Path:
-    return settings.cached(f"inventories-{READER}") / f"{image_id.removeprefix('sha256:')}.json"
+    return settings.shared_cache_dir / f"image-files-{READER}" / f"{image_id.removeprefix('sha256:')}.json"
 
 
-def record(settings: Settings, image_id: str, inventory: Inventory) -> None:
-    files.write_atomic(_memo(settings, image_id), json.dumps({path: list(f) for path, f in inventory.items()}))
-
-
-def inventory_of(client: docker.DockerClient, image_id: str, settings: Settings) -> Inventory:
+def image_files(client: docker.DockerClient, image_id: str, settings: Settings) -> tuple[Contents, Inventory]:
+    """What the image holds, and its inventory: from the memo, else from one export of it."""
     known = files.read_json(_memo(settings, image_id))
     if isinstance(known, dict):
-        return {path: File(*entry) for path, entry in known.items()}
-    found = contents.inventory(images.exported(client, image_id, keep=contents.KEEP))
-    record(settings, image_id, found)
-    return found
+        try:
+            return (Contents.from_dict(known["contents"]),
+                    {path: File(*entry) for path, entry in known["inventory"].items()})
+        except (KeyError, TypeError, ValueError):
+            pass  # another shape: read again
+    found = images.exported(client, image_id, keep=contents.KEEP)
+    inside, inventory = contents.contents(found.entries, found.kept), contents.inventory(found)
+    files.write_atomic(_memo(settings, image_id), json.dumps(
+        {"contents": inside.as_dict(), "inventory": {path: list(f) for path, f in inventory.items()}}))
+    return inside, inventory
 
 
 def of_session(client: docker.DockerClient, declared: list[Variant], shown: Sequence[Shown],
@@ -53,12 +59,12 @@ def of_session(client: docker.DockerClient, declared: list[Variant], shown: Sequ
 
     def of(image_id: str) -> Inventory:
         if image_id not in inventories:
-            inventories[image_id] = inventory_of(client, image_id, settings)
+            inventories[image_id] = image_files(client, image_id, settings)[1]
         return inventories[image_id]
 
     def diff(before: str, after: str) -> ImageDiff:
         ids = (measured[before], measured[after])
-        memo = settings.cached(f"diffs-{READER}") / "-".join(i.removeprefix("sha256:")[:32] for i in ids)
+        memo = settings.shared_cache_dir / f"diffs-{READER}" / "-".join(i.removeprefix("sha256:")[:32] for i in ids)
         known = files.read_json(memo)
         if isinstance(known, dict):
             try:

@@ -20,7 +20,7 @@ from ..model.measurement import Measurement
 from ..model.settings import Settings
 from ..model.sizes import human_size
 from ..model.variants import Variant
-from . import contents, diffs, verify
+from . import diffs, verify
 from .binary import go_version, packer, sections
 from .registry import OnDemand
 
@@ -91,9 +91,7 @@ def finish_variant(client: docker.DockerClient, variant: Variant, built: Built, 
                                                                         settings=settings)
 
     binary = _binary(client, built.image_id, variant)
-    found = images.exported(client, built.image_id, keep=contents.KEEP)
-    inside = contents.contents(found.entries, found.kept)
-    diffs.record(settings, built.image_id, contents.inventory(found))  # for the pages' image diffs
+    inside = diffs.image_files(client, built.image_id, settings)[0]  # its inventory kept for the diffs
     pushing = time.monotonic()
     sized = store.sized(built.image_id, f"{settings.namespace}/{variant.id}",
                         store_bytes=int(built.record.get("Size", 0)), what=variant.what)

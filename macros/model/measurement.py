@@ -37,6 +37,14 @@ class Contents(NamedTuple):
     packages: int
     setuid_files: tuple[str, ...]
 
+    def as_dict(self) -> dict[str, Any]:
+        return {**self._asdict(), "setuid_files": list(self.setuid_files)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Contents:
+        """Raises KeyError or TypeError when `data` is not of this shape."""
+        return cls(**{**data, "setuid_files": tuple(data["setuid_files"])})
+
 
 class View(NamedTuple):
     """One place a quantity is shown: its heading there, how it is formatted (a name in
@@ -161,7 +169,7 @@ class Measurement:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["layers"] = [layer._asdict() for layer in self.layers]
         data["sections"] = [section._asdict() for section in self.sections]
-        data["contents"] = {**self.contents._asdict(), "setuid_files": list(self.contents.setuid_files)}
+        data["contents"] = self.contents.as_dict()
         return data
 
     @classmethod
@@ -170,8 +178,7 @@ class Measurement:
         values = {f.name: data[f.name] for f in fields(cls)}
         values["layers"] = tuple(Layer(**layer) for layer in values["layers"])
         values["sections"] = tuple(Section(**section) for section in values["sections"])
-        values["contents"] = Contents(**{**values["contents"],
-                                         "setuid_files": tuple(values["contents"]["setuid_files"])})
+        values["contents"] = Contents.from_dict(values["contents"])
         return cls(**values)
 
 

@@ -37,7 +37,8 @@ class Settings:
     bases_file: Path = REPO / "dockerfiles" / "bases" / "bases.yml"
     cache_dir: Path = REPO / ".cache"
     # What every checkout on this machine may share because content names it: each layer's files,
-    # by the layer's digest. A fresh clone does not count again the layers another one counted.
+    # by the layer's digest, and each image's, by its ID. A fresh clone does not read again the
+    # layers and images another one read.
     # ($XDG_CACHE_HOME/smallest-go when that is set.)
     shared_cache_dir: Path = Path.home() / ".cache" / "smallest-go"
     # Recorded builds, one JSON line each, append-only and committed (model/history.py); the
