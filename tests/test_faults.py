@@ -20,7 +20,7 @@ from pathlib import Path
 
 import docker
 import pytest
-from macros.engine import cleanup, labels, lock, memory, service
+from macros.engine import buildkit, cleanup, labels, lock, memory, service
 from macros.measure import bases, registry
 from macros.measure.registry import OnDemand
 from macros.model.settings import Settings
@@ -106,17 +106,23 @@ def test_what_a_dead_run_left_is_removed_by_the_next_build_and_a_live_run_s_is_k
     for folder in (meter, cap):
         folder.mkdir()
         (folder / "buildkit").mkdir()  # what BuildKit leaves in the parent it is given
+    builds = {run: Path(tempfile.mkdtemp(prefix=f"{buildkit.FOLDER_PREFIX}{run}-")) for run in (dead, live)}
+    for folder in builds.values():  # as a build's folder is when its run is ended mid-build
+        (folder / "Dockerfile").write_text("FROM scratch\n")
     (tmp_path / "Dockerfile.uses").write_text(f"FROM {ref} AS base\nFROM scratch\n")
     try:
         with lock.held(SETTINGS.run_locks / f"{live}.lock", exclusive=True):  # that run is still going
             done = cli("bases", "--dockerfiles", str(tmp_path))
         said = done.stdout + done.stderr
         assert done.returncode == 0, said
-        assert "removed one container and 2 cgroup folders that earlier runs left when they did not finish" in said
+        assert ("removed one container, 2 cgroup folders and one build folder that earlier runs left when they "
+                "did not finish") in said
         left = {c["Id"] for c in client.api.containers(all=True)}
         assert made[dead] not in left and made[live] in left and not meter.exists() and not cap.exists()
+        assert not builds[dead].exists() and builds[live].exists()
     finally:
         client.api.remove_container(made[live], force=True)
+        shutil.rmtree(builds[live], ignore_errors=True)
         memory.remove_tree(meter)
         memory.remove_tree(cap)
 

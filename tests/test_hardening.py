@@ -16,7 +16,7 @@ from pathlib import Path
 
 import docker
 import pytest
-from macros.engine import connection, images, labels
+from macros.engine import buildkit, connection, images, labels
 from macros.errors import BuildError, ProjectError, VerificationError
 from macros.measure.registry import OnDemand
 from macros.model import variants
@@ -156,7 +156,7 @@ def test_sigterm_during_a_build_stops_it_and_leaves_nothing(client: docker.Docke
     token = uuid.uuid4().hex[:12]  # names this build's step among the machine's processes
     path = write_variants(tmp_path, {"pytest-slow": (f"FROM debian:bullseye\nRUN sleep 60 # {token}\n",
                                                      '    binary: ""\n    expect: {exit_code: 0}')})
-    before = container_ids(client)
+    before, folders = container_ids(client), buildkit.folders_left()
     proc = subprocess.Popen([sys.executable, "-m", "macros", "-v", "measure"], cwd=REPO, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             env={**os.environ, "SMALLEST_GO_VARIANTS": str(path),
@@ -180,6 +180,7 @@ def test_sigterm_during_a_build_stops_it_and_leaves_nothing(client: docker.Docke
     while _running(token) and time.monotonic() < deadline:  # BuildKit cancels the step once its client is gone
         time.sleep(0.5)
     assert not _running(token) and container_ids(client) == before
+    assert buildkit.folders_left() == folders  # the build's own folder went with it
 
 
 def _running(token: str) -> bool:

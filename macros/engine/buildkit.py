@@ -24,9 +24,13 @@ from .build_limits import BuildLimits, Guard
 from .connection import endpoint
 from .context import Context
 from .images import inspect_image
+from .labels import RUN_ID
 
 Log = Callable[[str], None]
 BUILDX = ("docker", "buildx")
+# A build's own folder in the temporary folder, named by the run (labels.RUN_ID) that made it: a
+# run that does not finish leaves it, and is known by it (interrupt.py, cleanup.py).
+FOLDER_PREFIX = "smallest-go-build-"
 INSTALL_HINT = ("Install the docker CLI and its buildx plugin (Debian/Ubuntu: `bash scripts/ensure-engine.sh` as "
                 "root installs docker-cli and docker-buildx; Docker Desktop has both), then build again.")
 
@@ -137,7 +141,7 @@ def build(client: docker.DockerClient, *, context: Context, what: str, image_lab
         if said:
             tail.append(said)
             log(said)
-    with tempfile.TemporaryDirectory(prefix="smallest-go-build-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"{FOLDER_PREFIX}{RUN_ID}-") as tmp:
         metadata, dockerfile = Path(tmp) / "metadata.json", Path(tmp) / "Dockerfile"
         # A file of ours, not `--file -`: buildx 0.13 copies standard input to a /tmp/dockerfile*
         # folder of its own and never removes it (one left per build).
@@ -183,6 +187,14 @@ def build(client: docker.DockerClient, *, context: Context, what: str, image_lab
             return record
     raise BuildError(f"{what}: the builder reported image {made[0]}, which the engine does not have",
                      log_tail="\n".join(tail))
+
+
+def folders_left() -> dict[str, list[Path]]:
+    """The build folders in the temporary folder, by the run that made them."""
+    found: dict[str, list[Path]] = {}
+    for folder in Path(tempfile.gettempdir()).glob(f"{FOLDER_PREFIX}*-*"):
+        found.setdefault(folder.name.removeprefix(FOLDER_PREFIX).split("-")[0], []).append(folder)
+    return found
 
 
 def _made(metadata: Path) -> list[str]:

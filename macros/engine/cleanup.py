@@ -7,12 +7,13 @@ image away from the author's pages.
 """
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import docker
 from docker.errors import APIError, NotFound
 
-from . import labels, lock, memory
+from . import buildkit, labels, lock, memory
 from .connection import translated
 
 
@@ -99,12 +100,12 @@ def prune_untagged_variants(client: docker.DockerClient, *, engine_lock: Path) -
 def remove_leftovers(client: docker.DockerClient, *, runs: Path,
                      cgroup_root: Path = memory.CGROUP_ROOT) -> dict[str, int]:
     """What earlier runs of ours on this machine left when they did not finish (a crash, SIGKILL,
-    an engine that stopped mid-call): their run containers and their cgroup folders (meters; and
-    builds' memory caps, once no build of ours is running). A run that is still going
-    (lock.alive) keeps everything; so does another machine's run on a shared engine, which this
-    machine cannot ask. (BuildKit runs a build's steps in no container of the engine's, so a
-    build killed mid-way leaves none.)"""
-    removed = {"containers": 0, "cgroups": 0}
+    an engine that stopped mid-call): their run containers, their cgroup folders (meters; and
+    builds' memory caps, once no build of ours is running) and their builds' folders. A run that
+    is still going (lock.alive) keeps everything; so does another machine's run on a shared
+    engine, which this machine cannot ask. (BuildKit runs a build's steps in no container of the
+    engine's, so a build killed mid-way leaves none.)"""
+    removed = {"containers": 0, "cgroups": 0, "folders": 0}
     api = client.api
     with translated("remove what earlier runs left"):
         for c in api.containers(all=True, filters=labels.filter_ours("probe")):
@@ -120,6 +121,11 @@ def remove_leftovers(client: docker.DockerClient, *, runs: Path,
             removed["cgroups"] += sum(memory.remove_tree(folder) for folder in folders)
     # a cap found while no build of ours runs under one was left by a build that died
     removed["cgroups"] += memory.remove_unused_caps(memory.leftover_caps(cgroup_root))
+    for run, folders in buildkit.folders_left().items():
+        if run != labels.RUN_ID and not lock.alive(runs, run):
+            for folder in folders:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed["folders"] += 1
     lock.forget_dead(runs)
     return removed
 

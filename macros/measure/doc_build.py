@@ -234,8 +234,9 @@ def _sweep(client: docker.DockerClient, settings: Settings) -> None:
     """Remove what earlier runs left when they did not finish, and say so."""
     removed = cleanup.remove_leftovers(client, runs=settings.run_locks)
     if any(removed.values()):
-        log.info(f"removed {counted(removed['containers'], 'container')} and "
-                 f"{counted(removed['cgroups'], 'cgroup folder')} that earlier runs left when they did not finish")
+        log.info(f"removed {counted(removed['containers'], 'container')}, "
+                 f"{counted(removed['cgroups'], 'cgroup folder')} and {counted(removed['folders'], 'build folder')} "
+                 "that earlier runs left when they did not finish")
 
 
 def _reported(v: Variant, exc: ProjectError, told: set[str]) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -52,13 +53,17 @@ def install() -> None:
 def abandon(client: docker.DockerClient) -> NoReturn:
     """Interrupted while builds run in worker threads, which cannot be interrupted: interrupt the
     builds' CLI processes (BuildKit then cancels their steps), remove this run's containers, then
-    end the process. Cache locks are released by the OS, so nothing stays behind."""
-    from ..engine import cleanup, labels
+    end the process. Cache locks are released by the OS, and the builds' folders (which the
+    threads building would remove, were they not ended with the process) are removed here, so
+    nothing stays behind."""
+    from ..engine import buildkit, cleanup, labels
     from ..log import log
 
     log.error("interrupted: stopping the builds in flight")
     try:
         _stop_children()
+        for folder in buildkit.folders_left().get(labels.RUN_ID, []):  # the builds have stopped: ours to remove
+            shutil.rmtree(folder, ignore_errors=True)
         cleanup.remove_containers(client, run_id=labels.RUN_ID)  # this run's, no one else's
     finally:
         logging.shutdown()
