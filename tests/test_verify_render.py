@@ -36,6 +36,28 @@ def test_verify_expected_failure_must_fail_with_the_text() -> None:
     assert "got 'boom'" in verify.mismatch(expect, _outcome(exit_code=None, start_error="boom", stderr=""))
 
 
+def _said(stdout: str = "", stderr: str = "", **kw) -> RunOutcome:
+    """A run with its streams' totals as read (the helper above leaves them at 0)."""
+    base = dict(exit_code=0, start_error="", timed_out=False, duration_s=0.1)
+    return RunOutcome(**{**base, "stdout": Stream(stdout, len(stdout), False),
+                         "stderr": Stream(stderr, len(stderr), False), **kw})
+
+
+def test_a_run_that_said_nothing_where_it_should_is_run_once_more_and_only_then() -> None:
+    expect = Expectation(exit_code=0, stdout="", stderr="Hello, World!\n")
+    silent, spoke = _said(), _said(stderr="Hello, World!\n")
+    assert verify.unheard(expect, silent) and not verify.unheard(expect, spoke)
+    assert not verify.unheard(expect, _said(exit_code=3))               # exited otherwise: a real failure
+    assert not verify.unheard(Expectation(exit_code=0, stdout=""), silent)  # nothing to say was declared
+    assert not verify.unheard(Expectation(fails_with="no user"), _said(exit_code=None, start_error="no user"))
+    assert verify.unheard(Expectation(fails_with="panic"), _said(exit_code=2))
+    runs = iter([silent, spoke, silent])
+    assert verify.heard(expect, lambda: next(runs), what="v") == spoke   # once more, and it spoke
+    runs = iter([silent, silent, spoke])
+    assert verify.heard(expect, lambda: next(runs), what="v") == silent  # only once more: then it is the outcome
+    assert "stderr ''" in verify.mismatch(expect, silent)
+
+
 def test_verify_reports_a_timeout() -> None:
     assert "timeout" in verify.mismatch(Expectation(exit_code=0), _outcome(timed_out=True, exit_code=None))
     declared = verify.mismatch(Expectation(fails_with="timeout"), _outcome(timed_out=True, exit_code=None))

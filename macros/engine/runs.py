@@ -15,6 +15,7 @@ import requests
 from docker.errors import APIError, NotFound
 from docker.types import LogConfig
 
+from ..errors import EngineError
 from . import labels
 from .connection import translated
 from .records import RunOutcome, Sandbox, Stream
@@ -43,11 +44,16 @@ class _Capture:
         except Exception as exc:
             self.failure = exc
 
-    def finish(self, timeout_s: float) -> tuple[Stream, Stream]:
+    def finish(self, timeout_s: float, *, ended: bool) -> tuple[Stream, Stream]:
+        """The two streams, once the attach has ended; `ended`: the container ran and exited, so
+        the engine ends the attach, and what was read before it has may not be all of it."""
         self._thread.join(timeout_s)
         if self.failure is not None:
             with translated("stream a container's output"):
                 raise self.failure
+        if ended and self._thread.is_alive():
+            raise EngineError(f"the engine did not end a container's output streams within {timeout_s:g} s of its "
+                              "exit", hint="Build again; if it happens again, restart the engine.")
         return self._stream(1), self._stream(2)
 
     def _stream(self, fd: int) -> Stream:
@@ -114,7 +120,7 @@ def _attached_run(api: docker.APIClient, container: str, sandbox: Sandbox) -> Ru
     duration = time.monotonic() - started
     # After an exit the engine closes the attach at once; after a failed start, the streams are
     # empty and the container's removal ends the attach, so there is nothing to wait for.
-    stdout, stderr = capture.finish(timeout_s=0.5 if start_error else 10)
+    stdout, stderr = capture.finish(timeout_s=0.5 if start_error else 10, ended=not (start_error or timed_out))
     state = api.inspect_container(container)["State"]
     if start_error:
         exit_code = int(state.get("ExitCode", 0)) or None

@@ -38,7 +38,7 @@ def timed(client: docker.DockerClient, measured: Measurement, variant: Variant, 
         with runs.sandboxed(client, measured.image_id, variant=variant.id, namespace=settings.namespace,
                             sandbox=limits) as start:
             for n in range(1, times + 1):
-                outcome = start()
+                outcome = verify.heard(variant.expect, start, what=variant.id)
                 verify.require(variant.expect, outcome, what=variant.what,
                                detail=f" (in start-up run {n} of {times}, after the verification run matched)")
                 outcomes.append(outcome)

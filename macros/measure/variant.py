@@ -81,8 +81,9 @@ def finish_variant(client: docker.DockerClient, variant: Variant, built: Built, 
                    settings: Settings) -> Measurement:
     """Run the built image sandboxed, verify what it did, read its binary and history, push it
     and size it: the variant's measurement, start-up not yet timed."""
-    outcome = runs.run(client, built.image_id, variant=variant.id, namespace=settings.namespace,
-                       sandbox=sandbox(settings, variant))
+    outcome = verify.heard(variant.expect, lambda: runs.run(client, built.image_id, variant=variant.id,
+                                                           namespace=settings.namespace,
+                                                           sandbox=sandbox(settings, variant)), what=variant.id)
     verify.require(variant.expect, outcome, what=variant.what)
     note = (f"failed as declared: {outcome.start_error or outcome.stderr.text.strip()}" if variant.expect.fails_with
             else f"exit code {outcome.exit_code} and output as declared")
@@ -126,7 +127,9 @@ def large_environment_run(client: docker.DockerClient, image_id: str, variant: V
     beside the builds, not in the quiet start-up phase.)"""
     count = settings.large_environment_vars
     crowded = replace(sandbox(settings, variant), environment=large_environment(count))
-    outcome = runs.run(client, image_id, variant=variant.id, namespace=settings.namespace, sandbox=crowded)
+    outcome = verify.heard(variant.expect, lambda: runs.run(client, image_id, variant=variant.id,
+                                                           namespace=settings.namespace, sandbox=crowded),
+                           what=variant.id)
     verify.require(variant.expect, outcome, what=variant.what,
                    detail=f" (in a run with {count:,} extra environment variables of 8 bytes each)")
     return count

@@ -1,9 +1,35 @@
 """Compare what a run did with what its variant declares. Pure logic."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..engine.records import RunOutcome
 from ..errors import VerificationError
+from ..log import log
 from ..model.variants import Expectation
+
+
+def heard(expect: Expectation, start: Callable[[], RunOutcome], *, what: str) -> RunOutcome:
+    """A run of the image (`start`), run once more when its output may have been lost on the way
+    rather than never written (`unheard`). The engine answers an attach before it has connected
+    the container's streams to it, and keeps no log of its own here (runs.py), so under load the
+    first bytes of a program that writes at once can be missed: a build on this machine failed so
+    once, a variant's expected line on stderr read as '', in one run of several hundred."""
+    outcome = start()
+    if unheard(expect, outcome):
+        log.info(f"{what}: the run said nothing where it was declared to; running it once more, in case the "
+                 "engine missed its first output")
+        outcome = start()
+    return outcome
+
+
+def unheard(expect: Expectation, outcome: RunOutcome) -> bool:
+    """Whether a run ended as declared, or failed as declared, yet said nothing on either stream
+    where the expectation wants some text (a failure to start says why in the engine's words)."""
+    wants_text = bool(expect.stdout or expect.stderr) if expect.fails_with is None else bool(expect.fails_with)
+    ended_as_declared = outcome.exit_code == expect.exit_code if expect.fails_with is None else outcome.exit_code != 0
+    return (wants_text and ended_as_declared and not outcome.start_error and not outcome.timed_out
+            and outcome.stdout.total_bytes == 0 and outcome.stderr.total_bytes == 0)
 
 
 def require(expect: Expectation, outcome: RunOutcome, *, what: str, detail: str = "") -> None:
