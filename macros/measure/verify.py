@@ -10,15 +10,16 @@ from ..model.variants import Expectation
 
 
 def heard(expect: Expectation, start: Callable[[], RunOutcome], *, what: str) -> RunOutcome:
-    """A run of the image (`start`), run once more when its output may have been lost on the way
-    rather than never written (`unheard`). The engine answers an attach before it has connected
-    the container's streams to it, and keeps no log of its own here (runs.py), so under load the
-    first bytes of a program that writes at once can be missed: a build on this machine failed so
-    once, a variant's expected line on stderr read as '', in one run of several hundred."""
+    """A run of the image (`start`), run once more when it ended as declared but said nothing where
+    it was declared to say something (`unheard`). A build here lost such a line once in several
+    hundred runs (a variant's expected line on stderr read as '', exit code 0), and the cause is
+    not known: the engine connects an attach to the container's streams before it answers it
+    (moby's "Resolve race conditions in attach API call"), and the attach is made before the
+    start (runs.py). A program that really says nothing fails on its second run as on its first."""
     outcome = start()
     if unheard(expect, outcome):
-        log.info(f"{what}: the run said nothing where it was declared to; running it once more, in case the "
-                 "engine missed its first output")
+        log.info(f"{what}: the run exited with {outcome.exit_code} after {outcome.duration_s:.3f}s (process "
+                 f"{outcome.process_s}s) and said nothing where it was declared to; running it once more")
         outcome = start()
     return outcome
 
