@@ -5,6 +5,7 @@ import dataclasses
 import json
 import logging
 import multiprocessing
+import threading
 import time
 from pathlib import Path
 
@@ -139,3 +140,46 @@ def test_lock_makes_a_second_build_wait(tmp_path: Path) -> None:
         waited = time.monotonic() - began
     holder.join()
     assert waited > 0.2
+
+
+def test_a_key_lock_s_file_goes_with_it_and_a_waiter_locks_the_new_one(tmp_path: Path) -> None:
+    """The file is removed while still held; the build that waited on it then holds a file no
+    longer named, and must lock the file that now is: two builds never measure one key at once."""
+    locks = ResultCache(tmp_path / "results", locks=tmp_path / "locks")
+    inside: list[str] = []
+    overlap: list[str] = []
+    first_in = threading.Event()
+
+    def build(name: str) -> None:
+        with locks.lock("k"):
+            if inside:
+                overlap.append(name)
+            inside.append(name)
+            first_in.set()
+            time.sleep(0.3)
+            inside.remove(name)
+
+    waiter = threading.Thread(target=build, args=("waiter",))
+    holder = threading.Thread(target=build, args=("holder",))
+    holder.start()
+    assert first_in.wait(5)
+    waiter.start()           # blocks on the holder's file, which the holder then removes
+    time.sleep(0.1)
+    third = threading.Thread(target=build, args=("third",))
+    holder.join()
+    third.start()            # opens the path anew, as the waiter gets the removed file's lock
+    for thread in (waiter, third):
+        thread.join()
+    assert overlap == []
+    assert list((tmp_path / "locks").glob("*.lock")) == []
+
+
+def test_lock_files_no_one_holds_are_removed_and_a_held_one_kept(tmp_path: Path) -> None:
+    locks = ResultCache(tmp_path / "results", locks=tmp_path / "locks")
+    (tmp_path / "locks").mkdir()
+    for key in ("old1", "old2"):
+        (tmp_path / "locks" / f"{key}.lock").touch()  # as an earlier version left them
+    with locks.lock("busy"):
+        assert locks.remove_unheld_locks() == 2
+        assert [p.name for p in (tmp_path / "locks").glob("*.lock")] == ["busy.lock"]
+    assert list((tmp_path / "locks").glob("*.lock")) == []

@@ -105,8 +105,10 @@ def _engine(settings: Settings) -> Iterator[BuildContext]:
         with lock.running(settings.run_locks):
             _sweep(client, settings)
             with lock.held(settings.engine_lock, exclusive=False):
+                cache = ResultCache(settings.cached("results"), locks=settings.key_locks)
+                cache.remove_unheld_locks()
                 yield BuildContext(settings, client, bases.Provisioner(client, bases.load_recipes(settings), settings),
-                                   ResultCache(settings.cached("results"), locks=settings.key_locks), facts, builder)
+                                   cache, facts, builder)
     finally:
         asking.shutdown(wait=True)
         client.close()

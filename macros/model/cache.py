@@ -17,7 +17,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from .files import held, ignored, read_json, write_atomic
+from .files import held, ignored, read_json, remove_unheld, write_atomic
 from .measurement import SHAPE, Measurement
 
 # Bump only when the measuring code changes what a field means while its shape stays the same.
@@ -72,6 +72,12 @@ class ResultCache:
         """Held while one build measures `key`; another build waits, then finds the entry (or, from
         another checkout, the image). Without `wait`, yields False at once when another build holds
         it. Each key is locked at most once per build (the plan gives variants with the same key
-        one job)."""
-        with held(self.locks / f"{key}.lock", exclusive=True, wait=wait) as free:
+        one job). The lock's file goes with the lock (files.held), so the shared folder of key
+        locks holds only the keys being measured."""
+        with held(self.locks / f"{key}.lock", exclusive=True, wait=wait, remove=True) as free:
             yield free
+
+    def remove_unheld_locks(self) -> int:
+        """Remove key lock files no build holds (a version of the project before the locks' files
+        went with them left one a key); how many went."""
+        return remove_unheld(self.locks, "*.lock")

@@ -97,19 +97,48 @@ def copy_memos(names: Iterable[str], source: Path, target: Path) -> None:
 
 
 @contextmanager
-def held(path: Path, *, exclusive: bool, wait: bool = True) -> Iterator[bool]:
+def held(path: Path, *, exclusive: bool, wait: bool = True, remove: bool = False) -> Iterator[bool]:
     """Hold a file lock on this machine (exclusive, or shared with other holders). Without `wait`,
     yields False at once when it cannot be had, and the caller leaves its work for later. The OS
-    releases it when the process ends, however it ends."""
+    releases it when the process ends, however it ends. With `remove` (an exclusive holder's), the
+    file goes before the lock is let go, so that a folder of locks named by content does not fill
+    up; whoever was waiting on it then holds a file no longer named `path`, and locks the new one."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
-        mode = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | (0 if wait else fcntl.LOCK_NB)
-        try:
-            fcntl.flock(handle, mode)
-        except BlockingIOError:
-            yield False
+    mode = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | (0 if wait else fcntl.LOCK_NB)
+    while True:
+        with path.open("a") as handle:
+            try:
+                fcntl.flock(handle, mode)
+            except BlockingIOError:
+                yield False
+                return
+            if not _named(handle.fileno(), path):  # removed by its holder while this one waited
+                fcntl.flock(handle, fcntl.LOCK_UN)
+                continue
+            try:
+                yield True
+            finally:
+                if remove:
+                    path.unlink(missing_ok=True)
+                fcntl.flock(handle, fcntl.LOCK_UN)
             return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _named(fd: int, path: Path) -> bool:
+    """Whether the open file `fd` is still the file at `path`."""
+    try:
+        at = path.stat()
+    except FileNotFoundError:
+        return False
+    held_file = os.fstat(fd)
+    return (at.st_dev, at.st_ino) == (held_file.st_dev, held_file.st_ino)
+
+
+def remove_unheld(folder: Path, pattern: str) -> int:
+    """Remove the lock files in `folder` that no one holds (left before their holders removed
+    them); how many went."""
+    removed = 0
+    for path in folder.glob(pattern):
+        with held(path, exclusive=True, wait=False, remove=True) as free:
+            removed += int(free)
+    return removed
