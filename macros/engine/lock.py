@@ -39,11 +39,8 @@ def alive(runs: Path, run_id: str) -> bool:
     path = runs / f"{run_id}.lock"
     if not path.is_file():
         return False
-    with held(path, exclusive=True, wait=False) as free:
-        if not free:
-            return True
-    path.unlink(missing_ok=True)
-    return False
+    with held(path, exclusive=True, wait=False, remove=True) as free:  # free: dead, and its file goes
+        return not free
 
 
 def forget_dead(runs: Path) -> None:
