@@ -81,11 +81,11 @@ def test_a_registry_published_on_another_port_is_made_again_on_the_port_asked(
                                 memo=tmp_path / "versions.json")
         now = service.find(client, registry.ROLE)
         assert now is not None and now.port == other and now.container_id != before.container_id
-        assert moved.facts.address == f"127.0.0.1:{other}" and registry._answers(moved.facts.address)
+        assert moved.facts.address == f"127.0.0.1:{other}" and registry.answers(moved.facts.address)
     finally:  # and back, as the other tests and the author's builds expect it
         registry.ensure(client, before.image_id, settings=settings, memo=tmp_path / "versions.json")
     back = service.find(client, registry.ROLE)
-    assert back is not None and back.port == settings.registry_port and registry._answers(registry.address(settings))
+    assert back is not None and back.port == settings.registry_port and registry.answers(registry.address(settings))
 
 
 def _dead_run_id() -> str:
@@ -182,7 +182,7 @@ def _dockerd_args(root: Path) -> str:
             "--ip-masq=false --ip-forward=false")
 
 
-def _answers(socket: Path) -> bool:
+def answers(socket: Path) -> bool:
     return subprocess.run(["docker", "-H", f"unix://{socket}", "info"], capture_output=True, timeout=20).returncode == 0
 
 
@@ -216,19 +216,19 @@ def test_ensure_engine_asks_the_socket_beside_another_dockerd_and_waits_for_one_
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
-        while not _answers(decoy / "docker.sock"):
+        while not answers(decoy / "docker.sock"):
             assert time.monotonic() < deadline and other.poll() is None, "the decoy dockerd did not start"
             time.sleep(1)
         started = _ensure(target)  # another dockerd runs, this socket does not answer: start one
         assert started.returncode == 0, started.stdout + started.stderr
-        assert f"starting dockerd for unix://{target}/docker.sock" in started.stdout and _answers(target / "docker.sock")
+        assert f"starting dockerd for unix://{target}/docker.sock" in started.stdout and answers(target / "docker.sock")
         first_pid = int((target / "docker.pid").read_text())
         os.kill(first_pid, signal.SIGTERM)  # shutting down: the next call must wait for it, then start anew
         again = _ensure(target)
         assert again.returncode == 0, again.stdout + again.stderr
-        assert _answers(target / "docker.sock") and int((target / "docker.pid").read_text()) != first_pid
-        assert _answers(decoy / "docker.sock")  # the other engine was left alone
-        assert registry._answers(registry.address(SETTINGS))  # and so was the system engine's network
+        assert answers(target / "docker.sock") and int((target / "docker.pid").read_text()) != first_pid
+        assert answers(decoy / "docker.sock")  # the other engine was left alone
+        assert registry.answers(registry.address(SETTINGS))  # and so was the system engine's network
     finally:
         _stop(target / "docker.pid")
         other.terminate()

@@ -182,7 +182,7 @@ def ensure(client: docker.DockerClient, image_id: str, *, settings: Settings, me
     if found is None or not found.running:
         found = service.start(client, role=ROLE, image=image_id, port=port, volume=VOLUME,
                               data_path="/var/lib/registry", container_port=5000)
-    while not _answers(where):
+    while not answers(where):
         if time.monotonic() - started > limit_s:
             raise RegistryError(
                 f"the registry did not answer at http://{where}/v2/ within {limit_s:.0f} s. "
@@ -193,7 +193,8 @@ def ensure(client: docker.DockerClient, image_id: str, *, settings: Settings, me
     return Registry(client, facts, http_timeout_s=settings.registry_http_timeout_s)
 
 
-def _answers(where: str) -> bool:
+def answers(where: str) -> bool:
+    """Whether a registry answers at `where` (host:port), as the Distribution API's base endpoint does."""
     try:
         return requests.get(f"http://{where}/v2/", timeout=2).status_code == 200
     except requests.RequestException:
@@ -239,7 +240,7 @@ class OnDemand:
         try:
             pushed = self.get().push(image_id, repository, tag=tag)
         except RegistryError as first:
-            if _answers(address(self.settings)):
+            if answers(address(self.settings)):
                 raise  # it answers: the failure is not its absence, and a second try would say the same
             log.info(f"registry: stopped answering during a push ({first.message}); starting it again")
             with self._lock:
