@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from macros.errors import PageError, VariantFailed
+from macros.model.fidelity import compare
 from macros.model.records import BaseImage, EngineFacts, RegistryFacts
 from macros.model.session import Session
 from macros.model.settings import Settings
@@ -219,3 +220,24 @@ def test_the_sweeps_ends_are_found_by_release_not_named_by_hand() -> None:
     assert release_id(p, "go", "then") == "go-21"
     with pytest.raises(PageError, match="way of building"):
         release_id(p, "nope", "newest")
+
+
+def test_the_stand_ins_are_described_in_the_words_their_entries_declare() -> None:
+    """One item per definition followed, naming every stand-in that follows it, sorted; a new recipe
+    needs no prose of its own on Methodology, and a build without stand-ins says so."""
+    def stand_in(ref: str, what: str, source: str) -> BaseImage:
+        follows = {"what": what, "source": source, "date": "2026-01-02"}
+        return BaseImage(ref, "sha256:" + "e" * 64, 1, "stand-in", fidelity=compare(
+            None, packages=None, size_bytes=1, transfer_bytes=None, follows=follows, gaps=(), tolerance_percent=2.0))
+
+    one = "the <one> recipe", "https://example.org/one"
+    bases = [stand_in("z:1", *one), stand_in("other:1", "another recipe", "https://example.org/two"),
+             stand_in("a:1", *one), stand_in("m:1", *one), BaseImage("pulled:1", "sha256:" + "f" * 64, 1, "pulled")]
+    said = m.fidelity_macros.stand_ins_made(m.Page(session=replace(SESSION, bases=bases), settings=SETTINGS, url=""))
+    assert said.splitlines() == [
+        '- <code>a:1</code>, <code>m:1</code> and <code>z:1</code> follow the &lt;one&gt; recipe. '
+        'See <a href="https://example.org/one">the definition</a> as of 2026-01-02.',
+        '- <code>other:1</code> follows another recipe. See <a href="https://example.org/two">the definition</a> '
+        'as of 2026-01-02.']
+    assert "No base of this build is a stand-in" in m.fidelity_macros.stand_ins_made(
+        m.Page(session=replace(SESSION, bases=bases[-1:]), settings=SETTINGS, url=""))

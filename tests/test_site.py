@@ -241,6 +241,10 @@ def test_results_json_follows_its_schema_and_the_csv_holds_the_same_rows(site: P
     methodology = (site / "methodology" / "index.html").read_text()
     for field in schema["properties"]["variants"]["items"]["properties"]:
         assert f"<td>{field}</td>" in methodology, field
+    made = methodology[methodology.index("What each follows"):].split("</ul>")[0]  # the stand-ins, described
+    for base in results["bases"]:
+        follows = bool(base["fidelity"] and base["fidelity"]["follows"])
+        assert (f"<code>{base['reference']}</code>" in made) == follows, base["reference"]
 
 
 @pytest.mark.docker

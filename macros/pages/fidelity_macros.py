@@ -56,6 +56,23 @@ def fidelity_table(page: Page) -> str:
     return render.table(head, rows)
 
 
+def stand_ins_made(page: Page) -> str:
+    """How this build's stand-ins are made, as a list: one item per upstream definition, with the
+    stand-ins that follow it, in bases.yml's own words for it (`follows:`), so a new recipe is
+    described where it is declared."""
+    following: dict[tuple[str, str, str], list[str]] = {}
+    for b in sorted(page.session.bases, key=lambda b: b.reference):
+        if b.fidelity is not None and b.fidelity.follows:
+            said = b.fidelity.follows
+            following.setdefault((said["what"], said["source"], said["date"]), []).append(b.reference)
+    if not following:
+        return "No base of this build is a stand-in: each is the image its registry serves."
+    return "\n".join(
+        "- " + html_of(markup.listed([markup.code(r) for r in made]), f" follow{'s' * (len(made) == 1)} {what}. See ",
+                       render.link(source, "the definition"), f" as of {date}.")
+        for (what, source, date), made in following.items())
+
+
 def _size(deviation: float | None, ours: int | None, theirs: int | None, source: Source | None, bound: str) -> str:
     if theirs is None or source is None:
         return "no published figure"
@@ -106,5 +123,5 @@ def _gaps(f: Fidelity, ours: int) -> str:
 
 
 MACROS: dict[str, tuple[Callable[..., str], bool]] = {
-    fn.__name__: (fn, False) for fn in (fidelity_table, fidelity_summary)
+    fn.__name__: (fn, False) for fn in (fidelity_table, fidelity_summary, stand_ins_made)
 }

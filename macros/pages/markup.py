@@ -38,6 +38,12 @@ def lines(*items: str) -> Html:
     return html_of(*(part for i, item in enumerate(items) for part in ((BREAK, item) if i else (item,))))
 
 
+def listed(items: list[str]) -> Html:
+    """Items as a sentence lists them: "a", "a and b", "a, b and c" (each escaped unless Html)."""
+    joiners = [", "] * max(len(items) - 2, 0) + [" and "] * (len(items) > 1)
+    return html_of(*(part for item, joiner in zip(items, [*joiners, ""], strict=True) for part in (item, joiner)))
+
+
 _HTML_SPECIAL = re.compile(r"[&<>]")
 
 
