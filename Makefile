@@ -19,9 +19,12 @@ $(STAMP): pyproject.toml
 engine:
 	bash scripts/ensure-engine.sh
 
-# The browser test's Chromium: Debian's package (Playwright's own download cannot work here).
+# The browser test's Chromium: Debian's headless shell, the build Playwright itself runs headless
+# (its own download cannot work here). Against the full browser on every page: the same findings,
+# the same screenshots (at phone width the header's shadow a few grey levels apart), 13-19% faster.
+CHROMIUM := /usr/lib/chromium/chromium-headless-shell
 browser:
-	command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+	test -x $(CHROMIUM) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium-headless-shell; }
 
 # pip compiles what it installs, but an editable install leaves macros/ to the interpreter, and
 # where PYTHONDONTWRITEBYTECODE is set every doc build would compile it again.

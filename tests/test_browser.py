@@ -20,7 +20,9 @@ from playwright.sync_api import Browser, Page
 
 from tests.helpers import REPO
 
-CHROMIUM = "/usr/bin/chromium"  # Debian's package, installed by `make test` (Makefile: browser)
+# Debian's headless shell, installed by `make test` (Makefile: browser); the binary itself, not the
+# /usr/bin wrapper script, so that closing or killing the browser leaves no process behind
+CHROMIUM = "/usr/lib/chromium/chromium-headless-shell"
 WIDTHS = {"desktop": (1366, 900), "phone": (390, 844)}
 SCHEMES = ("light", "dark")
 SMALLEST_TEXT_PX = 10.0
