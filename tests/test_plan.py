@@ -59,3 +59,11 @@ def test_the_machine_wide_memo_is_the_users_cache_unless_the_environment_names_a
     assert Settings.read({"XDG_CACHE_HOME": str(tmp_path)}).shared_cache_dir == tmp_path / "smallest-go"
     named = {"XDG_CACHE_HOME": str(tmp_path), "SMALLEST_GO_SHARED_CACHE": str(tmp_path / "mine")}
     assert Settings.read(named).shared_cache_dir == tmp_path / "mine"
+
+
+def test_the_start_up_runs_can_be_fewer_and_a_bad_count_is_named() -> None:
+    assert Settings.read({}).start_runs == Settings().start_runs
+    assert Settings.read({"SMALLEST_GO_START_RUNS": "2"}).start_runs == 2
+    for bad in ("0", "two", "-1"):
+        with pytest.raises(ConfigError, match=f"SMALLEST_GO_START_RUNS='{bad}' is not a number of runs"):
+            Settings.read({"SMALLEST_GO_START_RUNS": bad})

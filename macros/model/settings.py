@@ -28,6 +28,7 @@ REFRESH_ENV = "SMALLEST_GO_REFRESH"            # "all", or variant ids separated
 NO_BUILD_CACHE_ENV = "SMALLEST_GO_NO_BUILD_CACHE"  # "1": no layer cache (the benchmark's other cold case)
 NAMESPACE_ENV = "SMALLEST_GO_NAMESPACE"        # another tag prefix (the tests' own, so `clean` spares the author's)
 REGISTRY_PORT_ENV = "SMALLEST_GO_REGISTRY_PORT"  # another port for our registry (a second engine's, beside the first's)
+START_RUNS_ENV = "SMALLEST_GO_START_RUNS"      # fewer start-up runs per image (the tests' builds)
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,7 @@ class Settings:
             serving=serving,
             namespace=env.get(NAMESPACE_ENV) or defaults.namespace,
             registry_port=_port(env.get(REGISTRY_PORT_ENV), defaults.registry_port),
+            start_runs=_runs(env.get(START_RUNS_ENV), defaults.start_runs),
         )
 
 
@@ -136,6 +138,15 @@ def _shared_cache(env: Mapping[str, str], default: Path) -> Path:
     if env.get(SHARED_CACHE_ENV):
         return Path(env[SHARED_CACHE_ENV])
     return Path(env["XDG_CACHE_HOME"]) / "smallest-go" if env.get("XDG_CACHE_HOME") else default
+
+
+def _runs(text: str | None, default: int) -> int:
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise ConfigError(f"{START_RUNS_ENV}={text!r} is not a number of runs",
+                          hint=f"Give a whole number from 1 up, or unset it for {default}.")
+    return int(text)
 
 
 def _port(text: str | None, default: int) -> int:
