@@ -182,7 +182,7 @@ def _dockerd_args(root: Path) -> str:
             "--ip-masq=false --ip-forward=false")
 
 
-def answers(socket: Path) -> bool:
+def _answers(socket: Path) -> bool:
     return subprocess.run(["docker", "-H", f"unix://{socket}", "info"], capture_output=True, timeout=20).returncode == 0
 
 
@@ -216,18 +216,18 @@ def test_ensure_engine_asks_the_socket_beside_another_dockerd_and_waits_for_one_
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
-        while not answers(decoy / "docker.sock"):
+        while not _answers(decoy / "docker.sock"):
             assert time.monotonic() < deadline and other.poll() is None, "the decoy dockerd did not start"
             time.sleep(1)
         started = _ensure(target)  # another dockerd runs, this socket does not answer: start one
         assert started.returncode == 0, started.stdout + started.stderr
-        assert f"starting dockerd for unix://{target}/docker.sock" in started.stdout and answers(target / "docker.sock")
+        assert f"starting dockerd for unix://{target}/docker.sock" in started.stdout and _answers(target / "docker.sock")
         first_pid = int((target / "docker.pid").read_text())
         os.kill(first_pid, signal.SIGTERM)  # shutting down: the next call must wait for it, then start anew
         again = _ensure(target)
         assert again.returncode == 0, again.stdout + again.stderr
-        assert answers(target / "docker.sock") and int((target / "docker.pid").read_text()) != first_pid
-        assert answers(decoy / "docker.sock")  # the other engine was left alone
+        assert _answers(target / "docker.sock") and int((target / "docker.pid").read_text()) != first_pid
+        assert _answers(decoy / "docker.sock")  # the other engine was left alone
         assert registry.answers(registry.address(SETTINGS))  # and so was the system engine's network
     finally:
         _stop(target / "docker.pid")

@@ -1,4 +1,5 @@
-"""Compare what a run did with what its variant declares. Pure logic."""
+"""Compare what a run did with what its variant declares: pure logic, but for `heard`, which is
+handed the run to start (once more when it said nothing where it was declared to)."""
 from __future__ import annotations
 
 from collections.abc import Callable

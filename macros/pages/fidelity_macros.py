@@ -19,6 +19,9 @@ if TYPE_CHECKING:  # page.py imports detail.py, which uses `short` from here
     from .page import Page
 
 
+NO_STAND_IN = "No base of this build is a stand-in: each is the image its registry serves."
+
+
 def short(base: BaseImage) -> str:
     """A bases table's cell: how far the stand-in is from upstream, in a few words."""
     if base.fidelity is None:
@@ -30,7 +33,7 @@ def fidelity_summary(page: Page) -> str:
     """One sentence: how many stand-ins were held against what, and the furthest in size."""
     held = [b.fidelity for b in page.session.bases if b.fidelity is not None]
     if not held:
-        return "No base of this build is a stand-in: each is the image its registry serves."
+        return NO_STAND_IN
     listed = sum(f.packages_source is not None for f in held)
     sized = [f for f in held if f.size_deviation_percent is not None]
     said = f"Of the {counted(len(held), 'stand-in')}, {listed} {'was' if listed == 1 else 'were'} compared with " \
@@ -66,7 +69,7 @@ def stand_ins_made(page: Page) -> str:
             said = b.fidelity.follows
             following.setdefault((said["what"], said["source"], said["date"]), []).append(b.reference)
     if not following:
-        return "No base of this build is a stand-in: each is the image its registry serves."
+        return NO_STAND_IN
     return "\n".join(
         "- " + html_of(markup.listed([markup.code(r) for r in made]), f" follow{'s' * (len(made) == 1)} {what}. See ",
                        render.link(source, "the definition"), f" as of {date}.")
