@@ -15,6 +15,7 @@ from macros.measure.registry import OnDemand
 from macros.model import variants
 from macros.model.settings import CACHE_ENV, NAMESPACE_ENV, START_RUNS_ENV, Settings
 
+from tests.browsing import Reading
 from tests.helpers import NAMESPACE, build_site, scratch, seeded_cache
 
 
@@ -34,10 +35,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The tests that read the one cold site build (the `site` fixture, built once per session) run
     last: the clean-up tests before them remove the namespace's tags, which that build's images
     carry. test_site's come first, as the build left the engine; a test that builds again over its
-    images (two checkouts at once) comes after those that only read it."""
+    images (two checkouts at once) comes after those that only read it; the browser's, which wait
+    for its reading of the site (begun once the site was built), come at the very end."""
     readers = [item for item in items if "site" in getattr(item, "fixturenames", ())]
-    first = ("test_site.py", "test_browser.py")
-    readers.sort(key=lambda item: first.index(item.path.name) if item.path.name in first else len(first))
+    order = ("test_site.py", None, "test_browser.py")
+    readers.sort(key=lambda item: order.index(item.path.name if item.path.name in order else None))
     items[:] = [item for item in items if item not in readers] + readers
 
 
@@ -93,12 +95,26 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> Path:
-    """A cold build of the real site: an empty cache, so every variant is built, run and measured."""
+def browser_reading(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reading]:
+    """The browser's reading of the built site (tests/browsing.py), in a process of its own."""
+    reading = Reading(tmp_path_factory.mktemp("browser"))
+    yield reading
+    reading.stop()
+
+
+@pytest.fixture(scope="session")
+def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, cache_dir: Path,
+         browser_reading: Reading) -> Path:
+    """A cold build of the real site: an empty cache, so every variant is built, run and measured.
+    If a test of this session wants the browser's reading of it, the browser starts at once: it
+    reads files only, so it goes on beside the tests that follow, which spend much of their time
+    waiting on the engine (a whole `make test`: 39% of the two cores idle, reading sequentially)."""
     out = tmp_path_factory.mktemp("site")
     log = build_site(out, cache_dir)
     declared = variants.load(Settings.read())
     assert f"{len(declared)} measured, 0 reused" in log, log[-2000:]
+    if any("browser_reading" in getattr(item, "fixturenames", ()) for item in request.session.items):
+        browser_reading.start(out)
     return out
 
 

@@ -1,40 +1,19 @@
-"""The built site in a real browser (Debian's Chromium, driven by Playwright), as readers see it:
-every page at a desktop and a phone width, light and dark. The body never scrolls sideways, no
-chart text is drawn below 10 px, nothing logs an error, the answer is on the first screen, and an
-accessibility audit (axe-core) finds nothing serious. Screenshots of every page are kept."""
+"""The built site in a real browser (tests/browsing.py, run beside the other tests once the site is
+built), as readers see it: every page at a desktop and a phone width, light and dark. The body never
+scrolls sideways, no chart text is drawn below 10 px, nothing logs an error, the answer is on the
+first screen, and an accessibility audit (axe-core) finds nothing serious. Screenshots of every page
+are kept. Then every internal link resolves, and each check fails on a defect put there on purpose."""
 from __future__ import annotations
 
-import functools
 import html.parser
-import http.server
-import json
-import threading
 import urllib.parse
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser
 
-from tests.helpers import REPO
-
-# Debian's headless shell, installed by `make test` (Makefile: browser); the binary itself, not the
-# /usr/bin wrapper script, so that closing or killing the browser leaves no process behind
-CHROMIUM = "/usr/lib/chromium/chromium-headless-shell"
-WIDTHS = {"desktop": (1366, 900), "phone": (390, 844)}
-SCHEMES = ("light", "dark")
-SMALLEST_TEXT_PX = 10.0
-SCREENSHOTS = REPO / "screenshots"  # the artifact: every page at each width and scheme (git-ignored)
-
-# Everything a page draws as text inside a chart, at the size it is displayed (its font size times
-# the scale the SVG is drawn at, turned or not).
-CHART_TEXT_PX = """() => [...document.querySelectorAll('svg text')].filter(t => t.getClientRects().length)
-  .map(t => ({text: t.textContent.trim(), px: parseFloat(getComputedStyle(t).fontSize) *
-              Math.hypot(t.getScreenCTM().a, t.getScreenCTM().b)}))"""
-OVERFLOW_PX = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-ANSWER_TOP = "() => { const a = document.querySelector('.answer'); return a ? a.getBoundingClientRect().top : null }"
+from tests.browsing import CHROMIUM, Reading, look, passes, problems
 
 
 @pytest.fixture(scope="session")
@@ -43,88 +22,12 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     return {**browser_type_launch_args, "executable_path": CHROMIUM}
 
 
-@pytest.fixture(scope="module")
-def served(site: Path) -> Iterator[str]:
-    """The built site on 127.0.0.1, as a static host serves it."""
-    handler = functools.partial(_Quiet, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-def pages(site: Path) -> list[str]:
-    """Every page of the built site, as a path under the root ("" for the home page)."""
-    return sorted(f"{p.parent.relative_to(site).as_posix()}/" if p.parent != site else ""
-                  for p in site.rglob("index.html"))
-
-
-def audited(site: Path) -> set[str]:
-    """The pages the accessibility audit reads: every written page, and of the variant pages, which
-    one template makes (pages/detail.py), the first of each part (an audit takes seconds a page)."""
-    variants = json.loads((site / "results.json").read_text())["variants"]
-    firsts = {v["part"]: f"variants/{v['id']}/" for v in reversed(variants)}
-    return {p for p in pages(site) if not p.startswith("variants/") or p == "variants/"} | set(firsts.values())
-
-
-def look(page: Page) -> dict[str, Any]:
-    """What one loaded page shows a reader, measured in the browser."""
-    return {"overflow": page.evaluate(OVERFLOW_PX), "texts": page.evaluate(CHART_TEXT_PX),
-            "answer_top": page.evaluate(ANSWER_TOP), "height": page.viewport_size["height"]}
-
-
-def problems(seen: dict[str, Any], *, home: bool) -> list[str]:
-    """What is wrong with a page, from what the browser measured (pure, so an injected defect
-    can be shown to fail it)."""
-    found = []
-    if seen["overflow"] > 0:
-        found.append(f"the page scrolls sideways by {seen['overflow']} px")
-    small = [t for t in seen["texts"] if t["px"] < SMALLEST_TEXT_PX]
-    if small:
-        found.append(f"{len(small)} chart labels below {SMALLEST_TEXT_PX:g} px, e.g. "
-                     f"{small[0]['text']!r} at {small[0]['px']:.1f} px")
-    if home and (seen["answer_top"] is None or seen["answer_top"] >= seen["height"]):
-        found.append(f"the answer is not on the first screen (top at {seen['answer_top']})")
-    return found
-
-
 @pytest.mark.docker
-@pytest.mark.parametrize("scheme", SCHEMES)
-@pytest.mark.parametrize("width", list(WIDTHS))
-def test_every_page_reads_well_at_each_width_and_scheme(browser: Browser, served: str, site: Path,
-                                                       width: str, scheme: str) -> None:
-    w, h = WIDTHS[width]
-    context = browser.new_context(viewport={"width": w, "height": h}, color_scheme=scheme)  # type: ignore[arg-type]
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(f"{page.url}: {m.text}") if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(f"{page.url}: {e}"))
-    failed: dict[str, list[str]] = {}
-    axe, audit = Axe(), audited(site)
-    (SCREENSHOTS / f"{width}-{scheme}").mkdir(parents=True, exist_ok=True)
-    try:
-        for path in pages(site):
-            page.goto(served + path, wait_until="load")
-            found = problems(look(page), home=path == "")
-            if path in audit and (width == "desktop" or path == ""):  # the audit reads the DOM: once a scheme
-                serious = [v for v in axe.run(page).response["violations"] if v["impact"] in ("serious", "critical")]
-                found += [f"axe {v['id']} ({v['impact']}): {v['help']}, e.g. {v['nodes'][0]['target']}"
-                          for v in serious]
-            name = (path.strip("/").replace("/", "-") or "home") + ".png"
-            page.screenshot(path=SCREENSHOTS / f"{width}-{scheme}" / name, full_page=False)
-            if found:
-                failed[path or "/"] = found
-    finally:
-        context.close()
-    assert not failed, failed
-    assert not errors, errors
+@pytest.mark.parametrize("reading", passes())
+def test_every_page_reads_well_at_each_width_and_scheme(browser_reading: Reading, site: Path, reading: str) -> None:
+    found = browser_reading.found()[reading]
+    assert not found["failed"], found["failed"]
+    assert not found["errors"], found["errors"]
 
 
 class _Anchors(html.parser.HTMLParser):
