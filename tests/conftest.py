@@ -33,14 +33,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The tests that read the one cold site build (the `site` fixture, built once per session) run
-    last: the clean-up tests before them remove the namespace's tags, which that build's images
-    carry. test_site's come first, as the build left the engine; a test that builds again over its
-    images (two checkouts at once) comes after those that only read it; the browser's, which wait
-    for its reading of the site (begun once the site was built), come at the very end."""
+    first, test_site's as the build left the engine, then a test that builds again over its images
+    (two checkouts at once): the clean-up tests after them remove the namespace's tags, which that
+    build's images carry. The browser's tests, which wait for its reading of the site (begun once
+    the site was built, beside all the tests that follow), come at the very end."""
     readers = [item for item in items if "site" in getattr(item, "fixturenames", ())]
     order = ("test_site.py", None, "test_browser.py")
     readers.sort(key=lambda item: order.index(item.path.name if item.path.name in order else None))
-    items[:] = [item for item in items if item not in readers] + readers
+    browser = [item for item in readers if item.path.name == "test_browser.py"]
+    items[:] = [item for item in readers if item not in browser] + \
+        [item for item in items if item not in readers] + browser
 
 
 @pytest.fixture(scope="session")
