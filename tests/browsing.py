@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -132,7 +133,19 @@ def passes() -> list[str]:
     return [f"{width}-{scheme}" for width in WIDTHS for scheme in SCHEMES]
 
 
+def _orphaned_ends_it(parent: int) -> None:
+    """Ends this process once the test run that started it is gone (killed outright, its clean-up
+    never ran): Playwright's driver then loses its pipe and closes the browser."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(3)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main(site: Path, out: Path) -> None:
+    _orphaned_ends_it(os.getppid())
     with sync_playwright() as playwright, serving(site) as served:
         browser = playwright.chromium.launch(executable_path=CHROMIUM)
         try:
