@@ -183,3 +183,25 @@ def test_lock_files_no_one_holds_are_removed_and_a_held_one_kept(tmp_path: Path)
         assert locks.remove_unheld_locks() == 2
         assert [p.name for p in (tmp_path / "locks").glob("*.lock")] == ["busy.lock"]
     assert list((tmp_path / "locks").glob("*.lock")) == []
+
+
+def test_what_earlier_versions_kept_goes_from_the_own_cache_only(tmp_path: Path) -> None:
+    """The names earlier versions kept are removed from the checkout's own cache folder; a folder
+    SMALLEST_GO_CACHE names may hold what is not ours, so from there nothing is."""
+    from macros.model import files
+    from macros.model.settings import REPO, Settings
+
+    own = Settings(cache_dir=REPO / ".cache")
+    assert own.retired() == [REPO / ".cache" / name for name in own.retired_cache] and own.retired()
+    elsewhere = Settings(cache_dir=tmp_path)
+    for name in elsewhere.retired_cache:
+        (tmp_path / name).mkdir()
+    assert elsewhere.retired() == []
+    # what a build does with the list: each retired file or folder goes, and nothing beside it
+    (tmp_path / "results").mkdir()
+    (tmp_path / "base-sizes-2.json").write_text("{}")
+    (tmp_path / "diffs" / "a.json").write_text("{}")
+    gone = files.remove_all(tmp_path / name for name in own.retired_cache)
+    assert sorted(p.name for p in gone) == sorted(own.retired_cache)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["base-sizes-2.json", "results"]
+    assert files.remove_all([tmp_path / "diffs"]) == []

@@ -23,7 +23,7 @@ import docker
 from ..engine import buildkit, cleanup, connection, images, lock
 from ..errors import BaseImageError, BuildError, ProjectError
 from ..log import log
-from ..model import variants
+from ..model import files, variants
 from ..model.cache import ResultCache
 from ..model.measurement import Measurement
 from ..model.records import BaseImage, EngineFacts
@@ -233,12 +233,17 @@ def provision(settings: Settings, wanted: list[str]) -> tuple[list[BaseImage], r
 
 
 def _sweep(client: docker.DockerClient, settings: Settings) -> None:
-    """Remove what earlier runs left when they did not finish, and say so."""
+    """Remove what earlier runs left when they did not finish, and what earlier versions kept in
+    the cache that none reads now, and say so."""
     removed = cleanup.remove_leftovers(client, runs=settings.run_locks)
     if any(removed.values()):
         log.info(f"removed {counted(removed['containers'], 'container')}, "
                  f"{counted(removed['cgroups'], 'cgroup folder')} and {counted(removed['folders'], 'build folder')} "
                  "that earlier runs left when they did not finish")
+    retired = files.remove_all(settings.retired())
+    if retired:
+        log.info(f"removed from {settings.cache_dir} what earlier versions kept there and none reads now: "
+                 f"{', '.join(path.name for path in retired)}")
 
 
 def _reported(v: Variant, exc: ProjectError, told: set[str]) -> str:

@@ -86,6 +86,20 @@ def read_json_object(path: Path) -> dict[str, Any]:
     return data
 
 
+def remove_all(paths: Iterable[Path]) -> list[Path]:
+    """Remove each of these files and folders that exists; the ones removed."""
+    removed = []
+    for path in paths:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        elif path.exists() or path.is_symlink():
+            path.unlink(missing_ok=True)
+        else:
+            continue
+        removed.append(path)
+    return removed
+
+
 def copy_memos(names: Iterable[str], source: Path, target: Path) -> None:
     """Into another cache folder, these memos of `source` (files, or folders of files) that exist."""
     target.mkdir(parents=True, exist_ok=True)

