@@ -6,7 +6,8 @@ scrolling, chart text size, where the answer is, axe-core's audit, console error
 It runs as a process of its own (`python -m tests.browsing SITE OUT`: every page at each width and
 scheme, what is wrong written to OUT as JSON, a screenshot of every page kept). It reads files only,
 never the engine, so the test session starts it as soon as the site is built (conftest.py) and goes
-on with the engine's tests beside it: those spend about 40% of their time waiting on the engine."""
+on with the engine's tests beside it, which wait on the engine much of their time (one test after
+another, a whole run left 39% of the two cores idle)."""
 from __future__ import annotations
 
 import functools
