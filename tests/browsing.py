@@ -82,8 +82,8 @@ def problems(seen: dict[str, Any], *, home: bool) -> list[str]:
 
 
 def read(browser: Browser, served: str, site: Path, width: str, scheme: str) -> dict[str, Any]:
-    """Every page at one width and scheme: what is wrong with each ("failed", by path) and what the
-    pages logged as errors ("errors")."""
+    """Every page at one width and scheme: the pages read ("read"), what is wrong with each
+    ("failed", by path) and what the pages logged as errors ("errors")."""
     w, h = WIDTHS[width]
     context = browser.new_context(viewport={"width": w, "height": h}, color_scheme=scheme)  # type: ignore[arg-type]
     page = context.new_page()
@@ -91,6 +91,7 @@ def read(browser: Browser, served: str, site: Path, width: str, scheme: str) -> 
     page.on("console", lambda m: errors.append(f"{page.url}: {m.text}") if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(f"{page.url}: {e}"))
     failed: dict[str, list[str]] = {}
+    visited: list[str] = []
     axe, audit = Axe(), audited(site)
     (SCREENSHOTS / f"{width}-{scheme}").mkdir(parents=True, exist_ok=True)
     try:
@@ -105,9 +106,10 @@ def read(browser: Browser, served: str, site: Path, width: str, scheme: str) -> 
             page.screenshot(path=SCREENSHOTS / f"{width}-{scheme}" / name, full_page=False)
             if found:
                 failed[path or "/"] = found
+            visited.append(path)
     finally:
         context.close()
-    return {"failed": failed, "errors": errors}
+    return {"read": visited, "failed": failed, "errors": errors}
 
 
 @contextmanager

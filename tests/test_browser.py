@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser
 
-from tests.browsing import CHROMIUM, Reading, look, passes, problems
+from tests.browsing import CHROMIUM, Reading, look, pages, passes, problems
 
 
 @pytest.fixture(scope="session")
@@ -26,6 +26,7 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 @pytest.mark.parametrize("reading", passes())
 def test_every_page_reads_well_at_each_width_and_scheme(browser_reading: Reading, site: Path, reading: str) -> None:
     found = browser_reading.found()[reading]
+    assert found["read"] == pages(site) and "" in found["read"], found["read"]  # every page, the home page too
     assert not found["failed"], found["failed"]
     assert not found["errors"], found["errors"]
 

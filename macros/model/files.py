@@ -87,16 +87,18 @@ def read_json_object(path: Path) -> dict[str, Any]:
 
 
 def remove_all(paths: Iterable[Path]) -> list[Path]:
-    """Remove each of these files and folders that exists; the ones removed."""
+    """Remove each of these files and folders that exists; the ones now gone (a folder that could
+    not be removed whole is not among them)."""
     removed = []
     for path in paths:
+        if not (path.exists() or path.is_symlink()):
+            continue
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path, ignore_errors=True)
-        elif path.exists() or path.is_symlink():
-            path.unlink(missing_ok=True)
         else:
-            continue
-        removed.append(path)
+            path.unlink(missing_ok=True)
+        if not (path.exists() or path.is_symlink()):
+            removed.append(path)
     return removed
 
 

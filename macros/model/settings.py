@@ -113,7 +113,7 @@ class Settings:
 
     def retired(self) -> list[Path]:
         """What of `retired_cache` a build removes: in the checkout's own cache folder only."""
-        own = self.cache_dir.resolve() == (REPO / ".cache").resolve()
+        own = self.cache_dir.resolve() == type(self).cache_dir.resolve()  # the field's default
         return [self.cache_dir / name for name in self.retired_cache] if own else []
 
     def cached(self, what: CacheFolder) -> Path:
