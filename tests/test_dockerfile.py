@@ -59,3 +59,20 @@ def test_unresolvable_build_arguments_name_the_fix() -> None:
 def test_a_line_dockers_parser_rejects_names_the_file() -> None:
     with pytest.raises(ConfigError, match=r"Dockerfile\.t: Docker's parser rejects it"):
         _parse("FROM x\nRUN <<EOF\n")
+
+
+def test_an_arg_default_the_image_is_not_built_with_is_refused() -> None:
+    # The image's history keeps its stages' ARG lines as written: `ARG SUITE=bullseye` in an image
+    # built for trixie would show bullseye in its layer table.
+    with pytest.raises(ConfigError, match=r"line 2: `ARG SUITE=bullseye` stays in the image's history") as caught:
+        _parse("FROM scratch\nARG SUITE=bullseye\n", SUITE="trixie")
+    assert "ARG SUITE`" in caught.value.hint and "build_args" in caught.value.hint
+    with pytest.raises(ConfigError, match="line 2: `ARG A=1`"):  # a stage the final one starts from
+        _parse("FROM debian AS a\nARG A=1\nFROM a\nRUN true\n", A="2")
+
+
+def test_arg_defaults_that_stay_true_or_stay_out_of_the_image_pass() -> None:
+    _parse("FROM scratch\nARG SUITE=trixie\n", SUITE="trixie")      # the value it is built with
+    _parse('FROM scratch\nARG EXTRA=""\n', EXTRA="")                  # quoted as BuildKit reads it
+    _parse("FROM scratch\nARG SUITE\nUSER ${U:-0}\n", SUITE="trixie")  # no default on the line
+    _parse("ARG V=1\nFROM debian AS build\nARG T=x\nFROM scratch\n", V="2", T="y")  # global, and a build stage's

@@ -1,8 +1,10 @@
 """Dockerfiles read with Docker's own parser (the `dockerfile` package wraps BuildKit's Go parser),
-once per file: the base images the FROM lines name, with build arguments resolved."""
+once per file: the base images the FROM lines name, with build arguments resolved, and the image's
+own ARG lines held to the values it is built with (its history shows them as written)."""
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,11 +42,18 @@ def parse(text: str, *, source: str, build_args: Mapping[str, str]) -> Parsed:
     stages: dict[str, str] = {}  # stage name -> the image it starts from
     bases: list[str] = []
     final = ""
+    # The ARG lines of each stage, and the stage each starts from (None: an image): what the
+    # final stage and the stages under it declare stays in the image's history
+    stage_args: list[list[official.Command]] = []
+    parent: list[int | None] = []
+    named: dict[str, int] = {}
     for command in commands:
         if command.cmd.upper() == "ARG" and not stages and not final:  # ARG before the first FROM
             for spec in command.value:
                 name, eq, default = spec.partition("=")
                 global_args[name] = build_args.get(name, default if eq else None)
+        elif command.cmd.upper() == "ARG":
+            stage_args[-1].append(command)
         elif command.cmd.upper() == "FROM":
             words = [w for w in command.value]
             if not words:
@@ -53,12 +62,38 @@ def parse(text: str, *, source: str, build_args: Mapping[str, str]) -> Parsed:
             final = stages.get(ref.lower(), ref)
             if ref.lower() != "scratch" and ref.lower() not in stages and ref not in bases:
                 bases.append(ref)
+            parent.append(named.get(ref.lower()))
+            stage_args.append([])
             if len(words) >= 3 and words[1].upper() == "AS":
                 stages[words[2].lower()] = final
+                named[words[2].lower()] = len(stage_args) - 1
     if not final:
         raise ConfigError(f"{source}: has no FROM instruction",
                           hint="Every Dockerfile starts from a base: add `FROM <image>` (or `FROM scratch`).")
+    stage: int | None = len(stage_args) - 1
+    while stage is not None:
+        for command in stage_args[stage]:
+            _shown_as_built(command, build_args, source=source)
+        stage = parent[stage]
     return Parsed(text=text, bases=tuple(bases), final_base=final)
+
+
+def _shown_as_built(command: official.Command, build_args: Mapping[str, str], *, source: str) -> None:
+    """An ARG line of the image's own stages is kept in its history as written (the layer tables
+    show it), so a default there must be the value the image is built with."""
+    for spec in command.value:
+        name, eq, written = spec.partition("=")
+        try:
+            default = " ".join(shlex.split(written))
+        except ValueError:  # unbalanced quotes: BuildKit's parser would have said so first
+            default = written
+        if eq and name in build_args and build_args[name] != default:
+            raise ConfigError(
+                f"{source}: line {command.start_line}: `{command.original.strip()}` stays in the image's history "
+                f"as written, but the image is built with {name}={build_args[name]!r}: its layer table would show "
+                "a value it was not built with",
+                hint=f"Drop the default (`ARG {name}`) and give {name} its value under 'build_args' wherever "
+                     "this Dockerfile is built.")
 
 
 def _expand(ref: str, args: Mapping[str, str | None], *, source: str, line: int) -> str:
