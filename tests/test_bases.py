@@ -280,3 +280,36 @@ def test_variants_on_a_base_that_fails_say_so_and_its_log_is_printed_once(
         assert f"variant '{vid}': needs stand-in {failing}: build failed at [2/2] RUN echo" in said, said
     assert said.count("tail of the build log:") == 1 and said.count(f"E: {tmp_path.name} unreachable") >= 1, said
     assert images.inspect_image(client, failing) is None
+
+
+def test_a_build_removes_the_stand_in_a_changed_recipe_replaced_and_the_variant_image_on_it(
+        client: docker.DockerClient, tmp_path: Path) -> None:
+    """Once a build has let go of its hold on the engine lock, it removes what it made stale: the
+    stand-in its changed recipe replaced, and the variant image that lost its tag to the new one."""
+    parent = next(ref for ref in bases.load_recipes(SETTINGS) if images.inspect_image(client, ref))  # any base there
+    folder = tmp_path / "replaced"
+    folder.mkdir()
+    stand_in = f"{NAMESPACE}/replaced-stand-in:1"
+    (tmp_path / "bases.yml").write_text(yaml.safe_dump({stand_in: {"recipe": str(folder)}}))
+    path = write_variants(tmp_path, {"pytest-on-replaced": (
+        f'FROM {stand_in}\nCMD ["true"]\n', '    binary: ""\n    expect: {exit_code: 0, stdout: "", stderr: ""}')})
+    variant = SETTINGS.tag_of("pytest-on-replaced")
+    cache = seeded_cache(tmp_path / "cache")
+    seen: list[tuple[str, str]] = []
+    try:
+        for edition in ("first", "second"):
+            (folder / "Dockerfile").write_text(f"FROM {parent}\nLABEL edition={edition}-{tmp_path.name}\n")
+            done = cli("measure", variants=path, cache=cache, env={BASES_ENV: str(tmp_path / "bases.yml")}, timeout=300)
+            assert done.returncode == 0, done.stdout + done.stderr
+            seen.append((client.api.inspect_image(stand_in)["Id"], client.api.inspect_image(variant)["Id"]))
+        (old_base, old_variant), (new_base, new_variant) = seen
+        assert old_base != new_base and old_variant != new_variant
+        assert images.inspect_image(client, old_base) is None, done.stdout + done.stderr
+        assert images.inspect_image(client, old_variant) is None, done.stdout + done.stderr
+        assert "this build made stale" in done.stdout + done.stderr
+    finally:
+        for ref in (variant, stand_in):
+            try:
+                client.api.remove_image(ref, force=True)
+            except docker.errors.NotFound:
+                pass

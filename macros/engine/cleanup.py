@@ -81,19 +81,22 @@ def _remove(api: docker.APIClient, name: str, *, force: bool = False) -> int:
         return 0  # a container of another namespace or build uses it: left for it
 
 
-def prune_untagged_variants(client: docker.DockerClient, *, engine_lock: Path) -> int:
-    """Remove our variant images that a newer build has untagged; they only hold stale layers.
-    While another build of ours runs, none: they are left for a later build (lock.py)."""
+def prune_after_build(client: docker.DockerClient, *, stand_ins: list[str], variants: bool,
+                      engine_lock: Path) -> int:
+    """Remove what a build made stale: when it built variants, our variant images that lost their
+    tag to a newer one; and the stand-ins it replaced, by ID (an image someone built on a stand-in
+    carries its labels, so the labels cannot tell a stand-in from it). Nothing is forced: an image
+    a container uses, or that has another tag, stays. Called once the build has let go of its own
+    shared hold on the engine lock; while another build of ours runs, nothing goes (lock.py), and
+    what is left goes with a later build's prune or with `clean`."""
     removed = 0
-    with lock.held(engine_lock, exclusive=True, wait=False) as free, translated("remove untagged variant images"):
+    with lock.held(engine_lock, exclusive=True, wait=False) as free, translated("remove stale images"):
         if not free:
             return 0
-        for image in client.api.images(filters={**labels.filter_variant_images(), "dangling": True}):
-            try:
-                client.api.remove_image(image["Id"])
-                removed += 1
-            except APIError:
-                pass  # in use by another build's container right now: leave it for next time
+        doomed = [image["Id"] for image in client.api.images(
+            filters={**labels.filter_variant_images(), "dangling": True})] if variants else []
+        for image_id in [*doomed, *stand_ins]:
+            removed += _remove(client.api, image_id)
     return removed
 
 

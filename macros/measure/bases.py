@@ -44,6 +44,7 @@ class Provisioner:
     settings: Settings  # where the bases file and the downloads are, and the pull's time limit
     _done: dict[str, BaseImage] = field(default_factory=dict)
     _folders: dict[Path, bytes] = field(default_factory=dict)  # recipe folder -> its files, as hashed
+    replaced: list[str] = field(default_factory=list)  # IDs of the stand-ins a changed recipe rebuilt
 
     def ensure_all(self, refs: list[str]) -> list[BaseImage]:
         """Every ref and every parent it was built on, on one schedule (`steps`). A failure stops
@@ -122,7 +123,10 @@ class Provisioner:
             if found.get(labels.RECIPE_HASH) == self.recipe_hash(ref):
                 return _provenance(ref, record)
             log.info(f"bases: {ref}: its recipe changed since the stand-in was built; rebuilding")
-            return self._build(ref)
+            rebuilt = self._build(ref)
+            if rebuilt.image_id != record["Id"]:
+                self.replaced.append(str(record["Id"]))
+            return rebuilt
         started = time.monotonic()
         try:
             images.pull(ref, timeout_s=self.settings.pull_timeout_s)

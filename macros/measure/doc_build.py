@@ -46,6 +46,7 @@ class BuildContext:
     builder: Future[dict[str, str]]                           # as are the builder's versions (for the pages only)
     store: registry.OnDemand | None = None                    # once the registry's image is there
     sizes: dict[str, image_size.Sized] = field(default_factory=dict)  # by base reference
+    retagged: bool = False                                    # variants were tagged anew: their old images are stale
 
     @property
     def registry(self) -> registry.OnDemand:
@@ -78,8 +79,7 @@ def measure_all(settings: Settings) -> Session:
                  for v in declared if isinstance(m := outcomes[v.id], Measurement)]
         compared = diffs.of_session(ctx.client, declared, shown, settings)
         fresh = sum(not s.reused for s in shown)
-        if not failures and fresh:
-            cleanup.prune_untagged_variants(ctx.client, engine_lock=settings.engine_lock)  # only a build untags
+        ctx.retagged = not failures and fresh > 0  # only a build untags
         store = ctx.registry
         registry_facts = store.facts()  # may ask the registry (and so the engine): before closing
         facts = store.engine._replace(**ctx.builder.result())
@@ -94,7 +94,8 @@ def measure_all(settings: Settings) -> Session:
 @contextmanager
 def _engine(settings: Settings) -> Iterator[BuildContext]:
     """Connected, this run said to be alive, leftovers swept, and the engine held against our own
-    deletions (nothing of ours deletes from under the builds) until the block ends."""
+    deletions (nothing of ours deletes from under the builds) until the block ends; then, if it
+    ended well, the images it made stale removed (a failed build leaves them to the next)."""
     client = connection.connect(settings)
     # What the engine says of itself takes time to ask, and is asked while the sweep and the bases
     # go on: its facts (its version and store are in every cache key) tens of milliseconds, the
@@ -107,8 +108,16 @@ def _engine(settings: Settings) -> Iterator[BuildContext]:
             with lock.held(settings.engine_lock, exclusive=False):
                 cache = ResultCache(settings.cached("results"), locks=settings.key_locks)
                 cache.remove_unheld_locks()
-                yield BuildContext(settings, client, bases.Provisioner(client, bases.load_recipes(settings), settings),
+                ctx = BuildContext(settings, client, bases.Provisioner(client, bases.load_recipes(settings), settings),
                                    cache, facts, builder)
+                yield ctx
+            # Deleting takes the engine lock exclusively, which this build's own shared hold would
+            # deny: so only now, once the build has let go of it.
+            stale = cleanup.prune_after_build(client, stand_ins=ctx.provisioner.replaced, variants=ctx.retagged,
+                                              engine_lock=settings.engine_lock)
+            if stale:
+                log.info(f"removed {counted(stale, 'image')} this build made stale (untagged variants, "
+                         "replaced stand-ins)")
     finally:
         asking.shutdown(wait=True)
         client.close()
