@@ -89,6 +89,8 @@ def prune_after_build(client: docker.DockerClient, *, stand_ins: list[str], vari
     a container uses, or that has another tag, stays. Called once the build has let go of its own
     shared hold on the engine lock; while another build of ours runs, nothing goes (lock.py), and
     what is left goes with a later build's prune or with `clean`."""
+    if not (variants or stand_ins):  # a warm build: nothing made stale, no lock to take
+        return 0
     removed = 0
     with lock.held(engine_lock, exclusive=True, wait=False) as free, translated("remove stale images"):
         if not free:
