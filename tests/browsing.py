@@ -4,17 +4,21 @@ scrolling, chart text size, where the answer is, axe-core's audit, console error
 (`problems`, pure) lives here; tests/test_browser.py asserts on it.
 
 It runs as a process of its own (`python -m tests.browsing SITE OUT`: every page at each width and
-scheme, what is wrong written to OUT as JSON, a screenshot of every page kept). It reads files only,
+scheme, what is wrong written to OUT as JSON, a screenshot of every page kept), in a network
+namespace of its own when the tests start it (`Reading.start` says why). It reads files only,
 never the engine, so the test session starts it as soon as the site is built (conftest.py) and goes
 on with the engine's tests beside it, which wait on the engine much of their time (one test after
 another, a whole run left 39% of the two cores idle)."""
 from __future__ import annotations
 
+import fcntl
 import functools
 import http.server
 import json
 import os
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -35,6 +39,7 @@ CHROMIUM = "/usr/lib/chromium/chromium-headless-shell"
 WIDTHS = {"desktop": (1366, 900), "phone": (390, 844)}
 SCHEMES = ("light", "dark")
 SMALLEST_TEXT_PX = 10.0
+NETWORK = Path("/proc/self/ns/net")  # names the network namespace a process is in
 SCREENSHOTS = REPO / "screenshots"  # the artifact: every page at each width and scheme (git-ignored)
 
 # Everything a page draws as text inside a chart, at the size it is displayed (its font size times
@@ -147,15 +152,25 @@ def _orphaned_ends_it(parent: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
+def _loopback_up() -> None:
+    """Bring up the loopback interface if it is down, as a new network namespace starts it
+    (SIOCGIFFLAGS, then SIOCSIFFLAGS with IFF_UP: `ip link set lo up` without iproute2)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        flags = struct.unpack("16sH", fcntl.ioctl(sock, 0x8913, struct.pack("16sH", b"lo", 0))[:18])[1]
+        if not flags & 0x1:
+            fcntl.ioctl(sock, 0x8914, struct.pack("16sH", b"lo", flags | 0x1))
+
+
 def main(site: Path, out: Path) -> None:
     _orphaned_ends_it(os.getppid())
+    _loopback_up()
     with sync_playwright() as playwright, serving(site) as served:
         browser = playwright.chromium.launch(executable_path=CHROMIUM)
         try:
             found = {name: read(browser, served, site, *name.split("-")) for name in passes()}
         finally:
             browser.close()
-    out.write_text(json.dumps(found, indent=1))
+    out.write_text(json.dumps({"network": str(NETWORK.readlink()), "passes": found}, indent=1))
 
 
 class Reading:
@@ -168,8 +183,12 @@ class Reading:
 
     def start(self, site: Path) -> None:
         with (self.folder / "browser.log").open("wb") as log:
-            # a session of its own: stopping it stops the browser and Playwright's driver with it
-            self.process = subprocess.Popen([sys.executable, "-m", "tests.browsing", str(site),
+            # A session of its own: stopping it stops the browser and Playwright's driver with it.
+            # A network namespace of its own, with loopback only: Chromium aborts the page it is
+            # loading (net::ERR_NETWORK_CHANGED) whenever the host's interfaces change, as the
+            # engine's tests beside it make them change (a bridge, a container's veth).
+            isolated = ["unshare", "--net", *([] if os.geteuid() == 0 else ["--map-root-user"])]
+            self.process = subprocess.Popen([*isolated, sys.executable, "-m", "tests.browsing", str(site),
                                              str(self.folder / "found.json")],
                                             cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -184,7 +203,9 @@ class Reading:
                 raise AssertionError(f"the browser did not finish reading the site in {timeout_s:g} s") from None
             said = (self.folder / "browser.log").read_text(errors="replace")
             assert code == 0, f"the browser's reading of the site failed (exit {code}):\n{said[-3000:]}"
-            self._found = json.loads((self.folder / "found.json").read_text())
+            found = json.loads((self.folder / "found.json").read_text())
+            assert found["network"] != str(NETWORK.readlink()), "the browser read on the host's network"
+            self._found = found["passes"]
         return self._found
 
     def stop(self) -> None:
