@@ -84,8 +84,8 @@ def measure_all(settings: Settings) -> Session:
         registry_facts = store.facts()  # may ask the registry (and so the engine): before closing
         facts = store.engine._replace(**ctx.builder.result())
     seconds = time.monotonic() - started
-    log.info(f"{len(shown)} variants ready in {seconds:.1f}s "
-             f"({fresh} measured, {len(shown) - fresh} reused from the cache, {store.pushes} pushes)")
+    log.info(f"{counted(len(shown), 'variant')} ready in {seconds:.1f}s ({fresh} measured, "
+             f"{len(shown) - fresh} reused from the cache, {counted(store.pushes, 'push', 'pushes')})")
     return Session(engine=facts, registry=registry_facts, bases=provisioned, declared=declared, results=shown,
                    failures=failures, pushes=store.pushes, seconds=seconds, diffs=compared,
                    generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
