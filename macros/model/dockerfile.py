@@ -39,16 +39,15 @@ def parse(text: str, *, source: str, build_args: Mapping[str, str]) -> Parsed:
         raise ConfigError(f"{source}: Docker's parser rejects it: {str(exc).strip()}",
                           hint="Fix the line it names; `docker build` would stop there too.") from None
     global_args: dict[str, str | None] = {}
-    stages: dict[str, str] = {}  # stage name -> the image it starts from
     bases: list[str] = []
-    final = ""
-    # The ARG lines of each stage, and the stage each starts from (None: an image): what the
-    # final stage and the stages under it declare stays in the image's history
+    # Per stage: the image it starts from (stage names followed), the earlier stage it starts from
+    # (None: an image), and its ARG lines, which stay in the history of an image built on it
+    starts: list[str] = []
+    parents: list[int | None] = []
     stage_args: list[list[official.Command]] = []
-    parent: list[int | None] = []
-    named: dict[str, int] = {}
+    named: dict[str, int] = {}  # stage name -> its index
     for command in commands:
-        if command.cmd.upper() == "ARG" and not stages and not final:  # ARG before the first FROM
+        if command.cmd.upper() == "ARG" and not starts:  # ARG before the first FROM
             for spec in command.value:
                 name, eq, default = spec.partition("=")
                 global_args[name] = build_args.get(name, default if eq else None)
@@ -59,23 +58,23 @@ def parse(text: str, *, source: str, build_args: Mapping[str, str]) -> Parsed:
             if not words:
                 raise ConfigError(f"{source}: line {command.start_line}: FROM names no image")
             ref = _expand(words[0], global_args, source=source, line=command.start_line)
-            final = stages.get(ref.lower(), ref)
-            if ref.lower() != "scratch" and ref.lower() not in stages and ref not in bases:
+            earlier = named.get(ref.lower())
+            if ref.lower() != "scratch" and earlier is None and ref not in bases:
                 bases.append(ref)
-            parent.append(named.get(ref.lower()))
+            starts.append(starts[earlier] if earlier is not None else ref)
+            parents.append(earlier)
             stage_args.append([])
             if len(words) >= 3 and words[1].upper() == "AS":
-                stages[words[2].lower()] = final
-                named[words[2].lower()] = len(stage_args) - 1
-    if not final:
+                named[words[2].lower()] = len(starts) - 1
+    if not starts:
         raise ConfigError(f"{source}: has no FROM instruction",
                           hint="Every Dockerfile starts from a base: add `FROM <image>` (or `FROM scratch`).")
-    stage: int | None = len(stage_args) - 1
+    stage: int | None = len(starts) - 1
     while stage is not None:
         for command in stage_args[stage]:
             _shown_as_built(command, build_args, source=source)
-        stage = parent[stage]
-    return Parsed(text=text, bases=tuple(bases), final_base=final)
+        stage = parents[stage]
+    return Parsed(text=text, bases=tuple(bases), final_base=starts[-1])
 
 
 def _shown_as_built(command: official.Command, build_args: Mapping[str, str], *, source: str) -> None:
