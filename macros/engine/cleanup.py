@@ -87,8 +87,8 @@ def prune_after_build(client: docker.DockerClient, *, stand_ins: list[str], vari
     tag to a newer one; and the stand-ins it replaced, by ID (an image someone built on a stand-in
     carries its labels, so the labels cannot tell a stand-in from it). Nothing is forced: an image
     a container uses, or that has another tag, stays. Called once the build has let go of its own
-    shared hold on the engine lock; while another build of ours runs, nothing goes (lock.py), and
-    what is left goes with a later build's prune or with `clean`."""
+    shared hold on the engine lock; while another build of ours runs, nothing goes (lock.py): the
+    untagged variant images are left to a later build's prune, the replaced stand-ins to `clean`."""
     if not (variants or stand_ins):  # a warm build: nothing made stale, no lock to take
         return 0
     removed = 0

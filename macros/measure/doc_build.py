@@ -95,7 +95,8 @@ def measure_all(settings: Settings) -> Session:
 def _engine(settings: Settings) -> Iterator[BuildContext]:
     """Connected, this run said to be alive, leftovers swept, and the engine held against our own
     deletions (nothing of ours deletes from under the builds) until the block ends; then, if it
-    ended well, the images it made stale removed (a failed build leaves them to the next)."""
+    ended well, the images it made stale removed (a failed build leaves them: its untagged variant
+    images go with the next build that measures one, the stand-ins it replaced with `clean`)."""
     client = connection.connect(settings)
     # What the engine says of itself takes time to ask, and is asked while the sweep and the bases
     # go on: its facts (its version and store are in every cache key) tens of milliseconds, the
