@@ -12,6 +12,7 @@ from macros.model.records import BaseImage, EngineFacts, RegistryFacts
 from macros.model.session import Session
 from macros.model.settings import Settings
 from macros.pages import page_macros as m
+from macros.pages.markup import moment
 
 from tests.factories import shown
 from tests.helpers import scratch
@@ -43,7 +44,7 @@ def test_numbers_come_from_the_results() -> None:
     assert (m.process_time(p, "big"), m.process_time(p, "small")) == ("under 5 ms", "20.9 ms")
     assert m.times_smaller(p, "big", "small") == "2,586" and m.percent_smaller(p, "big", "small") == "100%"
     assert m.difference(p, "big", "small") == "800MB" and m.binary_share(p, "small") == "1.000"
-    assert m.base_size(p, "golang:1.21-bullseye") == "754MB" and m.measured_at(p) == SESSION.generated_at
+    assert m.base_size(p, "golang:1.21-bullseye") == "754MB" and m.measured_at(p) == moment(SESSION.generated_at)
 
 
 def test_blocks_are_the_renderers() -> None:
@@ -116,13 +117,12 @@ def test_benchmark_table_reads_the_stored_figures(tmp_path: Path) -> None:
     assert "has not been run yet" in m.benchmark_table(page(docs_dir=tmp_path))
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "benchmark.json").write_text(json.dumps(
-        {"measured_at": "today", "machine": "2 cores", "warm": {"runs": 3, "ours_s": 2.0, "frozen_s": 1.0,
-                                                                "frozen_plugin_s": 1.6, "ours_over_plugin": 1.25,
-                                                                "ours_over_plugin_iqr": [1.2, 1.3],
-                                                                "goal_ratio": 1.05},
+        {"measured_at": "2026-11-27T10:00:00+00:00", "machine": "2 cores",
+         "warm": {"runs": 3, "ours_s": 2.0, "frozen_s": 1.0, "frozen_plugin_s": 1.6, "ours_over_plugin": 1.25,
+                  "ours_over_plugin_iqr": [1.2, 1.3], "goal_ratio": 1.05},
          "serve": {"seconds": [1.2, 1.31, 1.64], "goal_s": 1.5}}))
     table = m.benchmark_table(page(docs_dir=tmp_path))
-    assert "1.250 (goal ≤ 1.05: missed)" in table and table.endswith("Measured today on 2 cores.")
+    assert "1.250 (goal ≤ 1.05: missed)" in table and table.endswith('Measured <time datetime="2026-11-27T10:00:00+00:00">2026-11-27 10:00 UTC</time> on 2 cores.')
     assert "served again (median of 3)</td><td>1.31&nbsp;s</td><td>slowest 1.64&nbsp;s</td>" in table  # one line each
     assert "(goal ≤ 1.5 s: median met, slowest missed)" in table
 

@@ -163,7 +163,8 @@ def test_benchmark_numbers_become_rows_with_the_ratios() -> None:
 def test_benchmark_table_marks_detail_rows_and_escapes() -> None:
     table = benchmark_figures.benchmark(BENCHMARK)
     assert table.count('<span class="detail-row">↳ ') == 2 and "goal ≤ 1.05" in table
-    assert table.endswith("Measured 2026-11-27T10:00:00+00:00 on 2 cores &lt;x&gt;.")
+    assert table.endswith('Measured <time datetime="2026-11-27T10:00:00+00:00">2026-11-27 10:00 UTC</time> '
+                          'on 2 cores &lt;x&gt;.')
     assert "<td>shell loop 16.0&nbsp;s</td>" in table and "<td>102&nbsp;MiB</td>" in table
 
 
@@ -182,6 +183,9 @@ def test_awkward_prose_is_found_and_plain_prose_is_not() -> None:
     assert words.share(2, 2, "base") == "both bases" and words.share(0, 3, "base") == "none of the 3 bases"
     assert words.share(1, 18, "base") == "one of the 18 bases" and words.share(18, 18, "base") == "all 18 bases"
     assert words.both(5, 5, "bytes") == "both 5 bytes" and words.both(5, 6, "bytes") == "5 and 6 bytes"
+    # a moment to the minute, in UTC whatever offset it was written with
+    assert words.utc_minute("2026-12-07T08:21:07+00:00") == "2026-12-07 08:21 UTC"
+    assert words.utc_minute("2026-12-07T01:05:59-08:00") == "2026-12-07 09:05 UTC"
 
 
 def test_a_part_told_by_release_is_listed_oldest_release_first() -> None:

@@ -1,5 +1,8 @@
-"""Numbers in sentences, as a person writes them: "one container", "3 cgroup folders", "both bases"."""
+"""Numbers in sentences, as a person writes them: "one container", "3 cgroup folders", "both bases",
+and a moment to the minute: "2026-12-07 08:21 UTC"."""
 from __future__ import annotations
+
+import datetime as dt
 
 _WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 
@@ -29,3 +32,9 @@ def share(n: int, total: int, noun: str, plural: str = "") -> str:
 def both(first: int, second: int, unit: str) -> str:
     """Two figures, said once when they are the same: "both 1,895,687 bytes", "1,203 and 1,284 bytes"."""
     return f"both {first:,} {unit}" if first == second else f"{first:,} and {second:,} {unit}"
+
+
+def utc_minute(stamp: str) -> str:
+    """An ISO 8601 time stamp as a reader takes it in: "2026-12-07 08:21 UTC" (the files keep the
+    seconds and the offset; no page needs them)."""
+    return dt.datetime.fromisoformat(stamp).astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -7,7 +7,7 @@ import statistics
 from typing import Any, NamedTuple
 
 from ..model.words import counted
-from .markup import Html
+from .markup import Html, moment
 from .render import table
 
 
@@ -84,7 +84,7 @@ def benchmark(data: dict[str, Any]) -> str:
 
     shown = [(scenario(r), _glued(r.ours), _glued(r.compared_with), r.result) for r in benchmark_rows(data)]
     shown_table = table(("Scenario", "This project", "Compared with", "Ratio or result"), shown)
-    when, where = html.escape(data["measured_at"]), html.escape(data["machine"])
+    when, where = moment(data["measured_at"]), html.escape(data["machine"])
     return f"{shown_table}\n\nMeasured {when} on {where}."
 
 

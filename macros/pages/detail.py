@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from ..model.parts import title_of
 from ..model.session import Shown
-from . import fidelity_macros, formats, render
+from . import fidelity_macros, formats, markup, render
 
 if TYPE_CHECKING:
     from ..model.records import BaseImage
@@ -72,7 +72,7 @@ def variant_page(result: Shown, bases: Sequence[BaseImage], *,
         f"# {markdown_text(v.title)}",
         f"{markdown_text(v.description)}",
         f"*{markdown_text(title_of(v.part))}.* Built from `{v.dockerfile_rel}`; measured "
-        f"{result.measured.measured_at} (UTC)"
+        f"{markup.moment(result.measured.measured_at)}"
         f"{', reused from the cache by this build' if result.reused else ', by this build'}.{edition}",
         "## The Dockerfile",
         render.code_block(v.parsed.text, lang="dockerfile", title=v.dockerfile_rel),

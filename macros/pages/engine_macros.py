@@ -11,6 +11,7 @@ from ..model import engines
 from ..model.files import read_json
 from ..model.words import counted
 from . import render
+from .markup import moment
 
 if TYPE_CHECKING:
     from .page import Page
@@ -54,7 +55,7 @@ def engine_table(page: Page) -> str:
         ("Cgroups (driver, version)", f"{e.cgroup_driver or '?'}, v{e.cgroup_version or '?'}"),
         ("Builder", f"BuildKit {e.buildkit or '?'} (as the engine's builder says), through buildx {e.buildx or '?'}"),
         ("Registry (distribution)", f"{r.version} at {r.address}"), ("Registry image", r.image_id),
-        ("Measured at (UTC)", page.session.generated_at),
+        ("Facts read at", moment(page.session.generated_at)),
     ])
 
 

@@ -10,6 +10,7 @@ from ..model.parts import CHAPTERS, PARTS, of_chapter, title_of
 from ..model.sizes import human_size, parse_size, signed_change
 from . import render
 from .history_chart import Line, history_chart_svg
+from .markup import moment
 from .page import Page, unknown
 
 ARTICLE = "2022 article"
@@ -41,7 +42,7 @@ def what_changed(page: Page) -> str:
         return ("No build has been recorded yet, so there is nothing to compare this one with. "
                 "`make record` records it.")
     last, now = recorded[-1], _this_build(page)
-    when = f"the last record ({last['recorded_at'][:16].replace('T', ' ')} UTC)"
+    when = f"the last record ({moment(last['recorded_at'])})"
     found = history.changes(last, now)
     if not found:
         return f"No variant's size moved since {when}: every image is byte for byte the size it was."
@@ -100,7 +101,7 @@ def history_records(page: Page) -> str:
     for label, record in reversed(_builds(page)):
         engine = record["engine"]
         when = "this build (not recorded)" if label == "this build" else \
-            record["recorded_at"][:16].replace("T", " ") + " UTC"
+            moment(record["recorded_at"])
         total = sum(v["size_bytes"] for v in record["variants"].values())
         rows.append((when, f"{engine['version']} ({engine['storage_driver']})", engine["kernel"],
                      f"{engine['os']}/{engine['arch']}", record["registry"] or "—",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 import re
 
+from ..model.words import utc_minute
+
 
 class Html(str):
     """Markup made by the helpers below (code, emphasis, a line break) or by render.link: a table
@@ -28,6 +30,12 @@ def strong(text: str) -> Html:
 def titled(text: str, title: str) -> Html:
     """Text with a tooltip (the exact figure behind a rounded one)."""
     return Html(f'<span title="{html.escape(title)}">{escaped(text)}</span>')
+
+
+def moment(stamp: str) -> Html:
+    """A time stamp (ISO 8601) as a reader takes it in, to the minute in UTC and kept on one line
+    (extra.css), with the exact stamp in its `datetime` attribute."""
+    return Html(f'<time datetime="{html.escape(stamp)}">{escaped(utc_minute(stamp))}</time>')
 
 
 BREAK, NBSP = Html("<br>"), Html("&nbsp;")

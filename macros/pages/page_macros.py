@@ -25,6 +25,7 @@ from . import (
     named_macros,
     render,
 )
+from .markup import moment
 from .page import Page, unknown
 
 __all__ = ("MACROS", "Page")
@@ -253,7 +254,7 @@ def bases_summary(page: Page) -> str:
 
 
 def measured_at(page: Page) -> str:
-    return page.session.generated_at
+    return moment(page.session.generated_at)
 
 
 def benchmark_table(page: Page) -> str:
