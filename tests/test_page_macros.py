@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 from macros.errors import PageError, VariantFailed
+from macros.model import history
 from macros.model.fidelity import compare
 from macros.model.records import BaseImage, EngineFacts, RegistryFacts
 from macros.model.session import Session
 from macros.model.settings import Settings
+from macros.pages import history_macros
 from macros.pages import page_macros as m
 from macros.pages.markup import moment
 
@@ -241,3 +243,16 @@ def test_the_stand_ins_are_described_in_the_words_their_entries_declare() -> Non
         'as of 2026-01-02.']
     assert "No base of this build is a stand-in" in m.fidelity_macros.stand_ins_made(
         m.Page(session=replace(SESSION, bases=bases[-1:]), settings=SETTINGS, url=""))
+
+
+def test_what_changed_counts_the_variants_that_moved_in_words(tmp_path: Path) -> None:
+    recorded = history.record_of(SESSION.document, recorded_at="2026-11-26T08:00:00+00:00")
+    recorded["variants"]["small"]["size_bytes"] += 1
+    settings = replace(SETTINGS, history_file=tmp_path / "history.jsonl")
+    settings.history_file.write_text(json.dumps(recorded) + "\n")
+    said = history_macros.what_changed(m.Page(session=SESSION, settings=settings, url=""))
+    assert said.startswith('Against the last record (<time datetime="2026-11-26T08:00:00+00:00">2026-11-26 08:00 UTC'
+                           '</time>), one variant differs (a size that moved')
+    recorded["variants"]["big"]["size_bytes"] += 1
+    settings.history_file.write_text(json.dumps(recorded) + "\n")
+    assert "), 2 variants differ (" in history_macros.what_changed(m.Page(session=SESSION, settings=settings, url=""))

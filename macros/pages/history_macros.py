@@ -8,6 +8,7 @@ from typing import Any
 from ..model import history
 from ..model.parts import CHAPTERS, PARTS, of_chapter, title_of
 from ..model.sizes import human_size, parse_size, signed_change
+from ..model.words import counted
 from . import render
 from .history_chart import Line, history_chart_svg
 from .markup import moment
@@ -53,8 +54,8 @@ def what_changed(page: Page) -> str:
         rows.append((link, _bytes(c.before), _bytes(c.after), change,
                      ", ".join(c.moved) if c.moved else "—" if c.before is None or c.after is None
                      else "none recorded"))
-    return (f"Against {when}, {len(found)} variant{'s' if len(found) != 1 else ''} differ"
-            f"{'s' if len(found) == 1 else ''} (a size that moved, or a variant new or gone):\n\n"
+    return (f"Against {when}, {counted(len(found), 'variant')} {'differs' if len(found) == 1 else 'differ'} "
+            "(a size that moved, or a variant new or gone):\n\n"
             + render.table(("Variant", "Then", "Now", "Change", "Inputs that moved"), rows,
                            numeric={1, 2, 3}))
 
