@@ -20,6 +20,7 @@ from ..errors import PageError, ProjectError, VariantFailed
 from ..log import log
 from ..model.session import Session
 from ..model.settings import Settings
+from ..model.words import counted
 from . import page_macros, render
 
 VARIABLE = "smallest_go"  # the name of the State in the macros plugin's variables
@@ -72,8 +73,7 @@ class State:
         """After each page's macros: a call that named nothing fails the build (not under serve,
         where the page shows it)."""
         if self.bad_calls and not self.settings.serving:
-            count = len(self.bad_calls)
-            failed(PageError(f"{count} macro call{'s' if count > 1 else ''} in the pages cannot be answered:\n  "
+            failed(PageError(f"{counted(len(self.bad_calls), 'macro call')} in the pages cannot be answered:\n  "
                              + "\n  ".join(self.bad_calls),
                              hint="Use a variant id from dockerfiles/variants.yml, or a base the Dockerfiles name."))
 
