@@ -245,14 +245,26 @@ def test_the_stand_ins_are_described_in_the_words_their_entries_declare() -> Non
         m.Page(session=replace(SESSION, bases=bases[-1:]), settings=SETTINGS, url=""))
 
 
-def test_what_changed_counts_the_variants_that_moved_in_words(tmp_path: Path) -> None:
-    recorded = history.record_of(SESSION.document, recorded_at="2026-11-26T08:00:00+00:00")
-    recorded["variants"]["small"]["size_bytes"] += 1
+def test_what_changed_compares_this_build_with_the_last_record_or_the_one_before_it(tmp_path: Path) -> None:
     settings = replace(SETTINGS, history_file=tmp_path / "history.jsonl")
-    settings.history_file.write_text(json.dumps(recorded) + "\n")
-    said = history_macros.what_changed(m.Page(session=SESSION, settings=settings, url=""))
-    assert said.startswith('Against the last record (<time datetime="2026-11-26T08:00:00+00:00">2026-11-26 08:00 UTC'
-                           '</time>), one variant differs (a size that moved')
-    recorded["variants"]["big"]["size_bytes"] += 1
-    settings.history_file.write_text(json.dumps(recorded) + "\n")
-    assert "), 2 variants differ (" in history_macros.what_changed(m.Page(session=SESSION, settings=settings, url=""))
+
+    def said(*records: dict[str, object]) -> str:
+        settings.history_file.write_text("".join(json.dumps(r) + "\n" for r in records))
+        return history_macros.what_changed(m.Page(session=SESSION, settings=settings, url=""))
+
+    this = history.record_of(SESSION.document, recorded_at="2026-11-27T09:05:00+00:00")
+    earlier = json.loads(json.dumps(this)) | {"recorded_at": "2026-11-26T08:00:00+00:00"}
+    earlier["variants"]["small"]["size_bytes"] += 1
+    assert said(earlier).startswith('Against the last record (<time datetime="2026-11-26T08:00:00+00:00">'
+                                    '2026-11-26 08:00 UTC</time>), one variant differs (a size that moved')
+    # nothing but the size moved: the table says "none recorded", and the text under it what that means
+    assert "none recorded" in said(earlier) and said(earlier).endswith("fetched from the Debian mirror.")
+    # once this build is recorded, it is compared with the record before it
+    assert said(earlier, this).startswith("This build is the last record (<time") \
+        and "Against the record before it (" in said(earlier, this) and "one variant differs" in said(earlier, this)
+    assert said(this) == ('This build is the last record (<time datetime="2026-11-27T09:05:00+00:00">2026-11-27 09:05 '
+                          "UTC</time>). No build was recorded before it, so there is nothing to compare it with.")
+    earlier["variants"]["big"]["size_bytes"] += 1
+    earlier["engine"] = earlier["engine"] | {"version": "20.10.23"}
+    assert "), 2 variants differ (" in said(earlier)
+    assert "Debian mirror" not in said(earlier)  # every size that moved has an input that moved with it

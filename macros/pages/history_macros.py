@@ -15,6 +15,7 @@ from .markup import moment
 from .page import Page, unknown
 
 ARTICLE = "2022 article"
+NONE_RECORDED = "none recorded"  # a size moved, and no input a record holds moved with it
 
 
 def _recorded(page: Page) -> list[dict[str, Any]]:
@@ -36,28 +37,38 @@ def _builds(page: Page) -> list[tuple[str, dict[str, Any]]]:
 
 
 def what_changed(page: Page) -> str:
-    """This build against the last recorded one: each variant that moved, by how much, and which
-    declared input moved with it."""
-    recorded = _recorded(page)
-    if not recorded:
+    """This build against the last recorded one (or, once it is recorded itself, against the one
+    recorded before it): each variant that moved, by how much, and which declared input moved
+    with it."""
+    recorded, now = _recorded(page), _this_build(page)
+    if recorded and history.same_build(recorded[-1], now):
+        recorded, lead = recorded[:-1], f"This build is the last record ({moment(recorded[-1]['recorded_at'])}). "
+        if not recorded:
+            return lead + "No build was recorded before it, so there is nothing to compare it with."
+        when = f"the record before it ({moment(recorded[-1]['recorded_at'])})"
+    elif recorded:
+        lead, when = "", f"the last record ({moment(recorded[-1]['recorded_at'])})"
+    else:
         return ("No build has been recorded yet, so there is nothing to compare this one with. "
                 "`make record` records it.")
-    last, now = recorded[-1], _this_build(page)
-    when = f"the last record ({moment(last['recorded_at'])})"
-    found = history.changes(last, now)
+    found = history.changes(recorded[-1], now)
     if not found:
-        return f"No variant's size moved since {when}: every image is byte for byte the size it was."
+        return f"{lead}No variant's size moved since {when}: every image is byte for byte the size it was."
     rows = []
     for c in found:
         link = render.link(page.detail_href(c.variant), c.variant) if c.after is not None else c.variant
         change = signed_change(c.before, c.after, percent_digits=1) if c.before and c.after else "—"
         rows.append((link, _bytes(c.before), _bytes(c.after), change,
                      ", ".join(c.moved) if c.moved else "—" if c.before is None or c.after is None
-                     else "none recorded"))
-    return (f"Against {when}, {counted(len(found), 'variant')} {'differs' if len(found) == 1 else 'differ'} "
+                     else NONE_RECORDED))
+    unexplained = ("\n\n\"None recorded\" means that none of those inputs moved, and yet the size did: then the "
+                   "cause is outside what a record holds, such as the build context (the Go source) or a "
+                   "package that a build step fetched from the Debian mirror."
+                   if any(row[-1] == NONE_RECORDED for row in rows) else "")
+    return (f"{lead}Against {when}, {counted(len(found), 'variant')} {'differs' if len(found) == 1 else 'differ'} "
             "(a size that moved, or a variant new or gone):\n\n"
             + render.table(("Variant", "Then", "Now", "Change", "Inputs that moved"), rows,
-                           numeric={1, 2, 3}))
+                           numeric={1, 2, 3}) + unexplained)
 
 
 def _bytes(size: int | None) -> str:
