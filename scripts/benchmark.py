@@ -13,7 +13,9 @@
   memory       peak RSS of the cold `mkdocs build`
 
 Counters come from what each doc build wrote into results.json ("build"), not from its log.
-Run with the project's environment, bases present: `.venv/bin/python scripts/benchmark.py`.
+Run with the project's environment, bases present: `.venv/bin/python scripts/benchmark.py`. The cold
+starts remove the namespace's variant images (the author's, unless SMALLEST_GO_NAMESPACE names
+another), so the next `make site` measures every variant again; the result cache stays.
 It prints a table and writes docs/data/benchmark.json (numbers; the Methodology page formats them).
 """
 from __future__ import annotations
@@ -37,7 +39,7 @@ from macros.engine import cleanup, connection, images
 from macros.measure.registry import BASE_SIZES, LAYER_FILES, PROVISIONING_MEMOS
 from macros.model import variants
 from macros.model.files import copy_memos
-from macros.model.settings import CACHE_ENV, NO_BUILD_CACHE_ENV, REPO, SHARED_CACHE_ENV, Settings
+from macros.model.settings import CACHE_ENV, NAMESPACE_ENV, NO_BUILD_CACHE_ENV, REPO, SHARED_CACHE_ENV, Settings
 from macros.pages import benchmark_figures
 
 from doc_builds import MKDOCS, Failed, built, serve, timed, warm
@@ -182,9 +184,13 @@ def main() -> int:
     if args.warm_runs < 2 or args.cold_runs < 1:  # the warm spread needs two rounds, a ratio one
         parser.error("--warm-runs must be at least 2 and --cold-runs at least 1")
     compileall.compile_dir(REPO / "macros", quiet=1)  # as `make` does before a build
+    settings = Settings.read()  # the author's namespace and cache, unless the environment says
+    if not (args.warm_only or args.incremental_only):
+        print(f"benchmark: each cold start removes the variant images tagged {settings.tag_of('*')}, so the "
+              f"next `make site` measures every variant again ({NAMESPACE_ENV} names another namespace)")
     tmp = Path(tempfile.mkdtemp(prefix="smallest-go-bench-"))
     try:
-        data = _measure(args, Settings.read(), tmp)  # the author's namespace and cache, unless the environment says
+        data = _measure(args, settings, tmp)
     except Failed as exc:
         print(f"benchmark: {exc}", file=sys.stderr)
         return 1
