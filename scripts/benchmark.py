@@ -13,9 +13,10 @@
   memory       peak RSS of the cold `mkdocs build`
 
 Counters come from what each doc build wrote into results.json ("build"), not from its log.
-Run with the project's environment, bases present: `.venv/bin/python scripts/benchmark.py`. The cold
-starts remove the namespace's variant images (the author's, unless SMALLEST_GO_NAMESPACE names
-another), so the next `make site` measures every variant again; the result cache stays.
+Run with the project's environment, bases present: `.venv/bin/python scripts/benchmark.py`. The
+cold scenarios build under a namespace of their own (smallest-go-benchmark, unless
+SMALLEST_GO_NAMESPACE names one), whose images they remove at each start and at the end, so the
+author's images and results stay as they were; BuildKit's build cache is emptied for everyone.
 It prints a table and writes docs/data/benchmark.json (numbers; the Methodology page formats them).
 """
 from __future__ import annotations
@@ -47,6 +48,9 @@ from doc_builds import MKDOCS, Failed, built, serve, timed, warm
 # Runs a command, then prints the peak RSS (KiB) of the largest process it waited for, last.
 PEAK_RSS = (sys.executable, "-c", "import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(r.returncode)")
+
+
+NAMESPACE = "smallest-go-benchmark"  # the cold scenarios' tag prefix, unless the environment names one
 
 
 def _empty_start(settings: Settings, declared: list[variants.Variant]) -> None:
@@ -184,10 +188,12 @@ def main() -> int:
     if args.warm_runs < 2 or args.cold_runs < 1:  # the warm spread needs two rounds, a ratio one
         parser.error("--warm-runs must be at least 2 and --cold-runs at least 1")
     compileall.compile_dir(REPO / "macros", quiet=1)  # as `make` does before a build
-    settings = Settings.read()  # the author's namespace and cache, unless the environment says
-    if not (args.warm_only or args.incremental_only):
-        print(f"benchmark: each cold start removes the variant images tagged {settings.tag_of('*')}, so the "
-              f"next `make site` measures every variant again ({NAMESPACE_ENV} names another namespace)")
+    cold = not (args.warm_only or args.incremental_only)
+    if cold:
+        # Every cold start removes the variant images of its namespace: a namespace of its own (the
+        # doc builds it runs inherit it) leaves the author's images, and so their cached results, alone.
+        os.environ.setdefault(NAMESPACE_ENV, NAMESPACE)
+    settings = Settings.read()  # the warm-only and incremental scenarios: the author's namespace and cache
     tmp = Path(tempfile.mkdtemp(prefix="smallest-go-bench-"))
     try:
         data = _measure(args, settings, tmp)
@@ -196,6 +202,10 @@ def main() -> int:
         return 1
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        if cold:
+            client = connection.connect(settings)
+            cleanup.remove_ours(client, namespace=settings.namespace, engine_lock=settings.engine_lock)
+            client.close()
     rows = [(("  ↳ " if r.detail else "") + r.scenario, r.ours, r.compared_with, r.result)
             for r in benchmark_figures.benchmark_rows(data)]
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
