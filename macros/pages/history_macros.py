@@ -41,17 +41,17 @@ def what_changed(page: Page) -> str:
     recorded before it): each variant that moved, by how much, and which declared input moved
     with it."""
     recorded, now = _recorded(page), _this_build(page)
+    lead = ""
     if recorded and history.same_build(recorded[-1], now):
-        recorded, lead = recorded[:-1], f"This build is the last record ({moment(recorded[-1]['recorded_at'])}). "
+        lead = f"This build is the last record ({moment(recorded.pop()['recorded_at'])}). "
         if not recorded:
             return lead + "No build was recorded before it, so there is nothing to compare it with."
-        when = f"the record before it ({moment(recorded[-1]['recorded_at'])})"
-    elif recorded:
-        lead, when = "", f"the last record ({moment(recorded[-1]['recorded_at'])})"
-    else:
+    if not recorded:
         return ("No build has been recorded yet, so there is nothing to compare this one with. "
                 "`make record` records it.")
-    found = history.changes(recorded[-1], now)
+    earlier = recorded[-1]
+    when = f"{'the record before it' if lead else 'the last record'} ({moment(earlier['recorded_at'])})"
+    found = history.changes(earlier, now)
     if not found:
         return f"{lead}No variant's size moved since {when}: every image is byte for byte the size it was."
     rows = []
