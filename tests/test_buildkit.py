@@ -94,13 +94,27 @@ def test_a_frontend_to_fetch_is_refused_by_its_line(tmp_path: Path) -> None:
     assert "line 1 `# syntax=example.org/my/frontend:2` names a Dockerfile frontend image" in said, said
 
 
+@pytest.mark.docker
+def test_a_labs_flag_is_refused_naming_the_syntax_line_that_asked_for_it(tmp_path: Path) -> None:
+    # The built-in frontend serves a -labs tag with the stable syntax only: without the reason,
+    # the builder's "unknown flag: exclude" reads as a typo in a Dockerfile a guide taught.
+    path = write_variants(tmp_path, {"pytest-labs": (
+        "# syntax=docker/dockerfile:1.7-labs\nFROM scratch\nCOPY --exclude=*.md main.go /main.go\n",
+        '    binary: ""\n    expect: {exit_code: 0}')})
+    done = cli("measure", variants=path, cache=seeded_cache(tmp_path / "cache"), timeout=300)
+    said = done.stdout + done.stderr
+    assert done.returncode == 1 and "Traceback" not in said, said
+    assert "unknown flag: exclude (line 1 `# syntax=docker/dockerfile:1.7-labs` is served by the engine's " \
+           "built-in frontend" in said, said
+
+
 def test_the_built_in_syntax_line_leaves_every_other_line_where_it_was() -> None:
     text = "# syntax=docker/dockerfile:1.7\n# escape=`\nFROM scratch\nCOPY a /a\n"
-    served, note = frontend(text, "v")
-    assert served.split("\n")[2:] == text.split("\n")[2:] and served.startswith("# escape=`\n#\n")
-    assert "line 1" in note and "built-in" in note
-    assert frontend("FROM scratch\n# syntax=docker/dockerfile:1\n", "v") == \
-        ("FROM scratch\n# syntax=docker/dockerfile:1\n", "")  # below the first instruction: a comment
+    served = frontend(text, "v")
+    assert served.text.split("\n")[2:] == text.split("\n")[2:] and served.text.startswith("# escape=`\n#\n")
+    assert served.line == "line 1 `# syntax=docker/dockerfile:1.7`" and "built-in" in served.note
+    below = frontend("FROM scratch\n# syntax=docker/dockerfile:1\n", "v")  # below the first instruction: a comment
+    assert below == ("FROM scratch\n# syntax=docker/dockerfile:1\n", "") and below.note == ""
     for other in ("docker/dockerfile:2", "docker/dockerfile-upstream:master", "example.org/x:1"):
         with pytest.raises(BuildError, match="names a Dockerfile frontend image"):
             frontend(f"# syntax={other}\nFROM scratch\n", "v")

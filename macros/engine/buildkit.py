@@ -15,7 +15,7 @@ import tempfile
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import docker
 
@@ -36,14 +36,27 @@ INSTALL_HINT = ("Install the docker CLI and its buildx plugin (Debian/Ubuntu: `b
 
 # A `# syntax=` parser directive names a Dockerfile frontend image to fetch. The engine's BuildKit
 # has the docker/dockerfile:1 frontend built in, so that one (and its 1.x and -labs tags) is served
-# by the engine on every machine alike; any other cannot be fetched offline, and is refused.
+# by the engine on every machine alike; any other cannot be fetched offline, and is refused. The
+# built-in one knows its own BuildKit's stable syntax only: a -labs tag's extra flags (COPY --exclude,
+# --parents) and a newer release's are unknown to it, and a Dockerfile using them is refused.
 _DIRECTIVE = re.compile(r"^#\s*([a-zA-Z]+)\s*=\s*(\S+)\s*$")
 _BUILT_IN = re.compile(r"^(?:docker\.io/)?docker/dockerfile:1(?:\.\d+){0,2}(?:-labs)?(?:@sha256:[0-9a-f]{64})?$")
 
 
-def frontend(text: str, what: str) -> tuple[str, str]:
-    """The Dockerfile for the engine's built-in frontend, and a note for the build log ("" when it
-    has no syntax line). Directives are read only at the top, until the first other line."""
+class Served(NamedTuple):
+    text: str  # the Dockerfile the engine's built-in frontend reads
+    line: str  # its syntax line, as "line 1 `# syntax=...`" ("" when it has none)
+
+    @property
+    def note(self) -> str:
+        """What the build log says of the syntax line ("" when there is none)."""
+        return f"note: {self.line} is served by the engine's built-in Dockerfile frontend, not fetched" \
+            if self.line else ""
+
+
+def frontend(text: str, what: str) -> Served:
+    """The Dockerfile for the engine's built-in frontend, and its syntax line if it has one.
+    Directives are read only at the top, until the first other line."""
     lines = text.split("\n")
     for number, line in enumerate(lines, start=1):
         match = _DIRECTIVE.match(line.strip())
@@ -61,9 +74,8 @@ def frontend(text: str, what: str) -> tuple[str, str]:
         end = next((i for i, rest in enumerate(lines) if i >= number and not _DIRECTIVE.match(rest.strip())),
                    len(lines))
         kept = lines[:number - 1] + lines[number:end] + ["#"] + lines[end:]
-        return "\n".join(kept), (f"note: line {number} `{line.strip()}` is served by the engine's built-in "
-                                 "Dockerfile frontend, not fetched")
-    return text, ""
+        return Served("\n".join(kept), f"line {number} `{line.strip()}`")
+    return Served(text, "")
 
 
 def is_step(name: str) -> bool:
@@ -133,11 +145,11 @@ def build(client: docker.DockerClient, *, context: Context, what: str, image_lab
     that ends to `on_step`); bound it by `limits` (build_limits.py). Returns the image's inspect record. The
     image is left untagged, for the caller to name once the build has succeeded; BuildKit commits
     no image for a step, so a failed build leaves no image and no container behind."""
-    text, note = frontend(context.dockerfile_text, what)
+    served = frontend(context.dockerfile_text, what)
     tail: deque[str] = deque(maxlen=tail_lines)
     progress = Progress()
     guard = Guard(client, limits or BuildLimits())
-    for said in (note, guard.unenforced):
+    for said in (served.note, guard.unenforced):
         if said:
             tail.append(said)
             log(said)
@@ -145,7 +157,7 @@ def build(client: docker.DockerClient, *, context: Context, what: str, image_lab
         metadata, dockerfile = Path(tmp) / "metadata.json", Path(tmp) / "Dockerfile"
         # A file of ours, not `--file -`: buildx 0.13 copies standard input to a /tmp/dockerfile*
         # folder of its own and never removes it (one left per build).
-        dockerfile.write_text(text)
+        dockerfile.write_text(served.text)
         argv = [*BUILDX, "build", "--progress=plain", "--provenance=false", "--metadata-file", str(metadata),
                 "--file", str(dockerfile), *(["--no-cache"] if nocache else []),
                 *(["--cgroup-parent", guard.cap.parent] if guard.cap else []),
@@ -172,7 +184,7 @@ def build(client: docker.DockerClient, *, context: Context, what: str, image_lab
             code = process.wait()
             made = _made(metadata) if code == 0 else []
             if not made:  # asked before the cap goes: what the kernel knows of its memory is in it
-                raise _failure(what, progress, guard, "\n".join(tail))
+                raise _failure(what, progress, guard, "\n".join(tail), syntax_line=served.line)
         finally:
             if process.poll() is None:  # interrupted: as Ctrl-C would, so that BuildKit cancels the step
                 process.send_signal(signal.SIGINT)
@@ -214,7 +226,8 @@ def _cli_env() -> dict[str, str]:
     return {**os.environ, "DOCKER_HOST": endpoint()}
 
 
-def _failure(what: str, progress: Progress, guard: Guard, tail: str) -> BuildError | EngineError:
+def _failure(what: str, progress: Progress, guard: Guard, tail: str, *,
+             syntax_line: str) -> BuildError | EngineError:
     if "is not a docker command" in tail or "unknown command: docker buildx" in tail:
         return EngineError(f"{what}: the docker CLI has no buildx plugin, BuildKit's client", hint=INSTALL_HINT)
     if guard.expired or progress.failed or progress.ran:
@@ -223,7 +236,11 @@ def _failure(what: str, progress: Progress, guard: Guard, tail: str) -> BuildErr
         return BuildError(message, hint=hint, log_tail=tail, failed_step="" if guard.expired else progress.failed)
     # no step ran: the Dockerfile itself was refused (a parse error), or the builder could not start
     said = progress.solve_error or (tail.splitlines()[-1] if tail else "no output")
-    return BuildError(f"{what}: the builder refused the Dockerfile: {said}",
+    # The frontend its syntax line asked for may know flags the built-in one does not (see above).
+    why = (f" ({syntax_line} is served by the engine's built-in frontend, which knows this engine's stable "
+           "syntax only: not a -labs tag's extra flags, such as COPY --exclude and --parents, nor a newer "
+           "release's)") if syntax_line else ""
+    return BuildError(f"{what}: the builder refused the Dockerfile: {said}{why}",
                       hint="Fix the Dockerfile; the builder's words say where (docs/contributing.md says what "
                            "BuildKit syntax is supported).", log_tail=tail)
 
