@@ -83,29 +83,25 @@ def _scratch_folders() -> set[Path]:
     return {*tmp.glob("dockerfile*"), *tmp.glob("smallest-go-build-*")}
 
 
+# A frontend to fetch is refused before any build; a -labs tag is served by the built-in frontend,
+# with the stable syntax only, and without the reason the builder's "unknown flag: exclude" would
+# read as a typo in a Dockerfile a guide taught.
 @pytest.mark.docker
-def test_a_frontend_to_fetch_is_refused_by_its_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("syntax", "copy", "said_first"), [
+    ("example.org/my/frontend:2", "COPY",
+     "line 1 `# syntax=example.org/my/frontend:2` names a Dockerfile frontend image"),
+    ("docker/dockerfile:1.7-labs", "COPY --exclude=*.md",
+     "unknown flag: exclude (line 1 `# syntax=docker/dockerfile:1.7-labs` is served by the engine's built-in "
+     "frontend"),
+], ids=["frontend-to-fetch", "labs-flag"])
+def test_a_syntax_line_the_engine_cannot_serve_is_named(tmp_path: Path, syntax: str, copy: str,
+                                                         said_first: str) -> None:
     path = write_variants(tmp_path, {"pytest-frontend": (
-        "# syntax=example.org/my/frontend:2\nFROM scratch\nCOPY main.go /main.go\n",
-        '    binary: ""\n    expect: {exit_code: 0}')})
+        f"# syntax={syntax}\nFROM scratch\n{copy} main.go /main.go\n", '    binary: ""\n    expect: {exit_code: 0}')})
     done = cli("measure", variants=path, cache=seeded_cache(tmp_path / "cache"), timeout=300)
     said = done.stdout + done.stderr
     assert done.returncode == 1 and "Traceback" not in said, said
-    assert "line 1 `# syntax=example.org/my/frontend:2` names a Dockerfile frontend image" in said, said
-
-
-@pytest.mark.docker
-def test_a_labs_flag_is_refused_naming_the_syntax_line_that_asked_for_it(tmp_path: Path) -> None:
-    # The built-in frontend serves a -labs tag with the stable syntax only: without the reason,
-    # the builder's "unknown flag: exclude" reads as a typo in a Dockerfile a guide taught.
-    path = write_variants(tmp_path, {"pytest-labs": (
-        "# syntax=docker/dockerfile:1.7-labs\nFROM scratch\nCOPY --exclude=*.md main.go /main.go\n",
-        '    binary: ""\n    expect: {exit_code: 0}')})
-    done = cli("measure", variants=path, cache=seeded_cache(tmp_path / "cache"), timeout=300)
-    said = done.stdout + done.stderr
-    assert done.returncode == 1 and "Traceback" not in said, said
-    assert "unknown flag: exclude (line 1 `# syntax=docker/dockerfile:1.7-labs` is served by the engine's " \
-           "built-in frontend" in said, said
+    assert said_first in said, said
 
 
 def test_the_built_in_syntax_line_leaves_every_other_line_where_it_was() -> None:
