@@ -2,11 +2,14 @@
 program's output alone. Pure: records in, HTML out."""
 from __future__ import annotations
 
+import pytest
+from macros.errors import PageError
+from macros.model import checks
 from macros.model.measurement import Contents
 from macros.model.records import BaseImage, EngineFacts, RegistryFacts, Support
 from macros.model.session import Session
 from macros.model.settings import Settings
-from macros.pages import answer_macros
+from macros.pages import answer_macros, check_macros
 from macros.pages.page import Page
 
 from tests.factories import shown
@@ -53,3 +56,25 @@ def test_a_need_no_image_meets_says_so_and_the_provenance_counts_its_bases() -> 
     said = answer_macros.provenance(p)
     assert "by Docker 26.1.5 (overlayfs, containerd image store)" in said
     assert "The one base was built here as a stand-in for the image it is named after" in said
+
+
+def test_a_check_added_to_the_program_is_a_column_and_a_count_from_its_output() -> None:
+    # The checks program declares its checks: a fifth one printed is a fifth column, and "five".
+    fifth = ALL_OK + "temp files: ok (/tmp)\n"
+    checked = shown(id="checked", title="Checked", part="checks", size_bytes=5_000_000, stdout=fifth)
+    failing = shown(id="failing", title="Failing", part="checks", size_bytes=900_000,
+                    stdout=fifth.replace("temp files: ok (/tmp)", "temp files: open /tmp/x: read-only file system"))
+    p = page(checked, failing)
+    assert check_macros.check_count(p) == "five"
+    matrix = check_macros.capability_matrix(p)
+    assert ">Temp files</th>" in matrix and matrix.count("<strong>fails</strong>") == 1
+    assert ">Checked</a>" in check_macros.smallest_passing(p)  # the smaller one fails the fifth
+    assert checks.names([fifth, "Hello, World!\n", ""]) == ["trust", "time zones", "identity", "not root", "temp files"]
+    assert checks.parsed("Hello, World!\n") is None and checks.parsed("") is None
+
+
+def test_a_need_naming_a_check_the_program_no_longer_prints_fails_the_page() -> None:
+    renamed = ALL_OK.replace("trust: ok", "roots: ok")
+    p = page(shown(id="checked", title="Checked", edition="2026", size_bytes=5_000_000, stdout=renamed))
+    with pytest.raises(PageError, match="asks for the check 'trust', which the checks program does not print"):
+        answer_macros.answer_table(p)

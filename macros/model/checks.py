@@ -1,20 +1,35 @@
 """The checks program's output (checks-app/), read back: one line per check, "<check>: ok (...)"
-or "<check>: <the Go error>". Pure."""
+or "<check>: <the Go error>". The program declares its checks; their names, order and count are
+taken from what it printed, so a check added to it is a new column on the next build. Pure."""
 from __future__ import annotations
 
-CHECKS = ("trust", "time zones", "identity", "not root")  # in the order the program prints them
+import re
+from collections.abc import Iterable
+
+_LINE = re.compile(r"^([a-z][a-z0-9 -]*): (.+)$")  # a check's name is lower-case words, as main.go writes them
 
 
 def parsed(stdout: str) -> dict[str, bool] | None:
-    """Each check and whether it passed; None unless the output is the checks program's."""
+    """Each check and whether it passed, in the order printed; None unless the output is the checks
+    program's (a line of its own on every line)."""
     found: dict[str, bool] = {}
     for line in stdout.splitlines():
-        name, sep, said = line.partition(": ")
-        if sep and name in CHECKS:
-            found[name] = said.startswith("ok")
-    return found if list(found) == list(CHECKS) else None
+        match = _LINE.match(line)
+        if match is None:
+            return None
+        found[match.group(1)] = match.group(2).startswith("ok")
+    return found or None
 
 
-def passes_all(stdout: str) -> bool:
-    result = parsed(stdout)
-    return result is not None and all(result.values())
+def names(outputs: Iterable[str]) -> list[str]:
+    """Every check these outputs answer, in the order the program prints them."""
+    seen: dict[str, None] = {}
+    for stdout in outputs:
+        seen |= dict.fromkeys(parsed(stdout) or {})
+    return list(seen)
+
+
+def passes_all(stdout: str, wanted: Iterable[str]) -> bool:
+    """Whether the output is the checks program's and every wanted check passed in it."""
+    found = parsed(stdout)
+    return found is not None and all(found.get(name, False) for name in wanted)

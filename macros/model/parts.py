@@ -33,7 +33,8 @@ PARTS = {
     "binary": Part("Part two: the binary", "binary.md", staircase=True, colour="#d9822b"),  # orange: both themes
     "floor": Part("The floor (not Go)", "binary.md", staircase=True, reference=True),
     "checks": Part("Part three: does it still work?", "checks.md", staircase=False,
-                   about="The program that asks each image four questions (trust, time zones, identity, not root)."),
+                   about="The checks program, which asks each image what a real service depends on, one line "
+                         "per question."),
     "releases": Part("Then and now: Go releases", "releases.md", staircase=False, by_release=True,
                      about="The same program built by each Go release of the sweep."),
 }

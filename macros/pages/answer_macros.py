@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
+from ..errors import PageError
 from ..model import checks, support
 from ..model.session import Shown
 from ..model.sizes import human_size
@@ -22,10 +23,19 @@ class Need(NamedTuple):
 
 
 def _passes(*names: str) -> Callable[[Shown], bool]:
-    """Met where the checks program ran on the image and each named check passed."""
+    """Met where the checks program ran on the image and each named check passed (with no name,
+    every check it made: its output is verified whole)."""
     def met(r: Shown) -> bool:
         found = checks.parsed(r.measured.stdout)
-        return found is not None and all(found[name] for name in names)
+        if found is None:
+            return False
+        missing = [name for name in names if name not in found]
+        if missing:  # renamed or removed in checks-app/main.go: a need that nothing meets would hide it
+            raise PageError(f"the answer table asks for the check {missing[0]!r}, which the checks program "
+                            f"does not print (it prints: {', '.join(found)})",
+                            hint="Name the check as checks-app/main.go does, in NEEDS of "
+                                 "macros/pages/answer_macros.py.")
+        return all(found[name] for name in names or found)
     return met
 
 
@@ -33,7 +43,7 @@ NEEDS = (
     Need("Nothing but to run", lambda _r: True),
     Need("TLS roots and time zones", _passes("trust", "time zones")),
     Need("A named user that is not root", _passes("identity", "not root")),
-    Need("All four of part three's checks", _passes(*checks.CHECKS)),
+    Need("Every check of part three", _passes()),
     Need("A shell to look inside", lambda r: r.measured.contents.shell),
 )
 

@@ -1,5 +1,5 @@
-"""Macros for part three: what each image still does (the checks program's four answers) and what
-it holds, side by side with its size; every cell from a measurement."""
+"""Macros for part three: what each image still does (the checks program's answers, one column per
+check it prints) and what it holds, side by side with its size; every cell from a measurement."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -18,27 +18,35 @@ def _link(page: Page, r: Shown, text: str = "") -> str:
     return render.link(page.detail_href(r.id), text or r.variant.title)
 
 
+def _checks_made(page: Page) -> list[str]:
+    """The checks the program makes, as the variants of part three printed them."""
+    return checks.names(r.measured.stdout for r in page.in_part("checks"))
+
+
 def capability_matrix(page: Page, part: str = "checks") -> str:
-    """One row per variant of the part: size, transfer, the four checks, and what the image holds."""
+    """One row per variant of the part: size, transfer, one column per check, and what the image holds."""
+    made = _checks_made(page)
     rows = []
     for r in page.in_part(part):
         found = checks.parsed(r.measured.stdout) or {}
         c = r.measured.contents
-        answers = [("passes" if found[name] else markup.strong("fails")) if name in found else "—"
-                   for name in checks.CHECKS]
+        answers = [("passes" if found[name] else markup.strong("fails")) if name in found else "—" for name in made]
         size = markup.titled(human_size(r.measured.size_bytes), f"{r.measured.size_bytes:,} bytes")
         rows.append((_link(page, r), size, human_size(r.measured.transfer_bytes), *answers,
                      "yes" if c.shell else "no", c.package_manager or "none", f"{c.packages:,}", f"{c.files:,}"))
-    head = ("Variant", "Size", "Transfer", *(name.capitalize() for name in checks.CHECKS), "Shell",
+    head = ("Variant", "Size", "Transfer", *(name.capitalize() for name in made), "Shell",
             "Package manager", "Packages", "Files")
-    return render.table(head, rows, numeric={1, 2, 9, 10})
+    return render.table(head, rows, numeric={1, 2, len(made) + 5, len(made) + 6})
 
 
 def smallest_passing(page: Page) -> str:
-    """The smallest verified image whose program passes all four checks, linked, with its size."""
-    passing = [r for r in page.session.results if checks.passes_all(r.measured.stdout)]
+    """The smallest verified image whose program passes every check, linked, with its size."""
+    made = _checks_made(page)
+    passing = [r for r in page.session.results if checks.passes_all(r.measured.stdout, made)]
+    if not made:
+        raise PageError("no variant of part three printed the checks program's answers")
     if not passing:
-        raise PageError("no variant passes all four checks")
+        raise PageError(f"no variant passes all {number_word(len(made))} checks of the checks program")
     return _smallest(page, passing)
 
 
@@ -64,7 +72,7 @@ def _smallest(page: Page, results: list[Shown]) -> str:
 
 def check_count(page: Page) -> str:
     """How many checks the checks program makes, as a word ("four")."""
-    return number_word(len(checks.CHECKS))
+    return number_word(len(_checks_made(page)))
 
 
 MACROS: dict[str, tuple[Callable[..., str], bool]] = {
