@@ -143,7 +143,8 @@ def test_a_macro_call_naming_nothing_fails_the_build_with_a_message(tmp_path: Pa
     site = tmp_path / "project"
     (site / "docs").mkdir(parents=True)
     (site / "mkdocs.yml").write_text(CONFIG)
-    (site / "docs" / "index.md").write_text("# Page\n\n{{ size('greet') }}, {{ size('gret') }}, {{ size() }}\n")
+    (site / "docs" / "index.md").write_text("# Page\n\n{{ size('greet') }}, {{ size('gret') }}, {{ size() }}, "
+                                            "{{ smallest_passing() }}\n")
     (site / "macros").symlink_to(REPO / "macros")
     variants = write_variants(tmp_path, {"greet": ('FROM debian:bullseye\nCMD ["echo", "hi"]\n',
                                                    '    binary: ""\n    expect: {exit_code: 0, stdout: "hi\\n"}')})
@@ -153,6 +154,9 @@ def test_a_macro_call_naming_nothing_fails_the_build_with_a_message(tmp_path: Pa
                           capture_output=True, text=True, timeout=600)
     output = done.stdout + done.stderr
     assert done.returncode != 0 and "Traceback" not in output
-    assert "2 macro calls in the pages cannot be answered" in output
+    assert "3 macro calls in the pages cannot be answered" in output
+    # a call's own hint comes with it: the one for all is about naming a variant
+    assert "index.md: smallest_passing(): no variant of part three printed the checks program's answers\n" \
+           "    --> Part three's variants build checks-app" in output
     assert "index.md: size('gret'): no variant 'gret' (did you mean 'greet'?" in output
     assert "index.md: size(): missing a required argument: 'variant_id' (it takes size(variant_id))" in output

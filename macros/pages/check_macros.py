@@ -44,9 +44,13 @@ def smallest_passing(page: Page) -> str:
     made = _checks_made(page)
     passing = [r for r in page.session.results if checks.passes_all(r.measured.stdout, made)]
     if not made:
-        raise PageError("no variant of part three printed the checks program's answers")
+        raise PageError("no variant of part three printed the checks program's answers",
+                        hint="Part three's variants build checks-app (`context: checks-app`) and run it; each "
+                             "one's page shows what it printed.")
     if not passing:
-        raise PageError(f"no variant passes all {number_word(len(made))} checks of the checks program")
+        raise PageError(f"no variant passes all {number_word(len(made))} checks of the checks program",
+                        hint="The sentence that asks for it needs one: reword it in its page, or change the "
+                             "check in checks-app/main.go, or add a variant that passes every check.")
     return _smallest(page, passing)
 
 

@@ -63,7 +63,7 @@ class State:
             except PageError as exc:
                 where = env.page.file.src_uri if env.page is not None else "a page"
                 message = f"{where}: {name}({', '.join(map(repr, args))}): {exc.message}"
-                self.bad_calls.append(message)
+                self.bad_calls.append(f"{message}\n    --> {exc.hint}" if exc.hint else message)
                 if self.settings.serving:  # a build stops on it after this page, and says it there
                     log.error(message)
                 return render.error_box(name, message) if block else render.error_marker(name)
@@ -75,7 +75,8 @@ class State:
         if self.bad_calls and not self.settings.serving:
             failed(PageError(f"{counted(len(self.bad_calls), 'macro call')} in the pages cannot be answered:\n  "
                              + "\n  ".join(self.bad_calls),
-                             hint="Use a variant id from dockerfiles/variants.yml, or a base the Dockerfiles name."))
+                             hint="Fix each as its own hint says; a call without one names a variant or a base: "
+                                  "use a variant id from dockerfiles/variants.yml, or a base the Dockerfiles name."))
 
 
 def _called(fn: Callable[..., str], name: str, page: page_macros.Page, args: tuple[Any, ...],
