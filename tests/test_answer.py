@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from macros.errors import PageError
-from macros.model import checks
+from macros.model import checks, words
 from macros.model.measurement import Contents
 from macros.model.records import BaseImage, EngineFacts, RegistryFacts, Support
 from macros.model.session import Session
@@ -78,3 +78,17 @@ def test_a_need_naming_a_check_the_program_no_longer_prints_fails_the_page() -> 
     p = page(shown(id="checked", title="Checked", edition="2026", size_bytes=5_000_000, stdout=renamed))
     with pytest.raises(PageError, match="asks for the check 'trust', which the checks program does not print"):
         answer_macros.answer_table(p)
+
+
+def test_what_a_variant_passes_is_said_from_its_output() -> None:
+    no_roots = shown(id="no-roots", title="No roots", part="checks", stdout=NO_ROOTS)
+    p = page(shown(id="checked", title="Checked", part="checks", stdout=ALL_OK), no_roots,
+             shown(id="hello", title="Hello", part="base", stdout=""),
+             shown(id="none", title="None", part="checks",
+                   stdout="trust: x\ntime zones: x\nidentity: x\nnot root: x\n"))
+    assert check_macros.passes(p, "checked") == "passes all four checks"
+    assert check_macros.passes(p, "no-roots") == "passes three of the four checks (it fails trust)"
+    assert check_macros.passes(p, "none") == "fails all four checks"
+    with pytest.raises(PageError, match="'hello' does not run the checks program"):
+        check_macros.passes(p, "hello")
+    assert words.listed(["trust", "time zones", "identity"]) == "trust, time zones and identity"

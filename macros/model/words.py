@@ -29,6 +29,11 @@ def share(n: int, total: int, noun: str, plural: str = "") -> str:
     return f"none of the {total:,} {nouns}" if n == 0 else f"{'one' if n == 1 else f'{n:,}'} of the {total:,} {nouns}"
 
 
+def listed(items: list[str]) -> str:
+    """Names in a sentence: "trust", "trust and time zones", "trust, time zones and identity"."""
+    return " and ".join(filter(None, (", ".join(items[:-1]), items[-1]))) if items else ""
+
+
 def both(first: int, second: int, unit: str) -> str:
     """Two figures, said once when they are the same: "both 1,895,687 bytes", "1,203 and 1,284 bytes"."""
     return f"both {first:,} {unit}" if first == second else f"{first:,} and {second:,} {unit}"

@@ -8,7 +8,7 @@ from ..errors import PageError
 from ..model import checks
 from ..model.session import Shown
 from ..model.sizes import human_size
-from ..model.words import number_word
+from ..model.words import listed, number_word
 from . import markup, render
 from .edition_macros import editions, go_images, newest_edition
 from .page import Page, unknown
@@ -74,6 +74,23 @@ def _smallest(page: Page, results: list[Shown]) -> str:
     return f"{_link(page, best)} ({human_size(best.measured.size_bytes)}, {best.measured.size_bytes:,} bytes)"
 
 
+def passes(page: Page, variant_id: str) -> str:
+    """What the checks program said on a variant's image, as a verb phrase from its output: "passes
+    all four checks", "passes two of the four checks (it fails trust and time zones)"."""
+    made = _checks_made(page)
+    found = checks.parsed(page.result(variant_id).measured.stdout)
+    if found is None:
+        raise PageError(f"{variant_id!r} does not run the checks program",
+                        hint="Name a variant of part three (`part: checks`).")
+    failed = [name for name in made if not found.get(name, False)]
+    total = number_word(len(made))
+    if not failed:
+        return f"passes all {total} checks"
+    if len(failed) == len(made):
+        return f"fails all {total} checks"
+    return f"passes {number_word(len(made) - len(failed))} of the {total} checks (it fails {listed(failed)})"
+
+
 def check_count(page: Page) -> str:
     """How many checks the checks program makes, as a word ("four")."""
     return number_word(len(_checks_made(page)))
@@ -81,5 +98,5 @@ def check_count(page: Page) -> str:
 
 MACROS: dict[str, tuple[Callable[..., str], bool]] = {
     fn.__name__: (fn, False) for fn in (capability_matrix, smallest_passing, smallest_go_image, smallest_go_id,
-                                        check_count)
+                                        passes, check_count)
 }
