@@ -83,12 +83,17 @@ def test_a_need_naming_a_check_the_program_no_longer_prints_fails_the_page() -> 
 def test_what_a_variant_passes_is_said_from_its_output() -> None:
     no_roots = shown(id="no-roots", title="No roots", part="checks", stdout=NO_ROOTS)
     p = page(shown(id="checked", title="Checked", part="checks", stdout=ALL_OK), no_roots,
+             shown(id="also", title="Also", part="checks", stdout=ALL_OK),
              shown(id="hello", title="Hello", part="base", stdout=""),
              shown(id="none", title="None", part="checks",
                    stdout="trust: x\ntime zones: x\nidentity: x\nnot root: x\n"))
     assert check_macros.passes(p, "checked") == "passes all four checks"
     assert check_macros.passes(p, "no-roots") == "passes three of the four checks (it fails trust)"
     assert check_macros.passes(p, "none") == "fails all four checks"
+    assert check_macros.passes(p, "checked", "also") == "both pass all four checks"
+    differ = check_macros.passes(p, "checked", "no-roots")
+    assert differ.startswith("differ: <a ") and ">Checked</a> passes all four checks, and <a " in differ
+    assert differ.endswith(">No roots</a> passes three of the four checks (it fails trust)")
     with pytest.raises(PageError, match="'hello' does not run the checks program"):
         check_macros.passes(p, "hello")
     assert words.listed(["trust", "time zones", "identity"]) == "trust, time zones and identity"

@@ -3,6 +3,7 @@ check it prints) and what it holds, side by side with its size; every cell from 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 from ..errors import PageError
 from ..model import checks
@@ -74,21 +75,45 @@ def _smallest(page: Page, results: list[Shown]) -> str:
     return f"{_link(page, best)} ({human_size(best.measured.size_bytes)}, {best.measured.size_bytes:,} bytes)"
 
 
-def passes(page: Page, variant_id: str) -> str:
+class _Verdict(NamedTuple):
+    failed: tuple[str, ...]  # the checks it failed, in the program's order
+    total: int               # how many checks the program makes
+
+    def said(self, *, plural: bool) -> str:
+        """As a verb phrase: "passes all four checks", "pass three of the four checks (they fail trust)"."""
+        s, es, it = ("", "", "they") if plural else ("s", "es", "it")
+        total = number_word(self.total)
+        if not self.failed:
+            return f"pass{es} all {total} checks"
+        if len(self.failed) == self.total:
+            return f"fail{s} all {total} checks"
+        return (f"pass{es} {number_word(self.total - len(self.failed))} of the {total} checks "
+                f"({it} fail{s} {listed(list(self.failed))})")
+
+
+def passes(page: Page, variant_id: str, *others: str) -> str:
     """What the checks program said on a variant's image, as a verb phrase from its output: "passes
-    all four checks", "passes two of the four checks (it fails trust and time zones)"."""
+    all four checks", "passes two of the four checks (it fails trust and time zones)". Given several
+    variants, for a plural subject: "both pass all four checks" when they answered alike, else
+    "differ: <first> passes ..., and <second> passes ..." (each linked)."""
     made = _checks_made(page)
+    ids = (variant_id, *others)
+    verdicts = [_verdict(page, vid, made) for vid in ids]
+    if not others:
+        return verdicts[0].said(plural=False)
+    if len(set(verdicts)) == 1:
+        everyone = "both" if len(ids) == 2 else f"all {number_word(len(ids))}"
+        return f"{everyone} {verdicts[0].said(plural=True)}"
+    each = [f"{_link(page, page.result(vid))} {v.said(plural=False)}" for vid, v in zip(ids, verdicts, strict=True)]
+    return f"differ: {', '.join(each[:-1])}, and {each[-1]}"
+
+
+def _verdict(page: Page, variant_id: str, made: list[str]) -> _Verdict:
     found = checks.parsed(page.result(variant_id).measured.stdout)
     if found is None:
         raise PageError(f"{variant_id!r} does not run the checks program",
                         hint="Name a variant of part three (`part: checks`).")
-    failed = [name for name in made if not found.get(name, False)]
-    total = number_word(len(made))
-    if not failed:
-        return f"passes all {total} checks"
-    if len(failed) == len(made):
-        return f"fails all {total} checks"
-    return f"passes {number_word(len(made) - len(failed))} of the {total} checks (it fails {listed(failed)})"
+    return _Verdict(tuple(name for name in made if not found.get(name, False)), len(made))
 
 
 def check_count(page: Page) -> str:
