@@ -155,7 +155,8 @@ def test_a_macro_call_naming_nothing_fails_the_build_with_a_message(tmp_path: Pa
     output = done.stdout + done.stderr
     assert done.returncode != 0 and "Traceback" not in output
     assert "3 macro calls in the pages cannot be answered" in output
-    # a call's own hint comes with it: the one for all is about naming a variant
+    # each call's own hint comes with it
+    assert "\n    --> Use a variant id from dockerfiles/variants.yml.\n" in output
     assert "index.md: smallest_passing(): no variant of part three printed the checks program's answers\n" \
            "    --> Part three's variants build checks-app" in output
     assert "index.md: size('gret'): no variant 'gret' (did you mean 'greet'?" in output

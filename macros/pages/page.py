@@ -10,9 +10,14 @@ from ..model.session import Session, Shown
 from ..model.settings import Settings
 from . import detail
 
+# Where the names a page may use come from, for those the pages' authors look up elsewhere.
+_WHERE = {"variant": "Use a variant id from dockerfiles/variants.yml.",
+          "base image": "Use a base image a Dockerfile names in FROM (Methodology lists them)."}
+
 
 def unknown(what: str, name: str, known: list[str]) -> PageError:
-    return PageError(f"no {what} {name!r}{did_you_mean(name, known)}; known: {', '.join(known)}")
+    return PageError(f"no {what} {name!r}{did_you_mean(name, known)}; known: {', '.join(known)}",
+                     hint=_WHERE.get(what, ""))
 
 
 @dataclass(frozen=True)

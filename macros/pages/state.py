@@ -75,8 +75,7 @@ class State:
         if self.bad_calls and not self.settings.serving:
             failed(PageError(f"{counted(len(self.bad_calls), 'macro call')} in the pages cannot be answered:\n  "
                              + "\n  ".join(self.bad_calls),
-                             hint="Fix each as its own hint says; a call without one names a variant or a base: "
-                                  "use a variant id from dockerfiles/variants.yml, or a base the Dockerfiles name."))
+                             hint="Fix each call in its page, as its message says."))
 
 
 def _called(fn: Callable[..., str], name: str, page: page_macros.Page, args: tuple[Any, ...],
