@@ -204,6 +204,20 @@ def test_an_unknown_go_release_names_the_variants_file_and_the_value(tmp_path: P
     assert done.returncode == 1 and "Traceback" not in output
     assert f"{dockerfiles / 'variants.yml'}: variant 'go', matrix value GO_VERSION=1.99: needs golang:1.99-bullseye" in output
     assert "has no recipe for it" in output and "GO_VERSION=1.21" not in output
+    assert "Or change the value that names it." in output
+
+
+def test_a_base_the_engine_refuses_to_name_is_named_with_the_from_line(tmp_path: Path) -> None:
+    # The engine's words start with the engine, not the base: the message names the base first,
+    # and a variant of no matrix is pointed at its FROM line, not at a value it does not have.
+    path = write_variants(tmp_path, {"pytest-upper": ("FROM Debian:Bullseye\nCOPY main.go /main.go\n",
+                                                      '    binary: ""\n    expect: {exit_code: 0}')})
+    done = cli("measure", variants=path, cache=seeded_cache(tmp_path / "cache"), timeout=300)
+    output = done.stdout + done.stderr
+    assert done.returncode == 1 and "Traceback" not in output, output
+    assert "variant 'pytest-upper': needs Debian:Bullseye: the engine at " in output, output
+    assert "must be lowercase" in output and f"Or change the FROM line in {tmp_path / 'Dockerfile.pytest-upper'} " \
+        "that names it." in output, output
 
 
 def test_changing_one_toolchain_rebuilds_only_that_toolchain(client: docker.DockerClient, tmp_path: Path) -> None:

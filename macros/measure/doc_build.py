@@ -71,9 +71,11 @@ def measure_all(settings: Settings) -> Session:
         told: set[str] = set()  # a base's build log is printed once, not again for each variant built on it
         failures = {v.id: _reported(v, outcomes[v.id], told) for v in declared if schedule.failed(outcomes[v.id])}
         if ctx.store is None or (failures and not settings.serving):
+            one = len(failures) == 1
             raise ProjectError(f"{share(len(failures), len(declared), 'variant')} failed: {', '.join(failures)} "
-                               "(each is explained above); nothing was published.",
-                               hint="Fix them, or under `mkdocs serve` see each failure on its page.")
+                               "(explained above); nothing was published.",
+                               hint=f"Fix {'it' if one else 'them'}, or under `mkdocs serve` see "
+                                    f"{'the failure' if one else 'each failure'} on its page.")
         provisioned = _bases(ctx, variants.bases_named(declared))
         shown = [Shown(v, m, v.id in reused, settings.tag_of(v.id))
                  for v in declared if isinstance(m := outcomes[v.id], Measurement)]
@@ -205,9 +207,15 @@ def _scheduled(ctx: BuildContext, wanted: list[str], declared: list[Variant], pl
     outcomes = schedule.run(steps, pools, ready=ready, interrupted=lambda: interrupt.abandon(ctx.client))
     for v in declared:  # a variant whose base failed says which
         failure = outcomes[f"plan {v.id}"]
-        if any(outcomes[need] is failure for need in steps[f"plan {v.id}"].needs):
-            message = f"{v.origin or v.id}: needs {failure.message}"
-            hint = f"{failure.hint} Or change the value that names it."
+        failed = next((need for need in steps[f"plan {v.id}"].needs if outcomes[need] is failure), None)
+        if failed is not None:
+            ref = failed.removeprefix(bases.step_of(""))
+            # a base's own failure starts with its name; the engine's words about it may not
+            said = failure.message if failure.message.startswith((ref, f"stand-in {ref}")) \
+                else f"{ref}: {failure.message}"
+            message = f"{v.origin or v.id}: needs {said}"
+            names_it = "the value" if v.from_matrix else f"the FROM line in {v.dockerfile_rel}"
+            hint = f"{failure.hint} Or change {names_it} that names it."
             # a base's build failure keeps its log's tail, which its hint points at
             outcomes[f"plan {v.id}"] = (BuildError(message, hint=hint, log_tail=failure.log_tail)
                                         if isinstance(failure, BuildError) else BaseImageError(message, hint=hint))

@@ -57,7 +57,7 @@ class Variant:
     edition: str = ""                          # the year of its bases; "" if it belongs to none
     redoes: str = ""                           # the earlier edition's variant it builds again
     against: str = ""                          # the variant it changes one thing of
-    family: str = ""                           # the entry's own id, for a variant a matrix made
+    family: str = ""                           # the id of its entry: its own, or the matrix entry's that made it
     origin: str = ""                           # where it is declared, for messages: file, entry, value
 
     @property
@@ -68,6 +68,11 @@ class Variant:
     @property
     def final_base(self) -> str:
         return self.parsed.final_base
+
+    @property
+    def from_matrix(self) -> bool:
+        """Whether a matrix entry made it (its id is the entry's with a value)."""
+        return bool(self.family) and self.family != self.id
 
     @property
     def dockerfile_rel(self) -> str:
