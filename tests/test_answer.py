@@ -37,12 +37,16 @@ def row(table: str, need: str) -> str:
 
 def test_each_need_gets_the_smallest_image_that_passes_what_it_asks() -> None:
     tiny = shown(id="tiny", title="Tiny", edition="2026", size_bytes=400_000, stdout="")
-    no_roots = shown(id="no-roots", title="No roots", edition="2026", size_bytes=2_000_000, stdout=NO_ROOTS)
-    checked = shown(id="checked", title="Checked", edition="2026", size_bytes=5_000_000, stdout=ALL_OK)
-    slim = shown(id="slim", title="Slim", edition="2026", size_bytes=80_000_000, stdout=ALL_OK, contents=SHELL,
-                 bases=["debian:trixie-slim"])
-    older = shown(id="older", title="Older", edition="2022", size_bytes=100, stdout=ALL_OK, contents=SHELL)
-    table = answer_macros.answer_table(page(tiny, no_roots, checked, slim, older))
+    no_roots = shown(id="no-roots", title="No roots", part="checks", edition="2026", size_bytes=2_000_000,
+                     stdout=NO_ROOTS)
+    checked = shown(id="checked", title="Checked", part="checks", edition="2026", size_bytes=5_000_000, stdout=ALL_OK)
+    slim = shown(id="slim", title="Slim", part="checks", edition="2026", size_bytes=80_000_000, stdout=ALL_OK,
+                 contents=SHELL, bases=["debian:trixie-slim"])
+    older = shown(id="older", title="Older", part="checks", edition="2022", size_bytes=100, stdout=ALL_OK,
+                  contents=SHELL)
+    # a variant of another part that prints lines of the same shape is not the checks program
+    lookalike = shown(id="lookalike", title="Lookalike", edition="2026", size_bytes=3_000_000, stdout="status: ok (x)\n")
+    table = answer_macros.answer_table(page(tiny, no_roots, checked, slim, older, lookalike))
     assert ">Tiny</a>" in row(table, "Nothing but to run")  # the 2022 edition's smaller image is not today's
     assert ">Checked</a>" in row(table, "TLS roots and time zones")  # the smaller one fails trust
     assert ">No roots</a>" in row(table, "A named user that is not root")  # it fails only trust
@@ -75,7 +79,7 @@ def test_a_check_added_to_the_program_is_a_column_and_a_count_from_its_output() 
 
 def test_a_need_naming_a_check_the_program_no_longer_prints_fails_the_page() -> None:
     renamed = ALL_OK.replace("trust: ok", "roots: ok")
-    p = page(shown(id="checked", title="Checked", edition="2026", size_bytes=5_000_000, stdout=renamed))
+    p = page(shown(id="checked", title="Checked", part="checks", edition="2026", size_bytes=5_000_000, stdout=renamed))
     with pytest.raises(PageError, match="asks for the check 'trust', which the checks program does not print"):
         answer_macros.answer_table(p)
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from .parts import CHECKED
+
 _LINE = re.compile(r"^([a-z][a-z0-9 -]*): (.+)$")  # a check's name is lower-case words, as main.go writes them
 
 
@@ -21,6 +23,12 @@ def parsed(stdout: str) -> dict[str, bool] | None:
     return found or None
 
 
+def answers(part: str, stdout: str) -> dict[str, bool] | None:
+    """A variant's answers: its output read as the checks program's where its part runs that
+    program (parts.py), else None, whatever it printed."""
+    return parsed(stdout) if part in CHECKED else None
+
+
 def names(outputs: Iterable[str]) -> list[str]:
     """Every check these outputs answer, in the order the program prints them."""
     seen: dict[str, None] = {}
@@ -29,7 +37,6 @@ def names(outputs: Iterable[str]) -> list[str]:
     return list(seen)
 
 
-def passes_all(stdout: str, wanted: Iterable[str]) -> bool:
-    """Whether the output is the checks program's and every wanted check passed in it."""
-    found = parsed(stdout)
+def passes_all(found: dict[str, bool] | None, wanted: Iterable[str]) -> bool:
+    """Whether these are the checks program's answers and every wanted check passed in them."""
     return found is not None and all(found.get(name, False) for name in wanted)

@@ -19,6 +19,7 @@ class Part(NamedTuple):
     colour: str = ""        # its bars in charts ("": the charts' own blue)
     by_release: bool = False  # its tables list variants by Go release, oldest first (not largest first)
     about: str = ""         # the overview's sentence for a part outside the staircase
+    runs_checks: bool = False  # its variants run the checks program: their output is read as its answers
 
 
 CHAPTERS = {  # page -> its title in the navigation
@@ -32,7 +33,7 @@ PARTS = {
     "base": Part("Part one: the base image", "index.md", staircase=True),
     "binary": Part("Part two: the binary", "binary.md", staircase=True, colour="#d9822b"),  # orange: both themes
     "floor": Part("The floor (not Go)", "binary.md", staircase=True, reference=True),
-    "checks": Part("Part three: does it still work?", "checks.md", staircase=False,
+    "checks": Part("Part three: does it still work?", "checks.md", staircase=False, runs_checks=True,
                    about="The checks program, which asks each image what a real service depends on, one line "
                          "per question."),
     "releases": Part("Then and now: Go releases", "releases.md", staircase=False, by_release=True,
@@ -41,6 +42,7 @@ PARTS = {
 
 STAIRCASE = tuple(p for p, part in PARTS.items() if part.staircase)
 REFERENCES = frozenset(p for p, part in PARTS.items() if part.reference)
+CHECKED = frozenset(p for p, part in PARTS.items() if part.runs_checks)
 
 
 def title_of(part: str) -> str:

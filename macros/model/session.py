@@ -98,5 +98,5 @@ def variant_record(shown: Shown) -> dict[str, Any]:
     del measured["build_log"]  # a file of its own beside the variant's page (pages/plugin.py)
     record = {**declared, **measured, "size_human": human_size(shown.measured.size_bytes),
               "tag": shown.tag, "reused": shown.reused}
-    found = checks.parsed(shown.measured.stdout)
+    found = checks.answers(v.part, shown.measured.stdout)
     return record | {"checks": found} if found is not None else record

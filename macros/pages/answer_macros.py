@@ -26,7 +26,7 @@ def _passes(*names: str) -> Callable[[Shown], bool]:
     """Met where the checks program ran on the image and each named check passed (with no name,
     every check it made: its output is verified whole)."""
     def met(r: Shown) -> bool:
-        found = checks.parsed(r.measured.stdout)
+        found = checks.answers(r.variant.part, r.measured.stdout)
         if found is None:
             return False
         missing = [name for name in names if name not in found]

@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 from ..errors import PageError
 from ..model import checks
+from ..model.parts import CHECKED
 from ..model.session import Shown
 from ..model.sizes import human_size
 from ..model.words import listed, number_word
@@ -21,7 +22,7 @@ def _link(page: Page, r: Shown, text: str = "") -> str:
 
 def _checks_made(page: Page) -> list[str]:
     """The checks the program makes, as the variants of part three printed them."""
-    return checks.names(r.measured.stdout for r in page.in_part("checks"))
+    return checks.names(r.measured.stdout for r in page.session.results if r.variant.part in CHECKED)
 
 
 def capability_matrix(page: Page, part: str = "checks") -> str:
@@ -29,7 +30,7 @@ def capability_matrix(page: Page, part: str = "checks") -> str:
     made = _checks_made(page)
     rows = []
     for r in page.in_part(part):
-        found = checks.parsed(r.measured.stdout) or {}
+        found = checks.answers(r.variant.part, r.measured.stdout) or {}
         c = r.measured.contents
         answers = [("passes" if found[name] else markup.strong("fails")) if name in found else "—" for name in made]
         size = markup.titled(human_size(r.measured.size_bytes), f"{r.measured.size_bytes:,} bytes")
@@ -43,7 +44,8 @@ def capability_matrix(page: Page, part: str = "checks") -> str:
 def smallest_passing(page: Page) -> str:
     """The smallest verified image whose program passes every check, linked, with its size."""
     made = _checks_made(page)
-    passing = [r for r in page.session.results if checks.passes_all(r.measured.stdout, made)]
+    passing = [r for r in page.session.results
+               if checks.passes_all(checks.answers(r.variant.part, r.measured.stdout), made)]
     if not made:
         raise PageError("no variant of part three printed the checks program's answers",
                         hint="Part three's variants build checks-app (`context: checks-app`) and run it; each "
@@ -109,7 +111,8 @@ def passes(page: Page, variant_id: str, *others: str) -> str:
 
 
 def _verdict(page: Page, variant_id: str, made: list[str]) -> _Verdict:
-    found = checks.parsed(page.result(variant_id).measured.stdout)
+    r = page.result(variant_id)
+    found = checks.answers(r.variant.part, r.measured.stdout)
     if found is None:
         raise PageError(f"{variant_id!r} does not run the checks program",
                         hint="Name a variant of part three (`part: checks`).")
