@@ -143,7 +143,7 @@ def test_one_variant_failing_to_build_and_one_to_run_do_not_stop_the_others(clie
     said = first.stdout + first.stderr
     assert first.returncode == 1, said
     assert "2 of the 3 variants failed: " in said and "Traceback" not in said, said
-    failed = re.search(r"variants failed: (.*) \(each", said)
+    failed = re.search(r"variants failed: (.*) \(explained above\)", said)
     assert failed is not None and sorted(failed.group(1).split(", ")) == ["pytest-breaks", "pytest-lies"], said
     assert "exit code 3" in said and "[2/2] RUN exit 7" in said, said
     stored = [ResultCache(cache / "results").get(p.stem) for p in (cache / "results").glob("*.json")]
