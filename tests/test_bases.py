@@ -207,16 +207,29 @@ def test_an_unknown_go_release_names_the_variants_file_and_the_value(tmp_path: P
     assert "Or change the value that names it." in output
 
 
+def test_an_image_files_are_copied_from_is_provisioned_like_a_from(tmp_path: Path) -> None:
+    # Before, the builder went to Docker Hub for it and said only that the lookup failed.
+    path = write_variants(tmp_path, {"pytest-copies": ("FROM scratch\nCOPY --from=smallest-go-test/no-such-image:1 "
+                                                       "/etc/passwd /etc/passwd\n",
+                                                       '    binary: ""\n    expect: {exit_code: 0}')})
+    done = cli("measure", variants=path, cache=seeded_cache(tmp_path / "cache"), timeout=300)
+    output = done.stdout + done.stderr
+    assert done.returncode == 1 and "Traceback" not in output, output
+    assert "variant 'pytest-copies': needs smallest-go-test/no-such-image:1: not in the engine, the pull failed" \
+        in output and "has no recipe for it" in output, output
+    assert "load metadata" not in output, output  # stopped before any build
+
+
 def test_a_base_the_engine_refuses_to_name_is_named_with_the_from_line(tmp_path: Path) -> None:
     # The engine's words start with the engine, not the base: the message names the base first,
-    # and a variant of no matrix is pointed at its FROM line, not at a value it does not have.
+    # and a variant of no matrix is pointed at its Dockerfile's line, not at a value it does not have.
     path = write_variants(tmp_path, {"pytest-upper": ("FROM Debian:Bullseye\nCOPY main.go /main.go\n",
                                                       '    binary: ""\n    expect: {exit_code: 0}')})
     done = cli("measure", variants=path, cache=seeded_cache(tmp_path / "cache"), timeout=300)
     output = done.stdout + done.stderr
     assert done.returncode == 1 and "Traceback" not in output, output
     assert "variant 'pytest-upper': needs Debian:Bullseye: the engine at " in output, output
-    assert "must be lowercase" in output and f"Or change the FROM line in {tmp_path / 'Dockerfile.pytest-upper'} " \
+    assert "must be lowercase" in output and f"Or change the line of {tmp_path / 'Dockerfile.pytest-upper'} " \
         "that names it." in output, output
 
 

@@ -21,6 +21,18 @@ def test_bases_skip_scratch_and_stage_names() -> None:
     assert parsed.final_base == "gcr.io/distroless/static-debian11"
 
 
+def test_images_files_are_copied_or_mounted_from_are_bases_too() -> None:
+    # They are inputs of the image: provisioned, in its cache key and on its page like a FROM's.
+    parsed = _parse("FROM golang:1.27-trixie AS build\n"
+                    "RUN --mount=type=cache,target=/root/.cache --mount=type=bind,from=busybox:1.36,target=/b true\n"
+                    "FROM scratch\nCOPY --link --from=build /main /main\nCOPY --from=0 /main /again\n"
+                    "COPY --from=gcr.io/distroless/static-debian13 /etc/passwd /etc/passwd\n"
+                    "COPY --from=golang:1.27-trixie /usr/local/go/lib/time/zoneinfo.zip /\n"
+                    "COPY --from=${NOT_EXPANDED} /x /x\n")
+    assert parsed.bases == ("golang:1.27-trixie", "busybox:1.36", "gcr.io/distroless/static-debian13")
+    assert parsed.final_base == "scratch"
+
+
 def test_final_base_follows_stage_names() -> None:
     assert _parse("FROM debian:bullseye AS a\nFROM a\nCMD x\n").final_base == "debian:bullseye"
     assert _parse("FROM debian:bullseye AS a\nFROM a AS b\nFROM b\n").final_base == "debian:bullseye"

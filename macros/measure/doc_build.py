@@ -214,7 +214,7 @@ def _scheduled(ctx: BuildContext, wanted: list[str], declared: list[Variant], pl
             said = failure.message if failure.message.startswith((ref, f"stand-in {ref}")) \
                 else f"{ref}: {failure.message}"
             message = f"{v.origin or v.id}: needs {said}"
-            names_it = "the value" if v.from_matrix else f"the FROM line in {v.dockerfile_rel}"
+            names_it = "the value" if v.from_matrix else f"the line of {v.dockerfile_rel}"
             hint = f"{failure.hint} Or change {names_it} that names it."
             # a base's build failure keeps its log's tail, which its hint points at
             outcomes[f"plan {v.id}"] = (BuildError(message, hint=hint, log_tail=failure.log_tail)

@@ -1,6 +1,7 @@
 """Dockerfiles read with Docker's own parser (the `dockerfile` package wraps BuildKit's Go parser),
-once per file: the base images the FROM lines name, with build arguments resolved, and the image's
-own ARG lines held to the values it is built with (its history shows them as written)."""
+once per file: the base images the FROM lines name (build arguments resolved) and those files are
+copied or mounted from, and the image's own ARG lines held to the values it is built with (its
+history shows them as written)."""
 from __future__ import annotations
 
 import re
@@ -20,7 +21,8 @@ _VARIABLE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?P<default>:?
 @dataclass(frozen=True)
 class Parsed:
     text: str                 # the file as built
-    bases: tuple[str, ...]    # images named in FROM, in order, without scratch and earlier stages
+    bases: tuple[str, ...]    # images it is built from, in order: those named in FROM, then those a COPY
+    #                           --from or a RUN --mount from= reads files of; not scratch, not its stages
     final_base: str           # the image the last stage starts from (following stage names), or scratch
 
 
@@ -46,6 +48,7 @@ def parse(text: str, *, source: str, build_args: Mapping[str, str]) -> Parsed:
     parents: list[int | None] = []
     stage_args: list[list[official.Command]] = []
     named: dict[str, int] = {}  # stage name -> its index
+    read_from: list[str] = []   # what COPY --from and RUN --mount from= name: a stage (name, number) or an image
     for command in commands:
         if command.cmd.upper() == "ARG" and not starts:  # ARG before the first FROM
             for spec in command.value:
@@ -66,6 +69,8 @@ def parse(text: str, *, source: str, build_args: Mapping[str, str]) -> Parsed:
             stage_args.append([])
             if len(words) >= 3 and words[1].upper() == "AS":
                 named[words[2].lower()] = len(starts) - 1
+        elif starts:
+            read_from.extend(_files_from(command))
     if not starts:
         raise ConfigError(f"{source}: has no FROM instruction",
                           hint="Every Dockerfile starts from a base: add `FROM <image>` (or `FROM scratch`).")
@@ -74,7 +79,24 @@ def parse(text: str, *, source: str, build_args: Mapping[str, str]) -> Parsed:
         for command in stage_args[stage]:
             _shown_as_built(command, build_args, source=source)
         stage = parents[stage]
-    return Parsed(text=text, bases=tuple(bases), final_base=starts[-1])
+    # BuildKit takes --from as written (a variable there fails the build, in its words)
+    images = [ref for ref in read_from
+              if ref.lower() not in named and not ref.isdigit() and ref.lower() != "scratch" and "$" not in ref]
+    return Parsed(text=text, bases=tuple(dict.fromkeys([*bases, *images])), final_base=starts[-1])
+
+
+def _files_from(command: official.Command) -> list[str]:
+    """What a COPY --from or a RUN --mount ...,from=... names (ADD takes no --from)."""
+    found = []
+    for flag in command.flags:
+        name, _, value = flag.lstrip("-").partition("=")
+        if command.cmd.upper() == "COPY" and name.lower() == "from":
+            found.append(value)
+        elif command.cmd.upper() == "RUN" and name.lower() == "mount":
+            options = dict(option.partition("=")[::2] for option in value.split(","))
+            if options.get("from"):
+                found.append(options["from"])
+    return found
 
 
 def _shown_as_built(command: official.Command, build_args: Mapping[str, str], *, source: str) -> None:

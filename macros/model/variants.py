@@ -62,7 +62,7 @@ class Variant:
 
     @property
     def bases(self) -> tuple[str, ...]:
-        """The images its FROM lines name (build arguments resolved), in order."""
+        """The images it is built from (its FROM lines', then its COPY --from's and mounts'), in order."""
         return self.parsed.bases
 
     @property
@@ -153,7 +153,7 @@ def _check_redoes(path: Path, declared: list[Variant]) -> None:
 
 
 def bases_named(declared: list[Variant]) -> list[str]:
-    """Every base the variants' FROM lines name, in a stable order. The bases of build stages (the
+    """Every base the variants name, in a stable order. The bases of build stages (the
     toolchains: large, slow to provision) come before those only shipped (small runtime images),
     so they are started first."""
     named = list(dict.fromkeys(r for v in declared for r in v.bases))
