@@ -111,6 +111,17 @@ def test_unknown_base_without_recipe_is_a_clear_error(client: docker.DockerClien
     assert "smallest-go-test/no-such-image:1" in message and "no recipe" in message and "pull failed" in message
 
 
+def test_a_base_pinned_by_digest_is_told_to_drop_the_digest(client: docker.DockerClient) -> None:
+    # A digest names upstream's own image: the recipe of its tag cannot make that, so saying
+    # "add a recipe for" the pinned name would send a contributor nowhere.
+    recipes = bases.load_recipes(SETTINGS)
+    tag = next(iter(recipes))
+    with pytest.raises(BaseImageError) as caught:
+        bases.Provisioner(client, recipes, FAST).ensure(f"{tag}@sha256:{'0' * 64}")
+    assert f"has a recipe for {tag}, but the digest names upstream's own image" in caught.value.message
+    assert caught.value.hint.startswith(f"Name it {tag}, without the digest")
+
+
 def test_cli_reports_unknown_base_and_exits_non_zero(tmp_path: Path) -> None:
     (tmp_path / "Dockerfile.x").write_text("FROM smallest-go-test/no-such-image:1\n")
     done = subprocess.run([sys.executable, "-m", "macros", "bases", "--dockerfiles", str(tmp_path)],

@@ -136,6 +136,14 @@ class Provisioner:
         if not error and (record := images.inspect_image(self.client, ref)) is not None:
             log.info(f"bases: {ref}: pulled in {time.monotonic() - started:.1f}s")
             return _provenance(ref, record)
+        named, _, digest = ref.partition("@")
+        if digest and named in self.recipes:  # a pin to upstream's exact image, which no stand-in can be
+            raise BaseImageError(
+                f"{ref}: not in the engine and the pull failed ({error}); {self.settings.bases_file.name} has a "
+                f"recipe for {named}, but the digest names upstream's own image, which a stand-in built here "
+                "is not (its digest differs)",
+                hint=f"Name it {named}, without the digest: the stand-in is held against upstream's published "
+                     "packages and sizes instead (Methodology).")
         if ref not in self.recipes:
             bases_file = self.settings.bases_file
             raise BaseImageError(
