@@ -93,34 +93,51 @@ def _ctrl_c_as_at_a_terminal() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+class _Server:
+    """`mkdocs serve` running on a free port, its output in a log file."""
+
+    def __init__(self, site: Path, env: dict[str, str], *, watching: bool = False) -> None:
+        self.port, self.log = _free_port(), site.parent / "serve.log"
+        reload = [] if watching else ["--no-livereload"]  # mkdocs watches nothing without live reload
+        # `-v` before the command: serve mode must come from what mkdocs says, not from argv[1]
+        # Its output goes to a file: `-v` prints more than a pipe holds, and a pipe nobody reads
+        # while waiting for the page would stop the server mid-write.
+        with self.log.open("w") as out:
+            self.process = subprocess.Popen([sys.executable, "-m", "mkdocs", "-v", "serve", *reload, "-a",
+                                             f"127.0.0.1:{self.port}"], cwd=site, env=env, stdout=out,
+                                            stderr=subprocess.STDOUT, preexec_fn=_ctrl_c_as_at_a_terminal)
+
+    def page(self, *, showing: str = "", within_s: float = 300) -> str:
+        """The home page once it is served (and, if asked, once it shows `showing`)."""
+        deadline = time.monotonic() + within_s
+        while True:
+            assert self.process.poll() is None, self.log.read_text()[-3000:]
+            assert time.monotonic() < deadline, f"never served {showing!r}: " + self.log.read_text()[-3000:]
+            try:
+                page = urllib.request.urlopen(f"http://127.0.0.1:{self.port}/", timeout=5).read().decode()
+                if showing in page:
+                    return page
+            except OSError:
+                pass
+            time.sleep(1)
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
 def test_serve_shows_an_error_box_and_everything_else_escaped(project: tuple[Path, dict[str, str]]) -> None:
     site, env = project
-    port = _free_port()
-    # `-v` before the command: serve mode must come from what mkdocs says, not from argv[1]
-    # Its output goes to a file: `-v` prints more than a pipe holds, and a pipe nobody reads
-    # while waiting for the page would stop the server mid-write.
-    said = site.parent / "serve.log"
-    with said.open("w") as out:
-        server = subprocess.Popen([sys.executable, "-m", "mkdocs", "-v", "serve", "--no-livereload", "-a",
-                                   f"127.0.0.1:{port}"], cwd=site, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                  preexec_fn=_ctrl_c_as_at_a_terminal)
+    served = _Server(site, env)
     try:
-        page = ""
-        deadline = time.monotonic() + 300
-        while not page:
-            assert server.poll() is None, said.read_text()[-3000:]
-            assert time.monotonic() < deadline, "mkdocs serve never answered: " + said.read_text()[-3000:]
-            try:
-                page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).read().decode()
-            except OSError:
-                time.sleep(1)
+        page = served.page()
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        served.stop()
+    server, said = served.process, served.log
     # Ctrl-C ends it by itself, and it removes the folder it served from (a kill leaves it in /tmp)
     assert server.returncode >= 0, f"mkdocs serve did not end on Ctrl-C: {said.read_text()[-2000:]}"
     served_from = re.findall(r"wrote (\S+)/results\.json", said.read_text())
@@ -137,6 +154,30 @@ def test_serve_shows_an_error_box_and_everything_else_escaped(project: tuple[Pat
     assert "{% if true %}jinja{% endif %}" in text and "49" not in text.replace(str(site.parent), "")
     assert "&lt;b&gt;Evil&lt;/b&gt; {{ 7*7 }}" in page
     assert page.count("<table") == 1  # the results table; no table from the Markdown in the output
+
+
+def test_serve_rebuilds_when_a_variants_own_folder_changes(tmp_path: Path) -> None:
+    # The variants file and its Dockerfile in a folder of their own, outside mkdocs.yml's `watch`
+    # (this project's has none): the plugin watches what the variants file names.
+    site = tmp_path / "project"
+    (site / "docs").mkdir(parents=True)
+    (site / "mkdocs.yml").write_text(CONFIG)
+    (site / "docs" / "index.md").write_text("# Page\n\n{{ run_output('greet') }}\n")
+    (site / "macros").symlink_to(REPO / "macros")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    variants = write_variants(mine, {"greet": ('FROM debian:bullseye\nCMD ["echo", "first words"]\n',
+                                               '    binary: ""\n    expect: {exit_code: 0, stdout: "first words\\n"}')})
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "SMALLEST_GO_VARIANTS": str(variants),
+           "SMALLEST_GO_CACHE": str(seeded_cache(tmp_path / "cache"))}
+    served = _Server(site, env, watching=True)
+    try:
+        served.page(showing="first words")
+        for path in (mine / "Dockerfile.greet", variants):
+            path.write_text(path.read_text().replace("first words", "second words"))
+        served.page(showing="second words", within_s=120)
+    finally:
+        served.stop()
 
 
 def test_a_macro_call_naming_nothing_fails_the_build_with_a_message(tmp_path: Path) -> None:

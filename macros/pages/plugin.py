@@ -113,6 +113,16 @@ class SmallestGoPlugin(BasePlugin):  # type: ignore[type-arg]
             nav.insert(at, {SECTION: pages})
         return config
 
+    def on_serve(self, server: Any, *, config: MkDocsConfig, **_: Any) -> Any:
+        """Watch what the variants are built from, as the variants file declares it: each one's
+        Dockerfile folder and build context, so that editing a contributor's program in a folder of
+        its own rebuilds the pages. (Called once, after the first build: a context that a variant
+        added while serving is watched from the next start.)"""
+        for folder in sorted({str(path) for v in state.of(config.plugins).session.declared
+                              for path in (v.dockerfile.parent, v.context)}):
+            server.watch(folder)
+        return server
+
     def on_files(self, files: Files, config: MkDocsConfig, **_: Any) -> Files:
         wanted = {OVERVIEW: overview_text()}
         wanted |= {detail.page_path(vid): page_text(vid, title) for vid, title in self._listed(config)}
