@@ -75,6 +75,8 @@ def test_a_check_added_to_the_program_is_a_column_and_a_count_from_its_output() 
     assert ">Checked</a>" in check_macros.smallest_passing(p)  # the smaller one fails the fifth
     assert checks.names([fifth, "Hello, World!\n", ""]) == ["trust", "time zones", "identity", "not root", "temp files"]
     assert checks.parsed("Hello, World!\n") is None and checks.parsed("") is None
+    assert checks.parsed("TLS 1.3: ok (x)\ntrust: x509: certificate signed by unknown authority\n") == \
+        {"TLS 1.3": True, "trust": False}  # a name as main.go writes it; an error's own colons stay in it
 
 
 def test_a_need_naming_a_check_the_program_no_longer_prints_fails_the_page() -> None:

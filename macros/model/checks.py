@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from .parts import CHECKED
 
-_LINE = re.compile(r"^([a-z][a-z0-9 -]*): (.+)$")  # a check's name is lower-case words, as main.go writes them
+_LINE = re.compile(r"^(\w[^:]*): (.+)$")  # a check's name, then what it found or the Go error
 
 
 def parsed(stdout: str) -> dict[str, bool] | None:

@@ -36,7 +36,7 @@ def capability_matrix(page: Page, part: str = "checks") -> str:
         size = markup.titled(human_size(r.measured.size_bytes), f"{r.measured.size_bytes:,} bytes")
         rows.append((_link(page, r), size, human_size(r.measured.transfer_bytes), *answers,
                      "yes" if c.shell else "no", c.package_manager or "none", f"{c.packages:,}", f"{c.files:,}"))
-    head = ("Variant", "Size", "Transfer", *(name.capitalize() for name in made), "Shell",
+    head = ("Variant", "Size", "Transfer", *(name[:1].upper() + name[1:] for name in made), "Shell",
             "Package manager", "Packages", "Files")
     return render.table(head, rows, numeric={1, 2, len(made) + 5, len(made) + 6})
 
