@@ -38,7 +38,7 @@ def capability_matrix(page: Page, part: str = "checks") -> str:
                      "yes" if c.shell else "no", c.package_manager or "none", f"{c.packages:,}", f"{c.files:,}"))
     head = ("Variant", "Size", "Transfer", *(name[:1].upper() + name[1:] for name in made), "Shell",
             "Package manager", "Packages", "Files")
-    return render.table(head, rows, numeric={1, 2, len(made) + 5, len(made) + 6})
+    return render.table(head, rows, numeric={head.index(name) for name in ("Size", "Transfer", "Packages", "Files")})
 
 
 def smallest_passing(page: Page) -> str:

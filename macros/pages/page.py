@@ -12,7 +12,7 @@ from . import detail
 
 # Where the names a page may use come from, for those the pages' authors look up elsewhere.
 _WHERE = {"variant": "Use a variant id from dockerfiles/variants.yml.",
-          "base image": "Use a base image a Dockerfile names in FROM (Methodology lists them)."}
+          "base image": "Use a base image a Dockerfile names, in FROM or COPY --from (Methodology lists them)."}
 
 
 def unknown(what: str, name: str, known: list[str]) -> PageError:
