@@ -6,6 +6,7 @@ competes with it."""
 from __future__ import annotations
 
 import datetime as dt
+import posixpath
 import time
 from dataclasses import dataclass, replace
 from typing import Any
@@ -67,14 +68,27 @@ def build_variant(client: docker.DockerClient, variant: Variant, *, settings: Se
     return built
 
 
-def _binary(client: docker.DockerClient, image_id: str, variant: Variant) -> bytes:
+def _binary(client: docker.DockerClient, built: Built, variant: Variant) -> bytes:
     if not variant.binary:
         return b""
-    found = images.read_file(client, image_id, variant.binary)
+    found = images.read_file(client, built.image_id, variant.binary)
     if found is None:
-        raise ConfigError(f"{variant.what}: the image has no file {variant.binary} to measure as the program",
-                          hint="Set 'binary' in the variants file to the program's path, or to \"\" for none.")
+        started = _started(built.record)
+        there = started if started and images.read_file(client, built.image_id, started) is not None else ""
+        raise ConfigError(f"{variant.what}: the image has no file {variant.binary} to measure as the program"
+                          + (f"; it starts {there}" if there else ""),
+                          hint=(f"Set `binary: {there}`" if there else "Set 'binary' to the program's path") +
+                          " for this variant in the variants file, or \"\" for none.")
     return found
+
+
+def _started(record: dict[str, Any]) -> str:
+    """The file the image's command starts, as an absolute path ("" for a shell's command line)."""
+    config = record.get("Config") or {}
+    command = (config.get("Entrypoint") or config.get("Cmd") or [""])[0]
+    if not command or command in ("/bin/sh", "sh"):
+        return ""
+    return posixpath.normpath(posixpath.join(config.get("WorkingDir") or "/", command))
 
 
 def finish_variant(client: docker.DockerClient, variant: Variant, built: Built, *, store: OnDemand,
@@ -91,7 +105,7 @@ def finish_variant(client: docker.DockerClient, variant: Variant, built: Built, 
     crowded = 0 if variant.expect.fails_with else large_environment_run(client, built.image_id, variant,
                                                                         settings=settings)
 
-    binary = _binary(client, built.image_id, variant)
+    binary = _binary(client, built, variant)
     inside = diffs.image_files(client, built.image_id, settings)[0]  # its inventory kept for the diffs
     pushing = time.monotonic()
     sized = store.sized(built.image_id, f"{settings.namespace}/{variant.id}",
