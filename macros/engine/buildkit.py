@@ -137,11 +137,11 @@ class Progress:
         return name[:140]
 
 
-def build(client: docker.DockerClient, *, context: Context, what: str, image_labels: dict[str, str],
+def build(client: docker.DockerClient, *, context: Context, what: str, platform: str, image_labels: dict[str, str],
           buildargs: dict[str, str] | None = None, nocache: bool = False, tail_lines: int,
           log: Log, limits: BuildLimits | None = None, on_step: Callable[[str, str], None] | None = None,
           ) -> dict[str, Any]:
-    """Build `context` with BuildKit; stream each progress line to `log` (and each Dockerfile step
+    """Build `context` with BuildKit for `platform`; stream each progress line to `log` (and each Dockerfile step
     that ends to `on_step`); bound it by `limits` (build_limits.py). Returns the image's inspect record. The
     image is left untagged, for the caller to name once the build has succeeded; BuildKit commits
     no image for a step, so a failed build leaves no image and no container behind."""
@@ -159,7 +159,7 @@ def build(client: docker.DockerClient, *, context: Context, what: str, image_lab
         # folder of its own and never removes it (one left per build).
         dockerfile.write_text(served.text)
         argv = [*BUILDX, "build", "--progress=plain", "--provenance=false", "--metadata-file", str(metadata),
-                "--file", str(dockerfile), *(["--no-cache"] if nocache else []),
+                "--file", str(dockerfile), "--platform", platform, *(["--no-cache"] if nocache else []),
                 *(["--cgroup-parent", guard.cap.parent] if guard.cap else []),
                 *(arg for k, v in sorted(image_labels.items()) for arg in ("--label", f"{k}={v}")),
                 *(arg for k, v in sorted((buildargs or {}).items()) for arg in ("--build-arg", f"{k}={v}")),

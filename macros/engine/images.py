@@ -27,6 +27,11 @@ def inspect_image(client: docker.DockerClient, ref: str) -> dict[str, Any] | Non
             return None
 
 
+def platform_of(record: dict[str, Any]) -> str:
+    """The platform an inspect record says its image is for, as `--platform` names it."""
+    return f"{record.get('Os') or '?'}/{record.get('Architecture') or '?'}"
+
+
 def tagged(client: docker.DockerClient, namespace: str) -> dict[str, str]:
     """Every tag under `namespace` and the image ID it names, in one call (not an inspect each)."""
     with translated(f"list the images of {namespace}"):
@@ -34,13 +39,13 @@ def tagged(client: docker.DockerClient, namespace: str) -> dict[str, str]:
     return {tag: str(record["Id"]) for record in listed for tag in record.get("RepoTags") or []}
 
 
-def pull(ref: str, *, timeout_s: float) -> None:
-    """Pull `ref` within `timeout_s` seconds, or raise PullError with the registry's reason
-    (errors inside the stream, which the SDK does not raise, included)."""
+def pull(ref: str, *, platform: str, timeout_s: float) -> None:
+    """Pull `ref`'s image for `platform` within `timeout_s` seconds, or raise PullError with the
+    registry's reason (errors inside the stream, which the SDK does not raise, included)."""
     repository, tag_name = split_ref(ref)
     short_lived = docker.from_env(timeout=int(timeout_s))
     try:
-        for chunk in short_lived.api.pull(repository, tag=tag_name, stream=True, decode=True):
+        for chunk in short_lived.api.pull(repository, tag=tag_name, platform=platform, stream=True, decode=True):
             if "error" in chunk:
                 raise PullError(str(chunk["error"]).strip())
     except TRANSPORT_ERRORS as exc:  # an API error included: for a pull, every failure is a reason

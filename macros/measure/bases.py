@@ -117,19 +117,28 @@ class Provisioner:
     def _obtain(self, ref: str) -> BaseImage:
         record = images.inspect_image(self.client, ref)
         if record is not None:
-            found = _labels(record)
+            found, platform = _labels(record), images.platform_of(record)
             if found.get(labels.ROLE) != "base-stand-in" or ref not in self.recipes:
-                return _provenance(ref, record)  # never replace an image we did not make
-            if found.get(labels.RECIPE_HASH) == self.recipe_hash(ref):
+                if platform != self.settings.platform:  # never replace an image we did not make
+                    raise BaseImageError(
+                        f"{ref}: the engine's image is for {platform}; every image here is built and measured "
+                        f"for {self.settings.platform}, whose sizes differ",
+                        hint=f"Pull that platform's image, which replaces the tag: `docker pull --platform "
+                             f"{self.settings.platform} {ref}`; then build again.")
                 return _provenance(ref, record)
-            log.info(f"bases: {ref}: its recipe changed since the stand-in was built; rebuilding")
+            if platform != self.settings.platform:
+                log.info(f"bases: {ref}: the stand-in was built for {platform}; rebuilding")
+            elif found.get(labels.RECIPE_HASH) != self.recipe_hash(ref):
+                log.info(f"bases: {ref}: its recipe changed since the stand-in was built; rebuilding")
+            else:
+                return _provenance(ref, record)
             rebuilt = self._build(ref)
             if rebuilt.image_id != record["Id"]:
                 self.replaced.append(str(record["Id"]))
             return rebuilt
         started = time.monotonic()
         try:
-            images.pull(ref, timeout_s=self.settings.pull_timeout_s)
+            images.pull(ref, platform=self.settings.platform, timeout_s=self.settings.pull_timeout_s)
             error = ""
         except PullError as exc:
             error = exc.message
@@ -200,6 +209,7 @@ class Provisioner:
             try:
                 return buildkit.build(
                     self.client, context=context.for_folder(staging, staging / "Dockerfile"), what=f"stand-in {ref}",
+                    platform=self.settings.platform,
                     buildargs=self.recipes[ref].build_args, image_labels=labels.ours(
                         "base-stand-in", **{labels.REFERENCE: ref, labels.RECIPE_HASH: recipe_hash}),
                     tail_lines=self.settings.log_tail_lines, log=lambda line: log.debug(f"bases: {ref}: {line}"),

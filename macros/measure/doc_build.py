@@ -84,7 +84,7 @@ def measure_all(settings: Settings) -> Session:
         ctx.retagged = not failures and fresh > 0  # only a build untags
         store = ctx.registry
         registry_facts = store.facts()  # may ask the registry (and so the engine): before closing
-        facts = store.engine._replace(**ctx.builder.result())
+        facts = store.engine._replace(**ctx.builder.result(), platform=settings.platform)
     seconds = time.monotonic() - started
     log.info(f"{counted(len(shown), 'variant')} ready in {seconds:.1f}s ({fresh} measured, "
              f"{len(shown) - fresh} reused from the cache, {counted(store.pushes, 'push', 'pushes')})")

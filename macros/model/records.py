@@ -26,6 +26,13 @@ class EngineFacts(NamedTuple):
     image_store: str = ""
     buildx: str = ""    # the CLI plugin that builds: `docker buildx version`
     buildkit: str = ""  # the BuildKit version the engine's builder reports (`docker buildx inspect`)
+    # The platform every image was built, pulled and run for (Settings.platform): when its
+    # architecture is not `arch`, the engine ran the RUN steps and the programs under emulation.
+    platform: str = ""
+
+    @property
+    def emulated(self) -> bool:
+        return bool(self.platform) and self.platform.split("/")[-1] != self.arch
 
     @property
     def counts_like_overlay2(self) -> bool:

@@ -71,6 +71,14 @@ class Settings:
     default_build_timeout_s: float = 300.0
     default_build_memory_mib: int = 2048
 
+    # The one platform every image is built, pulled and measured for: the Dockerfiles compile for
+    # GOARCH=amd64 and the stand-ins' toolchains are x86_64 wheels, and an image's size is its
+    # platform's (docker-library/repo-info, repos/golang/remote/1.27-trixie.md: 316,194,729 bytes
+    # to pull golang:1.27-trixie for amd64, 308,477,050 for arm64). An
+    # engine of another architecture (Docker Desktop on Apple silicon) builds and runs them under
+    # emulation, so its sizes are the same as here; only its times are the emulator's.
+    platform: str = "linux/amd64"
+
     # Sandboxed runs: no network, read-only root, no capabilities, and these bounds.
     run_memory: str = "256m"
     run_pids: int = 64
@@ -121,6 +129,11 @@ class Settings:
         "charts" (drawn SVGs), "validated" (files that passed their JSON Schema, by their bytes),
         "packages" (the packages each base image records, by image ID)."""
         return self.cache_dir / what
+
+    @property
+    def architecture(self) -> str:
+        """The platform's CPU architecture as the engine, Debian and Go name it ("amd64")."""
+        return self.platform.split("/")[1]
 
     def tag_of(self, variant_id: str) -> str:
         """The tag a variant's image carries in the engine."""

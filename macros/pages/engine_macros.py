@@ -51,12 +51,29 @@ def engine_table(page: Page) -> str:
     return render.facts_table([
         ("Docker Engine", e.version), ("Engine API", e.api_version), ("Storage driver", e.storage_driver),
         ("Image store", STORES.get(e.image_store, e.image_store or "?")),
-        ("Engine OS", e.os), ("Architecture", e.arch), ("Kernel", e.kernel),
+        ("Engine OS", e.os), ("Architecture", e.arch),
+        ("Images built for", f"{e.platform} (under emulation)" if e.emulated else e.platform), ("Kernel", e.kernel),
         ("Cgroups (driver, version)", f"{e.cgroup_driver or '?'}, v{e.cgroup_version or '?'}"),
         ("Builder", f"BuildKit {e.buildkit or '?'} (as the engine's builder says), through buildx {e.buildx or '?'}"),
         ("Registry (distribution)", f"{r.version} at {r.address}"), ("Registry image", r.image_id),
         ("Facts read at", moment(page.session.generated_at)),
     ])
+
+
+# An official image's sizes differ by platform; repo-info prints them per platform.
+PER_PLATFORM = "https://github.com/docker-library/repo-info/blob/master/repos/golang/remote/1.27-trixie.md"
+
+
+def built_for(page: Page) -> str:
+    """The platform every image is built for, and whether this engine had to emulate it."""
+    e = page.session.engine
+    said = (f"Every image here, the bases included, is built for `{e.platform}` (the `platform` setting), "
+            f"whatever the engine's own architecture: an image's size is its platform's ([repo-info]({PER_PLATFORM}) "
+            "lists golang:1.27-trixie's for each platform it is built for).")
+    if e.emulated:
+        return (f"{said} This engine is `{e.arch}`: it ran the build steps and the programs under emulation, so "
+                f"the sizes are those of `{e.platform}` and the times are the emulator's.")
+    return f"{said} This engine is `{e.arch}` too, so nothing ran under emulation."
 
 
 def _engine_name(e: dict[str, Any]) -> str:
@@ -102,5 +119,5 @@ def engines_compared(page: Page) -> str:
 
 
 MACROS: dict[str, tuple[Callable[..., str], bool]] = {
-    fn.__name__: (fn, False) for fn in (engine_table, store_sizes, engines_compared)
+    fn.__name__: (fn, False) for fn in (engine_table, built_for, store_sizes, engines_compared)
 }

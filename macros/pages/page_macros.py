@@ -118,6 +118,8 @@ _LIMITS = {  # a setting's name -> how the pages say its value
     "build_timeout": lambda s: f"{s.default_build_timeout_s:g} s",
     "build_memory": lambda s: f"{s.default_build_memory_mib} MiB",
     "lifetime_resolution": lambda _s: f"{formats.LIFETIME_RESOLUTION_S * 1000:.0f} ms",
+    "platform": lambda s: f"`{s.platform}`",  # the one platform every image is built for
+    "architecture": lambda s: f"`{s.architecture}`",
 }
 
 
