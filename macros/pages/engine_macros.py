@@ -67,9 +67,9 @@ PER_PLATFORM = "https://github.com/docker-library/repo-info/blob/master/repos/go
 def built_for(page: Page) -> str:
     """The platform every image is built for, and whether this engine had to emulate it."""
     e = page.session.engine
-    said = (f"Every image here, the bases included, is built for `{e.platform}` (the `platform` setting), "
-            f"whatever the engine's own architecture: an image's size is its platform's ([repo-info]({PER_PLATFORM}) "
-            "lists golang:1.27-trixie's for each platform it is built for).")
+    said = (f"Every image here, the bases included, is built for `{e.platform}`, whatever the engine's own "
+            "architecture, because an image's size depends on its platform: [repo-info]"
+            f"({PER_PLATFORM}) lists a different size of golang:1.27-trixie for each platform it is published for.")
     if e.emulated:
         return (f"{said} This engine is `{e.arch}`: it ran the build steps and the programs under emulation, so "
                 f"the sizes are those of `{e.platform}` and the times are the emulator's.")
