@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 import yaml
 from macros.errors import ConfigError
 from macros.model import variants
-from macros.model.parts import PARTS
+from macros.model.checks import names
+from macros.model.parts import CHECKED, PARTS
 from macros.model.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -215,3 +217,19 @@ def test_the_variants_file_pairs_every_redo_with_an_earlier_edition() -> None:
     assert redone, "the variants file has no variant of a later edition"
     for v in redone:
         assert by_id[v.redoes].edition < v.edition
+
+
+def test_the_page_of_the_checks_program_explains_each_check_it_prints() -> None:
+    """A check added to checks-app/ is a new column on the next build (model/checks.py), but what it
+    asks is the page's prose: each check the declared outputs print has its own bullet under "The
+    program" on its part's page, and no bullet names a check the program no longer prints."""
+    loaded = variants.load(Settings.read())
+    for part in CHECKED:
+        printed = names(v.expect.stdout or "" for v in loaded if v.part == part)
+        page = (REPO / "docs" / PARTS[part].chapter).read_text()
+        program = page.split("\n## The program\n", 1)[1].split("\n## ", 1)[0]
+        explained = re.findall(r"^- \*\*([^*]+)\*\*:", program, re.MULTILINE)
+        assert printed, f"no variant of part {part!r} declares the checks program's output"
+        assert [n.lower() for n in explained] == [n.lower() for n in printed], \
+            f"docs/{PARTS[part].chapter}, under 'The program': one '- **Check**:' bullet per check the program " \
+            f"prints, in its order ({', '.join(printed)})"
