@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ from macros.errors import EngineError
 from macros.measure import bases, registry
 from macros.measure.registry import OnDemand
 from macros.model import variants
+from macros.model.files import held
 from macros.model.settings import CACHE_ENV, NAMESPACE_ENV, START_RUNS_ENV, Settings
 
 from tests.browsing import Reading
@@ -43,6 +46,29 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     browser = [item for item in readers if item.path.name == "test_browser.py"]
     items[:] = [item for item in readers if item not in browser] + \
         [item for item in items if item not in readers] + browser
+
+
+ALONE = pytest.StashKey[ExitStack]()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """One run of the engine's tests at a time on this machine: two runs share the namespace, and
+    the first to end removes its tags under the other's checks (a fresh clone's `.ci/run` failed so
+    while another run ended beside it). A second run waits for the first, saying so; a run of pure
+    tests only (`-m "not docker"`) takes no turn."""
+    if not any(item.get_closest_marker("docker") for item in session.items):
+        return
+    turn = Path(tempfile.gettempdir()) / f"smallest-go-tests-{NAMESPACE}.lock"
+    stack = session.config.stash[ALONE] = ExitStack()
+    if not stack.enter_context(held(turn, exclusive=True, wait=False)):
+        print(f"\nanother run of the engine's tests holds {turn} (namespace {NAMESPACE}): waiting for it to end",
+              flush=True)
+        stack.enter_context(held(turn, exclusive=True))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if ALONE in config.stash:
+        config.stash[ALONE].close()
 
 
 @pytest.fixture(scope="session")

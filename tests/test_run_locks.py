@@ -1,10 +1,18 @@
-"""The run lock that tells a live run's containers from a dead run's: pure file locks, no engine."""
+"""The run lock that tells a live run's containers from a dead run's: pure file locks, no engine. And
+the turn that lets one run of the engine's tests at a time."""
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
+import pytest
 from macros.engine import lock
 from macros.engine.labels import RUN_ID
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def test_a_run_may_say_it_is_alive_twice_and_is_dead_once_it_stops(tmp_path: Path) -> None:
@@ -19,3 +27,25 @@ def test_the_lock_files_of_ended_runs_are_forgotten_and_a_live_one_kept(tmp_path
         lock.forget_dead(tmp_path)
         assert sorted(p.name for p in tmp_path.iterdir()) == ["fedcba9876543210.lock"]
     assert not lock.alive(tmp_path, "0123456789abcdef")
+
+
+@pytest.mark.docker  # so that this run holds the engine tests' turn (conftest.py)
+def test_a_second_run_of_the_engine_tests_waits_for_this_one_saying_so(tmp_path: Path) -> None:
+    before = _scratch()
+    (tmp_path / "test_wait.py").write_text("import pytest\n\n@pytest.mark.docker\ndef test_x():\n    pass\n")
+    second = subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(REPO),
+                               "-c", str(REPO / "pyproject.toml"), "--confcutdir", str(REPO / "tests"),
+                               "-p", "tests.conftest", str(tmp_path / "test_wait.py")],
+                              cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        said, _ = second.communicate(timeout=8)
+        raise AssertionError(f"the second run did not wait: {said}")
+    except subprocess.TimeoutExpired:
+        second.send_signal(signal.SIGINT)  # as Ctrl-C: it stops waiting and removes its scratch folders
+        said, _ = second.communicate(timeout=60)
+    assert "another run of the engine's tests holds" in said and "waiting for it to end" in said, said
+    assert "passed" not in said and _scratch() == before
+
+
+def _scratch() -> set[Path]:
+    return set(Path(tempfile.gettempdir()).glob("smallest-go-test-*"))
