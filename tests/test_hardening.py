@@ -115,18 +115,24 @@ def test_dockerfile_syntax_error_names_variant_and_message(client: docker.Docker
     assert "pytest-x" in str(caught.value) and "RUNN" in str(caught.value) and "Dockerfile.pytest-x" in str(caught.value)
 
 
+@pytest.mark.parametrize(("lines", "there"), [
+    ('WORKDIR /home/app\nRUN cp /bin/true prog\nCMD ["./prog"]\n', "/home/app/prog"),
+    ('RUN cp /bin/true /usr/local/bin/prog\nCMD ["prog"]\n', "/usr/local/bin/prog"),
+    ("RUN cp /bin/true /usr/local/bin/prog\nCMD prog --quiet\n", "/usr/local/bin/prog"),
+], ids=["working-directory", "on-path", "shell-form"])
 def test_a_program_not_at_the_default_path_is_found_where_the_image_starts(
-        client: docker.DockerClient, tmp_path: Path, store: OnDemand, nothing_left: None) -> None:
-    # A copy of a variant whose program lives elsewhere (distroless :nonroot's working directory)
-    # is told the path its own image starts, not only that /main is missing.
-    path = write_variants(tmp_path, {"pytest-elsewhere": (
-        'FROM debian:bullseye\nWORKDIR /home/app\nRUN cp /bin/true prog\nCMD ["./prog"]\n',
-        "    expect: {exit_code: 0}")})
+        client: docker.DockerClient, tmp_path: Path, store: OnDemand, nothing_left: None, lines: str,
+        there: str) -> None:
+    # A copy of a variant whose program lives elsewhere (distroless :nonroot's working directory,
+    # a folder of PATH, a shell's command line) is told the path its own image starts, not only
+    # that /main is missing.
+    path = write_variants(tmp_path, {"pytest-elsewhere": (f"FROM debian:bullseye\n{lines}",
+                                                          "    expect: {exit_code: 0}")})
     [variant] = variants.load(Settings.read(), path=path, repo=REPO)
     with pytest.raises(ConfigError) as caught:
         measure_one(client, variant, store=store)
-    assert "the image has no file /main to measure as the program; it starts /home/app/prog" in str(caught.value)
-    assert caught.value.hint.startswith("Set `binary: /home/app/prog` for this variant")
+    assert f"the image has no file /main to measure as the program; it starts {there}" in str(caught.value)
+    assert caught.value.hint.startswith(f"Set `binary: {there}` for this variant")
 
 
 def test_failing_build_and_failing_run_leave_nothing(client: docker.DockerClient, tmp_path: Path,

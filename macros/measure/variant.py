@@ -73,8 +73,8 @@ def _binary(client: docker.DockerClient, built: Built, variant: Variant) -> byte
         return b""
     found = images.read_file(client, built.image_id, variant.binary)
     if found is None:
-        started = _started(built.record)
-        there = started if started and images.read_file(client, built.image_id, started) is not None else ""
+        there = next((path for path in _started(built.record)
+                      if images.read_file(client, built.image_id, path) is not None), "")
         raise ConfigError(f"{variant.what}: the image has no file {variant.binary} to measure as the program"
                           + (f"; it starts {there}" if there else ""),
                           hint=(f"Set `binary: {there}`" if there else "Set 'binary' to the program's path") +
@@ -82,13 +82,21 @@ def _binary(client: docker.DockerClient, built: Built, variant: Variant) -> byte
     return found
 
 
-def _started(record: dict[str, Any]) -> str:
-    """The file the image's command starts, as an absolute path ("" for a shell's command line)."""
+def _started(record: dict[str, Any]) -> list[str]:
+    """Where the file the image's command starts may be, as absolute paths, in the order the
+    kernel and a shell would look: a path as it is (from the working directory), a bare name in
+    each folder of the image's PATH. A shell's command line counts by its first word."""
     config = record.get("Config") or {}
-    command = (config.get("Entrypoint") or config.get("Cmd") or [""])[0]
-    if not command or command in ("/bin/sh", "sh"):
-        return ""
-    return posixpath.normpath(posixpath.join(config.get("WorkingDir") or "/", command))
+    words = [*(config.get("Entrypoint") or []), *(config.get("Cmd") or [])]
+    if words[:2] in (["/bin/sh", "-c"], ["sh", "-c"]):
+        words = (words[2:3] or [""])[0].split()
+    command = words[0] if words else ""
+    if not command:
+        return []
+    if "/" in command:
+        return [posixpath.normpath(posixpath.join(config.get("WorkingDir") or "/", command))]
+    path = next((e.split("=", 1)[1] for e in config.get("Env") or [] if e.startswith("PATH=")), "")
+    return [posixpath.join(folder, command) for folder in path.split(":") if folder.startswith("/")]
 
 
 def finish_variant(client: docker.DockerClient, variant: Variant, built: Built, *, store: OnDemand,
