@@ -90,8 +90,8 @@ def _shell_loop(settings: Settings, declared: list[variants.Variant], *, layer_c
         return "".join(f"--build-arg {shlex.quote(f'{k}={val}')} " for k, val in v.build_args.items())
 
     script = "set -e\n" + "".join(
-        f"docker buildx build {flag}{args(v)}-q -t {settings.tag_of(v.id)} -f {v.dockerfile} "
-        f"{v.context} >/dev/null\n"
+        f"docker buildx build {flag}{args(v)}--platform {settings.platform} -q -t {settings.tag_of(v.id)} "
+        f"-f {v.dockerfile} {v.context} >/dev/null\n"
         f"docker run --rm {settings.tag_of(v.id)} >/dev/null 2>&1 || true\n" for v in declared)
     return timed(["bash", "-c", script])[0]
 
