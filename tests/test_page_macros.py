@@ -91,7 +91,7 @@ def test_the_platform_is_said_and_an_engine_that_emulated_it_is_named() -> None:
     q = m.Page(session=replace(SESSION, engine=apple), settings=SETTINGS, url="")
     assert m.engine_macros.built_for(q).endswith(
         "This engine is `arm64`: it ran the build steps and the programs under emulation, so the sizes are those "
-        "of `linux/amd64` and the times are the emulator's.")
+        "of `linux/amd64`, and the times and peak memory are the emulator's.")
     assert "<td>linux/amd64 (under emulation)</td>" in m.engine_macros.engine_table(q)
 
 

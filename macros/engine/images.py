@@ -39,9 +39,10 @@ def tagged(client: docker.DockerClient, namespace: str) -> dict[str, str]:
     return {tag: str(record["Id"]) for record in listed for tag in record.get("RepoTags") or []}
 
 
-def pull(ref: str, *, platform: str, timeout_s: float) -> None:
-    """Pull `ref`'s image for `platform` within `timeout_s` seconds, or raise PullError with the
-    registry's reason (errors inside the stream, which the SDK does not raise, included)."""
+def pull(ref: str, *, platform: str | None, timeout_s: float) -> None:
+    """Pull `ref`'s image for `platform` (None: the engine's own) within `timeout_s` seconds, or
+    raise PullError with the registry's reason (errors inside the stream, which the SDK does not
+    raise, included)."""
     repository, tag_name = split_ref(ref)
     short_lived = docker.from_env(timeout=int(timeout_s))
     try:

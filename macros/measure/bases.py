@@ -29,6 +29,7 @@ from ..model.records import BaseImage
 from ..model.settings import Settings
 from . import preparers, schedule
 from .recipes import RECIPE_SCHEMA, Recipe, load_recipes, wanted_references
+from .registry import REFERENCE as REGISTRY
 
 __all__ = ("RECIPE_SCHEMA", "Provisioner", "Recipe", "load_recipes", "step_of", "wanted_references")
 
@@ -118,15 +119,18 @@ class Provisioner:
         record = images.inspect_image(self.client, ref)
         if record is not None:
             found, platform = _labels(record), images.platform_of(record)
+            # The registry's image is obtained like a base but never measured: any platform serves,
+            # and a pull takes the engine's own.
+            wrong = platform != self.settings.platform and ref != REGISTRY
             if found.get(labels.ROLE) != "base-stand-in" or ref not in self.recipes:
-                if platform != self.settings.platform:  # never replace an image we did not make
+                if wrong:  # never replace an image we did not make
                     raise BaseImageError(
                         f"{ref}: the engine's image is for {platform}; every image here is built and measured "
                         f"for {self.settings.platform}, whose sizes differ",
                         hint=f"Pull that platform's image, which replaces the tag: `docker pull --platform "
                              f"{self.settings.platform} {ref}`; then build again.")
                 return _provenance(ref, record)
-            if platform != self.settings.platform:
+            if wrong:
                 log.info(f"bases: {ref}: the stand-in was built for {platform}; rebuilding")
             elif found.get(labels.RECIPE_HASH) != self.recipe_hash(ref):
                 log.info(f"bases: {ref}: its recipe changed since the stand-in was built; rebuilding")
@@ -138,7 +142,8 @@ class Provisioner:
             return rebuilt
         started = time.monotonic()
         try:
-            images.pull(ref, platform=self.settings.platform, timeout_s=self.settings.pull_timeout_s)
+            images.pull(ref, platform=None if ref == REGISTRY else self.settings.platform,
+                        timeout_s=self.settings.pull_timeout_s)
             error = ""
         except PullError as exc:
             error = exc.message

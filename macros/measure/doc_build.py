@@ -213,9 +213,12 @@ def _scheduled(ctx: BuildContext, wanted: list[str], declared: list[Variant], pl
             # a base's own failure starts with its name; the engine's words about it may not
             said = failure.message if failure.message.startswith((ref, f"stand-in {ref}")) \
                 else f"{ref}: {failure.message}"
-            message = f"{v.origin or v.id}: needs {said}"
-            names_it = "the value" if v.from_matrix else f"the line of {v.dockerfile_rel}"
-            hint = f"{failure.hint} Or change {names_it} that names it."
+            if ref == registry.REFERENCE:  # every variant needs it, and no line of theirs names it
+                message, hint = f"{v.origin or v.id}: needs the local registry's image, {said}", failure.hint
+            else:
+                message = f"{v.origin or v.id}: needs {said}"
+                names_it = "the value" if v.from_matrix else f"the line of {v.dockerfile_rel}"
+                hint = f"{failure.hint} Or change {names_it} that names it."
             # a base's build failure keeps its log's tail, which its hint points at
             outcomes[f"plan {v.id}"] = (BuildError(message, hint=hint, log_tail=failure.log_tail)
                                         if isinstance(failure, BuildError) else BaseImageError(message, hint=hint))

@@ -72,7 +72,7 @@ def built_for(page: Page) -> str:
             f"({PER_PLATFORM}) lists a different size of golang:1.27-trixie for each platform it is published for.")
     if e.emulated:
         return (f"{said} This engine is `{e.arch}`: it ran the build steps and the programs under emulation, so "
-                f"the sizes are those of `{e.platform}` and the times are the emulator's.")
+                f"the sizes are those of `{e.platform}`, and the times and peak memory are the emulator's.")
     return f"{said} This engine is `{e.arch}` too, so nothing ran under emulation."
 
 
