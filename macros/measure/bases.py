@@ -127,8 +127,11 @@ class Provisioner:
                     raise BaseImageError(
                         f"{ref}: the engine's image is for {platform}; every image here is built and measured "
                         f"for {self.settings.platform}, whose sizes differ",
-                        hint=f"Pull that platform's image, which replaces the tag: `docker pull --platform "
-                             f"{self.settings.platform} {ref}`; then build again.")
+                        # Removed first: the containerd image store keeps both platforms under one tag,
+                        # and its inspect answers with the engine's own while that is there (26.1.5:
+                        # a tag holding linux/386 and linux/amd64 inspects as linux/amd64 on amd64).
+                        hint=f"Replace it with that platform's image: `docker image rm {ref} && docker pull "
+                             f"--platform {self.settings.platform} {ref}`; then build again.")
                 return _provenance(ref, record)
             if wrong:
                 log.info(f"bases: {ref}: the stand-in was built for {platform}; rebuilding")
