@@ -141,10 +141,11 @@ def build(client: docker.DockerClient, *, context: Context, what: str, platform:
           buildargs: dict[str, str] | None = None, nocache: bool = False, tail_lines: int,
           log: Log, limits: BuildLimits | None = None, on_step: Callable[[str, str], None] | None = None,
           ) -> dict[str, Any]:
-    """Build `context` with BuildKit for `platform`; stream each progress line to `log` (and each Dockerfile step
-    that ends to `on_step`); bound it by `limits` (build_limits.py). Returns the image's inspect record. The
-    image is left untagged, for the caller to name once the build has succeeded; BuildKit commits
-    no image for a step, so a failed build leaves no image and no container behind."""
+    """Build `context` with BuildKit for `platform`; stream each progress line to `log` (and each
+    Dockerfile step that ends to `on_step`); bound it by `limits` (build_limits.py). Returns the
+    image's inspect record. The image is left untagged, for the caller to name once the build has
+    succeeded; BuildKit commits no image for a step, so a failed build leaves no image and no
+    container behind."""
     served = frontend(context.dockerfile_text, what)
     tail: deque[str] = deque(maxlen=tail_lines)
     progress = Progress()

@@ -32,7 +32,7 @@ class EngineFacts(NamedTuple):
 
     @property
     def emulated(self) -> bool:
-        return bool(self.platform) and self.platform.split("/")[-1] != self.arch
+        return bool(self.platform) and self.platform.split("/")[1] != self.arch  # "linux/amd64", "amd64"
 
     @property
     def counts_like_overlay2(self) -> bool:
