@@ -76,6 +76,17 @@ def built_for(page: Page) -> str:
     return f"{said} This engine is `{e.arch}` too, so nothing ran under emulation."
 
 
+def emulated(page: Page) -> str:
+    """A sentence for the pages that show times, when this engine ran the images under emulation
+    (nothing otherwise)."""
+    e = page.session.engine
+    if not e.emulated:
+        return ""
+    return (f"The engine that measured them runs on `{e.arch}` and ran these `{e.platform}` images under "
+            "emulation: the sizes are the platform's, but the start-up times and peak memory are the "
+            "emulator's, not what a native engine shows.")
+
+
 def _engine_name(e: dict[str, Any]) -> str:
     store = "containerd image store" if e.get("image_store") == "containerd" else e.get("storage_driver", "?")
     return f"Docker {e.get('version', '?')} ({e.get('os', '?')}), {store}"
@@ -119,5 +130,5 @@ def engines_compared(page: Page) -> str:
 
 
 MACROS: dict[str, tuple[Callable[..., str], bool]] = {
-    fn.__name__: (fn, False) for fn in (engine_table, built_for, store_sizes, engines_compared)
+    fn.__name__: (fn, False) for fn in (engine_table, built_for, emulated, store_sizes, engines_compared)
 }
