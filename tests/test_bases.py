@@ -207,8 +207,8 @@ def test_a_base_the_engine_holds_for_another_platform_is_refused_naming_the_pull
             bases.Provisioner(client, {}, FAST).ensure(foreign)
         assert caught.value.message == (f"{foreign}: the engine's image is for linux/386; every image here is built "
                                         "and measured for linux/amd64, whose sizes differ")
-        assert caught.value.hint.startswith(f"Replace it with that platform's image: `docker image rm {foreign} && "
-                                            f"docker pull --platform linux/amd64 {foreign}`")
+        assert caught.value.hint.startswith(f"Pull that platform's image, which replaces the tag: `docker pull "
+                                            f"--platform linux/amd64 {foreign}`")
         assert images.platform_of(client.api.inspect_image(foreign)) == "linux/386"  # not ours to replace
     finally:
         _remove(client, foreign)

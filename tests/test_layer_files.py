@@ -147,14 +147,19 @@ def test_the_containerd_store_is_told_apart_by_its_driver_type() -> None:
     assert image_store({}) == "classic"
 
 
-def test_an_index_is_read_through_to_its_one_image() -> None:
-    """What the containerd store pushes: the image's manifest, and an attestation beside it."""
-    from macros.measure.registry import _own_platform
+def test_an_index_is_read_through_to_the_measured_platforms_image() -> None:
+    """What the containerd store pushes: the image's manifest, an attestation beside it, and other
+    platforms' manifests when the engine holds them under one tag (a build stage's
+    `FROM --platform=$BUILDPLATFORM` on an arm64 engine adds arm64 to an amd64 base)."""
+    from macros.model.manifests import of_platform
     image = {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "sha256:img",
              "platform": {"os": "linux", "architecture": "amd64"}}
     attestation = {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "sha256:att",
                    "platform": {"os": "unknown", "architecture": "unknown"}}
-    assert _own_platform([attestation, image]) == "sha256:img"
     arm = {**image, "digest": "sha256:arm", "platform": {"os": "linux", "architecture": "arm64"}}
-    with pytest.raises(ValueError, match="linux/amd64, linux/arm64"):
-        _own_platform([image, arm])
+    assert of_platform([attestation, image], "linux/amd64") == "sha256:img"
+    assert of_platform([arm, attestation, image], "linux/amd64") == "sha256:img"
+    assert of_platform([arm, image], "linux/arm64") == "sha256:arm"
+    with pytest.raises(ValueError, match=r"pushed 2 manifests \(linux/arm64, unknown/unknown\), none of them "
+                                         r"linux/amd64, the platform"):
+        of_platform([arm, attestation], "linux/amd64")

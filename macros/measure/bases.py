@@ -22,7 +22,7 @@ from typing import Any
 
 import docker
 
-from ..engine import buildkit, context, images, labels
+from ..engine import buildkit, connection, context, images, labels
 from ..errors import BaseImageError, BuildError, ConfigError, PullError
 from ..log import log
 from ..model.records import BaseImage
@@ -46,6 +46,7 @@ class Provisioner:
     _done: dict[str, BaseImage] = field(default_factory=dict)
     _folders: dict[Path, bytes] = field(default_factory=dict)  # recipe folder -> its files, as hashed
     replaced: list[str] = field(default_factory=list)  # IDs of the stand-ins a changed recipe rebuilt
+    _store: str = ""  # the engine's image store, once asked
 
     def ensure_all(self, refs: list[str]) -> list[BaseImage]:
         """Every ref and every parent it was built on, on one schedule (`steps`). A failure stops
@@ -123,15 +124,17 @@ class Provisioner:
             # and a pull takes the engine's own.
             wrong = platform != self.settings.platform and ref != REGISTRY
             if found.get(labels.ROLE) != "base-stand-in" or ref not in self.recipes:
-                if wrong:  # never replace an image we did not make
+                # Never replace an image we did not make. The containerd image store keeps several
+                # platforms under one tag and inspects as the engine's own while that is there
+                # (26.1.5: a tag holding linux/386 and linux/amd64 inspects as linux/amd64 on
+                # amd64): there BuildKit fetches the platform it lacks, and the registry reads that
+                # platform's manifest and refuses an image without one (registry.py).
+                if wrong and self._image_store() == "classic":
                     raise BaseImageError(
                         f"{ref}: the engine's image is for {platform}; every image here is built and measured "
                         f"for {self.settings.platform}, whose sizes differ",
-                        # Removed first: the containerd image store keeps both platforms under one tag,
-                        # and its inspect answers with the engine's own while that is there (26.1.5:
-                        # a tag holding linux/386 and linux/amd64 inspects as linux/amd64 on amd64).
-                        hint=f"Replace it with that platform's image: `docker image rm {ref} && docker pull "
-                             f"--platform {self.settings.platform} {ref}`; then build again.")
+                        hint=f"Pull that platform's image, which replaces the tag: `docker pull --platform "
+                             f"{self.settings.platform} {ref}`; then build again.")
                 return _provenance(ref, record)
             if wrong:
                 log.info(f"bases: {ref}: the stand-in was built for {platform}; rebuilding")
@@ -171,6 +174,13 @@ class Provisioner:
         reason = error.strip().splitlines()[0].rsplit(": ", 1)[-1][:120] if error.strip() else "no answer"
         log.info(f"bases: {ref}: no registry answered ({reason}); building the local stand-in")
         return self._build(ref)
+
+    def _image_store(self) -> str:
+        """"classic" or "containerd" (connection.py), asked of the engine once, when first needed."""
+        if not self._store:
+            with connection.translated("describe itself"):
+                self._store = connection.image_store(self.client.info())
+        return self._store
 
     def recipe_hash(self, ref: str) -> str:
         """Digest of the recipe folder, its preparer settings and its parents' image IDs."""

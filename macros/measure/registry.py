@@ -4,9 +4,10 @@ The registry runs as a container of ours (`registry:2`, provisioned like the bas
 pulled -> local stand-in), listening on 127.0.0.1 only. An image is pushed to it by the engine,
 which compresses each layer and skips the layers the registry already holds; the image manifest
 (schema 2 or OCI) then lists every layer's compressed size: exactly what `docker pull` downloads.
-An engine on the containerd image store may push an index around that manifest (with an
-attestation beside it): the manifest for the image's own platform is the one read. The layers
-themselves are read back from here to count their files (image_size.py).
+An engine on the containerd image store may push an index around that manifest: the entry of
+the measured platform (`settings.platform`) is the one read (model/manifests.py), and an image
+whose config names another platform is refused. The layers themselves are read back from here to
+count their files (image_size.py).
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from ..log import log
 from ..model.cache import MEANING
 from ..model.files import read_json_object, write_atomic
 from ..model.layer_files import COUNT_VERSION
+from ..model.manifests import INDEX_TYPES, MANIFEST_TYPES, OtherPlatform, of_platform
 from ..model.records import EngineFacts, RegistryFacts
 from ..model.settings import Settings
 from . import image_size
@@ -44,8 +46,6 @@ VERSIONS = "registry-versions.json"
 PROVISIONING_MEMOS = (BASE_SIZES, VERSIONS)
 ROLE = "registry"
 VOLUME = "smallest-go-registry"
-MANIFEST_TYPES = ("application/vnd.docker.distribution.manifest.v2+json", "application/vnd.oci.image.manifest.v1+json")
-INDEX_TYPES = ("application/vnd.docker.distribution.manifest.list.v2+json", "application/vnd.oci.image.index.v1+json")
 _VERSION = re.compile(r'(?<![\w.])version="?([^"\s]+)')  # not go.version
 
 
@@ -67,9 +67,11 @@ class Pushed:
 class Registry:
     """A running registry of ours; pushes go through the engine, manifests come over HTTP."""
 
-    def __init__(self, client: docker.DockerClient, facts: RegistryFacts, *, http_timeout_s: float) -> None:
+    def __init__(self, client: docker.DockerClient, facts: RegistryFacts, *, platform: str,
+                 http_timeout_s: float) -> None:
         self.client = client
         self.facts = facts
+        self.platform = platform  # the one whose manifest is read, and that every image must be
         self.http_timeout_s = http_timeout_s
 
     def push(self, image_id: str, repository: str, *, tag: str = "latest") -> Pushed:
@@ -108,7 +110,7 @@ class Registry:
             manifest = answer.json()
             digest = answer.headers.get("Docker-Content-Digest", reference)
             if manifest.get("mediaType") in INDEX_TYPES or "manifests" in manifest:
-                digest = _own_platform(manifest["manifests"])
+                digest = of_platform(manifest["manifests"], self.platform)
                 answer = self._get(f"{url}/manifests/{digest}", accept=MANIFEST_TYPES)
                 answer.raise_for_status()
                 manifest = answer.json()
@@ -120,6 +122,13 @@ class Registry:
             config = config_answer.json()
             if not isinstance(config, dict):
                 raise ValueError("the image config is not a JSON object")
+            if (named := f"{config.get('os')}/{config.get('architecture')}") != self.platform:
+                raise OtherPlatform(f"the image is for {named}; every image here is measured for {self.platform}")
+        except OtherPlatform as exc:
+            raise RegistryError(f"{repository}@{reference}: {exc}",
+                                hint=f"Pull the {self.platform} image of that name (`docker pull --platform "
+                                     f"{self.platform} ...`), or build it for {self.platform}; then build "
+                                     "again.") from None
         except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
             raise RegistryError(f"the registry at {self.facts.address} gave no usable manifest for "
                                 f"{repository}@{reference}: {exc}") from None
@@ -141,18 +150,6 @@ class Registry:
             yield answer.raw
         finally:
             answer.close()
-
-
-def _own_platform(manifests: list[dict[str, Any]]) -> str:
-    """Of an index's entries, the one image manifest (an attestation entry names the platform
-    "unknown"): the digest to read. An index of several platforms is not an image we built."""
-    images_in = [m for m in manifests if (m.get("platform") or {}).get("architecture", "unknown") != "unknown"
-                 and str(m.get("mediaType", MANIFEST_TYPES[1])) in MANIFEST_TYPES]
-    if len(images_in) != 1:
-        found = ", ".join(f"{(m.get('platform') or {}).get('os')}/{(m.get('platform') or {}).get('architecture')}"
-                          for m in manifests)
-        raise ValueError(f"an index of {len(manifests)} manifests ({found}), not one image's")
-    return str(images_in[0]["digest"])
 
 
 def mirror_name(reference: str) -> str:
@@ -190,7 +187,7 @@ def ensure(client: docker.DockerClient, image_id: str, *, settings: Settings, me
                 hint=f"Is port {port} on 127.0.0.1 taken by something else? `python -m macros clean` removes ours.")
         time.sleep(0.2)
     facts = RegistryFacts(where, image_id, _version(client, found.container_id, image_id, memo))
-    return Registry(client, facts, http_timeout_s=settings.registry_http_timeout_s)
+    return Registry(client, facts, platform=settings.platform, http_timeout_s=settings.registry_http_timeout_s)
 
 
 def answers(where: str) -> bool:
