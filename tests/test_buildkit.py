@@ -13,13 +13,14 @@ import docker
 import pytest
 from macros.engine import images
 from macros.engine.buildkit import Progress, frontend
-from macros.errors import BuildError
+from macros.errors import BuildError, RegistryError
+from macros.measure.registry import OnDemand
 from macros.measure.variant import build_variant
 from macros.model import variants
 from macros.model.cache import ResultCache
 from macros.model.settings import Settings
 
-from tests.helpers import cli, seeded_cache, write_variants
+from tests.helpers import NAMESPACE, cli, seeded_cache, write_variants
 
 HELLO = '    expect: {exit_code: 0, stdout: "", stderr: "Hello, World!\\n"}'
 
@@ -88,15 +89,23 @@ def test_todays_idioms_build_run_and_are_measured(tmp_path: Path) -> None:
 # linux/386 stands for the other platform: a Dockerfile without RUN steps needs no emulator for it.
 @pytest.mark.docker
 def test_a_variant_is_built_for_the_declared_platform(client: docker.DockerClient, settings: Settings,
-                                                      tmp_path: Path) -> None:
+                                                      store: OnDemand, tmp_path: Path) -> None:
     path = write_variants(tmp_path, {"pytest-platform": ('FROM scratch\nCOPY main.go /main.go\n', HELLO)})
     [variant] = variants.load(replace(settings, variants_file=path))
+    made: list[str] = []
     try:
-        for platform in ("linux/386", settings.platform):
-            built = build_variant(client, variant, settings=replace(settings, platform=platform))
-            assert images.platform_of(built.record) == platform
+        for platform in (settings.platform, "linux/386"):
+            made.append(build_variant(client, variant, settings=replace(settings, platform=platform)).image_id)
+            assert images.platform_of(client.api.inspect_image(made[-1])) == platform
+        # and the registry, which sizes every image, refuses one of another platform
+        with pytest.raises(RegistryError) as caught:
+            store.push(made[-1], f"{NAMESPACE}/{variant.id}")
+        assert caught.value.message.endswith(": the image is for linux/386; every image here is measured for "
+                                             "linux/amd64")
+        assert caught.value.hint.startswith("Pull the linux/amd64 image of that name")
     finally:
-        client.api.remove_image(settings.tag_of(variant.id), force=True)
+        for image_id in made:  # with every tag it carries, the registry's local name among them
+            client.api.remove_image(image_id, force=True)
 
 
 def _scratch_folders() -> set[Path]:
