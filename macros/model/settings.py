@@ -132,7 +132,8 @@ class Settings:
 
     @property
     def architecture(self) -> str:
-        """The platform's CPU architecture as the engine, Debian and Go name it ("amd64")."""
+        """The platform's CPU architecture as the engine and Go name it ("amd64"; Debian names amd64
+        and arm64 the same, not 386, which it calls i386)."""
         return self.platform.split("/")[1]
 
     def tag_of(self, variant_id: str) -> str:
