@@ -94,8 +94,11 @@ def test_the_platform_is_said_and_an_engine_that_emulated_it_is_named() -> None:
         "of `linux/amd64`, and the times and peak memory are the emulator's.")
     assert "<td>linux/amd64 (under emulation)</td>" in m.engine_macros.engine_table(q)
     assert m.engine_macros.emulated(p) == ""  # the home page's note says nothing on a native engine
-    assert m.engine_macros.emulated(q).startswith("The engine that measured them runs on `arm64` and ran these "
-                                                  "`linux/amd64` images under emulation")
+    assert "under emulation" not in m.variant_detail(p, "small") + m.results_table(p)
+    assert m.results_table(q).endswith("</table>\n\n" + m.engine_macros.emulated(q))
+    assert "\n\n" + m.engine_macros.emulated(q) + "\n\n## Layers" in m.variant_detail(q, "small")
+    assert m.engine_macros.emulated(q).startswith("The engine that measured these figures runs on `arm64` and "
+                                                  "ran the `linux/amd64` images under emulation")
 
 
 def test_limits_are_the_settings() -> None:

@@ -60,9 +60,10 @@ def markdown_text(text: str) -> str:
 
 
 def variant_page(result: Shown, bases: Sequence[BaseImage], *,
-                 support_words: Callable[[BaseImage], str] = lambda _b: "—") -> str:
+                 support_words: Callable[[BaseImage], str] = lambda _b: "—", times_note: str = "") -> str:
     """Heading, description, Dockerfile, verified run, sizes, layers and where the bases came from
-    (with `support_words`: where each stands in its support windows)."""
+    (with `support_words`: where each stands in its support windows; `times_note`, when there is
+    one, under the sizes and times: how they were measured, if not natively)."""
     v = result.variant
     edition = f" Edition {v.edition} (the year of its bases)." if v.edition else ""
     if v.redoes:
@@ -83,6 +84,7 @@ def variant_page(result: Shown, bases: Sequence[BaseImage], *,
         f"[{RUN_OUTPUT}]({result.id}/{RUN_OUTPUT}).",
         "## Sizes and times",
         render.facts_table(facts(result)),
+        *([times_note] if times_note else []),
         "## Layers",
         render.layers_table(result),
         "## Base images",

@@ -77,13 +77,13 @@ def built_for(page: Page) -> str:
 
 
 def emulated(page: Page) -> str:
-    """A sentence for the pages that show times, when this engine ran the images under emulation
-    (nothing otherwise)."""
+    """A sentence for the pages that show times (the home page, each variant's), when this engine
+    ran the images under emulation; nothing otherwise."""
     e = page.session.engine
     if not e.emulated:
         return ""
-    return (f"The engine that measured them runs on `{e.arch}` and ran these `{e.platform}` images under "
-            "emulation: the sizes are the platform's, but the start-up times and peak memory are the "
+    return (f"The engine that measured these figures runs on `{e.arch}` and ran the `{e.platform}` images "
+            "under emulation: the sizes are the platform's, but the start-up times and peak memory are the "
             "emulator's, not what a native engine shows.")
 
 

@@ -56,7 +56,8 @@ def layers(page: Page, variant_id: str) -> str:
 def variant_detail(page: Page, variant_id: str) -> str:
     today = support.build_date(page.session.generated_at)
     return detail.variant_page(page.result(variant_id), page.session.bases,
-                               support_words=lambda b: support.short(b, today)) \
+                               support_words=lambda b: support.short(b, today),
+                               times_note=engine_macros.emulated(page)) \
         + diff_macros.on_variant_page(page, variant_id)
 
 
@@ -174,8 +175,9 @@ def base_size(page: Page, reference: str) -> str:
 
 def results_table(page: Page, part: str = "", edition: str = "") -> str:
     """All variants (or one part's, or one edition's and those of none), each linked to its page."""
-    return render.results_table(page.in_part(part, edition), href=page.detail_href,
-                                store_column=not page.session.engine.counts_like_overlay2)
+    table = render.results_table(page.in_part(part, edition), href=page.detail_href,
+                                 store_column=not page.session.engine.counts_like_overlay2)
+    return "\n\n".join(filter(None, (table, engine_macros.emulated(page))))
 
 
 def size_chart(page: Page, part: str = "", edition: str = "") -> str:
