@@ -93,7 +93,7 @@ def test_the_platform_is_said_and_an_engine_that_emulated_it_is_named() -> None:
         "This engine is `arm64`: it ran the build steps and the programs under emulation, so the sizes are those "
         "of `linux/amd64`, and the times and peak memory are the emulator's.")
     assert "<td>linux/amd64 (under emulation)</td>" in m.engine_macros.engine_table(q)
-    assert m.engine_macros.emulated(p) == ""  # the home page's note says nothing on a native engine
+    assert m.engine_macros.emulated(p) == ""  # nothing is said on a native engine
     assert "under emulation" not in m.variant_detail(p, "small") + m.results_table(p)
     assert m.results_table(q).endswith("</table>\n\n" + m.engine_macros.emulated(q))
     assert "\n\n" + m.engine_macros.emulated(q) + "\n\n## Layers" in m.variant_detail(q, "small")

@@ -74,9 +74,9 @@ class Settings:
     # The one platform every image is built, pulled and measured for: the Dockerfiles compile for
     # GOARCH=amd64 and the stand-ins' toolchains are x86_64 wheels, and an image's size is its
     # platform's (docker-library/repo-info, repos/golang/remote/1.27-trixie.md: 316,194,729 bytes
-    # to pull golang:1.27-trixie for amd64, 308,477,050 for arm64). An
-    # engine of another architecture (Docker Desktop on Apple silicon) builds and runs them under
-    # emulation, so its sizes are the same as here; only its times are the emulator's.
+    # to pull golang:1.27-trixie for amd64, 308,477,050 for arm64). An engine of another
+    # architecture (Docker Desktop on Apple silicon) builds and runs them under emulation, so its
+    # sizes are the same as here; only its times and peak memory are the emulator's.
     platform: str = "linux/amd64"
 
     # Sandboxed runs: no network, read-only root, no capabilities, and these bounds.

@@ -77,8 +77,9 @@ def built_for(page: Page) -> str:
 
 
 def emulated(page: Page) -> str:
-    """A sentence for the pages that show times (the home page, each variant's), when this engine
-    ran the images under emulation; nothing otherwise."""
+    """A sentence beside the figures that are times (each results table, each variant's sizes and
+    times, part two's packing costs), when this engine ran the images under emulation; nothing
+    otherwise."""
     e = page.session.engine
     if not e.emulated:
         return ""
