@@ -298,6 +298,21 @@ def test_an_image_files_are_copied_from_is_provisioned_like_a_from(tmp_path: Pat
     assert "load metadata" not in output, output  # stopped before any build
 
 
+def test_every_missing_base_of_a_variant_is_named_in_one_build(tmp_path: Path) -> None:
+    # Before, only the first was named: its author fixed it, built again, and only then heard of the second.
+    missing = ["smallest-go-test/no-such-builder:1", "smallest-go-test/no-such-runtime:1"]
+    path = write_variants(tmp_path, {"pytest-two": (f"FROM {missing[0]} AS build\nFROM {missing[1]}\n"
+                                                    "COPY --from=build /main /main\n",
+                                                    '    binary: ""\n    expect: {exit_code: 0}')})
+    done = cli("measure", variants=path, cache=seeded_cache(tmp_path / "cache"), timeout=300)
+    output = done.stdout + done.stderr
+    assert done.returncode == 1 and "Traceback" not in output, output
+    assert (f"variant 'pytest-two': needs {missing[0]}: not in the engine, the pull failed" in output
+            and f"; and needs {missing[1]}: not in the engine, the pull failed" in output), output
+    assert all(f"Add a recipe for {ref}" in output for ref in missing), output
+    assert f"Or change the line of {tmp_path / 'Dockerfile.pytest-two'} that names each." in output, output
+
+
 def test_a_base_the_engine_refuses_to_name_is_named_with_the_from_line(tmp_path: Path) -> None:
     # The engine's words start with the engine, not the base: the message names the base first,
     # and a variant of no matrix is pointed at its Dockerfile's line, not at a value it does not have.

@@ -205,24 +205,39 @@ def _scheduled(ctx: BuildContext, wanted: list[str], declared: list[Variant], pl
     # 85 s with one, 75 s with two).
     pools = {"base": settings.base_workers, "push": 1, "plan": 1, "build": settings.build_workers, "finish": 2}
     outcomes = schedule.run(steps, pools, ready=ready, interrupted=lambda: interrupt.abandon(ctx.client))
-    for v in declared:  # a variant whose base failed says which
+    for v in declared:  # a variant whose bases failed says which: all of them, so one build shows every fix
         failure = outcomes[f"plan {v.id}"]
-        failed = next((need for need in steps[f"plan {v.id}"].needs if outcomes[need] is failure), None)
-        if failed is not None:
-            ref = failed.removeprefix(bases.step_of(""))
-            # a base's own failure starts with its name; the engine's words about it may not
-            said = failure.message if failure.message.startswith((ref, f"stand-in {ref}")) \
-                else f"{ref}: {failure.message}"
-            if ref == registry.REFERENCE:  # every variant needs it, and no line of theirs names it
-                message, hint = f"{v.origin or v.id}: needs the local registry's image, {said}", failure.hint
-            else:
-                message = f"{v.origin or v.id}: needs {said}"
-                names_it = "the value" if v.from_matrix else f"the line of {v.dockerfile_rel}"
-                hint = f"{failure.hint} Or change {names_it} that names it."
-            # a base's build failure keeps its log's tail, which its hint points at
-            outcomes[f"plan {v.id}"] = (BuildError(message, hint=hint, log_tail=failure.log_tail)
-                                        if isinstance(failure, BuildError) else BaseImageError(message, hint=hint))
+        refs = [need.removeprefix(bases.step_of("")) for need in steps[f"plan {v.id}"].needs
+                if schedule.failed(outcomes[need])]
+        if refs and outcomes[bases.step_of(refs[0])] is failure:
+            outcomes[f"plan {v.id}"] = _base_failure(v, [(ref, outcomes[bases.step_of(ref)]) for ref in refs])
     return outcomes
+
+
+def _base_failure(v: Variant, failed: list[tuple[str, ProjectError]]) -> ProjectError:
+    """A variant's failure for the bases it needs that failed, each named before its own words."""
+    said: list[str] = []
+    hints: list[str] = []
+    for ref, failure in failed:
+        # a base's own failure starts with its name; the engine's words about it may not
+        said.append(failure.message if failure.message.startswith((ref, f"stand-in {ref}"))
+                    else f"{ref}: {failure.message}")
+        if failure.hint and failure.hint not in hints:
+            hints.append(failure.hint)
+    ours = [ref for ref, _ in failed if ref != registry.REFERENCE]
+    if ours:
+        names_it = "the value" if v.from_matrix else f"the line of {v.dockerfile_rel}"
+        hints.append(f"Or change {names_it} that {'names it' if len(ours) == 1 else 'names each'}.")
+    # every variant needs the registry's image, and no line of theirs names it
+    needs = ["the local registry's image, " + s if ref == registry.REFERENCE else s
+             for (ref, _), s in zip(failed, said, strict=True)]
+    joined = needs[0] if len(needs) == 1 else "; and needs ".join(n.removesuffix(".") for n in needs) + "."
+    message = f"{v.origin or v.id}: needs {joined}"
+    # a base's build failure keeps its log's tail, which its hint points at
+    built = next((failure for _, failure in failed if isinstance(failure, BuildError)), None)
+    if built is not None:
+        return BuildError(message, hint=" ".join(hints), log_tail=built.log_tail)
+    return BaseImageError(message, hint=" ".join(hints))
 
 
 def _sized(ctx: BuildContext, ref: str) -> image_size.Sized:
