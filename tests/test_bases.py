@@ -13,7 +13,7 @@ import pytest
 import yaml
 from macros.engine import images, labels
 from macros.errors import BaseImageError, BuildError
-from macros.measure import bases, preparers
+from macros.measure import bases, own_files, preparers
 from macros.model.dockerfile import read
 from macros.model.settings import BASES_ENV, Settings
 
@@ -91,6 +91,20 @@ def test_distroless_stand_in_files_and_config(client: docker.DockerClient,
     assert "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt" in config["Env"]
     for missing in ("/bin/sh", "/usr/bin/apt-get", "/usr/bin/dpkg"):
         assert images.read_file(client, image, missing) is None
+
+
+def test_a_bases_own_files_and_configuration_say_who_it_runs_as(client: docker.DockerClient, tmp_path: Path,
+                                                               provisioned: dict[str, bases.BaseImage]) -> None:
+    # what the pages name the distroless users and the :nonroot tag's user and folder from
+    settings = replace(SETTINGS, cache_dir=tmp_path)
+    for ref in ("gcr.io/distroless/static-debian13", "gcr.io/distroless/static-debian13:nonroot"):
+        own = own_files.read(client, provisioned[ref].image_id, settings)
+        assert [(a.name, a.uid) for a in own.accounts] == [("root", 0), ("nobody", 65534), ("nonroot", 65532)], ref
+        assert own.system == "Distroless" and own_files.read(client, provisioned[ref].image_id, settings) == own
+    nonroot = provisioned["gcr.io/distroless/static-debian13:nonroot"]
+    assert (nonroot.user, nonroot.working_dir) == ("65532", "/home/nonroot")
+    assert provisioned["golang:1.27-trixie"].working_dir == "/go"
+    assert list((tmp_path / "own-files").iterdir())  # read once per image, then from the memo
 
 
 def test_second_provisioning_is_a_quick_no_op(client: docker.DockerClient,

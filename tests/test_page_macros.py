@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from macros.errors import PageError, VariantFailed
+from macros.measure import own_files
 from macros.model import history
 from macros.model.fidelity import compare
 from macros.model.records import BaseImage, EngineFacts, RegistryFacts
@@ -290,3 +291,26 @@ def test_what_changed_compares_this_build_with_the_last_record_or_the_one_before
     earlier["engine"] = earlier["engine"] | {"version": "20.10.23"}
     assert "), 2 variants differ (" in said(earlier)
     assert "Debian mirror" not in said(earlier)  # every size that moved has an input that moved with it
+
+
+def test_a_bases_users_and_the_user_it_runs_as_are_read_from_its_own_files() -> None:
+    passwd = (b"root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n"
+              b"# not an account\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n")
+    found = own_files.accounts(passwd)
+    assert [(a.name, a.uid, a.home) for a in found] == [
+        ("root", 0, "/root"), ("nobody", 65534, "/nonexistent"), ("nonroot", 65532, "/home/nonroot")]
+    rooted = BaseImage("static:1", "sha256:" + "e" * 64, 1, "stand-in", accounts=found)
+    by_name = rooted._replace(reference="static:nonroot", user="nonroot", working_dir="/home/nonroot")
+    by_uid = rooted._replace(reference="static:uid", user="65532:65532", working_dir="/home/nonroot")
+    p = m.Page(session=replace(SESSION, bases=[rooted, by_name, by_uid, rooted._replace(reference="bare:1", accounts=())]),
+               settings=SETTINGS, url="")  # type: ignore[arg-type]
+    assert m.named_macros.accounts(p, "static:1") == "`root`, `nobody` and `nonroot`"
+    assert m.named_macros.runs_as(p, "static:1") == "`root` (UID 0) in `/`"
+    assert m.named_macros.runs_as(p, "static:nonroot") == "`nonroot` (UID 65532) in `/home/nonroot`"
+    assert m.named_macros.runs_as(p, "static:uid") == m.named_macros.runs_as(p, "static:nonroot")
+    with pytest.raises(PageError, match="declares no users"):
+        m.named_macros.accounts(p, "bare:1")
+    with pytest.raises(PageError, match="does not declare"):
+        m.named_macros.runs_as(p, "bare:1")
+    assert BaseImage("x:1", "sha256:x", 1, "pulled", accounts=found[:1]).as_dict()["accounts"] == [
+        {"name": "root", "uid": 0, "home": "/root"}]

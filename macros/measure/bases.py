@@ -260,4 +260,6 @@ def _provenance(ref: str, record: dict[str, Any]) -> BaseImage:
         reference=ref, image_id=str(record["Id"]), size_bytes=0, source=source, store_bytes=int(record.get("Size", 0)),
         repo_digest=str(digests[0]) if digests else "", recipe_hash=found.get(labels.RECIPE_HASH, ""),
         created=str(record.get("Created", "")),
+        user=str((record.get("Config") or {}).get("User") or ""),
+        working_dir=str((record.get("Config") or {}).get("WorkingDir") or ""),
     )

@@ -31,7 +31,7 @@ from ..model.session import Session, Shown
 from ..model.settings import Settings
 from ..model.variants import Variant
 from ..model.words import counted, share
-from . import bases, diffs, fidelity, image_size, interrupt, os_release, plan, registry, schedule, startup
+from . import bases, diffs, fidelity, image_size, interrupt, own_files, plan, registry, schedule, startup
 from .variant import Built, build_variant, finish_variant
 
 
@@ -251,7 +251,7 @@ def _bases(ctx: BuildContext, wanted: list[str]) -> list[BaseImage]:
     found = [ctx.provisioner.ensure(ref) for ref in ctx.provisioner.with_parents(wanted)
              if ctx.provisioner.provisioned(ref)]
     sized = [b._replace(size_bytes=s.size_bytes, transfer_bytes=s.transfer_bytes, store_bytes=s.store_bytes,
-                        system=os_release.pretty_name(ctx.client, b.image_id, ctx.settings))
+                        **own_files.read(ctx.client, b.image_id, ctx.settings)._asdict())
              for b in found if (s := ctx.sizes.get(b.reference))]
     return fidelity.checked(ctx.client, sized, ctx.provisioner.recipes, ctx.settings)
 

@@ -66,6 +66,13 @@ class Tolerance(NamedTuple):
     why: str
 
 
+class Account(NamedTuple):
+    """A user an image's /etc/passwd declares."""
+    name: str
+    uid: int
+    home: str
+
+
 class BaseImage(NamedTuple):
     """Provenance of one base image, as shown on the site and written to results.json."""
     reference: str
@@ -82,7 +89,11 @@ class BaseImage(NamedTuple):
     # upstream publishes nothing to hold it against)
     fidelity: Fidelity | None = None
     system: str = ""  # the PRETTY_NAME of its os-release file ("Debian GNU/Linux 13 (trixie)"); "" if none
+    accounts: tuple[Account, ...] = ()  # the users its /etc/passwd declares, in its order
+    user: str = ""         # the user its configuration runs a container as ("" for root)
+    working_dir: str = ""  # the folder its configuration starts a container in ("" for /)
 
     def as_dict(self) -> dict[str, Any]:
         return {**self._asdict(), "support": [s._asdict() for s in self.support],
-                "fidelity": self.fidelity.as_dict() if self.fidelity else None}
+                "fidelity": self.fidelity.as_dict() if self.fidelity else None,
+                "accounts": [a._asdict() for a in self.accounts]}

