@@ -26,8 +26,10 @@ class OwnFiles(NamedTuple):
 def read(client: docker.DockerClient, image_id: str, settings: Settings) -> OwnFiles:
     memo = settings.cached("own-files") / f"{image_id.removeprefix('sha256:')}.json"
     known = files.read_json(memo)
-    if isinstance(known, dict):
-        return OwnFiles(known["system"], tuple(Account(**a) for a in known["accounts"]))
+    try:
+        return OwnFiles(str(known["system"]), tuple(Account(**a) for a in known["accounts"]))
+    except (KeyError, TypeError):
+        pass  # no memo, or not one this version wrote: read the image again
     release = next((found for place in PLACES if (found := images.read_file(client, image_id, place))), b"")
     found = OwnFiles(pretty_name(release), accounts(images.read_file(client, image_id, "/etc/passwd") or b""))
     files.write_atomic(memo, json.dumps({"system": found.system, "accounts": [a._asdict() for a in found.accounts]}))
