@@ -19,7 +19,8 @@ ALLOWED: dict[str, str] = {
     r"\b(?:status|exits|is not) 0\b": "exit status 0 and user ID 0: what success and root are",
     r"\b64-bit\b": "the floor's architecture, as floor/hello.asm is written (BITS 64)",
     r"\bsha256\b|\b2²⁰|\bv2\b|127\.0\.0\.1": "names: a hash, a power of two, the registry API, the loopback address",
-    r"[\w-]+/[\w-]+#\d+|August 2026|Docker Engine 29": "facts of cited sources, each beside its link",
+    r"[\w-]+/[\w-]+#\d+|August 2026|Docker Engine 29|more than 500 variables|UPX 5\.2\.0":
+        "facts of cited sources, each beside its link",
     r"Python 3\.11": "the project's own requirement (pyproject.toml's requires-python)",
     r"Go 1\.19 and 1\.27 do above|Go 1\.19 needs": "the contributing page's example, the variants file's own entries shown above it",
 }
