@@ -247,6 +247,30 @@ def test_the_sweeps_ends_are_found_by_release_not_named_by_hand() -> None:
         release_id(p, "nope", "newest")
 
 
+def test_what_the_sweep_says_of_every_release_is_computed_from_it() -> None:
+    """"Every release added to the binary" and "stripping pays at every release" are read from the
+    sweep, so a release that breaks the pattern changes the sentence instead of falsifying it."""
+    from dataclasses import replace as replaced
+
+    from macros.model.releases import PART
+
+    def sweep(binaries: dict[int, int], stripped: dict[int, int]) -> m.Page:
+        made = [shown(id=f"{family}-{n}", title=f"{family} {n}", part=PART, family=family, go_version=f"go1.{n}.2",
+                      size_bytes=size, binary_bytes=size)
+                for family, sizes in (("go", binaries), ("go-stripped", stripped)) for n, size in sizes.items()]
+        return m.Page(session=replaced(SESSION, results=made), settings=SETTINGS)
+
+    growth, smaller = m.MACROS["binary_growth"][0], m.MACROS["smaller_at"][0]
+    steady = sweep({27: 3_000, 19: 1_000, 21: 2_000}, {19: 500, 21: 900, 27: 1_500})
+    assert growth(steady, "go") == "every release so far added to the binary"
+    assert smaller(steady, "go-stripped", "go") == "at every release"
+    mixed = sweep({19: 1_000, 21: 2_000, 22: 1_500, 27: 3_000}, {19: 500, 21: 2_100, 27: 1_500})
+    assert growth(mixed, "go") == "2 of the 3 steps from one release to the next added to the binary"
+    assert smaller(mixed, "go-stripped", "go") == "at 2 of the 3 releases (not with go1.21.2)"
+    with pytest.raises(PageError, match="way of building"):
+        growth(mixed, "nope")
+
+
 def test_the_stand_ins_are_described_in_the_words_their_entries_declare() -> None:
     """One item per definition followed, naming every stand-in that follows it, sorted; a new recipe
     needs no prose of its own on Methodology, and a build without stand-ins says so."""

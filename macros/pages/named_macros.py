@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from itertools import pairwise
 
 from ..errors import PageError
 from ..model import releases
 from ..model.records import BaseImage
-from ..model.words import listed
+from ..model.session import Shown
+from ..model.words import listed, share
 from . import render
 from .page import Page, unknown
 
@@ -103,13 +105,42 @@ def smallest_releases(page: Page, *families: str) -> str:
                                                                                        strict=True))
 
 
-def release_id(page: Page, family: str, which: str) -> str:
-    """The id of the sweep's build of `family` at one release, for other macros to read: "oldest",
-    "newest", or a variant's id for the release that variant's binary was built with."""
+def _builds(page: Page, family: str) -> list[Shown]:
+    """The sweep's builds of one way of building, oldest release first."""
     families, ordered = releases.sweep(page.session.results)
     if family not in families:
         raise unknown("way of building in the sweep", family, families)
-    found = [r.builds[family] for r in ordered if family in r.builds]
+    return [r.builds[family] for r in ordered if family in r.builds]
+
+
+def binary_growth(page: Page, family: str) -> str:
+    """How the sweep's binaries grew from one release to the next: "every release so far added to
+    the binary", or how many of those steps did."""
+    found = _builds(page, family)
+    steps = list(pairwise(found))
+    grew = sum(b.measured.binary_bytes > a.measured.binary_bytes for a, b in steps)
+    if steps and grew == len(steps):
+        return "every release so far added to the binary"
+    return f"{share(grew, len(steps), 'step')} from one release to the next added to the binary"
+
+
+def smaller_at(page: Page, family: str, than: str) -> str:
+    """At which releases one way of building gave a smaller image than another: "at every
+    release", or at how many of those the sweep built both ways, naming where it did not."""
+    against = {r.measured.go_version: r for r in _builds(page, than)}
+    pairs = [(r, against[r.measured.go_version]) for r in _builds(page, family) if r.measured.go_version in against]
+    if not pairs:
+        raise PageError(f"the sweep builds no release both as {family!r} and as {than!r}")
+    missed = [r.measured.go_version for r, other in pairs if r.measured.size_bytes >= other.measured.size_bytes]
+    if not missed:
+        return "at every release"
+    return f"at {share(len(pairs) - len(missed), len(pairs), 'release')} (not with {listed(missed)})"
+
+
+def release_id(page: Page, family: str, which: str) -> str:
+    """The id of the sweep's build of `family` at one release, for other macros to read: "oldest",
+    "newest", or a variant's id for the release that variant's binary was built with."""
+    found = _builds(page, family)
     if which in ("oldest", "newest"):
         return found[0 if which == "oldest" else -1].id
     wanted = releases.minor(page.result(which).measured.go_version)
@@ -130,4 +161,4 @@ def packer(page: Page, variant_id: str) -> str:
 MACROS: dict[str, tuple[Callable[..., str], bool]] = {
     fn.__name__: (fn, False)
     for fn in (system, accounts, runs_as, first_base, built_on, go_release, go_versions, smallest_releases,
-               release_id, packer)}
+               binary_growth, smaller_at, release_id, packer)}
