@@ -338,3 +338,14 @@ def test_a_bases_users_and_the_user_it_runs_as_are_read_from_its_own_files() -> 
         m.named_macros.runs_as(p, "bare:1")
     assert BaseImage("x:1", "sha256:x", 1, "pulled", accounts=found[:1]).as_dict()["accounts"] == [
         {"name": "root", "uid": 0, "home": "/root"}]
+
+
+def test_what_an_image_holds_is_said_from_its_contents() -> None:
+    from macros.model.measurement import Contents
+
+    bare = shown(id="bare", title="Bare")
+    full = shown(id="full", title="Full", contents=Contents(files=9, shell=True, package_manager="apt", packages=209,
+                                                             setuid_files=()))
+    p = m.Page(session=replace(SESSION, results=[bare, full]), settings=SETTINGS, url="")  # type: ignore[arg-type]
+    holds = m.MACROS["holds"][0]
+    assert (holds(p, "bare"), holds(p, "full")) == ("no shell and no package manager", "a shell and `apt`")

@@ -124,7 +124,15 @@ def check_count(page: Page) -> str:
     return number_word(len(_checks_made(page)))
 
 
+def holds(page: Page, variant_id: str) -> str:
+    """Whether an image holds a shell and a package manager, as the matrix reads them from its files:
+    "no shell and no package manager", "a shell and `apt`"."""
+    c = page.result(variant_id).measured.contents
+    manager = f"`{c.package_manager}`" if c.package_manager else "no package manager"
+    return f"{'a shell' if c.shell else 'no shell'} and {manager}"
+
+
 MACROS: dict[str, tuple[Callable[..., str], bool]] = {
     fn.__name__: (fn, False) for fn in (capability_matrix, smallest_passing, smallest_go_image, smallest_go_id,
-                                        passes, check_count)
+                                        passes, check_count, holds)
 }
