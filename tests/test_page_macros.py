@@ -320,6 +320,8 @@ def test_what_changed_compares_this_build_with_the_last_record_or_the_one_before
 def test_a_bases_users_and_the_user_it_runs_as_are_read_from_its_own_files() -> None:
     passwd = (b"root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n"
               b"# not an account\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n")
+    assert own_files.pretty_name(b'NAME=x\nPRETTY_NAME="Debian GNU/Linux 13 (trixie)"\n') == "Debian GNU/Linux 13 (trixie)"
+    assert own_files.pretty_name(b'PRETTY_NAME="Unclosed\n') == "Unclosed" and own_files.pretty_name(b"ID=x\n") == ""
     found = own_files.accounts(passwd)
     assert [(a.name, a.uid, a.home) for a in found] == [
         ("root", 0, "/root"), ("nobody", 65534, "/nonexistent"), ("nonroot", 65532, "/home/nonroot")]

@@ -37,8 +37,14 @@ def read(client: docker.DockerClient, image_id: str, settings: Settings) -> OwnF
 
 
 def pretty_name(os_release: bytes) -> str:
+    """Its PRETTY_NAME, unquoted as a shell would ("" without one; as written if its quotes do not
+    close, which a shell would refuse)."""
     fields = dict(line.split("=", 1) for line in os_release.decode("utf-8", "replace").splitlines() if "=" in line)
-    return " ".join(shlex.split(fields["PRETTY_NAME"])) if fields.get("PRETTY_NAME") else ""
+    written = fields.get("PRETTY_NAME", "")
+    try:
+        return " ".join(shlex.split(written))
+    except ValueError:
+        return written.strip().strip("\"'")
 
 
 def accounts(passwd: bytes) -> tuple[Account, ...]:
