@@ -151,7 +151,7 @@ def test_an_index_is_read_through_to_the_measured_platforms_image() -> None:
     """What the containerd store pushes: the image's manifest, an attestation beside it, and other
     platforms' manifests when the engine holds them under one tag (a build stage's
     `FROM --platform=$BUILDPLATFORM` on an arm64 engine adds arm64 to an amd64 base)."""
-    from macros.model.manifests import of_platform
+    from macros.model.manifests import of_platform, require_platform
     image = {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "sha256:img",
              "platform": {"os": "linux", "architecture": "amd64"}}
     attestation = {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "sha256:att",
@@ -163,3 +163,6 @@ def test_an_index_is_read_through_to_the_measured_platforms_image() -> None:
     with pytest.raises(ValueError, match=r"pushed 2 manifests \(linux/arm64, unknown/unknown\), none of them "
                                          r"linux/amd64, the platform"):
         of_platform([arm, attestation], "linux/amd64")
+    require_platform({"os": "linux", "architecture": "amd64", "rootfs": {}}, "linux/amd64")  # the config itself
+    with pytest.raises(ValueError, match="the image is for linux/386; every image here is measured for linux/amd64"):
+        require_platform({"os": "linux", "architecture": "386"}, "linux/amd64")

@@ -244,7 +244,7 @@ def _labels(record: dict[str, Any]) -> dict[str, str]:
 
 
 def _provenance(ref: str, record: dict[str, Any]) -> BaseImage:
-    found = _labels(record)
+    found, config = _labels(record), record.get("Config") or {}
     # Only a digest of the reference's own repository says it was pulled from there: bases are
     # also pushed to our registry to be sized, which adds digests of another repository.
     repository = images.split_ref(ref)[0]
@@ -259,7 +259,6 @@ def _provenance(ref: str, record: dict[str, Any]) -> BaseImage:
         # its size is counted from its layers once it is pushed (doc_build.provision)
         reference=ref, image_id=str(record["Id"]), size_bytes=0, source=source, store_bytes=int(record.get("Size", 0)),
         repo_digest=str(digests[0]) if digests else "", recipe_hash=found.get(labels.RECIPE_HASH, ""),
-        created=str(record.get("Created", "")),
-        user=str((record.get("Config") or {}).get("User") or ""),
-        working_dir=str((record.get("Config") or {}).get("WorkingDir") or ""),
+        created=str(record.get("Created", "")), user=str(config.get("User") or ""),
+        working_dir=str(config.get("WorkingDir") or ""),
     )

@@ -30,7 +30,7 @@ from ..log import log
 from ..model.cache import MEANING
 from ..model.files import read_json_object, write_atomic
 from ..model.layer_files import COUNT_VERSION
-from ..model.manifests import INDEX_TYPES, MANIFEST_TYPES, OtherPlatform, of_platform
+from ..model.manifests import INDEX_TYPES, MANIFEST_TYPES, OtherPlatform, of_platform, require_platform
 from ..model.records import EngineFacts, RegistryFacts
 from ..model.settings import Settings
 from . import image_size
@@ -122,8 +122,7 @@ class Registry:
             config = config_answer.json()
             if not isinstance(config, dict):
                 raise ValueError("the image config is not a JSON object")
-            if (named := f"{config.get('os')}/{config.get('architecture')}") != self.platform:
-                raise OtherPlatform(f"the image is for {named}; every image here is measured for {self.platform}")
+            require_platform(config, self.platform)
         except OtherPlatform as exc:
             raise RegistryError(f"{repository}@{reference}: {exc}",
                                 hint=f"Pull the {self.platform} image of that name (`docker pull --platform "

@@ -18,15 +18,26 @@ class OtherPlatform(ValueError):
     """The registry holds the image, but not for the measured platform."""
 
 
+def named(described: dict[str, Any]) -> str:
+    """The platform an index entry's `platform`, or an image config, names: "linux/amd64"."""
+    return f"{described.get('os')}/{described.get('architecture')}"
+
+
 def of_platform(manifests: list[dict[str, Any]], platform: str) -> str:
     """Of an index's entries, the image manifest of `platform` (an attestation entry names the
     platform "unknown"): the digest to read."""
-    def named(m: dict[str, Any]) -> str:
-        return f"{(m.get('platform') or {}).get('os')}/{(m.get('platform') or {}).get('architecture')}"
+    def entry(m: dict[str, Any]) -> str:
+        return named(m.get("platform") or {})
 
     found = [m for m in manifests
-             if named(m) == platform and str(m.get("mediaType", MANIFEST_TYPES[1])) in MANIFEST_TYPES]
+             if entry(m) == platform and str(m.get("mediaType", MANIFEST_TYPES[1])) in MANIFEST_TYPES]
     if not found:
-        raise OtherPlatform(f"the engine pushed {len(manifests)} manifests ({', '.join(map(named, manifests))}), "
+        raise OtherPlatform(f"the engine pushed {len(manifests)} manifests ({', '.join(map(entry, manifests))}), "
                             f"none of them {platform}, the platform every image here is measured for")
     return str(found[0]["digest"])
+
+
+def require_platform(config: dict[str, Any], platform: str) -> None:
+    """An image config of `platform`, or OtherPlatform."""
+    if named(config) != platform:
+        raise OtherPlatform(f"the image is for {named(config)}; every image here is measured for {platform}")
