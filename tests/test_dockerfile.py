@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 from macros.errors import ConfigError
-from macros.model.dockerfile import parse, read
+from macros.model.dockerfile import PARSER_HINT, parse, read
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -69,8 +69,9 @@ def test_unresolvable_build_arguments_name_the_fix() -> None:
 
 
 def test_a_line_dockers_parser_rejects_names_the_file() -> None:
-    with pytest.raises(ConfigError, match=r"Dockerfile\.t: Docker's parser rejects it"):
+    with pytest.raises(ConfigError, match=r"Dockerfile\.t: Docker's parser rejects it") as caught:
         _parse("FROM x\nRUN <<EOF\n")
+    assert "unterminated heredoc" in str(caught.value) and caught.value.hint == PARSER_HINT  # which names no line
 
 
 def test_an_arg_default_the_image_is_not_built_with_is_refused() -> None:

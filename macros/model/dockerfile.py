@@ -14,6 +14,8 @@ import dockerfile as official
 
 from ..errors import ConfigError
 
+# Not "the line it names": some of the parser's words name none ("unterminated heredoc").
+PARSER_HINT = "Fix the Dockerfile as the parser's words say; `docker build` would stop there too."
 _VARIABLE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?P<default>:?[-+][^}]*)?\}"
                        r"|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
 
@@ -39,7 +41,7 @@ def parse(text: str, *, source: str, build_args: Mapping[str, str]) -> Parsed:
         commands = official.parse_string(text)
     except official.GoParseError as exc:
         raise ConfigError(f"{source}: Docker's parser rejects it: {str(exc).strip()}",
-                          hint="Fix the line it names; `docker build` would stop there too.") from None
+                          hint=PARSER_HINT) from None
     global_args: dict[str, str | None] = {}
     bases: list[str] = []
     # Per stage: the image it starts from (stage names followed), the earlier stage it starts from
