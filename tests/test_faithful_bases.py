@@ -35,7 +35,8 @@ def test_every_stand_in_with_a_published_record_matches_it(provisioned: list[bas
                 if (recipe.upstream or ref) in PUBLISHED and ref in {b.reference for b in provisioned}}
     assert set(held) == expected and expected
     for ref, f in held.items():
-        assert f is not None and f.packages_match and f.size_within, (ref, f.summary())
+        assert f is not None and f.ok, (ref, f.summary())
+    assert any(f is not None and f.accounts_source and f.runs_as_source for f in held.values())
 
 
 def _asked_of_apt(client: docker.DockerClient, image: str, package: str) -> dict[str, str]:
@@ -121,3 +122,21 @@ def test_a_stand_in_further_from_upstream_s_size_than_its_tolerance_fails_naming
     assert done.returncode == 1, said
     assert f"{ref}: {ours:,} bytes against upstream's {round(ours * 1.1):,}" in said and "past its tolerance of 2%" in said, said
     assert client.images.get(ref).id == next(b for b in provisioned if b.reference == ref).image_id  # not rebuilt
+
+
+def test_a_stand_in_that_runs_as_another_user_than_upstream_s_fails_naming_both(
+        client: docker.DockerClient, provisioned: list[bases.BaseImage], tmp_path: Path) -> None:
+    # the first stand-in whose upstream says whom it runs as: its own recipe, and upstream's user
+    # moved to another of its declared accounts
+    ref = next(r for r, e in PUBLISHED.items() if e.user is not None and r in RAW)
+    said_user = PUBLISHED[ref].user
+    assert said_user is not None and PUBLISHED[ref].accounts is not None
+    other = next(a for a in PUBLISHED[ref].accounts.users if a != said_user.account)
+    published = _real_upstream()
+    published[ref]["user"]["runs_as"] = other.name
+    env = _throwaway(tmp_path, {ref: dict(RAW[ref])}, published)
+    done = cli("bases", "--dockerfiles", str(tmp_path), env=env)
+    said = done.stdout + done.stderr
+    assert done.returncode == 1, said
+    assert f"{ref}: runs as {said_user.account}" in said and f"against upstream's {other}" in said, said
+    assert "Traceback" not in said and "--> Make the recipe follow its upstream definition again" in said

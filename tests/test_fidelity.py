@@ -11,7 +11,7 @@ from macros.measure import contents
 from macros.measure.recipes import load_recipes
 from macros.model import repo_info, upstream
 from macros.model.fidelity import compare
-from macros.model.records import Gap
+from macros.model.records import Account, Gap
 from macros.model.settings import Settings
 
 SETTINGS = Settings()
@@ -23,7 +23,7 @@ def test_every_upstream_entry_is_the_image_of_a_recipe_and_cites_a_pinned_source
     compared = {recipe.upstream or ref for ref, recipe in RECIPES.items()}
     assert PUBLISHED and set(PUBLISHED) <= compared, set(PUBLISHED) - compared
     for entry in PUBLISHED.values():
-        for part in (entry.size, entry.transfer, entry.packages):
+        for part in (entry.size, entry.transfer, entry.packages, entry.accounts, entry.user):
             if part is not None:
                 assert part.source.url.startswith(f"https://github.com/{part.source.repo}/blob/{part.source.commit}/")
 
@@ -65,6 +65,50 @@ def test_a_size_past_its_tolerance_fails_with_both_figures_and_one_within_passes
     near = compare(_entry(size=1_000_000), packages=None, size_bytes=980_000, transfer_bytes=None,
                    follows={}, gaps=(Gap("a", "b"),), tolerance_percent=2)
     assert near.ok and near.problems(reference="img:tag", size_bytes=980_000) == []
+
+
+def test_accounts_and_the_user_a_stand_in_runs_as_are_held_against_upstreams(tmp_path: Path) -> None:
+    source = "{repo: owner/repo, file: def.yaml, commit: 0123456789abcdef, date: '2026-01-01'}"
+    (tmp_path / "upstream.yml").write_text(
+        f"img:tag:\n  accounts: {{users: [{{name: root, uid: 0}}, {{name: nonroot, uid: 65532}}], source: {source}}}\n"
+        f"  user: {{runs_as: nonroot, working_dir: /home/nonroot, source: {source}}}\n"
+        f"img:any-folder:\n  accounts: {{users: [{{name: root, uid: 0}}], source: {source}}}\n"
+        f"  user: {{runs_as: '0', source: {source}}}\n")
+    published = upstream.load(tmp_path / "upstream.yml")
+    root, nonroot = Account("root", 0, "/root"), Account("nonroot", 65532, "/home/nonroot")
+
+    def held(ref: str, accounts: tuple[Account, ...], user: str, working_dir: str) -> object:
+        return compare(published[ref], packages=None, size_bytes=1, transfer_bytes=None, follows={}, gaps=(),
+                       tolerance_percent=2, accounts=accounts, user=user, working_dir=working_dir)
+
+    same = held("img:tag", (root, nonroot), "65532:65532", "/home/nonroot")  # by UID, as distroless names it
+    assert same.ok and same.summary() == "same users" and same.runs_as_ours == "nonroot (UID 65532) in /home/nonroot"
+    other = held("img:tag", (root, Account("nobody", 65534, "/"), Account("nonroot", 1000, "/")), "", "")
+    assert not other.ok and other.summary() == "other users"
+    assert other.accounts_missing == ("nonroot (UID 65532)",)
+    assert other.accounts_extra == ("nobody (UID 65534)", "nonroot (UID 1000)")
+    said = other.problems(reference="img:tag", size_bytes=1)
+    where = "owner/repo def.yaml at 01234567, 2026-01-01"
+    assert said == [f"img:tag: one account missing against upstream ({where}): nonroot (UID 65532)",
+                    f"img:tag: 2 accounts that upstream does not declare ({where}): nobody (UID 65534), nonroot (UID 1000)",
+                    f"img:tag: runs as root (UID 0) in / against upstream's nonroot (UID 65532) in /home/nonroot ({where})"]
+    elsewhere = held("img:tag", (root, nonroot), "nonroot", "/")
+    assert elsewhere.problems(reference="img:tag", size_bytes=1) == [
+        f"img:tag: runs as nonroot (UID 65532) in / against upstream's nonroot (UID 65532) in /home/nonroot ({where})"]
+    undeclared = held("img:tag", (root, nonroot), "app", "/home/nonroot")
+    assert undeclared.runs_as_ours == "'app', which no account declares in /home/nonroot" and not undeclared.ok
+    # upstream names no folder: the stand-in's is not compared; a stand-in of an image that
+    # publishes no accounts is not held to any
+    assert held("img:any-folder", (root,), "", "/srv").ok
+    assert compare(None, packages=None, size_bytes=1, transfer_bytes=None, follows={}, gaps=(), tolerance_percent=2,
+                   accounts=(), user="app").users_match
+
+
+def test_a_user_without_the_accounts_that_resolve_it_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "upstream.yml").write_text(
+        "img:tag:\n  user: {runs_as: nonroot, source: {repo: o/r, file: f, commit: 0123456, date: '2026-01-01'}}\n")
+    with pytest.raises(ConfigError, match=r"img:tag.*accounts"):
+        upstream.load(tmp_path / "upstream.yml")
 
 
 def test_nothing_published_compares_nothing_and_passes() -> None:

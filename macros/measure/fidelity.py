@@ -2,7 +2,8 @@
 
 The packages a base records are read through the engine once per image ID (dpkg's status, or
 status.d's records) and kept in the cache; the comparison with dockerfiles/bases/upstream.yml
-is pure (model/fidelity.py) and runs every time, so a changed upstream.yml or tolerance is
+is pure (model/fidelity.py) and runs every time (the accounts and the user come from the
+base's record: measure/own_files.py and its configuration), so a changed upstream.yml or tolerance is
 judged at once. A stand-in that fails fails the build, with every problem of every base in one
 message.
 """
@@ -59,7 +60,8 @@ def _fidelity(client: docker.DockerClient, base: BaseImage, recipe: Recipe,
     return compare(entry, packages=packages, size_bytes=base.size_bytes, transfer_bytes=base.transfer_bytes,
                    follows=recipe.follows, gaps=recipe.gaps,
                    tolerance_percent=tolerance.percent if tolerance else settings.base_tolerance_percent,
-                   tolerance_why=tolerance.why if tolerance else "")
+                   tolerance_why=tolerance.why if tolerance else "",
+                   accounts=base.accounts, user=base.user, working_dir=base.working_dir)
 
 
 def _packages(client: docker.DockerClient, image_id: str, settings: Settings) -> frozenset[str] | None:

@@ -72,6 +72,16 @@ class Account(NamedTuple):
     uid: int
     home: str
 
+    def __str__(self) -> str:
+        return f"{self.name} (UID {self.uid})"
+
+
+def runs_as(user: str, accounts: tuple[Account, ...]) -> Account | None:
+    """The account a configuration's user names ("65532", "nonroot", "65532:65532"; "" is root),
+    looked up by name or by number; None where none matches."""
+    named = (user or "root").split(":", 1)[0]
+    return next((a for a in accounts if named in (a.name, str(a.uid))), None)
+
 
 class BaseImage(NamedTuple):
     """Provenance of one base image, as shown on the site and written to results.json."""
@@ -92,6 +102,11 @@ class BaseImage(NamedTuple):
     accounts: tuple[Account, ...] = ()  # the users its /etc/passwd declares, in its order
     user: str = ""         # the user its configuration runs a container as ("" for root)
     working_dir: str = ""  # the folder its configuration starts a container in ("" for /)
+
+    @property
+    def runs_as(self) -> Account | None:
+        """The account its configuration runs a container as, from its own /etc/passwd."""
+        return runs_as(self.user, self.accounts)
 
     def as_dict(self) -> dict[str, Any]:
         return {**self._asdict(), "support": [s._asdict() for s in self.support],

@@ -1,6 +1,6 @@
-"""What upstream images publish about themselves (dockerfiles/bases/upstream.yml): sizes and
-package sets copied as facts, each with the repository, file, commit and date it came from;
-validated with a JSON Schema. The stand-ins are held against these (model/fidelity.py)."""
+"""What upstream images publish about themselves (dockerfiles/bases/upstream.yml): sizes, package
+sets, accounts and the user a container runs as, copied as facts, each with the repository, file,
+commit and date it came from; validated with a JSON Schema. The stand-ins are held against these (model/fidelity.py)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 import yaml
 
 from ..errors import ConfigError
+from .records import Account, runs_as
 from .schema import first_error, load_yaml
 
 _DATE = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
@@ -20,6 +21,8 @@ _SOURCE = {"type": "object", "required": ["repo", "file", "commit", "date"], "ad
                           "note": {"type": "string"}}}
 _FIGURE = {"type": "object", "required": ["bytes", "source"], "additionalProperties": False,
            "properties": {"bytes": {"type": "integer", "minimum": 1}, "source": _SOURCE}}
+_ACCOUNT = {"type": "object", "required": ["name", "uid"], "additionalProperties": False,
+            "properties": {"name": {"type": "string", "minLength": 1}, "uid": {"type": "integer", "minimum": 0}}}
 _SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": {
@@ -31,7 +34,16 @@ _SCHEMA: dict[str, Any] = {
                          "properties": {"names": {"type": "array", "minItems": 1, "uniqueItems": True,
                                                   "items": {"type": "string", "minLength": 1}},
                                         "source": _SOURCE}},
+            "accounts": {"type": "object", "required": ["users", "source"], "additionalProperties": False,
+                         "properties": {"users": {"type": "array", "minItems": 1, "items": _ACCOUNT},
+                                        "source": _SOURCE}},
+            # as the image's configuration names it (a name or a UID); resolved by `accounts`
+            "user": {"type": "object", "required": ["runs_as", "source"], "additionalProperties": False,
+                     "properties": {"runs_as": {"type": "string", "minLength": 1},
+                                    "working_dir": {"type": "string", "pattern": "^/"},
+                                    "source": _SOURCE}},
         },
+        "dependentRequired": {"user": ["accounts"]},
     },
 }
 
@@ -58,12 +70,26 @@ class PackageSet(NamedTuple):
     source: Source
 
 
+class Accounts(NamedTuple):
+    users: tuple[Account, ...]  # home unknown ("") where the definition does not say it
+    source: Source
+
+
+class RunsAs(NamedTuple):
+    account: Account | None  # the accounts' entry its configuration names; None if none matches
+    named: str               # as the configuration names it ("65532", "nonroot")
+    working_dir: str | None  # None where the definition does not say it
+    source: Source
+
+
 class Upstream(NamedTuple):
     """What one upstream image publishes; each part is None where it publishes nothing of the kind."""
     reference: str
-    size: Figure | None
-    transfer: Figure | None
-    packages: PackageSet | None
+    size: Figure | None = None
+    transfer: Figure | None = None
+    packages: PackageSet | None = None
+    accounts: Accounts | None = None
+    user: RunsAs | None = None
 
 
 def load(path: Path, *, memo: Path | None = None) -> dict[str, Upstream]:
@@ -82,7 +108,7 @@ def load(path: Path, *, memo: Path | None = None) -> dict[str, Upstream]:
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
         raise ConfigError(f"{path}: at {where}: {error.message}",
-                          hint="Each entry has size, transfer and/or packages, each with its source.")
+                          hint="Each entry has size, transfer, packages, accounts and/or user, each with its source.")
     return {ref: _entry(ref, entry) for ref, entry in data.items()}
 
 
@@ -91,6 +117,10 @@ def _entry(ref: str, entry: dict[str, Any]) -> Upstream:
         part = entry.get(key)
         return Figure(part["bytes"], Source(**part["source"])) if part else None
 
-    packages = entry.get("packages")
+    packages, accounts, user = entry.get("packages"), entry.get("accounts"), entry.get("user")
+    users = tuple(Account(u["name"], u["uid"], "") for u in accounts["users"]) if accounts else ()
     return Upstream(ref, figure("size"), figure("transfer"),
-                    PackageSet(tuple(packages["names"]), Source(**packages["source"])) if packages else None)
+                    PackageSet(tuple(packages["names"]), Source(**packages["source"])) if packages else None,
+                    Accounts(users, Source(**accounts["source"])) if accounts else None,
+                    RunsAs(runs_as(user["runs_as"], users), user["runs_as"], user.get("working_dir"),
+                           Source(**user["source"])) if user else None)

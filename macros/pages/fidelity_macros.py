@@ -35,26 +35,29 @@ def fidelity_summary(page: Page) -> str:
     if not held:
         return NO_STAND_IN
     listed = sum(f.packages_source is not None for f in held)
+    users = sum(f.accounts_source is not None for f in held)
     sized = [f for f in held if f.size_deviation_percent is not None]
     said = f"Of the {counted(len(held), 'stand-in')}, {listed} {'was' if listed == 1 else 'were'} compared with " \
-           f"the package list upstream defines and {len(sized)} with the size it publishes"
+           f"the package list upstream defines, {users} with the users it declares and {len(sized)} with the " \
+           "size it publishes"
     if sized:
         far = max(sized, key=lambda f: abs(f.size_deviation_percent or 0.0))
         said += f"; the furthest in size is {html.escape(far.upstream)}, " \
                 f"at {percent(far.size_deviation_percent or 0.0)}"
-    return said + ". A stand-in whose packages differ, or whose size is past its tolerance, fails the build."
+    return said + (". A stand-in whose packages or users differ, or whose size is past its tolerance, "
+                   "fails the build.")
 
 
 def fidelity_table(page: Page) -> str:
-    """One row per stand-in: its size and transfer size against upstream's, its packages against
-    upstream's definition, the definition it follows, and what cannot be matched here and why."""
-    head = ("Base image", "Size against upstream's", "Transfer against upstream's", "Packages", "Follows",
-            "Cannot be matched here")
+    """One row per stand-in: its size and transfer size against upstream's, its packages and users
+    against upstream's definition, the definition it follows, and what cannot be matched here and why."""
+    head = ("Base image", "Size against upstream's", "Transfer against upstream's", "Packages", "Users",
+            "Follows", "Cannot be matched here")
     rows = [(markup.code(b.reference), _size(f.size_deviation_percent, b.size_bytes, f.size_bytes,
                                                                f.size_source, f"±{f.tolerance_percent:g}%"),
              _size(f.transfer_deviation_percent, b.transfer_bytes, f.transfer_bytes, f.transfer_source,
                    "not checked"),
-             _packages(f), _follows(f), _gaps(f, b.size_bytes))
+             _packages(f), _users(f), _follows(f), _gaps(f, b.size_bytes))
             for b in page.session.bases if (f := b.fidelity) is not None]
     return render.table(head, rows)
 
@@ -95,6 +98,21 @@ def _packages(f: Fidelity) -> str:
     said = [f"missing: {', '.join(f.packages_missing)}"] if f.packages_missing else []
     said += [f"extra: {', '.join(f.packages_extra)}"] if f.packages_extra else []
     return lines(*said, html_of("against ", where))
+
+
+def _users(f: Fidelity) -> str:
+    """Its accounts against upstream's, and whom it runs as (said only where upstream says it)."""
+    if f.accounts_source is None:
+        return "no list published"
+    where = _cite(f.accounts_source.file.rsplit("/", 1)[-1], f.accounts_source)
+    said = [html_of("the same as ", where)] if not f.accounts_missing and not f.accounts_extra else [
+        *([f"missing: {', '.join(f.accounts_missing)}"] if f.accounts_missing else []),
+        *([f"extra: {', '.join(f.accounts_extra)}"] if f.accounts_extra else []), html_of("against ", where)]
+    if f.runs_as_source is not None:
+        by = _cite(f.runs_as_source.file.rsplit("/", 1)[-1], f.runs_as_source)
+        said.append(html_of(f"runs as {f.runs_as_ours}, as ", by, " says") if f.runs_as_ours == f.runs_as_upstream
+                    else html_of(f"runs as {f.runs_as_ours}; upstream as {f.runs_as_upstream} (", by, ")"))
+    return lines(*said)
 
 
 def _follows(f: Fidelity) -> str:

@@ -49,10 +49,9 @@ def runs_as(page: Page, reference: str) -> str:
     """The user a base image's configuration runs a container as, with its UID from the image's
     /etc/passwd, and the folder it starts in: "`nonroot` (UID 65532) in `/home/nonroot`"."""
     base = _base(page, reference)
-    user = (base.user or "root").split(":", 1)[0]
-    account = next((a for a in base.accounts if user in (a.name, str(a.uid))), None)
+    account = base.runs_as
     if account is None:
-        raise PageError(f"{reference}: it runs as {user!r}, which its /etc/passwd does not declare")
+        raise PageError(f"{reference}: it runs as {base.user or 'root'!r}, which its /etc/passwd does not declare")
     return f"`{account.name}` (UID {account.uid}) in `{base.working_dir or '/'}`"
 
 
