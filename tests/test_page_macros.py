@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from macros.errors import PageError, VariantFailed
 from macros.measure import own_files
-from macros.model import history
+from macros.model import history, upstream
 from macros.model.fidelity import compare
-from macros.model.records import BaseImage, EngineFacts, RegistryFacts
+from macros.model.records import Account, BaseImage, EngineFacts, RegistryFacts
 from macros.model.session import Session
 from macros.model.settings import Settings
 from macros.pages import history_macros
@@ -290,6 +290,30 @@ def test_the_stand_ins_are_described_in_the_words_their_entries_declare() -> Non
         'as of 2026-01-02.']
     assert "No base of this build is a stand-in" in m.fidelity_macros.stand_ins_made(
         m.Page(session=replace(SESSION, bases=bases[-1:]), settings=SETTINGS, url=""))
+
+
+def test_the_fidelity_table_names_what_differs_in_packages_and_users(tmp_path: Path) -> None:
+    source = "{repo: o/r, file: dir/def.yaml, commit: 0123456789abcdef, date: '2026-01-01'}"
+    (tmp_path / "upstream.yml").write_text(
+        f"img:1:\n  packages: {{names: [base-files, tzdata], source: {source}}}\n"
+        f"  accounts: {{users: [{{name: root, uid: 0}}, {{name: nonroot, uid: 65532}}], source: {source}}}\n"
+        f"  user: {{runs_as: nonroot, working_dir: /home/nonroot, source: {source}}}\n")
+    entry = upstream.load(tmp_path / "upstream.yml")["img:1"]
+    root, nonroot = Account("root", 0, "/root"), Account("nonroot", 65532, "/home/nonroot")
+
+    def row(packages: frozenset[str], accounts: tuple[Account, ...], user: str, working_dir: str) -> str:
+        f = compare(entry, packages=packages, size_bytes=1, transfer_bytes=None, follows={}, gaps=(),
+                    tolerance_percent=2.0, accounts=accounts, user=user, working_dir=working_dir)
+        base = BaseImage("img:1", "sha256:" + "e" * 64, 1, "stand-in", fidelity=f)
+        return m.fidelity_macros.fidelity_table(m.Page(session=replace(SESSION, bases=[base]), settings=SETTINGS, url=""))
+
+    same = row(frozenset({"base-files", "tzdata"}), (root, nonroot), "65532", "/home/nonroot")
+    assert same.count('the same as <a href="https://github.com/o/r/blob/0123456789abcdef/dir/def.yaml">def.yaml</a>') == 2
+    assert "runs as nonroot (UID 65532) in /home/nonroot, as <a" in same
+    other = row(frozenset({"base-files", "bash"}), (root, Account("app", 1000, "/")), "", "/")
+    assert "missing: tzdata<br>extra: bash<br>against <a" in other
+    assert "missing: nonroot (UID 65532)<br>extra: app (UID 1000)<br>against <a" in other
+    assert "runs as root (UID 0) in /; upstream as nonroot (UID 65532) in /home/nonroot (<a" in other
 
 
 def test_what_changed_compares_this_build_with_the_last_record_or_the_one_before_it(tmp_path: Path) -> None:

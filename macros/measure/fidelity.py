@@ -1,10 +1,10 @@
 """Every stand-in base held against the upstream image it is named after, at every build.
 
 The packages a base records are read through the engine once per image ID (dpkg's status, or
-status.d's records) and kept in the cache; the comparison with dockerfiles/bases/upstream.yml
-is pure (model/fidelity.py) and runs every time (the accounts and the user come from the
-base's record: measure/own_files.py and its configuration), so a changed upstream.yml or tolerance is
-judged at once. A stand-in that fails fails the build, with every problem of every base in one
+status.d's records) and kept in the cache; its accounts and user are in the base's record already
+(measure/own_files.py, and its configuration). The comparison with dockerfiles/bases/upstream.yml
+is pure (model/fidelity.py) and runs every time, so a changed upstream.yml or tolerance is judged
+at once. A stand-in that fails fails the build, with every problem of every base in one
 message.
 """
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """What upstream images publish about themselves (dockerfiles/bases/upstream.yml): sizes, package
 sets, accounts and the user a container runs as, copied as facts, each with the repository, file,
-commit and date it came from; validated with a JSON Schema. The stand-ins are held against these (model/fidelity.py)."""
+commit and date it came from; validated with a JSON Schema. The stand-ins are held against these
+(model/fidelity.py)."""
 from __future__ import annotations
 
 from pathlib import Path

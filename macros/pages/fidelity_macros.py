@@ -92,27 +92,33 @@ def _size(deviation: float | None, ours: int | None, theirs: int | None, source:
 def _packages(f: Fidelity) -> str:
     if f.packages_source is None:
         return "no list published"
-    where = _cite(f.packages_source.file.rsplit("/", 1)[-1], f.packages_source)
-    if f.packages_match:
-        return html_of("the same as ", where)
-    said = [f"missing: {', '.join(f.packages_missing)}"] if f.packages_missing else []
-    said += [f"extra: {', '.join(f.packages_extra)}"] if f.packages_extra else []
-    return lines(*said, html_of("against ", where))
+    return lines(*_against(f.packages_missing, f.packages_extra, f.packages_source))
 
 
 def _users(f: Fidelity) -> str:
     """Its accounts against upstream's, and whom it runs as (said only where upstream says it)."""
     if f.accounts_source is None:
         return "no list published"
-    where = _cite(f.accounts_source.file.rsplit("/", 1)[-1], f.accounts_source)
-    said = [html_of("the same as ", where)] if not f.accounts_missing and not f.accounts_extra else [
-        *([f"missing: {', '.join(f.accounts_missing)}"] if f.accounts_missing else []),
-        *([f"extra: {', '.join(f.accounts_extra)}"] if f.accounts_extra else []), html_of("against ", where)]
+    said = _against(f.accounts_missing, f.accounts_extra, f.accounts_source)
     if f.runs_as_source is not None:
-        by = _cite(f.runs_as_source.file.rsplit("/", 1)[-1], f.runs_as_source)
+        by = _short_cite(f.runs_as_source)
         said.append(html_of(f"runs as {f.runs_as_ours}, as ", by, " says") if f.runs_as_ours == f.runs_as_upstream
                     else html_of(f"runs as {f.runs_as_ours}; upstream as {f.runs_as_upstream} (", by, ")"))
     return lines(*said)
+
+
+def _against(missing: tuple[str, ...], extra: tuple[str, ...], source: Source) -> list[str]:
+    """A list held against upstream's: "the same as <file>", or what is missing and extra, then the file."""
+    where = _short_cite(source)
+    if not missing and not extra:
+        return [html_of("the same as ", where)]
+    return [*([f"missing: {', '.join(missing)}"] if missing else []),
+            *([f"extra: {', '.join(extra)}"] if extra else []), html_of("against ", where)]
+
+
+def _short_cite(source: Source) -> Html:
+    """A definition cited by its file's name and date, linked at its commit."""
+    return _cite(source.file.rsplit("/", 1)[-1], source)
 
 
 def _follows(f: Fidelity) -> str:
