@@ -230,6 +230,19 @@ def test_a_comparison_that_reads_the_wrong_way_or_across_editions_fails() -> Non
     assert m.times_smaller(page(), "big", "small") == "2,586"
 
 
+def test_a_comparison_of_another_quantity_reads_that_quantity_and_is_checked_the_same_way() -> None:
+    """`of` names the measured bytes a sentence compares (the binaries, the transfers); a quantity
+    that is not a count of bytes every variant has is refused, naming those that are."""
+    from macros.errors import PageError
+    p = page()
+    assert m.times_smaller(p, "big", "small", of="binary_bytes") == "4.2"
+    assert m.difference(p, "big", "small", of="transfer_bytes") == "280MB"
+    with pytest.raises(PageError, match="binary_bytes"):
+        m.times_smaller(p, "small", "big", of="binary_bytes")
+    with pytest.raises(PageError, match=r"no quantity 'peak_memory_bytes'.*transfer_bytes"):
+        m.times_smaller(p, "big", "small", of="peak_memory_bytes")
+
+
 def test_the_sweeps_ends_are_found_by_release_not_named_by_hand() -> None:
     """The prose names "the newest release" through release_id, so a new release moves it."""
     from dataclasses import replace as replaced

@@ -1,10 +1,11 @@
 """What a macro may know: one doc build's measurements, the settings, and the page being rendered."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from ..errors import PageError, VariantFailed, did_you_mean
+from ..model.measurement import Measurement
 from ..model.parts import PARTS, STAIRCASE
 from ..model.session import Session, Shown
 from ..model.settings import Settings
@@ -13,6 +14,10 @@ from . import detail
 # Where the names a page may use come from, for those the pages' authors look up elsewhere.
 _WHERE = {"variant": "Use a variant id from dockerfiles/variants.yml.",
           "base image": "Use a base image a Dockerfile names, in FROM or COPY --from (Methodology lists them)."}
+
+
+# The quantities a sentence may compare: every measured count of bytes that no variant lacks.
+COMPARABLE = tuple(f.name for f in fields(Measurement) if f.name.endswith("_bytes") and f.type == "int")
 
 
 def unknown(what: str, name: str, known: list[str]) -> PageError:
@@ -57,16 +62,20 @@ class Page:
         return [r for r in self.session.results
                 if r.variant.part in wanted and (not edition or r.variant.edition in (edition, ""))]
 
-    def larger_smaller(self, big: str, small: str, *, across: bool = False) -> tuple[int, int]:
-        """The sizes of two variants a sentence compares, the larger first as the sentence says:
-        a page that calls the smaller one larger, or compares two editions without saying so
-        (`across`), fails here instead of printing a false or mixed comparison."""
+    def larger_smaller(self, big: str, small: str, *, across: bool = False, of: str = "size_bytes") -> tuple[int, int]:
+        """The sizes (or another quantity in bytes, `of`) of two variants a sentence compares, the
+        larger first as the sentence says: a page that calls the smaller one larger, or compares two
+        editions without saying so (`across`), fails here instead of printing a false or mixed
+        comparison."""
+        if of not in COMPARABLE:
+            raise unknown("quantity", of, list(COMPARABLE))
         first, second = self.result(big), self.result(small)
         editions = {first.variant.edition, second.variant.edition} - {""}
         if len(editions) > 1 and not across:
             raise PageError(f"{big} and {small} are of different editions ({', '.join(sorted(editions))}); "
                             "pass across=True where the sentence says it compares editions")
-        if first.measured.size_bytes < second.measured.size_bytes:
-            raise PageError(f"the sentence takes {big} ({first.measured.size_bytes:,} bytes) to be larger than "
-                            f"{small} ({second.measured.size_bytes:,} bytes), and it is not: reword it")
-        return first.measured.size_bytes, second.measured.size_bytes
+        larger, smaller = getattr(first.measured, of), getattr(second.measured, of)
+        if larger < smaller:
+            raise PageError(f"the sentence takes {big}'s {of} ({larger:,}) to be larger than "
+                            f"{small}'s ({smaller:,}), and it is not: reword it")
+        return larger, smaller

@@ -131,18 +131,18 @@ def limit(page: Page, name: str) -> str:
     return _LIMITS[name](page.settings)
 
 
-def times_smaller(page: Page, big: str, small: str, across: bool = False) -> str:
-    larger, smaller = page.larger_smaller(big, small, across=across)
+def times_smaller(page: Page, big: str, small: str, across: bool = False, of: str = "size_bytes") -> str:
+    larger, smaller = page.larger_smaller(big, small, across=across, of=of)
     return render.ratio(larger / smaller)
 
 
-def percent_smaller(page: Page, big: str, small: str, across: bool = False) -> str:
-    larger, smaller = page.larger_smaller(big, small, across=across)
+def percent_smaller(page: Page, big: str, small: str, across: bool = False, of: str = "size_bytes") -> str:
+    larger, smaller = page.larger_smaller(big, small, across=across, of=of)
     return f"{1 - smaller / larger:.0%}"
 
 
-def difference(page: Page, big: str, small: str, across: bool = False) -> str:
-    larger, smaller = page.larger_smaller(big, small, across=across)
+def difference(page: Page, big: str, small: str, across: bool = False, of: str = "size_bytes") -> str:
+    larger, smaller = page.larger_smaller(big, small, across=across, of=of)
     return human_size(larger - smaller)
 
 
@@ -218,8 +218,8 @@ def gap_2022(page: Page, variant_id: str) -> str:
     return human_size(r.measured.size_bytes - sizes.parse_size(r.variant.article_2022))
 
 
-def percent_larger(page: Page, big: str, small: str, across: bool = False) -> str:
-    larger, smaller = page.larger_smaller(big, small, across=across)
+def percent_larger(page: Page, big: str, small: str, across: bool = False, of: str = "size_bytes") -> str:
+    larger, smaller = page.larger_smaller(big, small, across=across, of=of)
     return f"{larger / smaller - 1:.0%}"
 
 
