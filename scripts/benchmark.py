@@ -103,6 +103,7 @@ def _cold(settings: Settings, declared: list[variants.Variant], tmp: Path, round
     back to back, so a shared machine's slow spells hit both), the median over the rounds."""
     shell: list[float] = []
     project: list[float] = []
+    startups: list[float] = []  # of each project build, the seconds its start-up runs took
     peaks: list[int] = []
     seeded = 0
     for n in range(rounds):
@@ -118,13 +119,16 @@ def _cold(settings: Settings, declared: list[variants.Variant], tmp: Path, round
             env = {CACHE_ENV: str(cache), SHARED_CACHE_ENV: str(shared)} | \
                 ({} if layer_cache else {NO_BUILD_CACHE_ENV: "1"})
             seconds, log = timed([*PEAK_RSS, *MKDOCS, "-d", str(tmp / "site")], env=env)
-            if built(tmp / "site")["reused"]:
-                raise Failed(f"the cold build reused {built(tmp / 'site')['reused']}; it must measure everything")
+            record = built(tmp / "site")
+            if record["reused"]:
+                raise Failed(f"the cold build reused {record['reused']}; it must measure everything")
             project.append(seconds)
+            startups.append(record["startup_s"])
             peaks.append(int(re.findall(r"^(\d+)$", log, re.MULTILINE)[-1]))
     ratios = sorted(p / s for p, s in zip(project, shell, strict=True))
     return {"layer_cache": layer_cache, "runs": rounds, "bases_pushed": seeded,
             "project_s": statistics.median(project), "shell_s": statistics.median(shell),
+            "project_startup_s": statistics.median(startups),
             "ratio": statistics.median(ratios), "ratio_range": [ratios[0], ratios[-1]],
             "rounds_s": {"project": [round(t, 2) for t in project], "shell": [round(t, 2) for t in shell]},
             "peak_rss_mib": max(peaks) / 1024, "goal_ratio": 1.0}

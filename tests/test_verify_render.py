@@ -158,6 +158,13 @@ def test_benchmark_numbers_become_rows_with_the_ratios() -> None:
     once = BENCHMARK | {"cold": [BENCHMARK["cold"][0] | {"runs": 1, "ratio_range": [1.2504, 1.2504]}]}
     row = benchmark_figures.benchmark_rows(once)[0]  # one round: no median, no range
     assert row.result == "1.250 (goal ≤ 1.0: missed)" and "(one round; bases already in the registry)" in row.scenario
+    # Since results.json schema 16 the cold build says how long its start-up runs took: a row under
+    # it splits them off (figures measured before then have none, and get no such row).
+    split = BENCHMARK | {"cold": [BENCHMARK["cold"][0] | {"project_startup_s": 5.0}]}
+    rows = benchmark_figures.benchmark_rows(split)
+    assert (rows[1].ours, rows[1].compared_with, rows[1].result, rows[1].detail) == (
+        "5.0 s", "the rest 15.0 s", "the rest over the shell loop: 0.938", True)
+    assert rows[1].scenario.startswith("of which the start-up runs") and rows[2].scenario.startswith("warm build")
 
 
 def test_benchmark_table_marks_detail_rows_and_escapes() -> None:

@@ -68,6 +68,7 @@ def measure_all(settings: Settings) -> Session:
         later = _measured_round(ctx, first.deferred, refresh, wait=True) if first.deferred else None
         outcomes = first.outcomes | (later.outcomes if later else {})
         reused = first.reused | (later.reused if later else set())
+        startup_s = first.startup_s + (later.startup_s if later else 0.0)
         told: set[str] = set()  # a base's build log is printed once, not again for each variant built on it
         failures = {v.id: _reported(v, outcomes[v.id], told) for v in declared if schedule.failed(outcomes[v.id])}
         if ctx.store is None or (failures and not settings.serving):
@@ -89,7 +90,7 @@ def measure_all(settings: Settings) -> Session:
     log.info(f"{counted(len(shown), 'variant')} ready in {seconds:.1f}s ({fresh} measured, "
              f"{len(shown) - fresh} reused from the cache, {counted(store.pushes, 'push', 'pushes')})")
     return Session(engine=facts, registry=registry_facts, bases=provisioned, declared=declared, results=shown,
-                   failures=failures, pushes=store.pushes, seconds=seconds, diffs=compared,
+                   failures=failures, pushes=store.pushes, seconds=seconds, startup_s=startup_s, diffs=compared,
                    generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
 
 
@@ -130,6 +131,7 @@ class _Round(NamedTuple):
     outcomes: dict[str, Measurement | ProjectError]  # by variant id
     reused: set[str]                                 # the ids the cache answered
     deferred: list[Variant]                          # whose keys another build was measuring
+    startup_s: float                                 # spent timing new images' start-up, one at a time
 
 
 def _measured_round(ctx: BuildContext, declared: list[Variant], refresh: set[str], *, wait: bool) -> _Round:
@@ -139,22 +141,25 @@ def _measured_round(ctx: BuildContext, declared: list[Variant], refresh: set[str
         planner = plan.Planner(ctx.client, ctx.cache, refresh=refresh, held=held, settings=ctx.settings)
         outcomes = _scheduled(ctx, variants.bases_named(declared), declared, planner, wait=wait)
         measured = {v.id: outcomes[f"plan {v.id}"] for v in declared if schedule.failed(outcomes[f"plan {v.id}"])}
+        startup_s = 0.0
         for job in planner.jobs(declared):
             outcome = job.cached or outcomes[f"finish {job.variant.id}"]
             if job.cached is None and not schedule.failed(outcome):
+                timing = time.monotonic()
                 try:  # one image at a time, with nothing else running: see startup.py
                     outcome = startup.timed(ctx.client, outcome, job.variant, engine=ctx.registry.engine,
                                             settings=ctx.settings)
                     ctx.cache.put(job.key, outcome)
                 except ProjectError as exc:
                     outcome = exc
+                startup_s += time.monotonic() - timing
             if not schedule.failed(outcome):
                 for other in job.variants[1:]:  # the same image, under each id's tag
                     images.tag(ctx.client, outcome.image_id, ctx.settings.tag_of(other.id))
             measured |= dict.fromkeys((v.id for v in job.variants), outcome)
     reused = {v.id for key in planner.cached for v in planner.variants_of[key]}
     deferred = [v for key in sorted(planner.deferred) for v in planner.variants_of[key]]
-    return _Round(measured, reused, deferred)
+    return _Round(measured, reused, deferred, startup_s)
 
 
 def _scheduled(ctx: BuildContext, wanted: list[str], declared: list[Variant], planner: plan.Planner, *,

@@ -46,6 +46,7 @@ class Session:
     failures: dict[str, str] = field(default_factory=dict)  # variant id -> message (serve mode only)
     pushes: int = 0        # images this build pushed to the registry to size them
     seconds: float = 0.0   # how long measuring took, bases included
+    startup_s: float = 0.0  # of those, timing new images' start-up (one image at a time, nothing else running)
     diffs: list[ImageDiff] = field(default_factory=list)  # of the pairs the pages compare (variants.compared)
 
     def result(self, variant_id: str) -> Shown:
@@ -67,7 +68,8 @@ class Session:
             "diffs": [d.as_dict() for d in self.diffs],
             "build": {"measured": [s.id for s in self.results if not s.reused],
                       "reused": [s.id for s in self.results if s.reused], "failed": list(self.failures),
-                      "pushes": self.pushes, "seconds": round(self.seconds, 3)},
+                      "pushes": self.pushes, "seconds": round(self.seconds, 3),
+                      "startup_s": round(self.startup_s, 3)},
         }
 
     def write_json(self, path: Path) -> None:
