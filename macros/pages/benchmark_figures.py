@@ -49,7 +49,8 @@ def benchmark_rows(data: dict[str, Any]) -> list[BenchmarkRow]:
                                  f"{cold['project_s']:.1f} s", f"shell loop {cold['shell_s']:.1f} s", verdict))
         if "project_startup_s" in cold:  # measured since results.json schema 16
             startup, rest = cold["project_startup_s"], cold["project_s"] - cold["project_startup_s"]
-            rows.append(BenchmarkRow("of which the start-up runs, one image at a time (the shell loop has none)",
+            rows.append(BenchmarkRow("of which the start-up runs, one image at a time "
+                                     "(the shell loop runs each image once)",
                                      f"{startup:.1f} s", f"the rest {rest:.1f} s",
                                      f"the rest over the shell loop: {rest / cold['shell_s']:.3f}", detail=True))
     if warm := data.get("warm"):
