@@ -37,6 +37,7 @@ def test_every_stand_in_with_a_published_record_matches_it(provisioned: list[bas
     for ref, f in held.items():
         assert f is not None and f.ok, (ref, f.summary())
     assert any(f is not None and f.accounts_source and f.runs_as_source for f in held.values())
+    assert any(f is not None and f.config_source for f in held.values())
 
 
 def _asked_of_apt(client: docker.DockerClient, image: str, package: str) -> dict[str, str]:
@@ -140,3 +141,22 @@ def test_a_stand_in_that_runs_as_another_user_than_upstream_s_fails_naming_both(
     assert done.returncode == 1, said
     assert f"{ref}: runs as {said_user.account}" in said and f"against upstream's {other}" in said, said
     assert "Traceback" not in said and "--> Make the recipe follow its upstream definition again" in said
+
+
+def test_a_stand_in_whose_environment_is_not_upstream_s_fails_naming_the_variable_and_both_values(
+        client: docker.DockerClient, provisioned: list[bases.BaseImage], tmp_path: Path) -> None:
+    # the first stand-in whose upstream lists its configuration: its own recipe, and one more folder
+    # on the front of upstream's value of the first variable it lists
+    ref = next(r for r, e in PUBLISHED.items() if e.config is not None and r in RAW)
+    said_config = PUBLISHED[ref].config
+    assert said_config is not None
+    name, value = said_config.env[0]
+    published = _real_upstream()
+    published[ref]["config"]["env"][name] = f"/elsewhere:{value}"
+    env = _throwaway(tmp_path, {ref: dict(RAW[ref])}, published)
+    done = cli("bases", "--dockerfiles", str(tmp_path), env=env)
+    said = done.stdout + done.stderr
+    assert done.returncode == 1, said
+    assert f"{ref}: {name}={value} against upstream's /elsewhere:{value}" in said, said
+    assert "Traceback" not in said and "--> Make the recipe follow its upstream definition again" in said
+    assert client.images.get(ref).id == next(b for b in provisioned if b.reference == ref).image_id  # not rebuilt

@@ -10,7 +10,7 @@ from macros.errors import ConfigError
 from macros.measure import contents
 from macros.measure.recipes import load_recipes
 from macros.model import repo_info, upstream
-from macros.model.fidelity import compare
+from macros.model.fidelity import Fidelity, compare
 from macros.model.records import Account, Gap
 from macros.model.settings import Settings
 
@@ -108,6 +108,36 @@ def test_a_user_without_the_accounts_that_resolve_it_is_refused(tmp_path: Path) 
     (tmp_path / "upstream.yml").write_text(
         "img:tag:\n  user: {runs_as: nonroot, source: {repo: o/r, file: f, commit: 0123456, date: '2026-01-01'}}\n")
     with pytest.raises(ConfigError, match=r"img:tag.*accounts"):
+        upstream.load(tmp_path / "upstream.yml")
+
+
+def test_the_command_and_each_variable_upstream_lists_are_held_against_upstreams(tmp_path: Path) -> None:
+    """The configuration as repo-info lists it: the same command, and every variable it lists set to
+    the same value; a variable the record does not list (it says why in its note) is not compared."""
+    (tmp_path / "upstream.yml").write_text(
+        "img:tag:\n  config:\n    cmd: [bash]\n    env: {PATH: /go/bin:/usr/bin, GOPATH: /go}\n"
+        "    source: {repo: o/r, file: local/tag.md, commit: abc1234, date: '2026-01-01', note: one left out}\n")
+    said = upstream.load(tmp_path / "upstream.yml")["img:tag"]
+
+    def held(cmd: tuple[str, ...], env: tuple[str, ...]) -> Fidelity:
+        return compare(said, packages=None, size_bytes=5, transfer_bytes=None, follows={}, gaps=(),
+                       tolerance_percent=2, cmd=cmd, env=env)
+
+    same = held(("bash",), ("PATH=/go/bin:/usr/bin", "GOPATH=/go", "GOLANG_VERSION=1.27.3"))
+    assert same.ok and same.config_match and same.summary() == "same command and environment"
+    other = held(("sh", "-c"), ("PATH=/usr/bin", "GOPATH"))
+    assert not other.ok and other.summary() == "other command or environment"
+    assert other.config_differences == ('command ["sh", "-c"] against upstream\'s ["bash"]',
+                                        "PATH=/usr/bin against upstream's /go/bin:/usr/bin",
+                                        "GOPATH= against upstream's /go")
+    missing = held(("bash",), ("PATH=/go/bin:/usr/bin",))
+    assert missing.problems(reference="img:tag", size_bytes=5) == [
+        "img:tag: GOPATH not set, where upstream sets it to /go (o/r local/tag.md at abc1234, 2026-01-01)"]
+    assert missing.as_dict()["config_differences"] == ["GOPATH not set, where upstream sets it to /go"]
+    assert missing.as_dict()["config_source"]["url"] == "https://github.com/o/r/blob/abc1234/local/tag.md"
+    (tmp_path / "upstream.yml").write_text(
+        "img:tag:\n  config: {cmd: [bash], source: {repo: o/r, file: f, commit: abc1234, date: '2026-01-01'}}\n")
+    with pytest.raises(ConfigError, match=r"img:tag.*env"):
         upstream.load(tmp_path / "upstream.yml")
 
 

@@ -305,28 +305,32 @@ def test_the_stand_ins_are_described_in_the_words_their_entries_declare() -> Non
         m.Page(session=replace(SESSION, bases=bases[-1:]), settings=SETTINGS, url=""))
 
 
-def test_the_fidelity_table_names_what_differs_in_packages_and_users(tmp_path: Path) -> None:
+def test_the_fidelity_table_names_what_differs_in_packages_users_and_configuration(tmp_path: Path) -> None:
     source = "{repo: o/r, file: dir/def.yaml, commit: 0123456789abcdef, date: '2026-01-01'}"
     (tmp_path / "upstream.yml").write_text(
         f"img:1:\n  packages: {{names: [base-files, tzdata], source: {source}}}\n"
         f"  accounts: {{users: [{{name: root, uid: 0}}, {{name: nonroot, uid: 65532}}], source: {source}}}\n"
-        f"  user: {{runs_as: nonroot, working_dir: /home/nonroot, source: {source}}}\n")
+        f"  user: {{runs_as: nonroot, working_dir: /home/nonroot, source: {source}}}\n"
+        f"  config: {{cmd: [bash], env: {{PATH: /usr/bin}}, source: {source}}}\n")
     entry = upstream.load(tmp_path / "upstream.yml")["img:1"]
     root, nonroot = Account("root", 0, "/root"), Account("nonroot", 65532, "/home/nonroot")
 
-    def row(packages: frozenset[str], accounts: tuple[Account, ...], user: str, working_dir: str) -> str:
+    def row(packages: frozenset[str], accounts: tuple[Account, ...], user: str, working_dir: str,
+            env: tuple[str, ...]) -> str:
         f = compare(entry, packages=packages, size_bytes=1, transfer_bytes=None, follows={}, gaps=(),
-                    tolerance_percent=2.0, accounts=accounts, user=user, working_dir=working_dir)
+                    tolerance_percent=2.0, accounts=accounts, user=user, working_dir=working_dir,
+                    cmd=("bash",), env=env)
         base = BaseImage("img:1", "sha256:" + "e" * 64, 1, "stand-in", fidelity=f)
         return m.fidelity_macros.fidelity_table(m.Page(session=replace(SESSION, bases=[base]), settings=SETTINGS, url=""))
 
-    same = row(frozenset({"base-files", "tzdata"}), (root, nonroot), "65532", "/home/nonroot")
-    assert same.count('the same as <a href="https://github.com/o/r/blob/0123456789abcdef/dir/def.yaml">def.yaml</a>') == 2
+    same = row(frozenset({"base-files", "tzdata"}), (root, nonroot), "65532", "/home/nonroot", ("PATH=/usr/bin",))
+    assert same.count('the same as <a href="https://github.com/o/r/blob/0123456789abcdef/dir/def.yaml">def.yaml</a>') == 3
     assert "runs as nonroot (UID 65532) in /home/nonroot, as <a" in same
-    other = row(frozenset({"base-files", "bash"}), (root, Account("app", 1000, "/")), "", "/")
+    other = row(frozenset({"base-files", "bash"}), (root, Account("app", 1000, "/")), "", "/", ("PATH=/bin",))
     assert "missing: tzdata<br>extra: bash<br>against <a" in other
     assert "missing: nonroot (UID 65532)<br>extra: app (UID 1000)<br>against <a" in other
     assert "runs as root (UID 0) in /; upstream as nonroot (UID 65532) in /home/nonroot (<a" in other
+    assert "PATH=/bin against upstream's /usr/bin<br>against <a" in other
 
 
 def test_what_changed_compares_this_build_with_the_last_record_or_the_one_before_it(tmp_path: Path) -> None:

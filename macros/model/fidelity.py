@@ -2,16 +2,18 @@
 measured facts and upstream's published ones in, a verdict out (measure/fidelity.py measures).
 
 A stand-in that is not the image it is named after is a wrong number (or a wrong word) on every
-page built on it, so a different package set, other accounts or another user to run as, or a size
-further from upstream's than the recipe's tolerance, fails the build. Transfer sizes are shown,
+page built on it, so a different package set, other accounts or another user to run as, another
+command or an environment variable upstream sets missing or set otherwise, or a size further from
+upstream's than the recipe's tolerance, fails the build. Transfer sizes are shown,
 never failed on: each engine compresses with its own gzip.
 """
 from __future__ import annotations
 
+import json
 from typing import Any, NamedTuple
 
 from .records import Account, Gap, runs_as
-from .upstream import Source, Upstream
+from .upstream import Config, Source, Upstream
 
 
 class Fidelity(NamedTuple):
@@ -35,6 +37,8 @@ class Fidelity(NamedTuple):
     runs_as_upstream: str | None        # "nonroot (UID 65532) in /home/nonroot"; None: not published
     runs_as_ours: str | None            # the stand-in's, said the same way (None where upstream says nothing)
     runs_as_source: Source | None
+    config_differences: tuple[str, ...]  # "PATH=/bin against upstream's /usr/bin": command, then variables
+    config_source: Source | None         # None: upstream publishes no configuration here
 
     @property
     def packages_match(self) -> bool:
@@ -49,8 +53,12 @@ class Fidelity(NamedTuple):
         return not self.accounts_missing and not self.accounts_extra and self.runs_as_ours == self.runs_as_upstream
 
     @property
+    def config_match(self) -> bool:
+        return not self.config_differences
+
+    @property
     def ok(self) -> bool:
-        return self.packages_match and self.users_match and self.size_within
+        return self.packages_match and self.users_match and self.config_match and self.size_within
 
     def summary(self) -> str:
         """How far from upstream, in a few words ("same packages, size +0.16%")."""
@@ -59,6 +67,8 @@ class Fidelity(NamedTuple):
             said.append("same packages" if self.packages_match else "other packages")
         if self.accounts_source is not None:
             said.append("same users" if self.users_match else "other users")
+        if self.config_source is not None:
+            said.append("same command and environment" if self.config_match else "other command or environment")
         if self.size_deviation_percent is not None:
             said.append(f"size {percent(self.size_deviation_percent)}")
         return ", ".join(said) or "nothing published to compare"
@@ -70,6 +80,7 @@ class Fidelity(NamedTuple):
         if self.runs_as_ours != self.runs_as_upstream:
             found.append(f"runs as {self.runs_as_ours} against upstream's {self.runs_as_upstream} "
                          f"({_cited(self.runs_as_source)})")
+        found += [f"{line} ({_cited(self.config_source)})" for line in self.config_differences]
         if not self.size_within:
             assert self.size_bytes is not None and self.size_deviation_percent is not None
             found.append(f"{size_bytes:,} bytes against upstream's {self.size_bytes:,} ({_cited(self.size_source)}): "
@@ -78,11 +89,12 @@ class Fidelity(NamedTuple):
 
     def as_dict(self) -> dict[str, Any]:
         data = self._asdict()
-        for key in ("packages_source", "size_source", "transfer_source", "accounts_source", "runs_as_source"):
+        for key in ("packages_source", "size_source", "transfer_source", "accounts_source", "runs_as_source",
+                    "config_source"):
             source = data[key]
             data[key] = None if source is None else {**source._asdict(), "url": source.url}
         data["gaps"] = [gap._asdict() for gap in self.gaps]
-        for key in ("packages_missing", "packages_extra", "accounts_missing", "accounts_extra"):
+        for key in ("packages_missing", "packages_extra", "accounts_missing", "accounts_extra", "config_differences"):
             data[key] = list(data[key])
         return data
 
@@ -90,10 +102,11 @@ class Fidelity(NamedTuple):
 def compare(upstream: Upstream | None, *, packages: frozenset[str] | None, size_bytes: int, transfer_bytes: int | None,
             follows: dict[str, str], gaps: tuple[Gap, ...], tolerance_percent: float,
             tolerance_why: str = "", accounts: tuple[Account, ...] = (), user: str = "",
-            working_dir: str = "") -> Fidelity:
+            working_dir: str = "", cmd: tuple[str, ...] = (), env: tuple[str, ...] = ()) -> Fidelity:
     """The stand-in's packages (names; None where it records none), size, transfer size, accounts
-    (its /etc/passwd) and the user and folder its configuration runs a container as, against
-    upstream's (None: upstream publishes nothing to compare with)."""
+    (its /etc/passwd), the user and folder its configuration runs a container as, and its command
+    and environment ("NAME=value", as the engine lists them), against upstream's (None: upstream
+    publishes nothing to compare with)."""
     upstream = upstream or Upstream("")
     missing: tuple[str, ...] = ()
     extra: tuple[str, ...] = ()
@@ -125,7 +138,22 @@ def compare(upstream: Upstream | None, *, packages: frozenset[str] | None, size_
         accounts_missing=accounts_missing, accounts_extra=accounts_extra,
         accounts_source=upstream.accounts.source if upstream.accounts else None,
         runs_as_upstream=theirs, runs_as_ours=ours, runs_as_source=upstream.user.source if upstream.user else None,
+        config_differences=_config_differences(upstream.config, cmd, env) if upstream.config else (),
+        config_source=upstream.config.source if upstream.config else None,
     )
+
+
+def _config_differences(said: Config, cmd: tuple[str, ...], env: tuple[str, ...]) -> tuple[str, ...]:
+    """The command, then each variable upstream sets, where the stand-in's differ (a variable
+    upstream does not list is not compared: a record may leave one out, and says why)."""
+    found = [] if cmd == said.cmd else [f"command {json.dumps(cmd)} against upstream's {json.dumps(said.cmd)}"]
+    ours = dict(v.partition("=")[::2] for v in env)
+    for name, value in said.env:
+        if name not in ours:
+            found.append(f"{name} not set, where upstream sets it to {value}")
+        elif ours[name] != value:
+            found.append(f"{name}={ours[name]} against upstream's {value}")
+    return tuple(found)
 
 
 def _running(account: Account | None, named: str, working_dir: str | None) -> str:

@@ -1,7 +1,7 @@
 """What upstream images publish about themselves (dockerfiles/bases/upstream.yml): sizes, package
-sets, accounts and the user a container runs as, copied as facts, each with the repository, file,
-commit and date it came from; validated with a JSON Schema. The stand-ins are held against these
-(model/fidelity.py)."""
+sets, accounts, the user a container runs as, and the command and environment it starts with,
+copied as facts, each with the repository, file, commit and date it came from; validated with a
+JSON Schema. The stand-ins are held against these (model/fidelity.py)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -43,6 +43,12 @@ _SCHEMA: dict[str, Any] = {
                      "properties": {"runs_as": {"type": "string", "minLength": 1},
                                     "working_dir": {"type": "string", "pattern": "^/"},
                                     "source": _SOURCE}},
+            # the configuration's command, and the environment variables it sets (each compared)
+            "config": {"type": "object", "required": ["cmd", "env", "source"], "additionalProperties": False,
+                       "properties": {"cmd": {"type": "array", "items": {"type": "string"}},
+                                      "env": {"type": "object", "minProperties": 1,
+                                              "additionalProperties": {"type": "string"}},
+                                      "source": _SOURCE}},
         },
         "dependentRequired": {"user": ["accounts"]},
     },
@@ -83,6 +89,12 @@ class RunsAs(NamedTuple):
     source: Source
 
 
+class Config(NamedTuple):
+    cmd: tuple[str, ...]
+    env: tuple[tuple[str, str], ...]  # (name, value), in the file's order
+    source: Source
+
+
 class Upstream(NamedTuple):
     """What one upstream image publishes; each part is None where it publishes nothing of the kind."""
     reference: str
@@ -91,6 +103,7 @@ class Upstream(NamedTuple):
     packages: PackageSet | None = None
     accounts: Accounts | None = None
     user: RunsAs | None = None
+    config: Config | None = None
 
 
 def load(path: Path, *, memo: Path | None = None) -> dict[str, Upstream]:
@@ -109,7 +122,8 @@ def load(path: Path, *, memo: Path | None = None) -> dict[str, Upstream]:
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
         raise ConfigError(f"{path}: at {where}: {error.message}",
-                          hint="Each entry has size, transfer, packages, accounts and/or user, each with its source.")
+                          hint="Each entry has size, transfer, packages, accounts, user and/or config, "
+                               "each with its source.")
     return {ref: _entry(ref, entry) for ref, entry in data.items()}
 
 
@@ -118,10 +132,12 @@ def _entry(ref: str, entry: dict[str, Any]) -> Upstream:
         part = entry.get(key)
         return Figure(part["bytes"], Source(**part["source"])) if part else None
 
-    packages, accounts, user = entry.get("packages"), entry.get("accounts"), entry.get("user")
+    packages, accounts, user, config = (entry.get(k) for k in ("packages", "accounts", "user", "config"))
     users = tuple(Account(u["name"], u["uid"], "") for u in accounts["users"]) if accounts else ()
     return Upstream(ref, figure("size"), figure("transfer"),
                     PackageSet(tuple(packages["names"]), Source(**packages["source"])) if packages else None,
                     Accounts(users, Source(**accounts["source"])) if accounts else None,
                     RunsAs(runs_as(user["runs_as"], users), user["runs_as"], user.get("working_dir"),
-                           Source(**user["source"])) if user else None)
+                           Source(**user["source"])) if user else None,
+                    Config(tuple(config["cmd"]), tuple(config["env"].items()), Source(**config["source"]))
+                    if config else None)

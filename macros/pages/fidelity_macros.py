@@ -36,28 +36,30 @@ def fidelity_summary(page: Page) -> str:
         return NO_STAND_IN
     listed = sum(f.packages_source is not None for f in held)
     users = sum(f.accounts_source is not None for f in held)
+    configured = sum(f.config_source is not None for f in held)
     sized = [f for f in held if f.size_deviation_percent is not None]
     said = f"Of the {counted(len(held), 'stand-in')}, {listed} {'was' if listed == 1 else 'were'} compared with " \
-           f"the package list upstream defines, {users} with the users it declares and {len(sized)} with the " \
-           "size it publishes"
+           f"the package list upstream defines, {users} with the users it declares, {configured} with the " \
+           f"command and environment it lists and {len(sized)} with the size it publishes"
     if sized:
         far = max(sized, key=lambda f: abs(f.size_deviation_percent or 0.0))
         said += f"; the furthest in size is {html.escape(far.upstream)}, " \
                 f"at {percent(far.size_deviation_percent or 0.0)}"
-    return said + (". A stand-in whose packages or users differ, or whose size is past its tolerance, "
-                   "fails the build.")
+    return said + (". A stand-in whose packages, users, command or environment differ, or whose size is past "
+                   "its tolerance, fails the build.")
 
 
 def fidelity_table(page: Page) -> str:
-    """One row per stand-in: its size and transfer size against upstream's, its packages and users
-    against upstream's definition, the definition it follows, and what cannot be matched here and why."""
+    """One row per stand-in: its size and transfer size against upstream's, its packages, users,
+    command and environment against upstream's, the definition it follows, and what cannot be
+    matched here and why."""
     head = ("Base image", "Size against upstream's", "Transfer against upstream's", "Packages", "Users",
-            "Follows", "Cannot be matched here")
+            "Command and environment", "Follows", "Cannot be matched here")
     rows = [(markup.code(b.reference), _size(f.size_deviation_percent, b.size_bytes, f.size_bytes,
                                                                f.size_source, f"±{f.tolerance_percent:g}%"),
              _size(f.transfer_deviation_percent, b.transfer_bytes, f.transfer_bytes, f.transfer_source,
                    "not checked"),
-             _packages(f), _users(f), _follows(f), _gaps(f, b.size_bytes))
+             _packages(f), _users(f), _config(f), _follows(f), _gaps(f, b.size_bytes))
             for b in page.session.bases if (f := b.fidelity) is not None]
     return render.table(head, rows)
 
@@ -105,6 +107,16 @@ def _users(f: Fidelity) -> str:
         said.append(html_of(f"runs as {f.runs_as_ours}, as ", by, " says") if f.runs_as_ours == f.runs_as_upstream
                     else html_of(f"runs as {f.runs_as_ours}; upstream as {f.runs_as_upstream} (", by, ")"))
     return lines(*said)
+
+
+def _config(f: Fidelity) -> str:
+    """Its command and the variables upstream lists: "the same as <file>", or each difference."""
+    if f.config_source is None:
+        return "none published"
+    where = _short_cite(f.config_source)
+    if f.config_match:
+        return html_of("the same as ", where)
+    return lines(*f.config_differences, html_of("against ", where))
 
 
 def _against(missing: tuple[str, ...], extra: tuple[str, ...], source: Source) -> list[str]:
