@@ -5,7 +5,6 @@ import argparse
 import datetime as dt
 import json
 import logging
-import subprocess
 import time
 import urllib.request
 from collections.abc import Callable
@@ -17,7 +16,7 @@ from .errors import BuildError, ConfigError, ProjectError
 from .log import log, to_terminal
 from .measure import bases, interrupt, registry
 from .measure.doc_build import measure_all, provision
-from .model import engines, history, repo_info, results_schema, upstream, variants
+from .model import engines, history, results_schema, upstream, upstream_refresh, variants
 from .model.files import write_atomic
 from .model.results_schema import RESULTS_SCHEMA
 from .model.settings import REPO, Settings
@@ -189,31 +188,16 @@ def _engines(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _upstream(args: argparse.Namespace, settings: Settings) -> int:
-    """Read every repo-info figure of upstream.yml again from a checkout; print what moved, and
-    the entries to paste when anything did."""
+    """Read every repo-info fact of upstream.yml (sizes, command and environment) again from a
+    checkout; print what moved, and the entries to paste when anything did."""
     checkout: Path = args.checkout
     if not (checkout / "repos").is_dir():
         raise ConfigError(f"{checkout}: not a checkout of docker-library/repo-info (it has no repos/ folder)",
                           hint="git clone https://github.com/docker-library/repo-info and name that folder.")
-    moved = 0
-    for ref, entry in upstream.load(settings.upstream_file).items():
-        for kind, figure, read in (("size", entry.size, repo_info.on_disk), ("transfer", entry.transfer,
-                                                                           repo_info.transfer)):
-            if figure is None or figure.source.repo != "docker-library/repo-info":
-                continue
-            path = checkout / figure.source.file
-            found = read(path.read_text(encoding="utf-8")) if path.is_file() else None
-            if found is None:
-                print(f"{ref} {kind}: {figure.source.file} prints no figure in this checkout (kept: {figure.bytes:,})")
-                continue
-            if (found.bytes, found.date) == (figure.bytes, figure.source.date):
-                continue
-            moved += 1
-            commit = _last_commit(checkout, figure.source.file)
-            print(f"{ref} {kind}: {figure.bytes:,} ({figure.source.date}) -> {found.bytes:,} ({found.date}); paste:\n"
-                  f"  {kind}:\n    bytes: {found.bytes}\n    source: {{repo: docker-library/repo-info, "
-                  f"file: {figure.source.file},\n             commit: {commit}, date: \"{found.date}\"}}")
-    print(f"{moved} figure{'' if moved == 1 else 's'} moved in {settings.upstream_file}")
+    said = upstream_refresh.moved(upstream.load(settings.upstream_file), checkout)
+    for line in said.lines:
+        print(line)
+    print(f"{said.count} {'fact' if said.count == 1 else 'facts'} of repo-info's moved in {settings.upstream_file}")
     return 0
 
 
@@ -224,12 +208,6 @@ def _schema(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _last_commit(checkout: Path, file: str) -> str:
-    done = subprocess.run(["git", "-C", str(checkout), "log", "-1", "--format=%H", "--", file],
-                          capture_output=True, text=True)
-    return done.stdout.strip() or "unknown"
-
-
 COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace, Settings], int]]] = {
     "bases": ("make every base image the Dockerfiles name present, and print their provenance", _bases),
     "measure": ("build, run, verify and measure every variant (using the cache) and print the results", _measure),
@@ -238,7 +216,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace, Settings], int]]] =
     "guard": ("say what moved since the last record; fail when a variant grew past its tolerance", _guard),
     "compare": ("what moved between two results.json files or addresses (yours and the published one)", _compare),
     "engines": ("compare the sizes in results.json files measured on other engines with the first's", _engines),
-    "upstream": ("read upstream.yml's repo-info figures again from a checkout of docker-library/repo-info",
+    "upstream": ("read upstream.yml's repo-info facts again from a checkout of docker-library/repo-info",
                  _upstream),
     "schema": ("write the measured fields, as measurement.py declares them, into docs/results.schema.json",
                _schema),

@@ -12,7 +12,7 @@ from macros.measure.recipes import load_recipes
 from macros.model import repo_info, upstream
 from macros.model.fidelity import Fidelity, compare
 from macros.model.records import Account, Gap
-from macros.model.settings import Settings
+from macros.model.settings import BASES_ENV, Settings
 
 SETTINGS = Settings()
 PUBLISHED = upstream.load(SETTINGS.upstream_file)
@@ -163,6 +163,38 @@ def test_repo_info_pages_are_read_for_the_size_the_date_and_the_amd64_transfer()
               "# Mon, 03 Aug 2026 00:00:00 GMT\nRUN # debian.sh\n```\n\n### `debian:x` - unknown; unknown\n")
     assert repo_info.transfer(remote) == repo_info.Read(49_312_314, "2026-08-03")
     assert repo_info.transfer("## `debian:x`\n\n-\tPlatforms: 0\n") is None and repo_info.on_disk("") is None
+
+
+def test_repo_info_pages_are_read_for_the_command_and_the_environment() -> None:
+    local = ("# `golang:x`\n\n## Docker Metadata\n\n- Arch: `linux`/`amd64`\n- Command: `[\"bash\"]`\n"
+             "- Environment:\n  - `PATH=/go/bin:/usr/bin`\n  - `GOLANG_VERSION=1.27.0`\n\n## `dpkg`\n\n- `x`\n")
+    assert repo_info.config(local) == (("bash",), (("PATH", "/go/bin:/usr/bin"), ("GOLANG_VERSION", "1.27.0")))
+    assert repo_info.config("# `x`\n\n## Docker Metadata\n\n- Arch: `linux`\n") is None
+
+
+def test_the_upstream_command_says_which_configuration_moved_and_keeps_what_an_entry_leaves_out(
+        tmp_path: Path) -> None:
+    """`python -m macros upstream CHECKOUT` against a checkout whose record changed the size and the
+    PATH and carries a variable the entry leaves out: both are printed to paste, the other stays out."""
+    from tests.helpers import cli
+    record = tmp_path / "checkout" / "repos" / "img" / "local" / "tag.md"
+    record.parent.mkdir(parents=True)
+    record.write_text("# `img:tag`\n\n## Docker Metadata\n\n- Created: `2026-10-01T00:00:00Z`\n"
+                      "- Virtual Size: ~ 1.00 Mb  \n- Command: `[\"bash\"]`\n- Environment:\n"
+                      "  - `PATH=/new:/usr/bin`\n  - `LEFT_OUT=2`\n")
+    (tmp_path / "bases.yml").write_text("{}\n")
+    (tmp_path / "upstream.yml").write_text(
+        "img:tag:\n  size: {bytes: 2000000, source: {repo: docker-library/repo-info, file: repos/img/local/tag.md,"
+        " commit: abc1234, date: '2026-09-01'}}\n  config:\n    cmd: [bash]\n    env: {PATH: /usr/bin}\n"
+        "    source: {repo: docker-library/repo-info, file: repos/img/local/tag.md, commit: abc1234,"
+        " date: '2026-09-01', note: LEFT_OUT is left out}\n")
+    done = cli("upstream", str(tmp_path / "checkout"), env={BASES_ENV: str(tmp_path / "bases.yml")})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "img:tag config: ['bash'] {'PATH': '/usr/bin'} -> ['bash'] {'PATH': '/new:/usr/bin'}; paste:" in done.stdout
+    assert 'env: {"PATH": "/new:/usr/bin"}' in done.stdout and "LEFT_OUT=2" not in done.stdout
+    assert 'date: "2026-10-01", note: "LEFT_OUT is left out"}' in done.stdout
+    assert "img:tag size: 2,000,000 (2026-09-01) -> 1,000,000 (2026-10-01); paste:" in done.stdout
+    assert "2 facts of repo-info's moved in" in done.stdout
 
 
 def test_package_names_come_from_dpkg_status_or_from_status_d_records() -> None:

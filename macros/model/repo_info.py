@@ -1,10 +1,11 @@
-"""docker-library/repo-info's Markdown, read for the two figures the stand-ins are held against:
-an image's on-disk size ("Virtual Size", printed in MB of 10^6 bytes to two decimals) and creation
-date from `repos/<name>/local/<tag>.md`, and its compressed linux/amd64 size and date from
-`repos/<name>/remote/<tag>.md`. Pure: text in, figures out."""
+"""docker-library/repo-info's Markdown, read for what the stand-ins are held against: an image's
+on-disk size ("Virtual Size", printed in MB of 10^6 bytes to two decimals), creation date, command
+and environment from `repos/<name>/local/<tag>.md`, and its compressed linux/amd64 size and date
+from `repos/<name>/remote/<tag>.md`. Pure: text in, figures out."""
 from __future__ import annotations
 
 import email.utils
+import json
 import re
 from typing import NamedTuple
 
@@ -12,6 +13,8 @@ _VIRTUAL = re.compile(r"^- Virtual Size: ~ ([0-9]+(?:\.[0-9]+)?) Mb", re.M)
 _CREATED = re.compile(r"^- Created: `([0-9]{4}-[0-9]{2}-[0-9]{2})T", re.M)
 _AMD64 = re.compile(r"^### `[^`\n]+` - linux; amd64$(.*?)(?=^### |\Z)", re.M | re.S)
 _TOTAL = re.compile(r"Total Size: \*\*[^*]*\(([0-9]+) bytes\)\*\*")
+_COMMAND = re.compile(r"^- Command: `(.*)`$", re.M)
+_ENVIRONMENT = re.compile(r"^- Environment:\n((?:  - `[^`\n]*`\n?)*)", re.M)
 _STEP_DATE = re.compile(r"^# ([A-Z][a-z]{2}, [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9:]{8} GMT)$", re.M)
 
 
@@ -26,6 +29,16 @@ def on_disk(local_md: str) -> Read | None:
     if size is None or created is None:
         return None
     return Read(round(float(size.group(1)) * 1_000_000), created.group(1))
+
+
+def config(local_md: str) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]] | None:
+    """The command and the environment ((name, value), in order) of a local/<tag>.md; None when it
+    prints no command."""
+    command, environment = _COMMAND.search(local_md), _ENVIRONMENT.search(local_md)
+    if command is None:
+        return None
+    variables = re.findall(r"`([^`\n]*)`", environment.group(1)) if environment else []
+    return tuple(json.loads(command.group(1))), tuple(tuple(v.partition("=")[::2]) for v in variables)
 
 
 def transfer(remote_md: str) -> Read | None:
