@@ -311,7 +311,7 @@ def test_the_fidelity_table_names_what_differs_in_packages_users_and_configurati
         f"img:1:\n  packages: {{names: [base-files, tzdata], source: {source}}}\n"
         f"  accounts: {{users: [{{name: root, uid: 0}}, {{name: nonroot, uid: 65532}}], source: {source}}}\n"
         f"  user: {{runs_as: nonroot, working_dir: /home/nonroot, source: {source}}}\n"
-        f"  config: {{cmd: [bash], env: {{PATH: /usr/bin}}, source: {source}}}\n")
+        f"  config: {{cmd: [bash], env: {{PATH: /usr/bin}}, source: {source[:-1]}, note: 'HOME left out'}}}}\n")
     entry = upstream.load(tmp_path / "upstream.yml")["img:1"]
     root, nonroot = Account("root", 0, "/root"), Account("nonroot", 65532, "/home/nonroot")
 
@@ -331,6 +331,7 @@ def test_the_fidelity_table_names_what_differs_in_packages_users_and_configurati
     assert "missing: nonroot (UID 65532)<br>extra: app (UID 1000)<br>against <a" in other
     assert "runs as root (UID 0) in /; upstream as nonroot (UID 65532) in /home/nonroot (<a" in other
     assert "PATH=/bin against upstream's /usr/bin<br>against <a" in other
+    assert "def.yaml</a> (2026-01-01)<br>HOME left out</td>" in other  # the record's note, under its cell
 
 
 def test_what_changed_compares_this_build_with_the_last_record_or_the_one_before_it(tmp_path: Path) -> None:

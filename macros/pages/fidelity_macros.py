@@ -110,13 +110,13 @@ def _users(f: Fidelity) -> str:
 
 
 def _config(f: Fidelity) -> str:
-    """Its command and the variables upstream lists: "the same as <file>", or each difference."""
+    """Its command and the variables upstream lists: "the same as <file>", or each difference; then
+    the record's note (what it leaves out, and why)."""
     if f.config_source is None:
         return "none published"
     where = _short_cite(f.config_source)
-    if f.config_match:
-        return html_of("the same as ", where)
-    return lines(*f.config_differences, html_of("against ", where))
+    said = [html_of("the same as ", where)] if f.config_match else [*f.config_differences, html_of("against ", where)]
+    return lines(*said, *([f.config_source.note] if f.config_source.note else []))
 
 
 def _against(missing: tuple[str, ...], extra: tuple[str, ...], source: Source) -> list[str]:
