@@ -1,4 +1,5 @@
-"""Records for the pure-logic tests: a Measurement, and a declared Variant beside it (Shown)."""
+"""Records for the pure-logic tests: a Measurement, a declared Variant beside it (Shown), and the
+accounts of an image that runs as nonroot, as upstream.yml and an image's /etc/passwd say them."""
 from __future__ import annotations
 
 import types
@@ -8,11 +9,20 @@ from typing import Any
 
 from macros.model.dockerfile import parse
 from macros.model.measurement import Contents, Layer, Measurement
+from macros.model.records import Account
 from macros.model.session import Shown
 from macros.model.settings import REPO
 from macros.model.variants import Expectation, Variant
 
 MEASURED = {f.name for f in fields(Measurement)}
+ROOT, NONROOT = Account("root", 0, "/root"), Account("nonroot", 65532, "/home/nonroot")
+
+
+def runs_as_nonroot(source: str) -> str:
+    """upstream.yml's lines for an image that declares root and nonroot and runs as nonroot in its
+    home, as distroless's :nonroot does; `source` in YAML flow style."""
+    return (f"  accounts: {{users: [{{name: root, uid: 0}}, {{name: nonroot, uid: 65532}}], source: {source}}}\n"
+            f"  user: {{runs_as: nonroot, working_dir: /home/nonroot, source: {source}}}\n")
 
 
 def _empty(kind: Any) -> Any:

@@ -14,6 +14,8 @@ from macros.model.fidelity import Fidelity, compare
 from macros.model.records import Account, Gap
 from macros.model.settings import BASES_ENV, Settings
 
+from tests.factories import NONROOT, ROOT, runs_as_nonroot
+
 SETTINGS = Settings()
 PUBLISHED = upstream.load(SETTINGS.upstream_file)
 RECIPES = load_recipes(SETTINGS)
@@ -70,20 +72,18 @@ def test_a_size_past_its_tolerance_fails_with_both_figures_and_one_within_passes
 def test_accounts_and_the_user_a_stand_in_runs_as_are_held_against_upstreams(tmp_path: Path) -> None:
     source = "{repo: owner/repo, file: def.yaml, commit: 0123456789abcdef, date: '2026-01-01'}"
     (tmp_path / "upstream.yml").write_text(
-        f"img:tag:\n  accounts: {{users: [{{name: root, uid: 0}}, {{name: nonroot, uid: 65532}}], source: {source}}}\n"
-        f"  user: {{runs_as: nonroot, working_dir: /home/nonroot, source: {source}}}\n"
+        f"img:tag:\n{runs_as_nonroot(source)}"
         f"img:any-folder:\n  accounts: {{users: [{{name: root, uid: 0}}], source: {source}}}\n"
         f"  user: {{runs_as: '0', source: {source}}}\n")
     published = upstream.load(tmp_path / "upstream.yml")
-    root, nonroot = Account("root", 0, "/root"), Account("nonroot", 65532, "/home/nonroot")
 
     def held(ref: str, accounts: tuple[Account, ...], user: str, working_dir: str) -> object:
         return compare(published[ref], packages=None, size_bytes=1, transfer_bytes=None, follows={}, gaps=(),
                        tolerance_percent=2, accounts=accounts, user=user, working_dir=working_dir)
 
-    same = held("img:tag", (root, nonroot), "65532:65532", "/home/nonroot")  # by UID, as distroless names it
+    same = held("img:tag", (ROOT, NONROOT), "65532:65532", "/home/nonroot")  # by UID, as distroless names it
     assert same.ok and same.summary() == "same users" and same.runs_as_ours == "nonroot (UID 65532) in /home/nonroot"
-    other = held("img:tag", (root, Account("nobody", 65534, "/"), Account("nonroot", 1000, "/")), "", "")
+    other = held("img:tag", (ROOT, Account("nobody", 65534, "/"), Account("nonroot", 1000, "/")), "", "")
     assert not other.ok and other.summary() == "other users"
     assert other.accounts_missing == ("nonroot (UID 65532)",)
     assert other.accounts_extra == ("nobody (UID 65534)", "nonroot (UID 1000)")
@@ -92,14 +92,14 @@ def test_accounts_and_the_user_a_stand_in_runs_as_are_held_against_upstreams(tmp
     assert said == [f"img:tag: one account missing against upstream ({where}): nonroot (UID 65532)",
                     f"img:tag: 2 accounts that upstream does not declare ({where}): nobody (UID 65534), nonroot (UID 1000)",
                     f"img:tag: runs as root (UID 0) in / against upstream's nonroot (UID 65532) in /home/nonroot ({where})"]
-    elsewhere = held("img:tag", (root, nonroot), "nonroot", "/")
+    elsewhere = held("img:tag", (ROOT, NONROOT), "nonroot", "/")
     assert elsewhere.problems(reference="img:tag", size_bytes=1) == [
         f"img:tag: runs as nonroot (UID 65532) in / against upstream's nonroot (UID 65532) in /home/nonroot ({where})"]
-    undeclared = held("img:tag", (root, nonroot), "app", "/home/nonroot")
+    undeclared = held("img:tag", (ROOT, NONROOT), "app", "/home/nonroot")
     assert undeclared.runs_as_ours == "'app', which no account declares in /home/nonroot" and not undeclared.ok
     # upstream names no folder: the stand-in's is not compared; a stand-in of an image that
     # publishes no accounts is not held to any
-    assert held("img:any-folder", (root,), "", "/srv").ok
+    assert held("img:any-folder", (ROOT,), "", "/srv").ok
     assert compare(None, packages=None, size_bytes=1, transfer_bytes=None, follows={}, gaps=(), tolerance_percent=2,
                    accounts=(), user="app").users_match
 

@@ -17,7 +17,7 @@ from macros.pages import history_macros
 from macros.pages import page_macros as m
 from macros.pages.markup import moment
 
-from tests.factories import shown
+from tests.factories import NONROOT, ROOT, runs_as_nonroot, shown
 from tests.helpers import scratch
 
 BIG = shown(id="big", title="Big", size_bytes=800_000_000, transfer_bytes=280_000_000,
@@ -309,11 +309,9 @@ def test_the_fidelity_table_names_what_differs_in_packages_users_and_configurati
     source = "{repo: o/r, file: dir/def.yaml, commit: 0123456789abcdef, date: '2026-01-01'}"
     (tmp_path / "upstream.yml").write_text(
         f"img:1:\n  packages: {{names: [base-files, tzdata], source: {source}}}\n"
-        f"  accounts: {{users: [{{name: root, uid: 0}}, {{name: nonroot, uid: 65532}}], source: {source}}}\n"
-        f"  user: {{runs_as: nonroot, working_dir: /home/nonroot, source: {source}}}\n"
+        f"{runs_as_nonroot(source)}"
         f"  config: {{cmd: [bash], env: {{PATH: /usr/bin}}, source: {source[:-1]}, note: 'HOME left out'}}}}\n")
     entry = upstream.load(tmp_path / "upstream.yml")["img:1"]
-    root, nonroot = Account("root", 0, "/root"), Account("nonroot", 65532, "/home/nonroot")
 
     def row(packages: frozenset[str], accounts: tuple[Account, ...], user: str, working_dir: str,
             env: tuple[str, ...]) -> str:
@@ -323,10 +321,10 @@ def test_the_fidelity_table_names_what_differs_in_packages_users_and_configurati
         base = BaseImage("img:1", "sha256:" + "e" * 64, 1, "stand-in", fidelity=f)
         return m.fidelity_macros.fidelity_table(m.Page(session=replace(SESSION, bases=[base]), settings=SETTINGS, url=""))
 
-    same = row(frozenset({"base-files", "tzdata"}), (root, nonroot), "65532", "/home/nonroot", ("PATH=/usr/bin",))
+    same = row(frozenset({"base-files", "tzdata"}), (ROOT, NONROOT), "65532", "/home/nonroot", ("PATH=/usr/bin",))
     assert same.count('the same as <a href="https://github.com/o/r/blob/0123456789abcdef/dir/def.yaml">def.yaml</a>') == 3
     assert "runs as nonroot (UID 65532) in /home/nonroot, as <a" in same
-    other = row(frozenset({"base-files", "bash"}), (root, Account("app", 1000, "/")), "", "/", ("PATH=/bin",))
+    other = row(frozenset({"base-files", "bash"}), (ROOT, Account("app", 1000, "/")), "", "/", ("PATH=/bin",))
     assert "missing: tzdata<br>extra: bash<br>against <a" in other
     assert "missing: nonroot (UID 65532)<br>extra: app (UID 1000)<br>against <a" in other
     assert "runs as root (UID 0) in /; upstream as nonroot (UID 65532) in /home/nonroot (<a" in other

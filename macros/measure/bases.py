@@ -260,5 +260,6 @@ def _provenance(ref: str, record: dict[str, Any]) -> BaseImage:
         reference=ref, image_id=str(record["Id"]), size_bytes=0, source=source, store_bytes=int(record.get("Size", 0)),
         repo_digest=str(digests[0]) if digests else "", recipe_hash=found.get(labels.RECIPE_HASH, ""),
         created=str(record.get("Created", "")), user=str(config.get("User") or ""),
-        working_dir=str(config.get("WorkingDir") or ""),
+        working_dir=str(config.get("WorkingDir") or ""), cmd=tuple(config.get("Cmd") or ()),
+        env=tuple(config.get("Env") or ()),
     )

@@ -1,12 +1,11 @@
 """Every stand-in base held against the upstream image it is named after, at every build.
 
 The packages a base records are read through the engine once per image ID (dpkg's status, or
-status.d's records) and kept in the cache; its accounts and user are in the base's record already
-(measure/own_files.py, and its configuration); its command and environment are asked of the engine
-(one inspect) where upstream publishes its own. The comparison with dockerfiles/bases/upstream.yml
-is pure (model/fidelity.py) and runs every time, so a changed upstream.yml or tolerance is judged
-at once. A stand-in that fails fails the build, with every problem of every base in one
-message.
+status.d's records) and kept in the cache; its accounts are in the base's record already
+(measure/own_files.py), as are its user, working folder, command and environment (its
+configuration). The comparison with dockerfiles/bases/upstream.yml is pure (model/fidelity.py)
+and runs every time, so a changed upstream.yml or tolerance is judged at once. A stand-in that
+fails fails the build, with every problem of every base in one message.
 """
 from __future__ import annotations
 
@@ -57,15 +56,13 @@ def _fidelity(client: docker.DockerClient, base: BaseImage, recipe: Recipe,
         raise ConfigError(f"{settings.bases_file}: {base.reference}: upstream {name!r} has no entry in "
                           f"{settings.upstream_file}", hint="Add it there, with its source, or correct the name.")
     packages = _packages(client, base.image_id, settings) if entry and entry.packages else None
-    config = ((images.inspect_image(client, base.image_id) or {}).get("Config") or {}) \
-        if entry and entry.config else {}
     tolerance = recipe.tolerance
     return compare(entry, packages=packages, size_bytes=base.size_bytes, transfer_bytes=base.transfer_bytes,
                    follows=recipe.follows, gaps=recipe.gaps,
                    tolerance_percent=tolerance.percent if tolerance else settings.base_tolerance_percent,
                    tolerance_why=tolerance.why if tolerance else "",
                    accounts=base.accounts, user=base.user, working_dir=base.working_dir,
-                   cmd=tuple(config.get("Cmd") or ()), env=tuple(config.get("Env") or ()))
+                   cmd=base.cmd, env=base.env)
 
 
 def _packages(client: docker.DockerClient, image_id: str, settings: Settings) -> frozenset[str] | None:

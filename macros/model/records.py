@@ -102,6 +102,8 @@ class BaseImage(NamedTuple):
     accounts: tuple[Account, ...] = ()  # the users its /etc/passwd declares, in its order
     user: str = ""         # the user its configuration runs a container as ("" for root)
     working_dir: str = ""  # the folder its configuration starts a container in ("" for /)
+    cmd: tuple[str, ...] = ()  # the command its configuration starts a container with
+    env: tuple[str, ...] = ()  # the environment its configuration sets, "NAME=value" as the engine lists it
 
     @property
     def runs_as(self) -> Account | None:
@@ -110,5 +112,6 @@ class BaseImage(NamedTuple):
 
     def as_dict(self) -> dict[str, Any]:
         return {**self._asdict(), "support": [s._asdict() for s in self.support],
+                "cmd": list(self.cmd), "env": list(self.env),
                 "fidelity": self.fidelity.as_dict() if self.fidelity else None,
                 "accounts": [a._asdict() for a in self.accounts]}
