@@ -44,7 +44,7 @@ def measurement(**kw: Any) -> Measurement:
         exit_code=0, stdout="", stderr="<script>alert(1)</script>\n", stdout_bytes=0, stderr_bytes=25,
         stdout_truncated=False, stderr_truncated=False, start_error="", build_s=1.0, run_s=0.1,
         start_s=0.1, process_s=0.002, start_runs=7, peak_memory_bytes=4_000_000, large_environment_vars=1000,
-        measured_at="2026-01-01T00:00:00+00:00",
+        measured_at="2026-01-01T00:00:00+00:00", buildx="0.13.1", buildkit="v0.13.2",
         contents=Contents(files=1, shell=False, package_manager="", packages=0, setuid_files=()),
         build_log="Step 1/1 : FROM scratch\n")
     hints = typing.get_type_hints(Measurement)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import docker
 import yaml
+from macros.engine import buildkit
 from macros.measure import registry
 from macros.measure.registry import OnDemand
 from macros.measure.variant import build_variant, finish_variant
@@ -55,7 +56,7 @@ def measure_one(client: docker.DockerClient, variant: Variant, *, store: OnDeman
     """One variant through the doc build's own two halves: build, then run, verify, size, push."""
     settings = settings or Settings.read()
     built = build_variant(client, variant, settings=settings)
-    return finish_variant(client, variant, built, store=store, settings=settings)
+    return finish_variant(client, variant, built, store=store, builder=buildkit.describe(), settings=settings)
 
 
 def container_ids(client: docker.DockerClient) -> set[str]:
@@ -64,9 +65,11 @@ def container_ids(client: docker.DockerClient) -> set[str]:
             if (c.get("Labels") or {}).get("io.smallest-go.role") != "registry"}
 
 
-def build_site(out: Path, cache: Path, *, variants_file: Path | None = None) -> str:
-    """`mkdocs build --strict` of this checkout into `out`, with that cache; what it printed."""
+def build_site(out: Path, cache: Path, *, variants_file: Path | None = None, env: dict[str, str] | None = None) -> str:
+    """`mkdocs build --strict` of this checkout into `out`, with that cache (and `env` on top of
+    ours); what it printed."""
     extra = {"SMALLEST_GO_VARIANTS": str(variants_file)} if variants_file else {}
+    extra |= env or {}
     done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(out)], cwd=REPO,
                           capture_output=True, text=True, timeout=1800,
                           env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "SMALLEST_GO_CACHE": str(cache), **extra})

@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 
 from macros.model import history, results_schema, session
-from macros.model.measurement import published
+from macros.model.measurement import builder_of, published
+from macros.model.records import Builder
 from macros.model.settings import REPO
 from macros.pages import detail, formats, render
 
-from tests.factories import shown
+from tests.factories import measurement, shown
 
 
 def test_the_committed_schema_is_what_the_declarations_give() -> None:
@@ -65,3 +66,10 @@ def test_a_new_column_is_one_declaration() -> None:
     finally:
         object.__setattr__(layer_count, "metadata", original)
     assert '>Layers</th>' in table and '<td style="text-align:right">7</td>' in table
+
+
+def test_the_engine_s_builder_is_every_version_that_built_the_images_shown() -> None:
+    old, new = measurement(buildx="0.13.1", buildkit="v0.13.2"), measurement(buildx="0.19.3", buildkit="v0.13.2")
+    assert builder_of([old, old]) == Builder("0.13.1", "v0.13.2")
+    assert builder_of([new, old, measurement(buildx="", buildkit="")]) == Builder("0.13.1, 0.19.3", "v0.13.2")
+    assert builder_of([]) == Builder("", "")

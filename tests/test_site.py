@@ -17,7 +17,7 @@ import docker
 import pytest
 import requests
 import yaml
-from macros.engine import cleanup
+from macros.engine import buildkit, cleanup
 from macros.measure import registry
 from macros.model import variants
 from macros.model.parts import CHAPTERS, PARTS, of_chapter
@@ -76,6 +76,11 @@ def test_results_json_agrees_with_the_engine(results: dict[str, Any], client: do
         assert (v["start_s"] is None) == bool(v["start_error"])
     for b in results["bases"]:
         assert client.api.inspect_image(b["reference"])["Id"] == b["image_id"]
+    # every image was built here and now, by the builder the CLI names today
+    builder = buildkit.describe()
+    assert builder.buildx and builder.buildkit
+    assert {(v["buildx"], v["buildkit"]) for v in results["variants"]} == {(builder.buildx, builder.buildkit)}
+    assert (results["engine"]["buildx"], results["engine"]["buildkit"]) == builder
 
 
 @pytest.mark.docker
@@ -135,11 +140,20 @@ def test_no_page_holds_a_hand_typed_size() -> None:
 @pytest.mark.docker
 def test_warm_rebuild_reuses_every_measurement(site: Path, cache_dir: Path, results: dict[str, Any],
                                                tmp_path: Path) -> None:
-    """Nothing changed: every measurement comes from the cache, checked against the engine."""
-    log = build_site(tmp_path / "again", cache_dir)
+    """Nothing changed: every measurement comes from the cache, checked against the engine. The
+    docker CLI is not started (a `docker` first on PATH would say so): the builder that made the
+    images is the one their measurements name."""
+    spy = tmp_path / "bin"
+    spy.mkdir()
+    (spy / "docker").write_text(f"#!/bin/sh\necho \"$@\" >> {tmp_path / 'cli-calls'}\nexit 1\n")
+    (spy / "docker").chmod(0o755)
+    log = build_site(tmp_path / "again", cache_dir, env={"PATH": f"{spy}:{os.environ['PATH']}"})
     assert f"0 measured, {len(DECLARED)} reused" in log and "building dockerfiles/" not in log
+    assert not (tmp_path / "cli-calls").exists()
     again = json.loads((tmp_path / "again" / "results.json").read_text())
     assert again["build"]["measured"] == [] and again["build"]["pushes"] == 0
+    assert again["engine"]["buildx"] == results["engine"]["buildx"] != ""
+    assert again["engine"]["buildkit"] == results["engine"]["buildkit"] != ""
     assert [v["size_bytes"] for v in again["variants"]] == [v["size_bytes"] for v in results["variants"]]
     assert all(v["reused"] for v in again["variants"]) and not any(v["reused"] for v in results["variants"])
     assert "reused" in (tmp_path / "again" / "index.html").read_text()

@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 import docker
 
 from ..errors import BuildError, EngineError
+from ..model.records import Builder
 from .build_limits import BuildLimits, Guard
 from .connection import endpoint
 from .context import Context
@@ -246,10 +247,10 @@ def _failure(what: str, progress: Progress, guard: Guard, tail: str, *,
                            "BuildKit syntax is supported).", log_tail=tail)
 
 
-def describe() -> dict[str, str]:
+def describe() -> Builder:
     """The builder's own words on itself: the buildx version and the BuildKit version the
     engine's builder reports ("" for what cannot be asked). The two are asked at once: each takes
-    the CLI about a tenth of a second of CPU."""
+    the CLI a few hundredths of a second of CPU."""
     asked: list[subprocess.Popen[str] | None] = []
     for args in (("version",), ("inspect",)):
         try:
@@ -260,7 +261,7 @@ def describe() -> dict[str, str]:
     version, inspected = (_answer(process) for process in asked)
     found = re.search(r"^\s*BuildKit version:\s*(\S+)", inspected, re.M)
     words = version.split()
-    return {"buildx": words[1] if len(words) > 1 else "", "buildkit": found.group(1) if found else ""}
+    return Builder(buildx=words[1] if len(words) > 1 else "", buildkit=found.group(1) if found else "")
 
 
 def _answer(process: subprocess.Popen[str] | None) -> str:

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import NamedTuple
 
 import docker
@@ -25,8 +26,8 @@ from ..errors import BaseImageError, BuildError, ProjectError
 from ..log import log
 from ..model import files, variants
 from ..model.cache import ResultCache
-from ..model.measurement import Measurement
-from ..model.records import BaseImage, EngineFacts
+from ..model.measurement import Measurement, builder_of
+from ..model.records import BaseImage, Builder, EngineFacts
 from ..model.session import Session, Shown
 from ..model.settings import Settings
 from ..model.variants import Variant
@@ -42,8 +43,7 @@ class BuildContext:
     client: docker.DockerClient
     provisioner: bases.Provisioner
     cache: ResultCache
-    facts: Future[EngineFacts]                                # asked as the build connects, in the background,
-    builder: Future[dict[str, str]]                           # as are the builder's versions (for the pages only)
+    facts: Future[EngineFacts]                                # asked as the build connects, in the background
     store: registry.OnDemand | None = None                    # once the registry's image is there
     sizes: dict[str, image_size.Sized] = field(default_factory=dict)  # by base reference
     retagged: bool = False                                    # variants were tagged anew: their old images are stale
@@ -52,6 +52,12 @@ class BuildContext:
     def registry(self) -> registry.OnDemand:
         assert self.store is not None, "the registry's image is every variant's first need"
         return self.store
+
+    @cached_property
+    def builder(self) -> Builder:
+        """The builder's versions, asked by the first variant measured (two at once may both ask), so
+        a build that reuses every result never starts the CLI (a tenth of a second of CPU here)."""
+        return buildkit.describe()
 
 
 def measure_all(settings: Settings) -> Session:
@@ -63,8 +69,7 @@ def measure_all(settings: Settings) -> Session:
     refresh = plan.refresh_wanted(declared, settings.refresh)
     with _engine(settings) as ctx:
         first = _measured_round(ctx, declared, refresh, wait=False)
-        # Holding none of ours now, this build waits for what another one was measuring: that
-        # cannot close a circle. What it did not measure is measured here.
+        # Holding none of ours now, wait for what another build was measuring (no circle); measure what it did not.
         later = _measured_round(ctx, first.deferred, refresh, wait=True) if first.deferred else None
         outcomes = first.outcomes | (later.outcomes if later else {})
         reused = first.reused | (later.reused if later else set())
@@ -85,7 +90,7 @@ def measure_all(settings: Settings) -> Session:
         ctx.retagged = not failures and fresh > 0  # only a build untags
         store = ctx.registry
         registry_facts = store.facts()  # may ask the registry (and so the engine): before closing
-        facts = store.engine._replace(**ctx.builder.result(), platform=settings.platform)
+        facts = store.engine._replace(**builder_of(s.measured for s in shown)._asdict(), platform=settings.platform)
     seconds = time.monotonic() - started
     log.info(f"{counted(len(shown), 'variant')} ready in {seconds:.1f}s ({fresh} measured, "
              f"{len(shown) - fresh} reused from the cache, {counted(store.pushes, 'push', 'pushes')})")
@@ -101,20 +106,17 @@ def _engine(settings: Settings) -> Iterator[BuildContext]:
     ended well, the images it made stale removed (a failed build leaves them: its untagged variant
     images go with the next build that measures one, the stand-ins it replaced with `clean`)."""
     client = connection.connect(settings)
-    # What the engine says of itself takes time to ask, and is asked while the sweep and the bases
-    # go on: its facts (its version and store are in every cache key) tens of milliseconds, the
-    # builder's versions a tenth of a second (the CLI's), wanted only for the pages at the end.
-    asking = ThreadPoolExecutor(2, thread_name_prefix="engine-facts")
+    # The engine's facts (its version and store are in every cache key) are asked meanwhile.
+    asking = ThreadPoolExecutor(1, thread_name_prefix="engine-facts")
     try:
-        facts, builder = asking.submit(connection.facts, client), asking.submit(buildkit.describe)
+        facts = asking.submit(connection.facts, client)
         with lock.running(settings.run_locks):
             _sweep(client, settings)
             with lock.held(settings.engine_lock, exclusive=False):
                 cache = ResultCache(settings.cached("results"), locks=settings.key_locks)
                 cache.remove_unheld_locks()
-                ctx = BuildContext(settings, client, bases.Provisioner(client, bases.load_recipes(settings), settings),
-                                   cache, facts, builder)
-                yield ctx
+                provisioner = bases.Provisioner(client, bases.load_recipes(settings), settings)
+                yield (ctx := BuildContext(settings, client, provisioner, cache, facts))
             # Deleting takes the engine lock exclusively, which this build's own shared hold would
             # deny: so only now, once the build has let go of it.
             stale = cleanup.prune_after_build(client, stand_ins=ctx.provisioner.replaced, variants=ctx.retagged,
@@ -187,8 +189,8 @@ def _scheduled(ctx: BuildContext, wanted: list[str], declared: list[Variant], pl
             built[v.id] = build_variant(ctx.client, v, settings=settings)
 
     def finish(v: Variant) -> Measurement | None:
-        return finish_variant(ctx.client, v, built[v.id], store=ctx.registry, settings=settings) \
-            if v.id in built else None
+        return finish_variant(ctx.client, v, built[v.id], store=ctx.registry, builder=ctx.builder,
+                              settings=settings) if v.id in built else None
 
     for n, v in enumerate(declared):
         base_steps = tuple(bases.step_of(r) for r in (registry.REFERENCE, *v.bases) if bases.step_of(r) in steps)

@@ -18,6 +18,7 @@ from ..engine.build_limits import BuildLimits
 from ..errors import ConfigError
 from ..log import log
 from ..model.measurement import Measurement
+from ..model.records import Builder
 from ..model.settings import Settings
 from ..model.sizes import human_size
 from ..model.variants import Variant
@@ -100,9 +101,10 @@ def _started(record: dict[str, Any]) -> list[str]:
 
 
 def finish_variant(client: docker.DockerClient, variant: Variant, built: Built, *, store: OnDemand,
-                   settings: Settings) -> Measurement:
+                   builder: Builder, settings: Settings) -> Measurement:
     """Run the built image sandboxed, verify what it did, read its binary and history, push it
-    and size it: the variant's measurement, start-up not yet timed."""
+    and size it: the variant's measurement (with the `builder` that built it), start-up not yet
+    timed."""
     outcome = verify.heard(variant.expect, lambda: runs.run(client, built.image_id, variant=variant.id,
                                                            namespace=settings.namespace,
                                                            sandbox=sandbox(settings, variant)), what=variant.id)
@@ -131,6 +133,7 @@ def finish_variant(client: docker.DockerClient, variant: Variant, built: Built, 
         stdout_bytes=outcome.stdout.total_bytes, stderr_bytes=outcome.stderr.total_bytes,
         stdout_truncated=outcome.stdout.truncated, stderr_truncated=outcome.stderr.truncated,
         start_error=outcome.start_error, build_s=round(built.build_s, 2), run_s=round(outcome.duration_s, 3),
+        buildx=builder.buildx, buildkit=builder.buildkit,
         # timed and metered once every build is done: see startup.py
         start_s=None, process_s=None, start_runs=0, peak_memory_bytes=None, large_environment_vars=crowded,
         measured_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), contents=inside, build_log=built.log,

@@ -11,8 +11,11 @@ is `variants.Variant`.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import Field, dataclass, field, fields
 from typing import Any, NamedTuple
+
+from .records import Builder
 
 
 # Small immutable records are NamedTuples, not frozen dataclasses: every doc build defines them, and
@@ -136,6 +139,16 @@ class Measurement:
         "declared not to start).",
         facts=(("A run with a large environment", "large-environment"),))
     build_s: float = measured("Seconds the build took.", facts=(("Build time", "seconds"),))
+    # Asked of the builder once by the doc build that built the image, so a build that reuses every
+    # result asks nothing, and a result from the cache names the builder that made it.
+    buildkit: str = measured(
+        "The BuildKit version the engine's builder reported when it built the image (`docker buildx inspect`; "
+        "a distribution's build of the engine may report v0.0.0+unknown; empty: it would not say).",
+        facts=(("Built by BuildKit", "text"),))
+    buildx: str = measured(
+        "The version of buildx, the docker CLI plugin that asked for the build (`docker buildx version`; empty: "
+        "it would not say).",
+        facts=(("Through buildx", "text"),))
     run_s: float = measured("Seconds the verification run took.")
     exit_code: int | None = measured("The verification run's exit code (null when it could not start).",
                                      minimum=None)
@@ -180,6 +193,14 @@ class Measurement:
         values["sections"] = tuple(Section(**section) for section in values["sections"])
         values["contents"] = Contents.from_dict(values["contents"])
         return cls(**values)
+
+
+def builder_of(measured: Iterable[Measurement]) -> Builder:
+    """The builder that built these images: each version once, comma-separated in order, when they
+    were not all built by the same one."""
+    made = list(measured)
+    return Builder(buildx=", ".join(sorted({m.buildx for m in made} - {""})),
+                   buildkit=", ".join(sorted({m.buildkit for m in made} - {""})))
 
 
 def published() -> list[tuple[Field[Any], About]]:

@@ -24,8 +24,10 @@ class EngineFacts(NamedTuple):
     # "containerd" (the containerd image store: storage_driver is then its snapshotter) or
     # "classic" (a graph driver keeps the layers): what `docker images` reports differs between them
     image_store: str = ""
-    buildx: str = ""    # the CLI plugin that builds: `docker buildx version`
-    buildkit: str = ""  # the BuildKit version the engine's builder reports (`docker buildx inspect`)
+    # The builder that built the images shown, as their measurements record it (Measurement.buildx
+    # and .buildkit): several versions, comma-separated, when the cached results were built by several.
+    buildx: str = ""
+    buildkit: str = ""
     # The platform every image was built, pulled and run for (Settings.platform): when its
     # architecture is not `arch`, the engine ran the RUN steps and the programs under emulation.
     platform: str = ""
@@ -39,6 +41,12 @@ class EngineFacts(NamedTuple):
         """Whether the engine's own figure (inspect's Size) is the layers' files as overlay2 counts
         them: the size, plus any file copied up unchanged (model/layer_files.py)."""
         return self.image_store == "classic" and self.storage_driver == "overlay2"
+
+
+class Builder(NamedTuple):
+    """The builder's own words on itself ("" for what it would not say)."""
+    buildx: str    # the docker CLI plugin that asks for the builds: `docker buildx version`
+    buildkit: str  # the BuildKit version the engine's builder reports: `docker buildx inspect`
 
 
 class RegistryFacts(NamedTuple):

@@ -15,7 +15,7 @@ from typing import Any
 from .image_diff import DESCRIBED, ImageDiff, Moved
 from .measurement import About, Measurement, published
 
-RESULTS_SCHEMA = 17 # results.json: 4 = declared and measured fields side by side, sizes in bytes;
+RESULTS_SCHEMA = 18 # results.json: 4 = declared and measured fields side by side, sizes in bytes;
 #                     5 = each variant's edition and what it redoes, each base's support windows,
 #                     and what each image holds (contents); 6 = peak memory, the large-environment
 #                     run, and each variant's declared size tolerance; 7 = each base's fidelity to
@@ -30,6 +30,7 @@ RESULTS_SCHEMA = 17 # results.json: 4 = declared and measured fields side by sid
 #                     15 = each stand-in's accounts and user held against upstream's (fidelity)
 #                     16 = the build's seconds spent timing start-up (startup_s)
 #                     17 = each stand-in's command and environment held against upstream's (fidelity)
+#                     18 = each variant's builder (buildx, buildkit), the engine's derived from them
 
 FILE_NAME = "results.schema.json"  # in docs/, published as it is
 

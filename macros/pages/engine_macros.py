@@ -54,7 +54,8 @@ def engine_table(page: Page) -> str:
         ("Engine OS", e.os), ("Architecture", e.arch),
         ("Images built for", f"{e.platform} (under emulation)" if e.emulated else e.platform), ("Kernel", e.kernel),
         ("Cgroups (driver, version)", f"{e.cgroup_driver or '?'}, v{e.cgroup_version or '?'}"),
-        ("Builder", f"BuildKit {e.buildkit or '?'} (as the engine's builder says), through buildx {e.buildx or '?'}"),
+        ("Builder of the images shown", f"BuildKit {e.buildkit or '?'} (as the engine's builder said), "
+                                        f"through buildx {e.buildx or '?'}"),
         ("Registry (distribution)", f"{r.version} at {r.address}"), ("Registry image", r.image_id),
         ("Facts read at", moment(page.session.generated_at)),
     ])
