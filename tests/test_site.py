@@ -159,6 +159,28 @@ def test_warm_rebuild_reuses_every_measurement(site: Path, cache_dir: Path, resu
     assert "reused" in (tmp_path / "again" / "index.html").read_text()
 
 
+@pytest.mark.docker
+def test_a_result_from_the_cache_names_the_builder_that_made_it(site: Path, cache_dir: Path,
+                                                                results: dict[str, Any], tmp_path: Path) -> None:
+    """One stored result says an older buildx built its image (as after an upgrade of the CLI):
+    its variants' pages say so, and the engine's row names both versions."""
+    cache = tmp_path / "cache"
+    shutil.copytree(cache_dir, cache)
+    entry = next(iter(sorted((cache / "results").glob("*.json"))))
+    stored = json.loads(entry.read_text())
+    stored["buildx"] = older = "0.0.1-older"
+    entry.write_text(json.dumps(stored))
+    build_site(tmp_path / "again", cache)
+    again = json.loads((tmp_path / "again" / "results.json").read_text())
+    assert again["build"]["measured"] == []
+    made_older = {v["id"] for v in again["variants"] if v["image_id"] == stored["image_id"]}
+    assert made_older and {v["id"] for v in again["variants"] if v["buildx"] == older} == made_older
+    assert again["engine"]["buildx"] == ", ".join(sorted({older, results["engine"]["buildx"]}))
+    assert "<td>0.0.1-older</td>" in _detail(tmp_path / "again", sorted(made_older)[0])
+    methodology = _built(tmp_path / "again", "methodology.md").read_text()
+    assert f"through buildx {again['engine']['buildx']}" in methodology
+
+
 def _contributed(tmp_path: Path, extra: dict[str, tuple[str, str]]) -> Path:
     """A copy of the variants file and its Dockerfiles with `extra` entries (id -> Dockerfile,
     entry YAML without its id) appended, as a contributor adds them."""
