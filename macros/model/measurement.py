@@ -99,7 +99,7 @@ class Measurement:
         columns=(("This engine's store", "engine-figure-size"),), csv=True)
     registry_ref: str = measured(
         "Where the measured image is stored: <registry>/<repository>@<manifest digest>.",
-        facts=(("Stored in the registry as", "text"),))
+        facts=(("Stored in the registry as", "digest"),))
     layer_count: int = measured("Filesystem layers of the image.", facts=(("Filesystem layers", "count"),),
                                 csv=True)
     layers: tuple[Layer, ...] = measured(
@@ -174,7 +174,7 @@ class Measurement:
                  "setuid_files": "Regular files with the set-uid or set-gid bit."})
     measured_at: str = measured("When it was measured (ISO 8601, UTC).", columns=(("Measured", "measured-on"),),
                                 csv=True)
-    image_id: str = measured("The measured image's ID (sha256:...).", facts=(("Image ID", "text"),))
+    image_id: str = measured("The measured image's ID (sha256:...).", facts=(("Image ID", "digest"),))
     build_log: str = field(metadata={"about": None})  # published as a file beside the variant's page
 
     def as_dict(self) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from ..model import engines
 from ..model.files import read_json
 from ..model.words import counted
 from . import render
-from .markup import moment
+from .markup import digest, moment
 
 if TYPE_CHECKING:
     from .page import Page
@@ -56,7 +56,7 @@ def engine_table(page: Page) -> str:
         ("Cgroups (driver, version)", f"{e.cgroup_driver or '?'}, v{e.cgroup_version or '?'}"),
         ("Builder of the images shown", f"BuildKit {e.buildkit or '?'} (as the engine's builder said), "
                                         f"through buildx {e.buildx or '?'}"),
-        ("Registry (distribution)", f"{r.version} at {r.address}"), ("Registry image", r.image_id),
+        ("Registry (distribution)", f"{r.version} at {r.address}"), ("Registry image", digest(r.image_id)),
         ("Facts read at", moment(page.session.generated_at)),
     ])
 

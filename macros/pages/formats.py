@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from ..model.measurement import View, published
 from ..model.session import Shown
 from ..model.sizes import human_size
+from .markup import digest
 
 NOT_STARTED = "— (declared not to start)"
 
@@ -55,6 +56,7 @@ FORMATS: dict[str, Format] = {
     "size": Format(lambda v, _r: human_size(v), numeric=True),
     "count": Format(lambda v, _r: f"{v:,}", numeric=True),
     "text": Format(lambda v, _r: v or None),
+    "digest": Format(lambda v, _r: digest(v) if v else None),
     "yes-no": Format(lambda v, _r: "yes" if v else "no"),
     "name-or-none": Format(lambda v, _r: v or "none"),
     "list-or-none": Format(lambda v, _r: ", ".join(v) or "none"),

@@ -23,6 +23,12 @@ def code(text: str) -> Html:
     return Html(f"<code>{escaped(text)}</code>")
 
 
+def digest(text: str) -> Html:
+    """A long unbroken name (an image ID, a reference by digest) that may break anywhere (extra.css),
+    so that a table holding one fits a phone's width instead of scrolling."""
+    return Html(f'<span class="digest">{escaped(text)}</span>')
+
+
 def strong(text: str) -> Html:
     return Html(f"<strong>{escaped(text)}</strong>")
 
