@@ -143,7 +143,7 @@ def test_failing_build_and_failing_run_leave_nothing(client: docker.DockerClient
     (tmp_path / "b").mkdir()
     wrong = _one(tmp_path / "b", 'FROM debian:bullseye\nCMD ["sh", "-c", "echo no; exit 3"]\n',
                  "    expect: {exit_code: 0}")
-    with pytest.raises(VerificationError, match="exit code 3"):
+    with pytest.raises(VerificationError, match="exited with code 3"):
         measure_one(client, wrong, store=store)
 
 
@@ -165,7 +165,7 @@ def test_one_variant_failing_to_build_and_one_to_run_do_not_stop_the_others(clie
     assert "2 of the 3 variants failed: " in said and "Traceback" not in said, said
     failed = re.search(r"variants failed: (.*) \(explained above\)", said)
     assert failed is not None and sorted(failed.group(1).split(", ")) == ["pytest-breaks", "pytest-lies"], said
-    assert "exit code 3" in said and "[2/2] RUN exit 7" in said, said
+    assert "exited with code 3" in said and "[2/2] RUN exit 7" in said, said
     stored = [ResultCache(cache / "results").get(p.stem) for p in (cache / "results").glob("*.json")]
     assert [r.stdout for r in stored if r is not None] == ["fine\n"]  # only pytest-works
     assert stored[0] is not None and stored[0].start_runs > 0 and stored[0].stdout == "fine\n"

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 
+import yaml
 from macros.engine.records import RunOutcome, Stream
 from macros.measure import verify
 from macros.model import words
@@ -13,8 +14,12 @@ from tests import prose
 from tests.factories import shown
 
 
+def _stream(text: str | Stream) -> Stream:
+    return text if isinstance(text, Stream) else Stream(text, 0, False)
+
+
 def _outcome(**kw) -> RunOutcome:
-    streams = {name: Stream(kw.pop(name, default), 0, False) for name, default in
+    streams = {name: _stream(kw.pop(name, default)) for name, default in
                (("stdout", ""), ("stderr", "Hello, World!\n"))}
     base = dict(exit_code=0, start_error="", timed_out=False, duration_s=0.1)
     return RunOutcome(**{**base, **streams, **kw})
@@ -26,7 +31,25 @@ def test_verify_accepts_the_declared_run() -> None:
 
 def test_verify_tells_what_differed() -> None:
     problem = verify.mismatch(Expectation(exit_code=0, stdout="Hello, World!\n"), _outcome(exit_code=2))
-    assert "exit code 2 (expected 0)" in problem and "stdout ''" in problem
+    assert "exited with code 2, where the variants file declares 0" in problem
+    assert "stdout differs at line 1: the run printed nothing, where the variants file declares 'Hello, World!\\n'" in problem
+
+
+def test_a_differing_stream_names_its_first_differing_line_and_the_entry_that_declares_it() -> None:
+    declared = "trust: ok\nzones: ok\n"
+    added = verify.mismatch(Expectation(exit_code=0, stdout=declared), _outcome(stdout=declared + "home: ok (/)\n"))
+    assert "stdout differs at line 3: the run printed 'home: ok (/)\\n', where the variants file declares no more lines" \
+        in added
+    changed = verify.mismatch(Expectation(exit_code=0, stdout=declared), _outcome(stdout="trust: ok\nzones: no\n"))
+    assert "line 2: the run printed 'zones: no\\n', where the variants file declares 'zones: ok\\n'" in changed
+    # The entry it offers reads back, through the variants file's YAML, as exactly what was printed.
+    printed = 'a "quoted" \\ line\twith a tab, \x1b[1mescapes\x1b[0m and ünïcode\n'
+    problem = verify.mismatch(Expectation(exit_code=0, stdout=""), _outcome(stdout=printed))
+    entry = problem.split("as the variants file declares it: ", 1)[1]
+    assert yaml.safe_load(entry) == {"stdout": printed}
+    kept = Stream(printed[:10], 5000, True)  # more than was kept: no entry, since it would be wrong
+    cut = verify.mismatch(Expectation(exit_code=0, stdout=""), _outcome(stdout=kept))
+    assert "5,000 bytes there, more than is kept" in cut and "declares it:" not in cut
 
 
 def test_verify_expected_failure_must_fail_with_the_text() -> None:
@@ -55,7 +78,7 @@ def test_a_run_that_said_nothing_where_it_should_is_run_once_more_and_only_then(
     assert verify.heard(expect, lambda: next(runs), what="v") == spoke   # once more, and it spoke
     runs = iter([silent, silent, spoke])
     assert verify.heard(expect, lambda: next(runs), what="v") == silent  # only once more: then it is the outcome
-    assert "stderr ''" in verify.mismatch(expect, silent)
+    assert "stderr differs at line 1: the run printed nothing" in verify.mismatch(expect, silent)
 
 
 def test_verify_reports_a_timeout() -> None:

@@ -2,9 +2,10 @@
 handed the run to start (once more when it said nothing where it was declared to)."""
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
-from ..engine.records import RunOutcome
+from ..engine.records import RunOutcome, Stream
 from ..errors import VerificationError
 from ..log import log
 from ..model.variants import Expectation
@@ -39,7 +40,7 @@ def require(expect: Expectation, outcome: RunOutcome, *, what: str, detail: str 
     problem = mismatch(expect, outcome)
     if problem:
         raise VerificationError(
-            f"{what}: expected it to {expect.describe()}; but {problem}{detail}",
+            f"{what}: {problem}{detail}",
             hint="Fix the Dockerfile, or declare what really happens under 'expect' in the variants file.",
         )
 
@@ -61,9 +62,27 @@ def mismatch(expect: Expectation, outcome: RunOutcome) -> str:
         return f"expected exit code {expect.exit_code}, but it could not start: {outcome.start_error}"
     problems = []
     if outcome.exit_code != expect.exit_code:
-        problems.append(f"exit code {outcome.exit_code} (expected {expect.exit_code})")
-    for name, want, got in (("stdout", expect.stdout, outcome.stdout.text),
-                            ("stderr", expect.stderr, outcome.stderr.text)):
-        if want is not None and got != want:
-            problems.append(f"{name} {got[:300]!r} (expected {want!r})")
+        problems.append(f"it exited with code {outcome.exit_code}, where the variants file declares {expect.exit_code}")
+    for name, want, got in (("stdout", expect.stdout, outcome.stdout), ("stderr", expect.stderr, outcome.stderr)):
+        if want is not None and got.text != want:
+            problems.append(_stream_difference(name, want, got))
     return "; ".join(problems)
+
+
+def _stream_difference(name: str, declared: str, printed: Stream) -> str:
+    """The first line at which a stream differs from its declared text, and the run's whole text
+    written as the variants file declares it: a program's output may be long, and most of it the
+    same (a new check adds one line to the checks program's), so the line says where to look and
+    the entry is what to paste when the change was meant."""
+    got, want = printed.text.splitlines(keepends=True), declared.splitlines(keepends=True)
+    at = next((n for n, (a, b) in enumerate(zip(got, want, strict=False)) if a != b), min(len(got), len(want)))
+
+    def line(lines: list[str]) -> str:
+        return repr(lines[at])[:300] if at < len(lines) else "nothing" if at == 0 else "no more lines"
+
+    where = f"{name} differs at line {at + 1}: the run printed {line(got)}, where the variants file declares " \
+            f"{line(want)}"
+    if printed.truncated:
+        return f"{where} (the run wrote {printed.total_bytes:,} bytes there, more than is kept)"
+    return f"{where}; what the run printed, as the variants file declares it: {name}: " \
+           f"{json.dumps(printed.text, ensure_ascii=False)}"
