@@ -5,14 +5,16 @@ reading of BuildKit's progress and of the syntax line, as pure logic."""
 from __future__ import annotations
 
 import json
+import subprocess
 import tempfile
 from dataclasses import replace
 from pathlib import Path
 
 import docker
 import pytest
-from macros.engine import images
+from macros.engine import buildkit, images
 from macros.engine.buildkit import Progress, frontend
+from macros.engine.connection import endpoint
 from macros.errors import BuildError, RegistryError
 from macros.measure.registry import OnDemand
 from macros.measure.variant import build_variant
@@ -106,6 +108,34 @@ def test_a_variant_is_built_for_the_declared_platform(client: docker.DockerClien
     finally:
         for image_id in made:  # with every tag it carries, the registry's local name among them
             client.api.remove_image(image_id, force=True)
+
+
+# An author who builds for several platforms has often made a builder of their own the CLI's
+# current one (`docker buildx create --use`: BuildKit in a container of its own). The builds still
+# go to the engine's own builder, so the image lands in the engine, under the memory cap, and the
+# builder named on the pages is the one that built it. Here that other builder could not even
+# start: its BuildKit image would have to be pulled.
+@pytest.mark.docker
+def test_builds_go_to_the_engines_own_builder_whichever_the_cli_has_selected(
+        client: docker.DockerClient, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker-config"))  # the author's own config stays as it is
+    monkeypatch.setenv("DOCKER_HOST", endpoint())
+    engines_own = buildkit.describe()
+    assert engines_own.buildkit, engines_own
+
+    def buildx(*args: str) -> str:
+        return subprocess.run(["docker", "buildx", *args], capture_output=True, text=True, check=True).stdout
+
+    buildx("create", "--name", "pytest-elsewhere", "--driver", "docker-container", "--use")
+    try:
+        assert buildx("inspect").startswith("Name:          pytest-elsewhere")  # where the CLI alone would build
+        assert buildkit.describe() == engines_own
+        path = write_variants(tmp_path, {"pytest-own-builder": ('FROM scratch\nCOPY main.go /main.go\n', HELLO)})
+        [variant] = variants.load(replace(settings, variants_file=path))
+        image_id = build_variant(client, variant, settings=settings).image_id
+        client.api.remove_image(image_id, force=True)
+    finally:
+        buildx("rm", "pytest-elsewhere")
 
 
 def _scratch_folders() -> set[Path]:

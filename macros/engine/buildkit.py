@@ -1,8 +1,9 @@
 """Building images with BuildKit, through the docker CLI's buildx plugin: the one place the CLI is
 called. The Engine API's build endpoint is the classic builder (the `docker` package speaks no
 other), so a build runs `docker buildx build` on the engine's own builder (the docker driver: the
-image lands in the engine's image store, where everything else reads it through the API). The CLI
-is told the engine the `docker` package talks to: DOCKER_HOST, else the default socket.
+image lands in the engine's image store, where everything else reads it through the API), whichever
+builder the CLI has selected. The CLI is told the engine the `docker` package talks to: DOCKER_HOST,
+else the default socket.
 """
 from __future__ import annotations
 
@@ -223,9 +224,13 @@ def _made(metadata: Path) -> list[str]:
 
 
 def _cli_env() -> dict[str, str]:
-    """The CLI's environment, pointed at the engine the API talks to: a CLI context of its own
-    (Docker Desktop sets one) would otherwise build on another engine than the one measured."""
-    return {**os.environ, "DOCKER_HOST": endpoint()}
+    """The CLI's environment, pointed at the engine the API talks to and at that engine's own
+    builder. A CLI context of its own (Docker Desktop sets one) would otherwise build on another
+    engine than the one measured; a builder the author chose (`docker buildx create --use`, which
+    guides teach for multi-platform builds: a BuildKit container of its own) would build with
+    another BuildKit, outside the engine's image store and the memory cap's cgroup. With DOCKER_HOST
+    set the CLI's context is `default`, and so is the name of that context's docker-driver builder."""
+    return {**os.environ, "DOCKER_HOST": endpoint(), "BUILDX_BUILDER": "default"}
 
 
 def _failure(what: str, progress: Progress, guard: Guard, tail: str, *,
