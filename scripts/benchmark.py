@@ -36,7 +36,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from macros.engine import cleanup, connection, images
+from macros.engine import buildkit, cleanup, connection, images
 from macros.measure.registry import BASE_SIZES, LAYER_FILES, PROVISIONING_MEMOS
 from macros.model import variants
 from macros.model.files import copy_memos
@@ -93,7 +93,8 @@ def _shell_loop(settings: Settings, declared: list[variants.Variant], *, layer_c
         f"docker buildx build {flag}{args(v)}--platform {settings.platform} -q -t {settings.tag_of(v.id)} "
         f"-f {v.dockerfile} {v.context} >/dev/null\n"
         f"docker run --rm {settings.tag_of(v.id)} >/dev/null 2>&1 || true\n" for v in declared)
-    return timed(["bash", "-c", script])[0]
+    # on the engine and the builder the project builds with, whichever the author's CLI has selected
+    return timed(["bash", "-c", script], env=buildkit.cli_env())[0]
 
 
 def _cold(settings: Settings, declared: list[variants.Variant], tmp: Path, rounds: int, *,

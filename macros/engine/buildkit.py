@@ -168,7 +168,7 @@ def build(client: docker.DockerClient, *, context: Context, what: str, platform:
                 *(arg for k, v in sorted((buildargs or {}).items()) for arg in ("--build-arg", f"{k}={v}")),
                 str(context.root)]
         try:
-            process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=_cli_env(),
+            process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=cli_env(),
                                        stderr=subprocess.STDOUT, text=True, errors="replace")
         except OSError as exc:
             guard.close()
@@ -223,7 +223,7 @@ def _made(metadata: Path) -> list[str]:
     return [str(d) for d in found if d]
 
 
-def _cli_env() -> dict[str, str]:
+def cli_env() -> dict[str, str]:
     """The CLI's environment, pointed at the engine the API talks to and at that engine's own
     builder. A CLI context of its own (Docker Desktop sets one) would otherwise build on another
     engine than the one measured; a builder the author chose (`docker buildx create --use`, which
@@ -260,7 +260,7 @@ def describe() -> Builder:
     for args in (("version",), ("inspect",)):
         try:
             asked.append(subprocess.Popen([*BUILDX, *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                          text=True, env=_cli_env()))
+                                          text=True, env=cli_env()))
         except OSError:
             asked.append(None)
     version, inspected = (_answer(process) for process in asked)
