@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Make sure a Docker engine answers and builds with BuildKit (through the docker CLI's buildx
-# plugin, the one client BuildKit has for us). If DOCKER_HOST names an engine (Docker Desktop, a CI
-# service, a remote engine), only check that it answers and that buildx reaches its builder.
-# Otherwise ask the system engine's socket, not the process list: another dockerd (a second engine
+# plugin, the one client BuildKit has for us). If DOCKER_HOST names an engine (a CI service, a
+# remote engine), or the CLI's context does (DOCKER_CONTEXT or `docker context use`: Docker
+# Desktop, Colima, rootless Docker), only check that it answers and that buildx reaches its own
+# builder (named after the context: a builder selected with `docker buildx use` is passed over, as
+# the build passes it over). Otherwise ask the system engine's socket, not the process list: another dockerd (a second engine
 # on its own socket, a rootless one of another user) says nothing about this socket. When the
 # socket does not answer, on Debian/Ubuntu as root, install Debian 13's Docker (docker.io,
 # docker-cli, docker-buildx: on Debian 12 from the trixie suite, pinned to those three packages
@@ -23,11 +25,12 @@ read -r -a extra <<< "${ENGINE_DOCKERD_ARGS:-}"
 
 have_client() { command -v docker >/dev/null 2>&1; }
 have_buildx() { have_client && docker buildx version >/dev/null 2>&1; }
-builds() {  # buildx reaches the engine's own builder (the docker driver)
+builds() {  # buildx reaches the engine's own builder (the docker driver), named after its context
   # Read whole, then matched: `| grep -q` would stop reading at the match, and under pipefail the
   # CLI's write into the closed pipe after it fails the check now and then.
   local said
-  said=$(timeout 30 docker "$@" buildx inspect 2>/dev/null) && grep -q '^Status: *running' <<< "$said"
+  said=$(BUILDX_BUILDER=${builder:-default} timeout 30 docker "$@" buildx inspect 2>/dev/null) &&
+    grep -q '^Status: *running' <<< "$said"
 }
 no_buildkit() {
   echo "engine: the engine at $1 answers, but the docker CLI cannot build on it with BuildKit (no buildx plugin, or its builder does not run)." >&2
@@ -41,6 +44,16 @@ if [ -n "${DOCKER_HOST:-}" ]; then
     exit 0
   fi
   echo "engine: DOCKER_HOST=$DOCKER_HOST does not answer. Start the engine there, or unset DOCKER_HOST to use a local one." >&2
+  exit 1
+fi
+context=$(have_client && docker context show 2>/dev/null || echo default)
+if [ "$context" != default ]; then
+  if timeout 10 docker info >/dev/null 2>&1; then
+    builder=$context builds || no_buildkit "the docker CLI's context $context"
+    echo "engine: already answering through the docker CLI's context $context, building with BuildKit"
+    exit 0
+  fi
+  echo "engine: the docker CLI's context $context does not answer. Start its engine (Docker Desktop, Colima, ...), or choose the system engine with 'docker context use default'." >&2
   exit 1
 fi
 

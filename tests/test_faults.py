@@ -236,6 +236,33 @@ def test_ensure_engine_asks_the_socket_beside_another_dockerd_and_waits_for_one_
         shutil.rmtree(root, ignore_errors=True)
 
 
+def test_ensure_engine_follows_the_clis_context_and_installs_nothing_for_it(tmp_path: Path) -> None:
+    """An author whose engine is a context's (Docker Desktop, Colima, rootless Docker) has it
+    checked, with that context's own builder, even where another builder is selected; a context
+    whose engine does not answer is named, and nothing is installed or started in its place."""
+    short = Path(tempfile.mkdtemp(prefix="sg-ctx-", dir="/tmp"))  # a socket's path has at most 107 bytes
+    (short / "engine.sock").symlink_to("/var/run/docker.sock")
+    env = {k: v for k, v in os.environ.items() if k != "DOCKER_HOST"} | {"DOCKER_CONFIG": str(tmp_path / "config")}
+
+    def run(*args: str, **more: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(list(args), capture_output=True, text=True, env=env | more, timeout=120)
+
+    try:
+        for name, socket_name in (("pytest-live", "engine.sock"), ("pytest-dead", "none.sock")):
+            run("docker", "context", "create", name, "--docker", f"host=unix://{short}/{socket_name}")
+        run("docker", "context", "use", "pytest-live")
+        run("docker", "buildx", "create", "--name", "pytest-elsewhere", "--driver", "docker-container", "--use")
+        live = run("bash", str(REPO / "scripts" / "ensure-engine.sh"))
+        assert live.returncode == 0, live.stdout + live.stderr
+        assert "already answering through the docker CLI's context pytest-live, building with BuildKit" in live.stdout
+        dead = run("bash", str(REPO / "scripts" / "ensure-engine.sh"), DOCKER_CONTEXT="pytest-dead")
+        assert dead.returncode == 1 and "the docker CLI's context pytest-dead does not answer" in dead.stderr, \
+            dead.stdout + dead.stderr
+        assert "dockerd" not in dead.stdout and "apt" not in dead.stdout
+    finally:
+        shutil.rmtree(short, ignore_errors=True)
+
+
 def test_the_engine_stopped_during_a_build_fails_clearly_and_the_next_build_recovers(
         client: docker.DockerClient, tmp_path: Path) -> None:
     """The system engine itself is stopped (SIGTERM, as `systemctl stop docker` sends it) while a

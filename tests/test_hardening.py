@@ -1,12 +1,15 @@
 """Contributed variants are untrusted: sandboxed runs, bounded output, clean-up, clear errors."""
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import tracemalloc
@@ -238,6 +241,7 @@ class _Proxy:
         self.listener.bind(str(path))
         self.listener.listen(16)
         self.upstream = upstream
+        self.asked: list[str] = []
         self.sockets: list[socket.socket] = [self.listener]
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -251,13 +255,16 @@ class _Proxy:
             up.connect(self.upstream)
             self.sockets += [down, up]
             for a, b in ((down, up), (up, down)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+                threading.Thread(target=self._pump, args=(a, b, a is down), daemon=True).start()
 
-    @staticmethod
-    def _pump(src: socket.socket, dst: socket.socket) -> None:
+    def _pump(self, src: socket.socket, dst: socket.socket, asking: bool) -> None:
         try:
             while data := src.recv(65536):
+                if asking:  # the first line of a connection's first request: "POST /grpc HTTP/1.1"
+                    self.asked.append(data.split(b"\r\n", 1)[0].decode("latin-1"))
+                    asking = False
                 dst.sendall(data)
+            dst.shutdown(socket.SHUT_WR)  # the end of one side's stream, passed on: an attach ends so
         except OSError:
             pass
 
@@ -282,6 +289,40 @@ def test_engine_dying_mid_build_is_a_clear_error(client: docker.DockerClient, tm
                                                          engine=store.engine))
     assert "the engine stopped answering during the build" in str(caught.value) and "pytest-x" in str(caught.value)
     assert "Check that dockerd is still running" in str(caught.value)
+
+
+# Docker Desktop, Colima and rootless Docker name their engine with a docker CLI context, not
+# DOCKER_HOST. A build follows the context as the CLI does, for the Engine API and for buildx
+# alike, and builds on that context's own builder even where the author selected another
+# (`docker buildx create --use`: here it could not even start, its BuildKit image not being here).
+@pytest.mark.docker
+def test_an_engine_named_by_the_clis_context_is_the_one_built_on_and_measured(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    short = Path(tempfile.mkdtemp(prefix="sg-ctx-", dir="/tmp"))  # a socket's path has at most 107 bytes
+    proxy = _Proxy(short / "engine.sock")
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker-config"))  # the author's own stays as it is
+
+    def docker_cli(*args: str) -> None:
+        subprocess.run(["docker", *args], check=True, capture_output=True, timeout=60)
+
+    try:
+        docker_cli("context", "create", "pytest-context", "--docker", f"host=unix://{short}/engine.sock")
+        docker_cli("context", "use", "pytest-context")
+        docker_cli("buildx", "create", "--name", "pytest-elsewhere", "--driver", "docker-container", "--use")
+        path = write_variants(tmp_path, {"pytest-context": ('FROM debian:bullseye\nRUN echo built > /f\n'
+                                                            'CMD ["cat", "/f"]\n', '    binary: ""\n'
+                                                            '    expect: {exit_code: 0, stdout: "built\\n"}')})
+        done = cli("measure", "--json", str(tmp_path / "results.json"), variants=path, cache=seeded_cache(tmp_path / "c"))
+        said = done.stdout + done.stderr
+        assert done.returncode == 0 and "Traceback" not in said, said
+        results = json.loads((tmp_path / "results.json").read_text())
+        assert results["build"]["measured"] == ["pytest-context"] and results["variants"][0]["stdout"] == "built\n"
+        assert any(line.startswith("POST /grpc ") for line in proxy.asked), proxy.asked  # buildx, on this engine
+        assert any("/containers/create" in line for line in proxy.asked), proxy.asked  # the run, through the API
+    finally:
+        proxy.cut()
+        shutil.rmtree(short, ignore_errors=True)
 
 
 def test_full_disk_while_writing_the_cache(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@ called. The Engine API's build endpoint is the classic builder (the `docker` pac
 other), so a build runs `docker buildx build` on the engine's own builder (the docker driver: the
 image lands in the engine's image store, where everything else reads it through the API), whichever
 builder the CLI has selected. The CLI is told the engine the `docker` package talks to: DOCKER_HOST,
-else the default socket.
+else the CLI's own context.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ import docker
 from ..errors import BuildError, EngineError
 from ..model.records import Builder
 from .build_limits import BuildLimits, Guard
-from .connection import endpoint
+from .connection import context_name
 from .context import Context
 from .images import inspect_image
 from .labels import RUN_ID
@@ -224,13 +224,16 @@ def _made(metadata: Path) -> list[str]:
 
 
 def cli_env() -> dict[str, str]:
-    """The CLI's environment, pointed at the engine the API talks to and at that engine's own
-    builder. A CLI context of its own (Docker Desktop sets one) would otherwise build on another
-    engine than the one measured; a builder the author chose (`docker buildx create --use`, which
-    guides teach for multi-platform builds: a BuildKit container of its own) would build with
-    another BuildKit, outside the engine's image store and the memory cap's cgroup. With DOCKER_HOST
-    set the CLI's context is `default`, and so is the name of that context's docker-driver builder."""
-    return {**os.environ, "DOCKER_HOST": endpoint(), "BUILDX_BUILDER": "default"}
+    """The CLI's environment, pointed at the engine the API talks to (connection.endpoint: the
+    same DOCKER_HOST or context) and at that engine's own builder, the docker-driver builder named
+    after the context (`default` when DOCKER_HOST names the engine). A builder the author chose
+    (`docker buildx create --use`, which guides teach for multi-platform builds: a BuildKit
+    container of its own) would build with another BuildKit, outside the engine's image store and
+    the memory cap's cgroup."""
+    if os.environ.get("DOCKER_HOST"):
+        return {**os.environ, "BUILDX_BUILDER": "default"}
+    context = context_name()
+    return {**os.environ, "DOCKER_CONTEXT": context, "BUILDX_BUILDER": context}
 
 
 def _failure(what: str, progress: Progress, guard: Guard, tail: str, *,

@@ -8,9 +8,12 @@ Three kinds, told apart here and nowhere else:
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import docker
@@ -50,8 +53,58 @@ def full_disk_hint(error: str, otherwise: str) -> str:
     return DISK_FULL_HINT if DISK_FULL in error.lower() else otherwise
 
 
+SYSTEM_SOCKET = "unix:///var/run/docker.sock"
+
+
+def context_name() -> str:
+    """The docker CLI context that names the engine when DOCKER_HOST does not: DOCKER_CONTEXT, else
+    the one `docker context use` chose (Docker Desktop, Colima and rootless Docker each make one),
+    else `default`, the system socket. The CLI's own order: DOCKER_HOST first, then these."""
+    if named := os.environ.get("DOCKER_CONTEXT"):
+        return named
+    try:
+        chosen = json.loads((_cli_config() / "config.json").read_text()).get("currentContext")
+    except (OSError, ValueError, AttributeError):
+        chosen = None
+    return str(chosen or "default")
+
+
+def _cli_config() -> Path:
+    return Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
+
+
+def _context_host(name: str) -> str:
+    """The engine a context names, read where `docker context create` stores it (docker's own
+    context reader looks for that folder beside a config.json, which the CLI does not always write)."""
+    if name == "default":
+        return SYSTEM_SOCKET
+    key = hashlib.sha256(name.encode()).hexdigest()
+    try:
+        meta = json.loads((_cli_config() / "contexts" / "meta" / key / "meta.json").read_text())
+        host = str(meta["Endpoints"]["docker"]["Host"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise EngineError(f"the docker CLI's context {name!r} (DOCKER_CONTEXT, or `docker context use`) does not exist "
+                          "or names no Docker engine", hint="Choose another with `docker context use`, or point "
+                          "DOCKER_HOST at a running engine.") from None
+    if (_cli_config() / "contexts" / "tls" / key).exists():
+        raise EngineError(f"the docker CLI's context {name!r} reaches its engine ({host}) with TLS certificates, which "
+                          "this project does not read from a context", hint="Set DOCKER_HOST, DOCKER_TLS_VERIFY and "
+                          "DOCKER_CERT_PATH for that engine instead.")
+    return host
+
+
 def endpoint() -> str:
-    return os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    """The engine every call goes to, as the docker CLI would choose it: DOCKER_HOST, else the
+    CLI's context (`context_name`)."""
+    return os.environ.get("DOCKER_HOST") or _context_host(context_name())
+
+
+def new_client(*, timeout: float, version: str | None = None) -> docker.DockerClient:
+    """A client of the engine at `endpoint()` (`docker.from_env` reads DOCKER_HOST, with its TLS
+    variables, and no context)."""
+    if os.environ.get("DOCKER_HOST"):
+        return docker.from_env(version=version, timeout=timeout)
+    return docker.DockerClient(base_url=endpoint(), version=version, timeout=timeout)
 
 
 def short(exc: BaseException) -> str:
@@ -65,7 +118,9 @@ def short(exc: BaseException) -> str:
 def unreachable(exc: BaseException) -> EngineError:
     detail = short(exc)
     detail = next((words for pattern, words in _REASONS if pattern in detail), detail)
-    return EngineError(f"No Docker engine answers at {endpoint()} ({detail}).", hint=_START_HINT)
+    context = "" if os.environ.get("DOCKER_HOST") else context_name()
+    named = f"; the docker CLI's context {context} names it" if context not in ("", "default") else ""
+    return EngineError(f"No Docker engine answers at {endpoint()} ({detail}){named}.", hint=_START_HINT)
 
 
 @contextmanager
@@ -106,12 +161,12 @@ def connect(settings: Settings) -> docker.DockerClient:
     """A client whose engine has answered within `settings.ping_timeout_s` seconds, speaking the
     engine's own API version; past the handshake, calls may wait long for a silent build step."""
     with translated("tell its version", connected=False):
-        probe = docker.from_env(version=MINIMUM_DOCKER_API_VERSION, timeout=settings.ping_timeout_s)
+        probe = new_client(version=MINIMUM_DOCKER_API_VERSION, timeout=settings.ping_timeout_s)
         try:
             record = probe.version(api_version=False)
         finally:
             probe.close()
-        return docker.from_env(version=str(record["ApiVersion"]), timeout=settings.stream_timeout_s)
+        return new_client(version=str(record["ApiVersion"]), timeout=settings.stream_timeout_s)
 
 
 def facts(client: docker.DockerClient) -> EngineFacts:

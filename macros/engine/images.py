@@ -13,7 +13,7 @@ from docker.errors import ImageNotFound, NotFound
 
 from ..errors import PullError, RegistryError
 from . import labels
-from .connection import TRANSPORT_ERRORS, full_disk_hint, short, translated, translating
+from .connection import TRANSPORT_ERRORS, full_disk_hint, new_client, short, translated, translating
 
 Log = Callable[[str], None]
 
@@ -44,7 +44,7 @@ def pull(ref: str, *, platform: str | None, timeout_s: float) -> None:
     raise PullError with the registry's reason (errors inside the stream, which the SDK does not
     raise, included)."""
     repository, tag_name = split_ref(ref)
-    short_lived = docker.from_env(timeout=int(timeout_s))
+    short_lived = new_client(timeout=int(timeout_s))
     try:
         for chunk in short_lived.api.pull(repository, tag=tag_name, platform=platform, stream=True, decode=True):
             if "error" in chunk:
