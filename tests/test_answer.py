@@ -103,3 +103,15 @@ def test_what_a_variant_passes_is_said_from_its_output() -> None:
     with pytest.raises(PageError, match="'hello' does not run the checks program"):
         check_macros.passes(p, "hello")
     assert words.listed(["trust", "time zones", "identity"]) == "trust, time zones and identity"
+
+
+def test_what_a_change_turned_is_said_from_both_runs() -> None:
+    nothing = "trust: x\ntime zones: x\nidentity: x\nnot root: ok (uid 1)\n"
+    p = page(shown(id="bare", title="Bare", part="checks", stdout=nothing),
+             shown(id="zones", title="Zones", part="checks", stdout=nothing.replace("time zones: x", "time zones: ok (UTC)")),
+             shown(id="all", title="All", part="checks", stdout=ALL_OK),
+             shown(id="root", title="Root", part="checks", stdout=ALL_OK.replace("not root: ok", "not root: x")))
+    assert check_macros.turned(p, "bare", "zones") == "time zones"
+    assert check_macros.turned(p, "bare", "all") == "trust, time zones and identity"
+    assert check_macros.turned(p, "all", "all") == "none"
+    assert check_macros.turned(p, "bare", "root") == "trust, time zones and identity; it breaks not root"

@@ -111,12 +111,28 @@ def passes(page: Page, variant_id: str, *others: str) -> str:
 
 
 def _verdict(page: Page, variant_id: str, made: list[str]) -> _Verdict:
+    found = _answers(page, variant_id)
+    return _Verdict(tuple(name for name in made if not found.get(name, False)), len(made))
+
+
+def _answers(page: Page, variant_id: str) -> dict[str, bool]:
     r = page.result(variant_id)
     found = checks.answers(r.variant.part, r.measured.stdout)
     if found is None:
         raise PageError(f"{variant_id!r} does not run the checks program",
                         hint="Name a variant of part three (`part: checks`).")
-    return _Verdict(tuple(name for name in made if not found.get(name, False)), len(made))
+    return found
+
+
+def turned(page: Page, before: str, after: str) -> str:
+    """The checks that `after`'s image passes and `before`'s fails, from both runs' output: what a
+    change between the two images turned ("time zones", "trust, time zones and identity", "none"),
+    and any it broke ("trust; it breaks identity")."""
+    made = _checks_made(page)
+    was, now = _answers(page, before), _answers(page, after)
+    fixed = [name for name in made if now.get(name, False) and not was.get(name, False)]
+    broke = [name for name in made if was.get(name, False) and not now.get(name, False)]
+    return (listed(fixed) if fixed else "none") + (f"; it breaks {listed(broke)}" if broke else "")
 
 
 def check_count(page: Page) -> str:
@@ -134,5 +150,5 @@ def holds(page: Page, variant_id: str) -> str:
 
 MACROS: dict[str, tuple[Callable[..., str], bool]] = {
     fn.__name__: (fn, False) for fn in (capability_matrix, smallest_passing, smallest_go_image, smallest_go_id,
-                                        passes, check_count, holds)
+                                        passes, turned, check_count, holds)
 }
