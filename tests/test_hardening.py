@@ -19,7 +19,7 @@ from pathlib import Path
 
 import docker
 import pytest
-from macros.engine import buildkit, connection, images, labels
+from macros.engine import buildkit, connection, images, labels, memory
 from macros.errors import BuildError, ConfigError, ProjectError, VerificationError
 from macros.measure.registry import OnDemand
 from macros.model import variants
@@ -313,13 +313,20 @@ def test_an_engine_named_by_the_clis_context_is_the_one_built_on_and_measured(
         path = write_variants(tmp_path, {"pytest-context": ('FROM debian:bullseye\nRUN echo built > /f\n'
                                                             'CMD ["cat", "/f"]\n', '    binary: ""\n'
                                                             '    expect: {exit_code: 0, stdout: "built\\n"}')})
-        done = cli("measure", "--json", str(tmp_path / "results.json"), variants=path, cache=seeded_cache(tmp_path / "c"))
+        cache = seeded_cache(tmp_path / "c")
+        done = cli("measure", "--json", str(tmp_path / "results.json"), variants=path, cache=cache)
         said = done.stdout + done.stderr
         assert done.returncode == 0 and "Traceback" not in said, said
         results = json.loads((tmp_path / "results.json").read_text())
         assert results["build"]["measured"] == ["pytest-context"] and results["variants"][0]["stdout"] == "built\n"
         assert any(line.startswith("POST /grpc ") for line in proxy.asked), proxy.asked  # buildx, on this engine
         assert any("/containers/create" in line for line in proxy.asked), proxy.asked  # the run, through the API
+        # Through a socket no dockerd of this machine serves (as Docker Desktop's, from its VM), no
+        # memory cap is made here, where it would not hold, and the build log says so.
+        assert not memory.served_here(f"unix://{short}/engine.sock") and memory.served_here(connection.SYSTEM_SOCKET)
+        [stored] = [ResultCache(cache / "results").get(p.stem) for p in (cache / "results").glob("*.json")]
+        assert stored is not None and f"the memory limit ({Settings.read().default_build_memory_mib} MiB) is not enforced" \
+            in stored.build_log, stored
     finally:
         proxy.cut()
         shutil.rmtree(short, ignore_errors=True)

@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import os
 import re
+import socket
+import struct
 import tempfile
 import uuid
 from collections.abc import Iterable
@@ -76,6 +78,23 @@ class Meter:
             remove_tree(folder)
 
 
+def served_here(url: str) -> bool:
+    """Whether a dockerd of this machine answers at `url` (the peer of a connection to its socket,
+    as the kernel names it). Docker Desktop and Colima answer on a unix socket too, forwarded from
+    a virtual machine whose cgroups are not this machine's: a cap made here would not hold there."""
+    peer_credentials = getattr(socket, "SO_PEERCRED", None)  # Linux only
+    if not url.startswith("unix://") or peer_credentials is None:
+        return False
+    with socket.socket(socket.AF_UNIX) as connection:
+        try:
+            connection.connect(url.removeprefix("unix://"))
+            pid, _uid, _gid = struct.unpack("3i", connection.getsockopt(socket.SOL_SOCKET, peer_credentials,
+                                                                        struct.calcsize("3i")))
+            return Path(f"/proc/{pid}/comm").read_text().strip() == "dockerd"
+        except OSError:
+            return False
+
+
 def remove_tree(folder: Path) -> bool:
     """Remove a cgroup folder and the folders under it (BuildKit leaves a "buildkit" folder in the
     parent it is given); an empty cgroup goes with rmdir, its files with it. Whether it went."""
@@ -112,7 +131,7 @@ def cap(engine: EngineFacts, limit_bytes: int, root: Path = CGROUP_ROOT) -> Mete
     """The cgroup parent whose memory and swap together may not pass `limit_bytes`, for the RUN
     steps of every build with that limit (made if it is not there; hold CAPS_LOCK shared while it
     is used); None where this code cannot make one for the engine."""
-    made = _parent(engine, f"{_CAP_PREFIX}{limit_bytes}", root) if endpoint().startswith("unix://") else None
+    made = _parent(engine, f"{_CAP_PREFIX}{limit_bytes}", root) if served_here(endpoint()) else None
     if made is None:
         return None
     memory = made.peak_file.parent
