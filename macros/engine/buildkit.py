@@ -23,7 +23,7 @@ import docker
 from ..errors import BuildError, EngineError
 from ..model.records import Builder
 from .build_limits import BuildLimits, Guard
-from .connection import context_name
+from .connection import named
 from .context import Context
 from .images import inspect_image
 from .labels import RUN_ID
@@ -224,16 +224,15 @@ def _made(metadata: Path) -> list[str]:
 
 
 def cli_env() -> dict[str, str]:
-    """The CLI's environment, pointed at the engine the API talks to (connection.endpoint: the
-    same DOCKER_HOST or context) and at that engine's own builder, the docker-driver builder named
+    """The CLI's environment, pointed at the engine the API talks to (connection.named: the same
+    DOCKER_HOST or context) and at that engine's own builder, the docker-driver builder named
     after the context (`default` when DOCKER_HOST names the engine). A builder the author chose
     (`docker buildx create --use`, which guides teach for multi-platform builds: a BuildKit
     container of its own) would build with another BuildKit, outside the engine's image store and
     the memory cap's cgroup."""
-    if os.environ.get("DOCKER_HOST"):
-        return {**os.environ, "BUILDX_BUILDER": "default"}
-    context = context_name()
-    return {**os.environ, "DOCKER_CONTEXT": context, "BUILDX_BUILDER": context}
+    context = named().context
+    return {**os.environ, **({"DOCKER_CONTEXT": context, "BUILDX_BUILDER": context} if context else
+                             {"BUILDX_BUILDER": "default"})}
 
 
 def _failure(what: str, progress: Progress, guard: Guard, tail: str, *,

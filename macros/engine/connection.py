@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import docker
 import requests
@@ -56,21 +56,35 @@ def full_disk_hint(error: str, otherwise: str) -> str:
 SYSTEM_SOCKET = "unix:///var/run/docker.sock"
 
 
-def context_name() -> str:
-    """The docker CLI context that names the engine when DOCKER_HOST does not: DOCKER_CONTEXT, else
-    the one `docker context use` chose (Docker Desktop, Colima and rootless Docker each make one),
-    else `default`, the system socket. The CLI's own order: DOCKER_HOST first, then these."""
-    if named := os.environ.get("DOCKER_CONTEXT"):
-        return named
+class Named(NamedTuple):
+    url: str      # where the engine answers
+    context: str  # the docker CLI context that named it; "" when DOCKER_HOST did
+
+
+def named() -> Named:
+    """The engine every call goes to, in the docker CLI's own order: DOCKER_HOST, else the context
+    DOCKER_CONTEXT names, else the one `docker context use` chose (Docker Desktop, Colima and
+    rootless Docker each make one), else `default`, the system socket."""
+    if host := os.environ.get("DOCKER_HOST"):
+        return Named(host, "")
+    context = os.environ.get("DOCKER_CONTEXT") or _chosen_context()
+    return Named(_context_host(context), context)
+
+
+def endpoint() -> str:
+    return named().url
+
+
+def _cli_config() -> Path:
+    return Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
+
+
+def _chosen_context() -> str:
     try:
         chosen = json.loads((_cli_config() / "config.json").read_text()).get("currentContext")
     except (OSError, ValueError, AttributeError):
         chosen = None
     return str(chosen or "default")
-
-
-def _cli_config() -> Path:
-    return Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
 
 
 def _context_host(name: str) -> str:
@@ -93,18 +107,13 @@ def _context_host(name: str) -> str:
     return host
 
 
-def endpoint() -> str:
-    """The engine every call goes to, as the docker CLI would choose it: DOCKER_HOST, else the
-    CLI's context (`context_name`)."""
-    return os.environ.get("DOCKER_HOST") or _context_host(context_name())
-
-
 def new_client(*, timeout: float, version: str | None = None) -> docker.DockerClient:
-    """A client of the engine at `endpoint()` (`docker.from_env` reads DOCKER_HOST, with its TLS
+    """A client of the engine `named()` (`docker.from_env` reads DOCKER_HOST, with its TLS
     variables, and no context)."""
-    if os.environ.get("DOCKER_HOST"):
+    engine = named()
+    if not engine.context:
         return docker.from_env(version=version, timeout=timeout)
-    return docker.DockerClient(base_url=endpoint(), version=version, timeout=timeout)
+    return docker.DockerClient(base_url=engine.url, version=version, timeout=timeout)
 
 
 def short(exc: BaseException) -> str:
@@ -118,9 +127,9 @@ def short(exc: BaseException) -> str:
 def unreachable(exc: BaseException) -> EngineError:
     detail = short(exc)
     detail = next((words for pattern, words in _REASONS if pattern in detail), detail)
-    context = "" if os.environ.get("DOCKER_HOST") else context_name()
-    named = f"; the docker CLI's context {context} names it" if context not in ("", "default") else ""
-    return EngineError(f"No Docker engine answers at {endpoint()} ({detail}){named}.", hint=_START_HINT)
+    engine = named()
+    by = f"; the docker CLI's context {engine.context} names it" if engine.context not in ("", "default") else ""
+    return EngineError(f"No Docker engine answers at {engine.url} ({detail}){by}.", hint=_START_HINT)
 
 
 @contextmanager

@@ -56,7 +56,7 @@ class BuildContext:
     @cached_property
     def builder(self) -> Builder:
         """The builder's versions, asked by the first variant measured (two at once may both ask), so
-        a build that reuses every result never starts the CLI (a tenth of a second of CPU here)."""
+        a build that reuses every result never starts the CLI (buildkit.describe)."""
         return buildkit.describe()
 
 
