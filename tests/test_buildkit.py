@@ -165,6 +165,21 @@ def test_a_syntax_line_the_engine_cannot_serve_is_named(tmp_path: Path, syntax: 
     assert said_first in said, said
 
 
+# BuildKit's own words for these ("secret token: not found", "unset ssh forward key default") do not
+# say that the doc build gives a build neither: the hint does.
+@pytest.mark.docker
+@pytest.mark.parametrize("mount", ["type=secret,id=token,required=true", "type=ssh,required=true"],
+                         ids=["secret", "ssh"])
+def test_a_step_that_needs_a_secret_or_an_ssh_agent_is_told_the_build_gives_none(tmp_path: Path, mount: str) -> None:
+    path = write_variants(tmp_path, {"pytest-not-given": (
+        f"FROM debian:trixie\nRUN --mount={mount} true\n", '    binary: ""\n    expect: {exit_code: 0}')})
+    done = cli("measure", variants=path, cache=seeded_cache(tmp_path / "cache"), timeout=300)
+    said = done.stdout + done.stderr
+    assert done.returncode == 1 and "Traceback" not in said, said
+    assert f"build failed at [stage-0 2/2] RUN --mount={mount} true: " in said, said
+    assert buildkit.NOT_GIVEN_HINT in " ".join(said.split()), said
+
+
 def test_the_built_in_syntax_line_leaves_every_other_line_where_it_was() -> None:
     text = "# syntax=docker/dockerfile:1.7\n# escape=`\nFROM scratch\nCOPY a /a\n"
     served = frontend(text, "v")

@@ -235,6 +235,15 @@ def cli_env() -> dict[str, str]:
                              {"BUILDX_BUILDER": "default"})}
 
 
+# BuildKit's words for a step that mounts a secret or an SSH agent the build was not given. The
+# doc build gives neither: a variant is built from its Dockerfile and its context alone, the same on
+# every machine, and "unset ssh forward key default" would not say that.
+_NOT_GIVEN = re.compile(r"secret \S+: not found|unset ssh forward key")
+NOT_GIVEN_HINT = ("The doc build gives its builds no secrets and no SSH agent, so that a variant builds from its "
+                  "Dockerfile and its context alone, the same on every machine: take the step's "
+                  "`--mount=type=secret` or `--mount=type=ssh` out, and put what it needs in the context.")
+
+
 def _failure(what: str, progress: Progress, guard: Guard, tail: str, *,
              syntax_line: str) -> BuildError | EngineError:
     if "is not a docker command" in tail or "unknown command: docker buildx" in tail:
@@ -242,6 +251,8 @@ def _failure(what: str, progress: Progress, guard: Guard, tail: str, *,
     if guard.expired or progress.failed or progress.ran:
         message, hint = guard.failure(what, progress.step(), progress.error or progress.solve_error or "cancelled",
                                       failed=bool(progress.failed))
+        if progress.failed and _NOT_GIVEN.search(message):
+            hint = NOT_GIVEN_HINT
         return BuildError(message, hint=hint, log_tail=tail, failed_step="" if guard.expired else progress.failed)
     # no step ran: the Dockerfile itself was refused (a parse error), or the builder could not start
     said = progress.solve_error or (tail.splitlines()[-1] if tail else "no output")
