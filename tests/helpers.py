@@ -65,6 +65,11 @@ def container_ids(client: docker.DockerClient) -> set[str]:
             if (c.get("Labels") or {}).get("io.smallest-go.role") != "registry"}
 
 
+def volume_names(client: docker.DockerClient) -> set[str]:
+    """Every volume but our registry's, which a build makes when it first starts the registry."""
+    return {v["Name"] for v in client.api.volumes().get("Volumes") or [] if v["Name"] != "smallest-go-registry"}
+
+
 def build_site(out: Path, cache: Path, *, variants_file: Path | None = None, env: dict[str, str] | None = None) -> str:
     """`mkdocs build --strict` of this checkout into `out`, with that cache (and `env` on top of
     ours); what it printed."""

@@ -30,20 +30,21 @@ from macros.model.settings import Settings
 from macros.pages import render
 
 from tests.factories import measurement
-from tests.helpers import NAMESPACE, REPO, cli, container_ids, measure_one, seeded_cache, write_variants
+from tests.helpers import NAMESPACE, REPO, cli, container_ids, measure_one, seeded_cache, volume_names, write_variants
 
 pytestmark = pytest.mark.docker
 
 
 @pytest.fixture
 def nothing_left(client: docker.DockerClient) -> Iterator[None]:
-    """Whatever the test does, the engine holds the same containers afterwards."""
-    before = container_ids(client)
+    """Whatever the test does, the engine holds the same containers and volumes afterwards."""
+    before = container_ids(client), volume_names(client)
     yield
     deadline = time.monotonic() + 20  # the engine cancels an abandoned build asynchronously
-    while container_ids(client) != before and time.monotonic() < deadline:
+    while (container_ids(client), volume_names(client)) != before and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert container_ids(client) == before
+    assert container_ids(client) == before[0]
+    assert volume_names(client) == before[1]
 
 
 def _one(tmp_path: Path, dockerfile: str, rest: str) -> variants.Variant:
@@ -61,6 +62,15 @@ def test_run_has_no_network_a_read_only_root_and_no_privileges(client: docker.Do
     variant = _one(tmp_path, probe, f'    expect: {{exit_code: 0, stdout: "{expected}", stderr: ""}}')
     result = measure_one(client, variant, store=store)
     assert result.stdout == "lo\nrootfs:read-only\nCapEff:\t0000000000000000\nNoNewPrivs:\t1\n"
+
+
+# A VOLUME line makes an anonymous volume for every container of the image, the readers' too, even
+# one never started: each goes with its container.
+def test_an_image_that_declares_a_volume_leaves_none_behind(client: docker.DockerClient, tmp_path: Path,
+                                                            store: OnDemand, nothing_left: None) -> None:
+    variant = _one(tmp_path, 'FROM debian:bullseye\nVOLUME /data\nCMD ["sh", "-c", "echo hello > /data/f && cat /data/f"]\n',
+                   '    expect: {exit_code: 0, stdout: "hello\\n", stderr: ""}')
+    assert measure_one(client, variant, store=store).stdout == "hello\n"
 
 
 def test_a_run_past_its_timeout_is_killed_and_reported(client: docker.DockerClient, tmp_path: Path,

@@ -24,7 +24,7 @@ def remove_containers(client: docker.DockerClient, *, run_id: str | None = None,
         found = client.api.containers(all=True, filters=wanted)
         for c in found:
             try:
-                client.api.remove_container(c["Id"], force=True)
+                client.api.remove_container(c["Id"], v=True, force=True)
             except NotFound:
                 pass  # removed by its own run meanwhile
     return len(found)
@@ -137,7 +137,7 @@ def remove_leftovers(client: docker.DockerClient, *, runs: Path,
 
 def _remove_container(api: docker.APIClient, container_id: str) -> int:
     try:
-        api.remove_container(container_id, force=True)
+        api.remove_container(container_id, v=True, force=True)
         return 1
     except NotFound:
         return 0  # gone meanwhile

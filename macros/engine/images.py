@@ -116,7 +116,7 @@ def read_files(client: docker.DockerClient, image_id: str, path: str, *, limit: 
                         found[member.name] = extracted.read() if extracted else b""
             return found
         finally:
-            api.remove_container(container, force=True)
+            api.remove_container(container, v=True, force=True)  # v: and its anonymous volumes (runs.py)
 
 
 class ChunkReader(io.RawIOBase):
@@ -177,5 +177,5 @@ def exported(client: docker.DockerClient, image_id: str, *, keep: tuple[str, ...
                     if wanted and member.size <= limit:
                         out.kept[member.name] = bytes(head)
         finally:
-            api.remove_container(container, force=True)
+            api.remove_container(container, v=True, force=True)  # v: and its anonymous volumes (runs.py)
     return out

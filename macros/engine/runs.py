@@ -92,7 +92,9 @@ def sandboxed(client: docker.DockerClient, image_id: str, *, variant: str, names
         yield start
     finally:
         try:
-            api.remove_container(container, force=True)
+            # v: its anonymous volumes too, which a VOLUME line in the image makes when the
+            # container is created, and which would outlive it
+            api.remove_container(container, v=True, force=True)
         except (APIError, requests.RequestException):
             pass  # gone already, or the engine is gone: the error that brought us here says so
 
