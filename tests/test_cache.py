@@ -5,6 +5,7 @@ import dataclasses
 import json
 import logging
 import multiprocessing
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -14,9 +15,11 @@ from macros.engine import context
 from macros.model import cache
 from macros.model.cache import ResultCache, cache_key
 from macros.model.measurement import SHAPE, Measurement, shape_of
+from macros.model.settings import Settings
 from macros.model.variants import Expectation
 
 from tests.factories import measurement
+from tests.helpers import REPO
 
 BASE = dict(context_digest="c" * 64, bases={"golang:1.21-bullseye": "sha256:aa", "scratch-ish": "sha256:bb"},
             build_args={"A": "1"}, expectation=Expectation(exit_code=0, stderr="Hello, World!\n"),
@@ -78,6 +81,24 @@ def test_context_digest_follows_sent_files_and_dockerfile_only(tmp_path: Path) -
     assert second != first
     (tmp_path / "Dockerfile.x").write_text("FROM scratch\nCOPY . /\n")  # read again, as the next load does
     assert context.for_folder(tmp_path / "app", tmp_path / "Dockerfile.x").digest() != second
+
+
+def test_the_repository_as_a_context_sends_nothing_git_or_a_build_writes(tmp_path: Path) -> None:
+    """A variant may name the repository itself as its context: its .dockerignore keeps out what
+    git keeps and what building and testing write (some of it on every build, which would make
+    such a variant's key change every time), and nothing else."""
+    root = tmp_path / "checkout"
+    root.mkdir()
+    shutil.copy(REPO / ".dockerignore", root / ".dockerignore")
+    written = [".git/HEAD", ".venv/bin/python", f"{Settings().cache_dir.name}/results/k.json", "site/index.html",
+               ".pytest_cache/v", ".ruff_cache/v", "macros/__pycache__/x.cpython-311.pyc", "x.egg-info/PKG-INFO"]
+    kept = ["go-app/main.go", "docs/index.md", "macros/x.py"]
+    for rel in (*written, *kept):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(rel)
+    (root / "Dockerfile.x").write_text("FROM scratch\nCOPY . .\n")
+    sent = context.for_folder(root, root / "Dockerfile.x").files()
+    assert [f for f in sent if Path(root / f).is_file()] == sorted([".dockerignore", "Dockerfile.x", *kept])
 
 
 def test_round_trip_and_corrupt_entries_are_misses(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
