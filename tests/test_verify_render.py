@@ -59,6 +59,17 @@ def test_verify_expected_failure_must_fail_with_the_text() -> None:
     assert "got 'boom'" in verify.mismatch(expect, _outcome(exit_code=None, start_error="boom", stderr=""))
 
 
+def test_a_shell_form_command_on_an_image_without_a_shell_says_to_write_it_in_exec_form() -> None:
+    # the engine's words for `CMD /main` on scratch, as a contributor trial's variant got them
+    said = ('failed to create task for container: failed to create shim task: OCI runtime create failed: runc create '
+            'failed: unable to start container process: exec: "/bin/sh": stat /bin/sh: no such file or directory: '
+            'unknown')
+    problem = verify.mismatch(Expectation(exit_code=0), _outcome(exit_code=None, start_error=said))
+    assert problem.startswith(f"expected exit code 0, but it could not start: {said}") and 'CMD ["/main"]' in problem
+    other = verify.mismatch(Expectation(exit_code=0), _outcome(exit_code=None, start_error="no such image"))
+    assert "exec form" not in other
+
+
 def _said(stdout: str = "", stderr: str = "", **kw) -> RunOutcome:
     """A run with its streams' totals as read (the helper above leaves them at 0)."""
     base = dict(exit_code=0, start_error="", timed_out=False, duration_s=0.1)

@@ -10,6 +10,8 @@ from ..errors import VerificationError
 from ..log import log
 from ..model.variants import Expectation
 
+_NO_SHELL = 'exec: "/bin/sh": stat /bin/sh: no such file'  # runc's words, through the engine
+
 
 def heard(expect: Expectation, start: Callable[[], RunOutcome], *, what: str) -> RunOutcome:
     """A run of the image (`start`), run once more when it ended as declared but said nothing where
@@ -59,7 +61,10 @@ def mismatch(expect: Expectation, outcome: RunOutcome) -> str:
             return f"expected a failure containing {expect.fails_with!r}, got {said.strip()[:300]!r}"
         return ""
     if outcome.start_error:
-        return f"expected exit code {expect.exit_code}, but it could not start: {outcome.start_error}"
+        # the engine's words name /bin/sh, not the Dockerfile line that asked for it
+        shell = (" (a CMD or ENTRYPOINT in shell form, `CMD /main`, runs through /bin/sh, which this image does not "
+                 "have: write it in exec form, `CMD [\"/main\"]`)") if _NO_SHELL in outcome.start_error else ""
+        return f"expected exit code {expect.exit_code}, but it could not start: {outcome.start_error}{shell}"
     problems = []
     if outcome.exit_code != expect.exit_code:
         problems.append(f"it exited with code {outcome.exit_code}, where the variants file declares {expect.exit_code}")
