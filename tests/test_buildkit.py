@@ -5,6 +5,7 @@ reading of BuildKit's progress and of the syntax line, as pure logic."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import tempfile
 from dataclasses import replace
@@ -13,8 +14,9 @@ from pathlib import Path
 import docker
 import pytest
 from macros.engine import buildkit, images
-from macros.engine.buildkit import Progress, frontend
+from macros.engine.buildkit import Progress
 from macros.engine.connection import endpoint
+from macros.engine.frontend import frontend
 from macros.errors import BuildError, RegistryError
 from macros.measure.registry import OnDemand
 from macros.measure.variant import build_variant
@@ -22,7 +24,7 @@ from macros.model import variants
 from macros.model.cache import ResultCache
 from macros.model.settings import Settings
 
-from tests.helpers import NAMESPACE, cli, seeded_cache, write_variants
+from tests.helpers import NAMESPACE, REPO, cli, seeded_cache, write_variants
 
 HELLO = '    expect: {exit_code: 0, stdout: "", stderr: "Hello, World!\\n"}'
 
@@ -108,6 +110,30 @@ def test_a_variant_is_built_for_the_declared_platform(client: docker.DockerClien
     finally:
         for image_id in made:  # with every tag it carries, the registry's local name among them
             client.api.remove_image(image_id, force=True)
+
+
+# BuildKit says `"/go.mod": not found` whether the folder lacks the file or its .dockerignore keeps it
+# out; only the second surprises, as the file is there to see: the message tells the two apart.
+@pytest.mark.docker
+@pytest.mark.parametrize(("ignore", "source", "said"), [
+    ("go.mod\n", "go.mod", "(go.mod is in app/, but its .dockerignore keeps it out of the build context)"),
+    ("", "notes.txt", "(the build context, app/, has no notes.txt)"),
+    ("", "--from=golang:1.27-trixie /notes.txt", ""),  # another image's files: not the context's to explain
+], ids=["kept-out", "absent", "from-an-image"])
+def test_a_source_the_context_does_not_send_says_why(client: docker.DockerClient, settings: Settings, tmp_path: Path,
+                                                      ignore: str, source: str, said: str) -> None:
+    app = tmp_path / "app"
+    app.mkdir()
+    for name in ("main.go", "go.mod"):
+        shutil.copy(REPO / "go-app" / name, app / name)
+    (app / ".dockerignore").write_text(ignore)
+    path = write_variants(tmp_path, {"pytest-not-sent": (f"FROM scratch\nCOPY {source} /\n",
+                                                          '    context: app\n    binary: ""\n    expect: {exit_code: 0}')})
+    [variant] = variants.load(replace(settings, variants_file=path), repo=tmp_path)
+    with pytest.raises(BuildError) as failed:
+        build_variant(client, variant, settings=settings)
+    assert failed.value.message.endswith(f'"/{source.split()[-1].strip("/")}": not found {said}'.rstrip()), \
+        failed.value.message
 
 
 # An author who builds for several platforms has often made a builder of their own the CLI's

@@ -16,7 +16,7 @@ import tempfile
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import docker
 
@@ -25,6 +25,7 @@ from ..model.records import Builder
 from .build_limits import BuildLimits, Guard
 from .connection import named
 from .context import Context
+from .frontend import frontend
 from .images import inspect_image
 from .labels import RUN_ID
 
@@ -35,50 +36,6 @@ BUILDX = ("docker", "buildx")
 FOLDER_PREFIX = "smallest-go-build-"
 INSTALL_HINT = ("Install the docker CLI and its buildx plugin (Debian/Ubuntu: `bash scripts/ensure-engine.sh` as "
                 "root installs docker-cli and docker-buildx; Docker Desktop has both), then build again.")
-
-# A `# syntax=` parser directive names a Dockerfile frontend image to fetch. The engine's BuildKit
-# has the docker/dockerfile:1 frontend built in, so that one (and its 1.x and -labs tags) is served
-# by the engine on every machine alike; any other cannot be fetched offline, and is refused. The
-# built-in one knows its own BuildKit's stable syntax only: a -labs tag's extra flags (COPY --exclude,
-# --parents) and a newer release's are unknown to it, and a Dockerfile using them is refused.
-_DIRECTIVE = re.compile(r"^#\s*([a-zA-Z]+)\s*=\s*(\S+)\s*$")
-_BUILT_IN = re.compile(r"^(?:docker\.io/)?docker/dockerfile:1(?:\.\d+){0,2}(?:-labs)?(?:@sha256:[0-9a-f]{64})?$")
-
-
-class Served(NamedTuple):
-    text: str  # the Dockerfile the engine's built-in frontend reads
-    line: str  # its syntax line, as "line 1 `# syntax=...`" ("" when it has none)
-
-    @property
-    def note(self) -> str:
-        """What the build log says of the syntax line ("" when there is none)."""
-        return f"note: {self.line} is served by the engine's built-in Dockerfile frontend, not fetched" \
-            if self.line else ""
-
-
-def frontend(text: str, what: str) -> Served:
-    """The Dockerfile for the engine's built-in frontend, and its syntax line if it has one.
-    Directives are read only at the top, until the first other line."""
-    lines = text.split("\n")
-    for number, line in enumerate(lines, start=1):
-        match = _DIRECTIVE.match(line.strip())
-        if not match:
-            break
-        if match.group(1).lower() != "syntax":
-            continue
-        ref = match.group(2)
-        if not _BUILT_IN.match(ref):
-            raise BuildError(
-                f"{what}: line {number} `{line.strip()}` names a Dockerfile frontend image ({ref}) to fetch from a "
-                "registry; builds here use the engine's built-in frontend, which serves docker/dockerfile:1 only",
-                hint="Remove the line, or write `# syntax=docker/dockerfile:1`.")
-        # the line leaves the directives; an empty comment after them keeps every line's number
-        end = next((i for i, rest in enumerate(lines) if i >= number and not _DIRECTIVE.match(rest.strip())),
-                   len(lines))
-        kept = lines[:number - 1] + lines[number:end] + ["#"] + lines[end:]
-        return Served("\n".join(kept), f"line {number} `{line.strip()}`")
-    return Served(text, "")
-
 
 def is_step(name: str) -> bool:
     """Whether a vertex is a step of the Dockerfile ("[build 2/4] RUN ..."), not the builder's own."""
@@ -187,7 +144,8 @@ def build(client: docker.DockerClient, *, context: Context, what: str, platform:
             code = process.wait()
             made = _made(metadata) if code == 0 else []
             if not made:  # asked before the cap goes: what the kernel knows of its memory is in it
-                raise _failure(what, progress, guard, "\n".join(tail), syntax_line=served.line)
+                raise _failure(what, progress, guard, "\n".join(tail), syntax_line=served.line,
+                               context=context)
         finally:
             if process.poll() is None:  # interrupted: as Ctrl-C would, so that BuildKit cancels the step
                 process.send_signal(signal.SIGINT)
@@ -244,8 +202,27 @@ NOT_GIVEN_HINT = ("The doc build gives its builds no secrets and no SSH agent, s
                   "`--mount=type=secret` or `--mount=type=ssh` out, and put what it needs in the context.")
 
 
+# BuildKit's words for a COPY or ADD source the context does not send: `"/go.mod": not found`.
+_NOT_SENT = re.compile(r'"/?([^"]+)": not found')
+
+
+def _not_sent(step: str, said: str, context: Context) -> str:
+    """Why a source of a COPY or ADD from the context (`step`) was not found: a .dockerignore that
+    keeps out a file the folder has (the builder's words cannot say that), or a folder without it.
+    A source from another stage or image (`--from=`) is not the context's to explain."""
+    instruction = step.split("] ", 1)[-1]
+    found = _NOT_SENT.search(said)
+    if (not instruction.startswith(("COPY ", "ADD ")) or "--from=" in instruction or found is None
+            or any(c in found.group(1) for c in "*?[")):
+        return ""
+    name, folder = found.group(1), f"{context.root.name}/"
+    if (context.root / name).exists():
+        return f" ({name} is in {folder}, but its .dockerignore keeps it out of the build context)"
+    return f" (the build context, {folder}, has no {name})"
+
+
 def _failure(what: str, progress: Progress, guard: Guard, tail: str, *,
-             syntax_line: str) -> BuildError | EngineError:
+             syntax_line: str, context: Context) -> BuildError | EngineError:
     if "is not a docker command" in tail or "unknown command: docker buildx" in tail:
         return EngineError(f"{what}: the docker CLI has no buildx plugin, BuildKit's client", hint=INSTALL_HINT)
     if guard.expired or progress.failed or progress.ran:
@@ -253,10 +230,11 @@ def _failure(what: str, progress: Progress, guard: Guard, tail: str, *,
                                       failed=bool(progress.failed))
         if progress.failed and _NOT_GIVEN.search(message):
             hint = NOT_GIVEN_HINT
+        message += _not_sent(progress.failed, message, context)
         return BuildError(message, hint=hint, log_tail=tail, failed_step="" if guard.expired else progress.failed)
     # no step ran: the Dockerfile itself was refused (a parse error), or the builder could not start
     said = progress.solve_error or (tail.splitlines()[-1] if tail else "no output")
-    # The frontend its syntax line asked for may know flags the built-in one does not (see above).
+    # The frontend its syntax line asked for may know flags the built-in one does not (frontend.py).
     why = (f" ({syntax_line} is served by the engine's built-in frontend, which knows this engine's stable "
            "syntax only: not a -labs tag's extra flags, such as COPY --exclude and --parents, nor a newer "
            "release's)") if syntax_line else ""
