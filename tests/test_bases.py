@@ -135,6 +135,16 @@ def test_unknown_base_without_recipe_is_a_clear_error(client: docker.DockerClien
     assert "smallest-go-test/no-such-image:1" in message and "no recipe" in message and "pull failed" in message
 
 
+def test_a_base_close_to_one_with_a_recipe_names_that_one(client: docker.DockerClient) -> None:
+    # what a contributor following a guide writes: its Alpine tag, where the recipes make another suite
+    recipes = bases.load_recipes(SETTINGS)
+    near = next(ref for ref in recipes if ref.startswith("golang:"))
+    asked = near.rsplit("-", 1)[0] + "-alpine"
+    with pytest.raises(BaseImageError) as caught:
+        bases.Provisioner(client, recipes, FAST).ensure(asked)
+    assert "has no recipe for it (did you mean 'golang:" in caught.value.message, caught.value.message
+
+
 def test_a_base_pinned_by_digest_is_told_to_drop_the_digest(client: docker.DockerClient) -> None:
     # A digest names upstream's own image: the recipe of its tag cannot make that, so saying
     # "add a recipe for" the pinned name would send a contributor nowhere.

@@ -23,7 +23,7 @@ from typing import Any
 import docker
 
 from ..engine import buildkit, connection, context, images, labels
-from ..errors import BaseImageError, BuildError, ConfigError, PullError
+from ..errors import BaseImageError, BuildError, ConfigError, PullError, did_you_mean
 from ..log import log
 from ..model.records import BaseImage
 from ..model.settings import Settings
@@ -167,7 +167,8 @@ class Provisioner:
         if ref not in self.recipes:
             bases_file = self.settings.bases_file
             raise BaseImageError(
-                f"{ref}: not in the engine, the pull failed ({error}), and {bases_file.name} has no recipe for it.",
+                f"{ref}: not in the engine, the pull failed ({error}), and {bases_file.name} has no recipe for it"
+                f"{did_you_mean(ref, self.recipes)}.",
                 hint=f"Add a recipe for {ref} to {bases_file}, "
                 "or load the image into the engine (`docker load`).",
             )
