@@ -10,6 +10,7 @@ from macros.model import variants
 from macros.model.checks import names
 from macros.model.parts import CHECKED, PARTS
 from macros.model.settings import Settings
+from macros.model.variants_schema import VARIANTS_SCHEMA
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -80,7 +81,22 @@ def test_a_tolerance_is_a_share_or_a_size(tmp_path: Path) -> None:
         assert v.tolerance == good
     (tmp_path / "bad").mkdir()
     message = _error(tmp_path / "bad", GOOD + '    tolerance: "5 percent"\n')
-    assert "'hello'" in message and "key 'tolerance': '5 percent' is neither a share" in message and "kB" in message
+    assert "'hello'" in message and "key 'tolerance': '5 percent' is not a share of the size" in message and "kB" in message
+
+
+def test_a_value_that_breaks_a_pattern_is_told_what_it_must_be(tmp_path: Path) -> None:
+    message = _error(tmp_path, GOOD.replace("id: hello", "id: My Variant"))
+    assert "key 'id': 'My Variant' is not an id: lower-case letters, digits, dots and hyphens" in message, message
+    assert "^[" not in message  # the words, not the regular expression
+
+
+def test_every_pattern_of_the_variants_file_says_in_words_what_it_wants() -> None:
+    def patterns(node: object) -> list[dict]:
+        if isinstance(node, dict):
+            return ([node] if "pattern" in node else []) + [p for v in node.values() for p in patterns(v)]
+        return [p for v in node for p in patterns(v)] if isinstance(node, list) else []
+    found = patterns(VARIANTS_SCHEMA)
+    assert found and all(isinstance(p.get("description"), str) for p in found), found
 
 
 def test_missing_key(tmp_path: Path) -> None:
@@ -202,7 +218,7 @@ def test_an_edition_redoes_an_earlier_one(tmp_path: Path) -> None:
     (("redoes: hello", "redoes: helo"), "no variant 'helo' (did you mean 'hello'?)"),
     (('edition: "2022"', 'edition: "2026"'), "must be of an earlier edition than this one (they are 2026 and 2026)"),
     (('    edition: "2022"\n', ""), "must be of an earlier edition than this one (they are none and 2026)"),
-    (('edition: "2026"', "edition: today"), "key 'edition': 'today' does not match"),
+    (('edition: "2026"', "edition: today"), "key 'edition': 'today' is not a year, such as \"2026\""),
 ])
 def test_a_wrong_redoes_or_edition_is_named(tmp_path: Path, change: tuple[str, str], words: str) -> None:
     message = _error(tmp_path, EDITIONS.replace(*change, 1) if change[0] != 'edition: "2026"' else

@@ -230,9 +230,8 @@ def _validate(path: Path, data: Any, raw: bytes, memo: Path | None) -> None:
                           hint=f"Allowed keys: {', '.join(allowed)}.")
     if error.validator == "required":
         raise ConfigError(f"{where}: {error.message.replace('property', 'key')}" + (f" under {key!r}" if key else ""))
-    if error.validator == "pattern" and key == "tolerance":
-        raise ConfigError(f"{where}: key 'tolerance': {error.instance!r} is neither a share of the size nor a size",
-                          hint='Write a share such as "2%", or a size as docker prints it: B, kB, MB or GB ("50kB").')
+    if error.validator == "pattern" and "description" in error.schema:  # its words, not its regular expression
+        raise ConfigError(f"{where}: key {key!r}: {error.instance!r} is not {error.schema['description']}")
     if error.validator == "oneOf" and key == "expect":
         raise ConfigError(f"{where}: key 'expect' must give either 'exit_code' (with optional 'stdout' "
                           "and 'stderr') or 'fails_with', not both and not neither")
