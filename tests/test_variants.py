@@ -99,6 +99,21 @@ def test_every_pattern_of_the_variants_file_says_in_words_what_it_wants() -> Non
     assert found and all(isinstance(p.get("description"), str) for p in found), found
 
 
+def test_a_build_argument_no_arg_line_declares_is_refused(tmp_path: Path) -> None:
+    # BuildKit only warns of it ("were not consumed"), and builds with the default: a typo goes unseen
+    entry = GOOD + '    build_args: {GO_VERSON: "1.27", HTTPS_PROXY: "http://proxy:3128"}\n'
+    path = _repo(tmp_path, entry)
+    (tmp_path / "dockerfiles" / "Dockerfile.hello").write_text("ARG GO_VERSION=1.26\nFROM scratch\n")
+    with pytest.raises(ConfigError) as caught:
+        variants.load(Settings.read(), path=path, repo=tmp_path)
+    message = str(caught.value)
+    assert "variant 'hello': key 'build_args': GO_VERSON is declared by no ARG line of Dockerfile.hello" in message
+    assert "(did you mean 'GO_VERSION'?)" in message and "HTTPS_PROXY" not in message, message
+    path.write_text(entry.replace("GO_VERSON", "GO_VERSION"))  # declared, and a proxy every build takes
+    [loaded] = variants.load(Settings.read(), path=path, repo=tmp_path)
+    assert loaded.build_args == {"GO_VERSION": "1.27", "HTTPS_PROXY": "http://proxy:3128"}
+
+
 def test_missing_key(tmp_path: Path) -> None:
     message = _error(tmp_path, GOOD.replace("    title: Hello\n", ""))
     assert "'hello'" in message and "'title'" in message
@@ -155,7 +170,8 @@ variants:
 def test_a_matrix_entry_expands_to_one_variant_per_value(tmp_path: Path) -> None:
     (tmp_path / "go-app").mkdir()
     (tmp_path / "dockerfiles").mkdir()
-    (tmp_path / "dockerfiles" / "Dockerfile.go").write_text("ARG GO_VERSION=1.21\nFROM golang:${GO_VERSION}-bullseye\n")
+    (tmp_path / "dockerfiles" / "Dockerfile.go").write_text(
+        "ARG GO_VERSION=1.21\nFROM golang:${GO_VERSION}-bullseye\nARG CGO_ENABLED\n")
     path = tmp_path / "dockerfiles" / "variants.yml"
     path.write_text(MATRIX)
     loaded = variants.load(Settings.read(), path=path, repo=tmp_path)
@@ -174,7 +190,7 @@ def test_a_matrix_value_that_collides_is_named(tmp_path: Path) -> None:
 """
     path = _repo(tmp_path, text)
     (path.parent / "Dockerfile.go-1.27").write_text("FROM scratch\n")
-    (path.parent / "Dockerfile.go").write_text("ARG GO_VERSION\nFROM golang:${GO_VERSION}\n")
+    (path.parent / "Dockerfile.go").write_text("ARG GO_VERSION\nFROM golang:${GO_VERSION}\nARG CGO_ENABLED\n")
     with pytest.raises(ConfigError, match=r"the id 'go-1\.27' is used twice"):
         variants.load(Settings.read(), path=path, repo=tmp_path)
 
@@ -188,7 +204,7 @@ def test_a_matrix_value_may_bring_its_own_build_arguments(tmp_path: Path) -> Non
     (tmp_path / "go-app").mkdir()
     (tmp_path / "dockerfiles").mkdir()
     (tmp_path / "dockerfiles" / "Dockerfile.go").write_text(
-        "ARG GO_VERSION=1.21\nARG SUITE=bullseye\nFROM golang:${GO_VERSION}-${SUITE}\n")
+        "ARG GO_VERSION=1.21\nARG SUITE=bullseye\nFROM golang:${GO_VERSION}-${SUITE}\nARG CGO_ENABLED\n")
     path = tmp_path / "dockerfiles" / "variants.yml"
     path.write_text(MATRIX.replace('GO_VERSION: ["1.21", "1.27"]',
                                    'GO_VERSION: [{value: "1.19", build_args: {SUITE: bookworm}}, "1.27"]'))

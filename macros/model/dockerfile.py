@@ -26,6 +26,7 @@ class Parsed:
     bases: tuple[str, ...]    # images it is built from, in order: those named in FROM, then those a COPY
     #                           --from or a RUN --mount from= reads files of; not scratch, not its stages
     final_base: str           # the image the last stage starts from (following stage names), or scratch
+    args: frozenset[str] = frozenset()  # the build arguments its ARG lines declare, in any stage
 
 
 def read(path: Path, *, build_args: Mapping[str, str] | None = None) -> Parsed:
@@ -51,6 +52,8 @@ def parse(text: str, *, source: str, build_args: Mapping[str, str]) -> Parsed:
     stage_args: list[list[official.Command]] = []
     named: dict[str, int] = {}  # stage name -> its index
     read_from: list[str] = []   # what COPY --from and RUN --mount from= name: a stage (name, number) or an image
+    declared = {spec.partition("=")[0] for command in commands if command.cmd.upper() == "ARG"
+                for spec in command.value}
     for command in commands:
         if command.cmd.upper() == "ARG" and not starts:  # ARG before the first FROM
             for spec in command.value:
@@ -84,7 +87,8 @@ def parse(text: str, *, source: str, build_args: Mapping[str, str]) -> Parsed:
     # BuildKit takes --from as written (a variable there fails the build, in its words)
     images = [ref for ref in read_from
               if ref.lower() not in named and not ref.isdigit() and ref.lower() != "scratch" and "$" not in ref]
-    return Parsed(text=text, bases=tuple(dict.fromkeys([*bases, *images])), final_base=starts[-1])
+    return Parsed(text=text, bases=tuple(dict.fromkeys([*bases, *images])), final_base=starts[-1],
+                  args=frozenset(declared))
 
 
 def _files_from(command: official.Command) -> list[str]:

@@ -1,6 +1,7 @@
 """The variants file: one entry per Dockerfile variant, validated with a JSON Schema."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -182,6 +183,11 @@ def _expanded(path: Path, entry: dict[str, Any]) -> list[tuple[dict[str, Any], s
     return out
 
 
+# Build arguments every build takes without an ARG line: Docker's predefined proxy ones, and
+# BuildKit's own settings (BUILDKIT_SYNTAX, BUILDKIT_INLINE_CACHE ...).
+_PREDEFINED = re.compile(r"^(?:(?:HTTP|HTTPS|FTP|NO|ALL)_PROXY|(?:http|https|ftp|no|all)_proxy|BUILDKIT_\w+)$")
+
+
 def _variant(raw: dict[str, Any], where: str, *, path: Path, repo: Path, family: str,
              defaults: Settings) -> Variant:
     vid = raw["id"]
@@ -196,9 +202,17 @@ def _variant(raw: dict[str, Any], where: str, *, path: Path, repo: Path, family:
     if not context.is_dir():
         raise ConfigError(f"{where}: key 'context': {context} is not a folder")
     build_args = dict(raw.get("build_args", {}))
+    parsed = read(dockerfile, build_args=build_args)
+    ignored = sorted(name for name in build_args if name not in parsed.args and not _PREDEFINED.match(name))
+    if ignored:  # the builder would only warn, and build with the defaults
+        raise ConfigError(f"{where}: key 'build_args': {', '.join(ignored)} is declared by no ARG line of "
+                          f"{dockerfile.name}, so the build would ignore it"
+                          f"{did_you_mean(ignored[0], parsed.args)}",
+                          hint=f"Declare it in the Dockerfile (`ARG {ignored[0]}`) where it is used, or correct its "
+                               "name under 'build_args'.")
     return Variant(
         id=vid, title=raw["title"], description=raw["description"], dockerfile=dockerfile,
-        context=context, expect=Expectation(**raw["expect"]), parsed=read(dockerfile, build_args=build_args),
+        context=context, expect=Expectation(**raw["expect"]), parsed=parsed,
         binary=raw.get("binary", defaults.default_binary),
         timeout_s=float(raw.get("timeout_s", defaults.default_timeout_s)),
         build_timeout_s=float(raw.get("build_timeout_s", defaults.default_build_timeout_s)),
