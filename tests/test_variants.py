@@ -114,6 +114,19 @@ def test_a_build_argument_no_arg_line_declares_is_refused(tmp_path: Path) -> Non
     assert loaded.build_args == {"GO_VERSION": "1.27", "HTTPS_PROXY": "http://proxy:3128"}
 
 
+def test_a_variant_of_the_checks_part_declares_the_checks_programs_answers(tmp_path: Path) -> None:
+    part = sorted(CHECKED)[0]
+    wrong = GOOD.replace("    expect:", f"    part: {part}\n    expect:").replace(
+        'stderr: "Hello, World!\\n"', 'stdout: "Hello, World!\\n"')
+    (tmp_path / "wrong").mkdir()
+    message = _error(tmp_path / "wrong", wrong)
+    assert "key 'part'" in message and "checks program's answers" in message and "checks-app" in message, message
+    (tmp_path / "right").mkdir()
+    right = wrong.replace('stdout: "Hello, World!\\n"', 'stdout: "trust: ok (ISRG Root X1)\\nnot root: x\\n"')
+    [loaded] = variants.load(Settings.read(), path=_repo(tmp_path / "right", right), repo=tmp_path / "right")
+    assert loaded.part == part
+
+
 def test_missing_key(tmp_path: Path) -> None:
     message = _error(tmp_path, GOOD.replace("    title: Hello\n", ""))
     assert "'hello'" in message and "'title'" in message

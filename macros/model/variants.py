@@ -9,7 +9,9 @@ from typing import Any
 import yaml
 
 from ..errors import ConfigError, did_you_mean
+from . import checks
 from .dockerfile import Parsed, read
+from .parts import CHECKED, title_of
 from .schema import first_error, load_yaml
 from .settings import REPO, Settings
 from .variants_schema import VARIANTS_SCHEMA
@@ -210,15 +212,22 @@ def _variant(raw: dict[str, Any], where: str, *, path: Path, repo: Path, family:
                           f"{did_you_mean(ignored[0], parsed.args)}",
                           hint=f"Declare it in the Dockerfile (`ARG {ignored[0]}`) where it is used, or correct its "
                                "name under 'build_args'.")
+    part, expect = raw.get("part", "base"), Expectation(**raw["expect"])
+    if part in CHECKED and expect.stdout is not None and checks.parsed(expect.stdout) is None:
+        raise ConfigError(f"{where}: key 'part': {title_of(part)!r} reads what its variants print as the checks "
+                          "program's answers, one \"<check>: ok (...)\" or \"<check>: <error>\" line each, and the "
+                          "stdout this variant declares is not that",
+                          hint="Build the checks program (`context: checks-app`) and declare what it prints, or put "
+                               "the variant in another part.")
     return Variant(
         id=vid, title=raw["title"], description=raw["description"], dockerfile=dockerfile,
-        context=context, expect=Expectation(**raw["expect"]), parsed=parsed,
+        context=context, expect=expect, parsed=parsed,
         binary=raw.get("binary", defaults.default_binary),
         timeout_s=float(raw.get("timeout_s", defaults.default_timeout_s)),
         build_timeout_s=float(raw.get("build_timeout_s", defaults.default_build_timeout_s)),
         build_memory_mib=int(raw.get("build_memory_mib", defaults.default_build_memory_mib)),
         article_2022=raw.get("article_2022"), tolerance=raw.get("tolerance"), build_args=build_args,
-        part=raw.get("part", "base"),
+        part=part,
         edition=raw.get("edition", ""), redoes=raw.get("redoes", ""), against=raw.get("against", ""),
         family=family, origin=where,
     )
