@@ -10,7 +10,7 @@ from collections.abc import Callable
 from ..errors import PageError
 from ..model import releases, results_schema, sizes, support
 from ..model.sizes import human_size
-from ..model.words import both
+from ..model.words import both, counted
 from . import (
     answer_macros,
     benchmark_figures,
@@ -121,6 +121,7 @@ _LIMITS = {  # a setting's name -> how the pages say its value
     "lifetime_resolution": lambda _s: f"{formats.LIFETIME_RESOLUTION_S * 1000:.0f} ms",
     "platform": lambda s: f"`{s.platform}`",  # the one platform every image is built for
     "architecture": lambda s: f"`{s.architecture}`",
+    "builds_at_once": lambda s: counted(s.build_workers, "build") + " at a time",
 }
 
 
