@@ -112,16 +112,19 @@ def test_a_variant_is_built_for_the_declared_platform(client: docker.DockerClien
             client.api.remove_image(image_id, force=True)
 
 
-# BuildKit says `"/go.mod": not found` whether the folder lacks the file or its .dockerignore keeps it
-# out; only the second surprises, as the file is there to see: the message tells the two apart.
+# BuildKit says `"/go.mod": not found` whether the folder lacks the file or an ignore file keeps it
+# out; only the second surprises, as the file is there to see: the message tells the two apart, and
+# names the ignore file BuildKit read: the Dockerfile's own (`<its name>.dockerignore`), when it has one.
 @pytest.mark.docker
-@pytest.mark.parametrize(("ignore", "source", "said"), [
-    ("go.mod\n", "go.mod", "(go.mod is in app/, but its .dockerignore keeps it out of the build context)"),
-    ("", "notes.txt", "(the build context, app/, has no notes.txt)"),
-    ("", "--from=golang:1.27-trixie /notes.txt", ""),  # another image's files: not the context's to explain
-], ids=["kept-out", "absent", "from-an-image"])
+@pytest.mark.parametrize(("ignore", "own", "source", "said"), [
+    ("go.mod\n", None, "go.mod", "(go.mod is in app/, but its .dockerignore keeps it out of the build context)"),
+    ("", "go.mod\n", "go.mod", "(go.mod is in app/, but {folder}/Dockerfile.pytest-not-sent.dockerignore keeps "
+                              "it out of the build context)"),
+    ("", None, "notes.txt", "(the build context, app/, has no notes.txt)"),
+    ("", None, "--from=golang:1.27-trixie /notes.txt", ""),  # another image's files: not the context's to explain
+], ids=["kept-out", "kept-out-by-the-dockerfiles-own", "absent", "from-an-image"])
 def test_a_source_the_context_does_not_send_says_why(client: docker.DockerClient, settings: Settings, tmp_path: Path,
-                                                      ignore: str, source: str, said: str) -> None:
+                                                      ignore: str, own: str | None, source: str, said: str) -> None:
     app = tmp_path / "app"
     app.mkdir()
     for name in ("main.go", "go.mod"):
@@ -129,9 +132,12 @@ def test_a_source_the_context_does_not_send_says_why(client: docker.DockerClient
     (app / ".dockerignore").write_text(ignore)
     path = write_variants(tmp_path, {"pytest-not-sent": (f"FROM scratch\nCOPY {source} /\n",
                                                           '    context: app\n    binary: ""\n    expect: {exit_code: 0}')})
+    if own is not None:
+        (tmp_path / "Dockerfile.pytest-not-sent.dockerignore").write_text(own)
     [variant] = variants.load(replace(settings, variants_file=path), repo=tmp_path)
     with pytest.raises(BuildError) as failed:
         build_variant(client, variant, settings=settings)
+    said = said.format(folder=tmp_path.name)
     assert failed.value.message.endswith(f'"/{source.split()[-1].strip("/")}": not found {said}'.rstrip()), \
         failed.value.message
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from macros.engine import context
+from macros.measure import recipes
 from macros.model import cache
 from macros.model.cache import ResultCache, cache_key
 from macros.model.measurement import SHAPE, Measurement, shape_of
@@ -81,6 +82,29 @@ def test_context_digest_follows_sent_files_and_dockerfile_only(tmp_path: Path) -
     assert second != first
     (tmp_path / "Dockerfile.x").write_text("FROM scratch\nCOPY . /\n")  # read again, as the next load does
     assert context.for_folder(tmp_path / "app", tmp_path / "Dockerfile.x").digest() != second
+
+
+def test_a_dockerfiles_own_ignore_file_is_read_before_the_contexts(tmp_path: Path) -> None:
+    """BuildKit reads `<Dockerfile>.dockerignore` beside the Dockerfile, when there is one, instead
+    of the context's `.dockerignore`: the files the key hashes are the ones that builder is sent."""
+    ctx = _context(tmp_path)
+    assert ctx.ignore_file == tmp_path / "app" / ".dockerignore"
+    (tmp_path / "Dockerfile.x.dockerignore").write_text("main.go\n")
+    own = context.for_folder(tmp_path / "app", tmp_path / "Dockerfile.x")
+    assert own.ignore_file == tmp_path / "Dockerfile.x.dockerignore"
+    assert own.files() == [".dockerignore", "notes.txt"]
+    assert own.keeps_out() == f"{tmp_path.name}/Dockerfile.x.dockerignore" and ctx.keeps_out() == "its .dockerignore"
+    first = own.digest()
+    (tmp_path / "app" / "main.go").write_text("package main // kept out now\n")
+    assert own.digest() == first
+    (tmp_path / "app" / "notes.txt").write_text("sent now\n")
+    assert own.digest() != first
+
+
+def test_a_dockerfiles_own_ignore_file_is_not_taken_for_a_dockerfile(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile.a").write_text("FROM debian:bookworm\nCOPY . /\n")
+    (tmp_path / "Dockerfile.a.dockerignore").write_text("*.md\n")
+    assert recipes.wanted_references(tmp_path) == ["debian:bookworm"]
 
 
 def test_the_repository_as_a_context_sends_nothing_git_or_a_build_writes(tmp_path: Path) -> None:

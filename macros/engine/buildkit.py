@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -118,6 +119,8 @@ def build(client: docker.DockerClient, *, context: Context, what: str, platform:
         # A file of ours, not `--file -`: buildx 0.13 copies standard input to a /tmp/dockerfile*
         # folder of its own and never removes it (one left per build).
         dockerfile.write_text(served.text)
+        if context.ignore_file is not None:  # beside it, as its own: BuildKit reads the file the digest read
+            shutil.copyfile(context.ignore_file, dockerfile.with_name("Dockerfile.dockerignore"))
         argv = [*BUILDX, "build", "--progress=plain", "--provenance=false", "--metadata-file", str(metadata),
                 "--file", str(dockerfile), "--platform", platform, *(["--no-cache"] if nocache else []),
                 *(["--cgroup-parent", guard.cap.parent] if guard.cap else []),
@@ -207,7 +210,7 @@ _NOT_SENT = re.compile(r'"/?([^"]+)": not found')
 
 
 def _not_sent(step: str, said: str, context: Context) -> str:
-    """Why a source of a COPY or ADD from the context (`step`) was not found: a .dockerignore that
+    """Why a source of a COPY or ADD from the context (`step`) was not found: an ignore file that
     keeps out a file the folder has (the builder's words cannot say that), or a folder without it.
     A source from another stage or image (`--from=`) is not the context's to explain."""
     instruction = step.split("] ", 1)[-1]
@@ -217,7 +220,7 @@ def _not_sent(step: str, said: str, context: Context) -> str:
         return ""
     name, folder = found.group(1), f"{context.root.name}/"
     if (context.root / name).exists():
-        return f" ({name} is in {folder}, but its .dockerignore keeps it out of the build context)"
+        return f" ({name} is in {folder}, but {context.keeps_out()} keeps it out of the build context)"
     return f" (the build context, {folder}, has no {name})"
 
 

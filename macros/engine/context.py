@@ -20,7 +20,14 @@ class Context:
     root: Path
     dockerfile: Path
     dockerfile_text: str       # read once, by whoever made the Context
-    patterns: tuple[str, ...]  # from the context's .dockerignore
+    patterns: tuple[str, ...]  # from `ignore_file`
+    ignore_file: Path | None   # the ignore file the builder reads (see `ignore_file_of`), if any
+
+    def keeps_out(self) -> str:
+        """The ignore file, as a message names it."""
+        if self.ignore_file is None or self.ignore_file.parent == self.root:
+            return "its .dockerignore"
+        return f"{self.ignore_file.parent.name}/{self.ignore_file.name}"
 
     def files(self) -> list[str]:
         """Paths (relative, sorted) that the builder will receive, after .dockerignore."""
@@ -44,13 +51,22 @@ class Context:
         return h.hexdigest()
 
 
+def ignore_file_of(root: Path, dockerfile: Path) -> Path | None:
+    """The ignore file BuildKit reads for a build: the Dockerfile's own (`<its name>.dockerignore`,
+    beside it) if it has one, else the context's `.dockerignore`."""
+    return next((f for f in (dockerfile.with_name(f"{dockerfile.name}.dockerignore"), root / ".dockerignore")
+                 if f.is_file()), None)
+
+
 def for_folder(root: Path, dockerfile: Path, *, text: str | None = None) -> Context:
-    """A context rooted at `root`, honouring its .dockerignore the way docker-py reads it."""
-    ignore = root / ".dockerignore"
+    """A context rooted at `root`, honouring the ignore file BuildKit reads, the way docker-py
+    reads patterns."""
+    ignore = ignore_file_of(root, dockerfile)
     patterns: list[str] = []
-    if ignore.is_file():
+    if ignore is not None:
         lines = (line.strip() for line in ignore.read_text(encoding="utf-8").splitlines())
         patterns = [line for line in lines if line and not line.startswith("#")]
     if text is None:
         text = dockerfile.read_text(encoding="utf-8")
-    return Context(root=root, dockerfile=dockerfile, dockerfile_text=text, patterns=tuple(patterns))
+    return Context(root=root, dockerfile=dockerfile, dockerfile_text=text, patterns=tuple(patterns),
+                   ignore_file=ignore)

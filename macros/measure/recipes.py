@@ -111,7 +111,8 @@ def load_recipes(settings: Settings) -> dict[str, Recipe]:
 def wanted_references(folder: Path) -> list[str]:
     """Every base named by the Dockerfiles in `folder` (build arguments at their defaults), in a
     stable order."""
-    dockerfiles = sorted(folder.glob("Dockerfile*")) if folder.is_dir() else []
+    dockerfiles = sorted(p for p in folder.glob("Dockerfile*") if not p.name.endswith(".dockerignore")
+                         ) if folder.is_dir() else []  # a Dockerfile's own ignore file is not one
     if not dockerfiles:
         raise ConfigError(f"{folder}: no Dockerfile* files there",
                           hint="Name a folder that holds the variants' Dockerfiles.")
