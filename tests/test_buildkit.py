@@ -4,16 +4,19 @@ verified and measured; a frontend that would have to be fetched is refused by it
 reading of BuildKit's progress and of the syntax line, as pure logic."""
 from __future__ import annotations
 
+import functools
+import http.server
 import json
 import shutil
 import subprocess
 import tempfile
+import threading
 from dataclasses import replace
 from pathlib import Path
 
 import docker
 import pytest
-from macros.engine import buildkit, images
+from macros.engine import buildkit, explain, images
 from macros.engine.buildkit import Progress
 from macros.engine.connection import endpoint
 from macros.engine.frontend import frontend
@@ -209,7 +212,38 @@ def test_a_step_that_needs_a_secret_or_an_ssh_agent_is_told_the_build_gives_none
     said = done.stdout + done.stderr
     assert done.returncode == 1 and "Traceback" not in said, said
     assert f"build failed at [stage-0 2/2] RUN --mount={mount} true: " in said, said
-    assert buildkit.NOT_GIVEN_HINT in " ".join(said.split()), said
+    assert explain.NOT_GIVEN_HINT in " ".join(said.split()), said
+
+
+# An `ADD --checksum` whose download does not match fails in BuildKit's words as a digest mismatch,
+# even when the server answered with an error (BuildKit hashes the error's answer); the message says
+# how the URL answers. The server is one of ours on this machine's loopback, where the engine's
+# builder fetches from.
+@pytest.mark.docker
+@pytest.mark.parametrize(("name", "said"), [
+    ("missing", "answers 404 File not found here: with --checksum, BuildKit hashes the error's answer as if it were "
+                "the file, so the first digest is not the file's; check the URL)"),
+    ("present", "answers 200 OK here: the file it serves is not the one --checksum pins)"),
+])
+def test_an_add_whose_checksum_does_not_match_says_how_the_url_answers(
+        client: docker.DockerClient, settings: Settings, tmp_path: Path, name: str, said: str) -> None:
+    (tmp_path / "served").mkdir()
+    (tmp_path / "served" / "present").write_text("not what the checksum pins\n")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path / "served"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/{name}"
+    try:
+        path = write_variants(tmp_path, {"pytest-checksum": (
+            f"FROM scratch\nADD --checksum=sha256:{'0' * 63}1 {url} /x\n",
+            '    context: served\n    binary: ""\n    expect: {exit_code: 0}')})
+        [variant] = variants.load(replace(settings, variants_file=path), repo=tmp_path)
+        with pytest.raises(BuildError) as failed:
+            build_variant(client, variant, settings=settings)
+    finally:
+        server.shutdown()
+    assert "digest mismatch sha256:" in failed.value.message, failed.value.message
+    assert failed.value.message.endswith(f" ({url} {said}"), failed.value.message
 
 
 def test_the_built_in_syntax_line_leaves_every_other_line_where_it_was() -> None:
@@ -242,3 +276,12 @@ def test_progress_names_the_step_that_failed_was_cancelled_or_runs() -> None:
                                            "complete successfully: exit code: 3", "#8 [1/2] FROM x", "#8 CACHED")]
     assert said == [None, ("[2/2] RUN exit 3", "failed"), None, ("[1/2] FROM x", "cached")]  # a failure is not "cached"
     assert failing.step() == "[2/2] RUN exit 3" and failing.error.endswith("exit code: 3")
+
+
+def test_a_checksum_mismatch_is_explained_only_for_one_url_that_answers() -> None:
+    said = "digest mismatch sha256:aa: sha256:bb"
+    unreachable = "http://127.0.0.1:1/x"  # nothing listens on port 1: no answer to report
+    assert explain.checksum_mismatch(f"[1/1] ADD --checksum=sha256:bb {unreachable} /x", said, timeout_s=1) == ""
+    assert explain.checksum_mismatch(f"[1/1] ADD {unreachable} /x", said) == ""  # no pin, no mismatch of ours
+    assert explain.checksum_mismatch("[2/2] COPY --from=build /x /x", said) == ""
+    assert explain.checksum_mismatch("[1/1] ADD --checksum=sha256:bb 'unclosed /x", said) == ""

@@ -7,6 +7,8 @@ builds through the docker CLI's buildx plugin (BuildKit has no other client for 
 - `labels`: the labels on everything we create, and the filters that find it again;
 - `context`: build contexts: the files the builder receives, and their digest;
 - `buildkit`: building an image with BuildKit (`docker buildx build`), the one place the CLI runs;
+- `explain`: what BuildKit's words for a failed step leave unsaid (an ignore file, a missing
+  secret, a URL that answers with an error), said after them;
 - `frontend`: the Dockerfile frontend a `# syntax=` line asks for, served by the engine's own;
 - `images`: inspect, tag, pull, push, history, reading a file out of an image;
 - `build_limits`: a build's time and memory limits, and what a build stopped by either says;

@@ -23,6 +23,7 @@ import docker
 
 from ..errors import BuildError, EngineError
 from ..model.records import Builder
+from . import explain
 from .build_limits import BuildLimits, Guard
 from .connection import named
 from .context import Context
@@ -196,34 +197,6 @@ def cli_env() -> dict[str, str]:
                              {"BUILDX_BUILDER": "default"})}
 
 
-# BuildKit's words for a step that mounts a secret or an SSH agent the build was not given. The
-# doc build gives neither: a variant is built from its Dockerfile and its context alone, the same on
-# every machine, and "unset ssh forward key default" would not say that.
-_NOT_GIVEN = re.compile(r"secret \S+: not found|unset ssh forward key")
-NOT_GIVEN_HINT = ("The doc build gives its builds no secrets and no SSH agent, so that a variant builds from its "
-                  "Dockerfile and its context alone, the same on every machine: take the step's "
-                  "`--mount=type=secret` or `--mount=type=ssh` out, and put what it needs in the context.")
-
-
-# BuildKit's words for a COPY or ADD source the context does not send: `"/go.mod": not found`.
-_NOT_SENT = re.compile(r'"/?([^"]+)": not found')
-
-
-def _not_sent(step: str, said: str, context: Context) -> str:
-    """Why a source of a COPY or ADD from the context (`step`) was not found: an ignore file that
-    keeps out a file the folder has (the builder's words cannot say that), or a folder without it.
-    A source from another stage or image (`--from=`) is not the context's to explain."""
-    instruction = step.split("] ", 1)[-1]
-    found = _NOT_SENT.search(said)
-    if (not instruction.startswith(("COPY ", "ADD ")) or "--from=" in instruction or found is None
-            or any(c in found.group(1) for c in "*?[")):
-        return ""
-    name, folder = found.group(1), f"{context.root.name}/"
-    if (context.root / name).exists():
-        return f" ({name} is in {folder}, but {context.keeps_out()} keeps it out of the build context)"
-    return f" (the build context, {folder}, has no {name})"
-
-
 def _failure(what: str, progress: Progress, guard: Guard, tail: str, *,
              syntax_line: str, context: Context) -> BuildError | EngineError:
     if "is not a docker command" in tail or "unknown command: docker buildx" in tail:
@@ -231,9 +204,10 @@ def _failure(what: str, progress: Progress, guard: Guard, tail: str, *,
     if guard.expired or progress.failed or progress.ran:
         message, hint = guard.failure(what, progress.step(), progress.error or progress.solve_error or "cancelled",
                                       failed=bool(progress.failed))
-        if progress.failed and _NOT_GIVEN.search(message):
-            hint = NOT_GIVEN_HINT
-        message += _not_sent(progress.failed, message, context)
+        if progress.failed:
+            hint = explain.not_given(message) or hint
+            message += explain.not_sent(progress.failed, message, context) + explain.checksum_mismatch(
+                progress.failed, message)
         return BuildError(message, hint=hint, log_tail=tail, failed_step="" if guard.expired else progress.failed)
     # no step ran: the Dockerfile itself was refused (a parse error), or the builder could not start
     said = progress.solve_error or (tail.splitlines()[-1] if tail else "no output")
