@@ -16,7 +16,7 @@ from pathlib import Path
 
 import docker
 import pytest
-from macros.engine import buildkit, explain, images
+from macros.engine import buildkit, context, explain, images
 from macros.engine.buildkit import Progress
 from macros.engine.connection import endpoint
 from macros.engine.frontend import frontend
@@ -143,6 +143,48 @@ def test_a_source_the_context_does_not_send_says_why(client: docker.DockerClient
     said = said.format(folder=tmp_path.name)
     assert failed.value.message.endswith(f'"/{source.split()[-1].strip("/")}": not found {said}'.rstrip()), \
         failed.value.message
+
+
+# The files a context lists, which the cache key hashes, must be the files BuildKit is sent, or an
+# edit to a file the key leaves out would not measure the variant again. Held against BuildKit
+# itself, on patterns where docker-py's older rules (the key's until 2026-12-08) and BuildKit's part
+# ways (a `!` pattern that brings back files under a folder left out; the ignore file left out by
+# its own patterns) and on others that need care (cleaning, escapes, comments).
+_TREE = ("a.go", "b.md", "README.md", "docs/keep.md", "docs/x.md", "vendor/m/v.go", "vendor/keep.go",
+         "cmd/app/main.go", "cmd/app/README.md", "sub/dir/deep.txt", "space name.txt", ".hidden", "go.mod")
+_PATTERNS = {
+    "allow-go-anywhere": "*\n!**/*.go\n!go.mod\n",
+    "all-but-go": "**\n!**/*.go\n",
+    "allow-one-tree": "**\n!cmd/**\n",
+    "folder-but-one-file": "vendor\n!vendor/keep.go\n",
+    "deep-except-one": "**/*.md\n!docs/keep.md\n",
+    "dotfiles": ".*\n",
+    "comments-and-spaces": "# a comment\n  b.md  \n  # a pattern, not a comment\n",
+    "cleaned": "./docs/../b.md\n/sub/\n",
+    "escape-and-class": "space\\ name.txt\n[ab].*\n",
+}
+
+
+@pytest.mark.docker
+def test_the_files_a_context_lists_are_the_files_buildkit_receives(tmp_path: Path) -> None:
+    differ = {}
+    for name, patterns in _PATTERNS.items():
+        root = tmp_path / name
+        for rel in _TREE:
+            (root / "ctx" / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / "ctx" / rel).write_text(rel)
+        (root / "ctx" / ".dockerignore").write_text(patterns)
+        (root / "Dockerfile").write_text("FROM scratch\nCOPY . /ctx/\n")
+        subprocess.run([*buildkit.BUILDX, "build", "--progress=quiet", "--output", f"type=local,dest={root / 'out'}",
+                        "--file", str(root / "Dockerfile"), str(root / "ctx")],
+                       env=buildkit.cli_env(), check=True, capture_output=True)
+        received = {p.relative_to(root / "out" / "ctx").as_posix() for p in (root / "out" / "ctx").rglob("*")
+                    if p.is_file()}
+        ctx = context.for_folder(root / "ctx", root / "Dockerfile")
+        listed = {f for f in ctx.files() if (root / "ctx" / f).is_file()}
+        if listed != received:
+            differ[name] = (sorted(listed - received), sorted(received - listed))
+    assert differ == {}, differ  # pattern: (listed only, received only)
 
 
 # An author who builds for several platforms has often made a builder of their own the CLI's

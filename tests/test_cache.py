@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from macros.engine import context
+from macros.errors import ConfigError
 from macros.measure import recipes
 from macros.model import cache
 from macros.model.cache import ResultCache, cache_key
@@ -99,6 +100,15 @@ def test_a_dockerfiles_own_ignore_file_is_read_before_the_contexts(tmp_path: Pat
     assert own.digest() == first
     (tmp_path / "app" / "notes.txt").write_text("sent now\n")
     assert own.digest() != first
+
+
+def test_a_pattern_buildkit_would_refuse_is_named_with_its_file(tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / ".dockerignore").write_text("*.md\nnotes[\n")
+    with pytest.raises(ConfigError) as refused:
+        context.for_folder(tmp_path / "app", tmp_path / "Dockerfile.x", text="FROM scratch\n")
+    assert refused.value.message == f"{tmp_path / 'app' / '.dockerignore'}: Invalid ignore pattern 'notes[': syntax " \
+                                    "error in pattern", refused.value.message
 
 
 def test_a_dockerfiles_own_ignore_file_is_not_taken_for_a_dockerfile(tmp_path: Path) -> None:

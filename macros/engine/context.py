@@ -6,13 +6,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from docker.utils.build import exclude_paths
+from e2b_dockerfile_utils import PatternMatcher
 
-# The Dockerfile goes to the builder on its own (buildkit.py), never as a file of the context; the
-# file list is asked for with this name, which no context holds, so that no file is kept back
-# from .dockerignore on the Dockerfile's account (docker-py's exclude_paths always keeps the one
-# it is told is the Dockerfile).
-_NOT_IN_ANY_CONTEXT = ".dockerfile.smallest-go"
+from ..errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -20,7 +16,7 @@ class Context:
     root: Path
     dockerfile: Path
     dockerfile_text: str       # read once, by whoever made the Context
-    patterns: tuple[str, ...]  # from `ignore_file`
+    patterns: tuple[str, ...]  # the lines of `ignore_file`
     ignore_file: Path | None   # the ignore file the builder reads (see `ignore_file_of`), if any
 
     def keeps_out(self) -> str:
@@ -30,8 +26,25 @@ class Context:
         return f"{self.ignore_file.parent.name}/{self.ignore_file.name}"
 
     def files(self) -> list[str]:
-        """Paths (relative, sorted) that the builder will receive, after .dockerignore."""
-        return sorted(exclude_paths(str(self.root), list(self.patterns), dockerfile=_NOT_IN_ANY_CONTEXT))
+        """Paths (relative, sorted) that the builder will receive, decided as BuildKit decides them
+        (moby/patternmatcher's rules, in a port of it): a path is left out when the last pattern
+        that matches it or a folder above it excludes it, and a folder left out is still walked
+        when a `!` pattern could bring back something in it."""
+        matcher = PatternMatcher(list(self.patterns))
+        sent: list[str] = []
+        for folder, dirs, names in os.walk(self.root):
+            here = Path(folder).relative_to(self.root)
+            walked = []
+            for name in dirs:
+                rel = (here / name).as_posix()
+                if not matcher.matches(rel):
+                    sent.append(rel)
+                    walked.append(name)
+                elif matcher.may_match_under(rel):
+                    walked.append(name)
+            dirs[:] = walked
+            sent.extend(rel for name in names if not matcher.matches(rel := (here / name).as_posix()))
+        return sorted(sent)
 
     def digest(self) -> str:
         """sha256 over every file sent (name, executable bit, bytes) and the Dockerfile bytes."""
@@ -59,14 +72,15 @@ def ignore_file_of(root: Path, dockerfile: Path) -> Path | None:
 
 
 def for_folder(root: Path, dockerfile: Path, *, text: str | None = None) -> Context:
-    """A context rooted at `root`, honouring the ignore file BuildKit reads, the way docker-py
-    reads patterns."""
+    """A context rooted at `root`, with the patterns of the ignore file BuildKit reads (its lines
+    as written: the matcher drops comments and blank lines, as BuildKit's reader does)."""
     ignore = ignore_file_of(root, dockerfile)
-    patterns: list[str] = []
-    if ignore is not None:
-        lines = (line.strip() for line in ignore.read_text(encoding="utf-8").splitlines())
-        patterns = [line for line in lines if line and not line.startswith("#")]
+    patterns = tuple(ignore.read_text(encoding="utf-8-sig").splitlines()) if ignore is not None else ()
+    try:
+        PatternMatcher(list(patterns))
+    except ValueError as exc:
+        raise ConfigError(f"{ignore}: {exc}", hint="Correct the pattern: .dockerignore patterns are Go's "
+                          "filepath.Match patterns, with ** for any number of folders.") from None
     if text is None:
         text = dockerfile.read_text(encoding="utf-8")
-    return Context(root=root, dockerfile=dockerfile, dockerfile_text=text, patterns=tuple(patterns),
-                   ignore_file=ignore)
+    return Context(root=root, dockerfile=dockerfile, dockerfile_text=text, patterns=patterns, ignore_file=ignore)
