@@ -318,6 +318,9 @@ def test_progress_names_the_step_that_failed_was_cancelled_or_runs() -> None:
                                            "complete successfully: exit code: 3", "#8 [1/2] FROM x", "#8 CACHED")]
     assert said == [None, ("[2/2] RUN exit 3", "failed"), None, ("[1/2] FROM x", "cached")]  # a failure is not "cached"
     assert failing.step() == "[2/2] RUN exit 3" and failing.error.endswith("exit code: 3")
+    long = Progress()
+    long.saw(f"#9 [1/1] ADD https://example.org/{'x' * 200} /y")
+    assert long.step() == f"[1/1] ADD https://example.org/{'x' * 200} /y"[:139] + "…"
 
 
 def test_a_checksum_mismatch_is_explained_only_for_one_url_that_answers() -> None:

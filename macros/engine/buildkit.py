@@ -95,7 +95,7 @@ class Progress:
         """The step a failure or a stop happened at: the one that failed or was cancelled, else
         the latest still running."""
         name = self.failed or self.cancelled or (self.names[self.running[-1]] if self.running else "")
-        return name[:140]
+        return name if len(name) <= 140 else name[:139] + "…"  # cut, and seen to be: not a typo of the line
 
 
 def build(client: docker.DockerClient, *, context: Context, what: str, platform: str, image_labels: dict[str, str],
