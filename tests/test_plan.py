@@ -52,6 +52,10 @@ def test_refresh_switch(declared: list[variants.Variant]) -> None:
     assert wanted(" , ".join(some)) == some
     with pytest.raises(ConfigError, match="not-a-variant"):
         wanted("not-a-variant")
+    typo = declared[0].id[:-1] + "x"  # one letter off a real id
+    with pytest.raises(ConfigError) as refused:
+        wanted(typo)
+    assert refused.value.message.endswith(f": {typo} (did you mean {declared[0].id!r}?)"), refused.value.message
 
 
 def test_the_machine_wide_memo_is_the_users_cache_unless_the_environment_names_another(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import docker
 
 from ..engine import context, images
-from ..errors import ConfigError
+from ..errors import ConfigError, did_you_mean
 from ..log import log
 from ..model.cache import ResultCache, cache_key
 from ..model.measurement import Measurement
@@ -42,7 +42,8 @@ def refresh_wanted(declared: list[Variant], wanted: frozenset[str]) -> set[str]:
         return ids
     unknown = wanted - ids
     if unknown:
-        raise ConfigError(f"{REFRESH_ENV} names unknown variants: {', '.join(sorted(unknown))}",
+        raise ConfigError(f"{REFRESH_ENV} names unknown variants: "
+                          f"{', '.join(u + did_you_mean(u, ids) for u in sorted(unknown))}",
                           hint=f"Use '{REFRESH_ALL}' or some of: {', '.join(sorted(ids))}.")
     return set(wanted)
 
