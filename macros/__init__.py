@@ -20,8 +20,8 @@ def define_env(env: Any) -> None:
 
     interrupt.install()
     ours = env.conf["plugins"].get(state.PLUGIN)
-    settings = Settings.read(serving=getattr(ours, "command", "build") == "serve")
-    try:
+    try:  # the environment's settings too: a bad value is one message, like any other fault of ours
+        settings = Settings.read(serving=getattr(ours, "command", "build") == "serve")
         built = state.State(settings=settings, session=measure_all(settings))
     except ProjectError as exc:
         state.failed(exc)

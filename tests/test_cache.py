@@ -21,7 +21,7 @@ from macros.model.settings import Settings
 from macros.model.variants import Expectation
 
 from tests.factories import measurement
-from tests.helpers import REPO
+from tests.helpers import REPO, cli
 
 BASE = dict(context_digest="c" * 64, bases={"golang:1.21-bullseye": "sha256:aa", "scratch-ish": "sha256:bb"},
             build_args={"A": "1"}, expectation=Expectation(exit_code=0, stderr="Hello, World!\n"),
@@ -100,6 +100,15 @@ def test_a_dockerfiles_own_ignore_file_is_read_before_the_contexts(tmp_path: Pat
     assert own.digest() == first
     (tmp_path / "app" / "notes.txt").write_text("sent now\n")
     assert own.digest() != first
+
+
+def test_a_cache_folder_that_cannot_be_written_is_named_once_before_anything_is_built(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a folder\n")
+    done = cli("measure", cache=tmp_path / "a-file" / "cache")
+    said = done.stdout + done.stderr
+    assert done.returncode == 1 and "Traceback" not in said, said
+    assert said.count(f"cannot write in {tmp_path / 'a-file' / 'cache'}: Not a directory") == 1, said
+    assert "Make that folder one this user can create and write" in said and "building" not in said, said
 
 
 def test_a_pattern_buildkit_would_refuse_is_named_with_its_file(tmp_path: Path) -> None:

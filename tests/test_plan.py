@@ -2,6 +2,9 @@
 project's real variants file."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,6 +13,8 @@ from macros.errors import ConfigError
 from macros.measure.plan import first_stages, refresh_wanted
 from macros.model import variants
 from macros.model.settings import Settings
+
+from tests.helpers import REPO
 
 
 @pytest.fixture
@@ -71,3 +76,29 @@ def test_the_start_up_runs_can_be_fewer_and_a_bad_count_is_named() -> None:
     for bad in ("0", "two", "-1"):
         with pytest.raises(ConfigError, match=f"SMALLEST_GO_START_RUNS='{bad}' is not a number of runs"):
             Settings.read({"SMALLEST_GO_START_RUNS": bad})
+
+
+def test_a_namespace_and_a_switch_take_what_docker_and_the_readme_say() -> None:
+    for name in ("smallest-go-mine", "me/smallest.go", "a__b"):
+        assert Settings.read({"SMALLEST_GO_NAMESPACE": name}).namespace == name
+    for bad in ("My_Images", "-x", "a//b", "a:b", "a b"):
+        with pytest.raises(ConfigError, match="cannot begin an image's name"):
+            Settings.read({"SMALLEST_GO_NAMESPACE": bad})
+    assert [Settings.read({"SMALLEST_GO_NO_BUILD_CACHE": v}).layer_cache for v in ("", "0", "1")] == [True, True, False]
+    assert Settings.read({}).layer_cache
+
+
+@pytest.mark.parametrize(("setting", "said"), [
+    ("SMALLEST_GO_REGISTRY_PORT=abc", "SMALLEST_GO_REGISTRY_PORT='abc' is not a TCP port"),
+    ("SMALLEST_GO_START_RUNS=0", "SMALLEST_GO_START_RUNS='0' is not a number of runs"),
+    ("SMALLEST_GO_NAMESPACE=My_Images", "SMALLEST_GO_NAMESPACE='My_Images' cannot begin an image's name"),
+    ("SMALLEST_GO_NO_BUILD_CACHE=yes", "SMALLEST_GO_NO_BUILD_CACHE='yes' is neither 1 nor 0"),
+])
+def test_a_bad_setting_fails_the_doc_build_in_one_message(tmp_path: Path, setting: str, said: str) -> None:
+    """Read before anything is measured, in mkdocs as in `python -m macros`: a message, no traceback."""
+    name, value = setting.split("=", 1)
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-q", "-d", str(tmp_path / "site")], cwd=REPO,
+                          capture_output=True, text=True, timeout=120, env={**os.environ, name: value})
+    output = done.stdout + done.stderr
+    assert done.returncode == 1 and "Traceback" not in output and f"ERROR   -  {said}" in output, output
+    assert not (tmp_path / "site").exists()

@@ -105,6 +105,7 @@ def _engine(settings: Settings) -> Iterator[BuildContext]:
     deletions (nothing of ours deletes from under the builds) until the block ends; then, if it
     ended well, the images it made stale removed (a failed build leaves them: its untagged variant
     images go with the next build that measures one, the stand-ins it replaced with `clean`)."""
+    files.writable(settings.cache_dir, settings.shared_cache_dir)
     client = connection.connect(settings)
     # The engine's facts (its version and store are in every cache key) are asked meanwhile.
     asking = ThreadPoolExecutor(1, thread_name_prefix="engine-facts")

@@ -54,14 +54,33 @@ def write_atomic(path: Path, text: str) -> None:
     except OSError as exc:
         if tmp:
             Path(tmp).unlink(missing_ok=True)
-        disk = f" ({_disk_of(path.parent)})" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else ""
-        raise ProjectError(f"cannot write {path} ({len(text.encode()):,} bytes): {exc.strerror or exc}{disk}",
-                           hint="Free some space there, or set SMALLEST_GO_CACHE to a folder with room. "
-                           "Nothing was half-written: every file there is whole, old or new.") from None
+        raise _cannot_write(f"{path} ({len(text.encode()):,} bytes)", path.parent, exc) from None
     except BaseException:
         if tmp:
             Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _cannot_write(what: str, folder: Path, exc: OSError) -> ProjectError:
+    full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    disk = f" ({_disk_of(folder)})" if full else ""
+    fix = ("Free some space there, or set SMALLEST_GO_CACHE to a folder with room." if full else
+           "Make that folder one this user can create and write, or set SMALLEST_GO_CACHE (the project's "
+           "cache) or SMALLEST_GO_SHARED_CACHE (the machine-wide memo) to one.")
+    return ProjectError(f"cannot write {what}: {exc.strerror or exc}{disk}",
+                        hint=f"{fix} Nothing was half-written: every file there is whole, old or new.")
+
+
+def writable(*folders: Path) -> None:
+    """Each folder made if need be and written to (a file made and gone at once), or the error a
+    write there would give: said once, before a build measures what it could not keep."""
+    for folder in folders:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except OSError as exc:
+            raise _cannot_write(f"in {folder}", folder, exc) from None
 
 
 def _disk_of(folder: Path) -> str:

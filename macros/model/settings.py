@@ -7,6 +7,7 @@ for a setting, and nothing keeps settings in module globals: the object is passe
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -151,9 +152,9 @@ class Settings:
             cache_dir=Path(env[CACHE_ENV]) if env.get(CACHE_ENV) else defaults.cache_dir,
             shared_cache_dir=_shared_cache(env, defaults.shared_cache_dir),
             refresh=frozenset(part.strip() for part in env.get(REFRESH_ENV, "").split(",") if part.strip()),
-            layer_cache=env.get(NO_BUILD_CACHE_ENV) != "1",
+            layer_cache=not _switch(NO_BUILD_CACHE_ENV, env.get(NO_BUILD_CACHE_ENV)),
             serving=serving,
-            namespace=env.get(NAMESPACE_ENV) or defaults.namespace,
+            namespace=_namespace(env.get(NAMESPACE_ENV), defaults.namespace),
             registry_port=_port(env.get(REGISTRY_PORT_ENV), defaults.registry_port),
             start_runs=_runs(env.get(START_RUNS_ENV), defaults.start_runs),
         )
@@ -163,6 +164,27 @@ def _shared_cache(env: Mapping[str, str], default: Path) -> Path:
     if env.get(SHARED_CACHE_ENV):
         return Path(env[SHARED_CACHE_ENV])
     return Path(env["XDG_CACHE_HOME"]) / "smallest-go" if env.get("XDG_CACHE_HOME") else default
+
+
+def _switch(name: str, text: str | None) -> bool:
+    """On for "1", off when unset, empty or "0"; any other word is refused rather than guessed at."""
+    if text not in (None, "", "0", "1"):
+        raise ConfigError(f"{name}={text!r} is neither 1 nor 0", hint=f"Set {name}=1 to turn it on, or unset it.")
+    return text == "1"
+
+
+# Docker's grammar for a repository path (distribution's reference grammar, lowercase components).
+_REPOSITORY = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*")
+
+
+def _namespace(text: str | None, default: str) -> str:
+    if not text:
+        return default
+    if not _REPOSITORY.fullmatch(text):
+        raise ConfigError(f"{NAMESPACE_ENV}={text!r} cannot begin an image's name",
+                          hint="Use lowercase letters and digits, joined by '.', '_', '-' (and '/' between parts), "
+                               f"as in {default}-mine; or unset it for {default}.")
+    return text
 
 
 def _runs(text: str | None, default: int) -> int:
