@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from macros.errors import PageError, VariantFailed
+from macros.errors import PageError, ProjectError, VariantFailed
 from macros.measure import own_files
 from macros.model import history, upstream
 from macros.model.fidelity import compare
@@ -391,3 +391,14 @@ def test_what_an_image_holds_is_said_from_its_contents() -> None:
     p = m.Page(session=replace(SESSION, results=[bare, full]), settings=SETTINGS, url="")  # type: ignore[arg-type]
     holds = m.MACROS["holds"][0]
     assert (holds(p, "bare"), holds(p, "full")) == ("no shell and no package manager", "a shell and `apt`")
+
+
+def test_results_files_are_written_whole_or_refused_in_one_message(tmp_path: Path) -> None:
+    SESSION.write_json(tmp_path / "out" / "results.json")
+    SESSION.write_csv(tmp_path / "out" / "results.csv")
+    assert json.loads((tmp_path / "out" / "results.json").read_text())["variants"][0]["id"] == "big"
+    assert (tmp_path / "out" / "results.csv").read_bytes().startswith(b"id,")
+    (tmp_path / "a-file").write_text("not a folder\n")
+    for write in (SESSION.write_json, SESSION.write_csv):
+        with pytest.raises(ProjectError, match=f"cannot write {tmp_path / 'a-file'}/results"):
+            write(tmp_path / "a-file" / "results")

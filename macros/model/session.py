@@ -4,6 +4,7 @@ registry and the bases; and `results.json`, written from the same records the pa
 from __future__ import annotations
 
 import csv
+import io
 import json
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from . import checks
+from .files import write_atomic
 from .image_diff import ImageDiff
 from .measurement import Measurement, published
 from .records import BaseImage, EngineFacts, RegistryFacts
@@ -73,19 +75,18 @@ class Session:
         }
 
     def write_json(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         # Without indentation: json's C encoder then writes it (with an indent, its Python one,
         # four times slower on half a megabyte); a browser or `jq .` lays it out for a reader.
-        path.write_text(json.dumps(self.document, ensure_ascii=False) + "\n", encoding="utf-8")
+        write_atomic(path, json.dumps(self.document, ensure_ascii=False) + "\n")
 
     def write_csv(self, path: Path) -> None:
         """results.csv: one row per variant, the results table's columns, sizes in bytes."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w", encoding="utf-8", newline="") as f:
-            out = csv.writer(f)
-            out.writerow(CSV_COLUMNS)
-            for record in self.document["variants"]:
-                out.writerow(["" if record[c] is None else record[c] for c in CSV_COLUMNS])
+        text = io.StringIO(newline="")
+        out = csv.writer(text)
+        out.writerow(CSV_COLUMNS)
+        for record in self.document["variants"]:
+            out.writerow(["" if record[c] is None else record[c] for c in CSV_COLUMNS])
+        write_atomic(path, text.getvalue())
 
 
 def variant_record(shown: Shown) -> dict[str, Any]:
