@@ -85,6 +85,21 @@ def test_context_digest_follows_sent_files_and_dockerfile_only(tmp_path: Path) -
     assert context.for_folder(tmp_path / "app", tmp_path / "Dockerfile.x").digest() != second
 
 
+def test_context_digest_follows_the_permission_bits_a_copy_keeps(tmp_path: Path) -> None:
+    ctx = _context(tmp_path)
+    first, mode = ctx.digest(), (tmp_path / "app" / "main.go").stat().st_mode
+    (tmp_path / "app" / "main.go").chmod(0o600 if mode & 0o777 != 0o600 else 0o644)
+    assert ctx.digest() != first
+    (tmp_path / "app" / "main.go").chmod(mode)
+    assert ctx.digest() == first
+    (tmp_path / "app").chmod(0o700)
+    assert ctx.digest() == first  # the context's own folder is not sent: the Dockerfile's COPY names the target
+    (tmp_path / "app" / "sub").mkdir(mode=0o755)
+    with_folder = ctx.digest()
+    (tmp_path / "app" / "sub").chmod(0o700)
+    assert ctx.digest() != with_folder
+
+
 def test_a_dockerfiles_own_ignore_file_is_read_before_the_contexts(tmp_path: Path) -> None:
     """BuildKit reads `<Dockerfile>.dockerignore` beside the Dockerfile, when there is one, instead
     of the context's `.dockerignore`: the files the key hashes are the ones that builder is sent."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,7 +48,9 @@ class Context:
         return sorted(sent)
 
     def digest(self) -> str:
-        """sha256 over every file sent (name, executable bit, bytes) and the Dockerfile bytes."""
+        """sha256 over every path sent (name, permission bits, and a file's bytes or a link's target)
+        and the Dockerfile bytes. A COPY keeps the permission bits, so they are in the image's
+        layers (and the diffs that list its files) as much as the bytes are."""
         h = hashlib.sha256()
         h.update(b"dockerfile\0" + self.dockerfile_text.encode("utf-8") + b"\0")
         for rel in self.files():
@@ -55,13 +58,17 @@ class Context:
             if path.is_symlink():
                 h.update(f"link\0{rel}\0{path.readlink()}\0".encode())
             elif path.is_file():
-                h.update(f"file\0{rel}\0{os.access(path, os.X_OK)}\0".encode())
+                h.update(f"file\0{rel}\0{_mode(path)}\0".encode())
                 with path.open("rb") as f:
                     for block in iter(lambda: f.read(1 << 20), b""):
                         h.update(block)
             else:
-                h.update(f"dir\0{rel}\0".encode())
+                h.update(f"dir\0{rel}\0{_mode(path)}\0".encode())
         return h.hexdigest()
+
+
+def _mode(path: Path) -> str:
+    return oct(stat.S_IMODE(path.stat().st_mode))
 
 
 def ignore_file_of(root: Path, dockerfile: Path) -> Path | None:
