@@ -67,3 +67,21 @@ def test_a_context_with_tls_certificates_asks_for_docker_host_instead(config: Pa
     with pytest.raises(EngineError) as caught:
         connection.endpoint()
     assert "with TLS certificates" in caught.value.message and "DOCKER_CERT_PATH" in caught.value.hint
+
+
+@pytest.mark.parametrize("how", ["DOCKER_HOST", "context"])
+def test_an_engine_over_ssh_is_refused_with_the_forwarding_that_works(config: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                       how: str) -> None:
+    """The project talks to the socket and reads the registry beside the engine: over ssh it could do
+    neither itself (docker-py would need paramiko, and the registry's port is the other machine's)."""
+    if how == "DOCKER_HOST":
+        monkeypatch.setenv("DOCKER_HOST", "ssh://me@build-box")
+    else:  # as `docker context create build-box --docker host=ssh://me@build-box` writes it
+        meta = config / "contexts" / "meta" / hashlib.sha256(b"build-box").hexdigest() / "meta.json"
+        meta.parent.mkdir(parents=True)
+        meta.write_text(json.dumps({"Name": "build-box", "Endpoints": {"docker": {"Host": "ssh://me@build-box"}}}))
+        _use(config, "build-box")
+    with pytest.raises(EngineError) as caught:
+        connection.new_client(timeout=1)
+    assert caught.value.message.startswith("the engine at ssh://me@build-box is reached over ssh"), caught.value.message
+    assert "-L /tmp/docker.sock:/var/run/docker.sock -L 5000:127.0.0.1:5000" in caught.value.hint

@@ -111,6 +111,15 @@ def new_client(*, timeout: float, version: str | None = None) -> docker.DockerCl
     """A client of the engine `named()` (`docker.from_env` reads DOCKER_HOST, with its TLS
     variables, and no context)."""
     engine = named()
+    if engine.url.startswith("ssh://"):
+        raise EngineError(
+            f"the engine at {engine.url} is reached over ssh, which this project does not do: it talks to the "
+            "engine's socket itself, and reads each image's size from the registry it runs beside the engine, "
+            "published on that machine's 127.0.0.1",
+            hint="Build on that machine, or forward its socket and the registry's port and point DOCKER_HOST at "
+                 "the socket: `ssh -nNT -L /tmp/docker.sock:/var/run/docker.sock -L 5000:127.0.0.1:5000 "
+                 "user@host` (5000: the registry's port, or SMALLEST_GO_REGISTRY_PORT's), then "
+                 "DOCKER_HOST=unix:///tmp/docker.sock.")
     if not engine.context:
         return docker.from_env(version=version, timeout=timeout)
     return docker.DockerClient(base_url=engine.url, version=version, timeout=timeout)
