@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from macros.engine import buildkit, connection
 from macros.errors import EngineError
+from macros.measure import registry
 
 
 @pytest.fixture
@@ -85,3 +86,12 @@ def test_an_engine_over_ssh_is_refused_with_the_forwarding_that_works(config: Pa
         connection.new_client(timeout=1)
     assert caught.value.message.startswith("the engine at ssh://me@build-box is reached over ssh"), caught.value.message
     assert "-L /tmp/docker.sock:/var/run/docker.sock -L 5000:127.0.0.1:5000" in caught.value.hint
+
+
+def test_a_registry_that_does_not_answer_is_explained_by_where_the_engine_is() -> None:
+    here = registry.unanswered_hint("unix:///var/run/docker.sock", 5000)
+    assert here.startswith("Is port 5000 on 127.0.0.1 taken by something else?")
+    assert registry.unanswered_hint("tcp://127.0.0.1:2375", 5000) == here
+    elsewhere = registry.unanswered_hint("tcp://build-box:2376", 5001)
+    assert elsewhere.startswith("The engine at tcp://build-box:2376 publishes the registry's port on its own machine")
+    assert "`ssh -nNT -L 5001:127.0.0.1:5001 user@build-box`" in elsewhere

@@ -15,6 +15,7 @@ import json
 import re
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from typing import IO, Any, NamedTuple
 import docker
 import requests
 
-from ..engine import images, service
+from ..engine import connection, images, service
 from ..errors import RegistryError
 from ..log import log
 from ..model.cache import MEANING
@@ -183,10 +184,21 @@ def ensure(client: docker.DockerClient, image_id: str, *, settings: Settings, me
             raise RegistryError(
                 f"the registry did not answer at http://{where}/v2/ within {limit_s:.0f} s. "
                 f"Its last log lines:\n{service.logs(client, found.container_id)}",
-                hint=f"Is port {port} on 127.0.0.1 taken by something else? `python -m macros clean` removes ours.")
+                hint=unanswered_hint(connection.endpoint(), port))
         time.sleep(0.2)
     facts = RegistryFacts(where, image_id, _version(client, found.container_id, image_id, memo))
     return Registry(client, facts, platform=settings.platform, http_timeout_s=settings.registry_http_timeout_s)
+
+
+def unanswered_hint(engine: str, port: int) -> str:
+    """What to try when the registry does not answer: its port is published on the engine's machine,
+    and read on this one at 127.0.0.1, so an engine on another machine (tcp://) needs it forwarded."""
+    host = urllib.parse.urlsplit(engine).hostname if engine.startswith("tcp://") else None
+    if host and host not in ("127.0.0.1", "localhost", "::1"):
+        return (f"The engine at {engine} publishes the registry's port on its own machine, and this one reads it at "
+                f"127.0.0.1:{port}: forward it here (`ssh -nNT -L {port}:127.0.0.1:{port} user@{host}`), or build "
+                "on that machine.")
+    return f"Is port {port} on 127.0.0.1 taken by something else? `python -m macros clean` removes ours."
 
 
 def answers(where: str) -> bool:
