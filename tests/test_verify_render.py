@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 
 import yaml
+from macros.engine import runs
 from macros.engine.records import RunOutcome, Stream
 from macros.measure import verify
 from macros.model import words
@@ -50,6 +51,19 @@ def test_a_differing_stream_names_its_first_differing_line_and_the_entry_that_de
     kept = Stream(printed[:10], 5000, True)  # more than was kept: no entry, since it would be wrong
     cut = verify.mismatch(Expectation(exit_code=0, stdout=""), _outcome(stdout=kept))
     assert "5,000 bytes there, more than is kept" in cut and "declares it:" not in cut
+
+
+def test_output_that_is_not_text_cannot_pass_for_its_stand_in_characters() -> None:
+    """A byte that is not UTF-8 reads as U+FFFD, which stands for every such byte alike: a declared
+    U+FFFD matches none of them, and the message says why, rather than offering an entry."""
+    capture = runs._Capture([(b"\xff\xfeok\n", None), (None, "é".encode() * 3)], limit=5)
+    capture._thread.join()
+    out, err = capture.finish(1, ended=True)
+    assert (out.text, out.not_text_at, err.text, err.not_text_at) == ("\ufffd\ufffdok\n", 0, "éé\ufffd", None)
+    problem = verify.mismatch(Expectation(exit_code=0, stdout=out.text), _outcome(stdout=out))
+    assert problem.startswith("stdout is not UTF-8 text (its byte 0 is not), and the variants file can only "
+                              "declare text: it printed '\ufffd\ufffdok\\n'"), problem
+    assert "declares it:" not in problem
 
 
 def test_verify_expected_failure_must_fail_with_the_text() -> None:

@@ -11,6 +11,7 @@ class Stream:
     text: str
     total_bytes: int
     truncated: bool
+    not_text_at: int | None = None  # the offset of its first byte that is not UTF-8, which `text` shows as U+FFFD
 
 
 @dataclass(frozen=True)

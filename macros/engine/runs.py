@@ -57,7 +57,15 @@ class _Capture:
         return self._stream(1), self._stream(2)
 
     def _stream(self, fd: int) -> Stream:
-        return Stream(self.kept[fd].decode("utf-8", "replace"), self.total[fd], self.total[fd] > self.limit)
+        kept, truncated = self.kept[fd], self.total[fd] > self.limit
+        try:
+            kept.decode("utf-8")
+            not_text_at = None
+        except UnicodeDecodeError as exc:
+            # a character cut by the limit, at the very end, is still text
+            cut = truncated and exc.reason == "unexpected end of data"
+            not_text_at = None if cut else exc.start
+        return Stream(kept.decode("utf-8", "replace"), self.total[fd], truncated, not_text_at)
 
 
 def run(client: docker.DockerClient, image_id: str, *, variant: str, namespace: str, sandbox: Sandbox) -> RunOutcome:

@@ -69,7 +69,11 @@ def mismatch(expect: Expectation, outcome: RunOutcome) -> str:
     if outcome.exit_code != expect.exit_code:
         problems.append(f"it exited with code {outcome.exit_code}, where the variants file declares {expect.exit_code}")
     for name, want, got in (("stdout", expect.stdout, outcome.stdout), ("stderr", expect.stderr, outcome.stderr)):
-        if want is not None and got.text != want:
+        if want is not None and got.not_text_at is not None:  # U+FFFD stands for any such byte: not checkable
+            problems.append(f"{name} is not UTF-8 text (its byte {got.not_text_at} is not), and the variants file "
+                            f"can only declare text: it printed {got.text[:300]!r}, where U+FFFD stands for each "
+                            "byte that is not text; make the program print text there")
+        elif want is not None and got.text != want:
             problems.append(_stream_difference(name, want, got))
     return "; ".join(problems)
 
