@@ -6,6 +6,7 @@ import json
 import logging
 import multiprocessing
 import shutil
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 from macros.engine import context
 from macros.errors import ConfigError
 from macros.measure import recipes
-from macros.model import cache
+from macros.model import cache, files
 from macros.model.cache import ResultCache, cache_key
 from macros.model.measurement import SHAPE, Measurement, shape_of
 from macros.model.settings import Settings
@@ -124,6 +125,22 @@ def test_a_cache_folder_that_cannot_be_written_is_named_once_before_anything_is_
     assert done.returncode == 1 and "Traceback" not in said, said
     assert said.count(f"cannot write in {tmp_path / 'a-file' / 'cache'}: Not a directory") == 1, said
     assert "Make that folder one this user can create and write" in said and "building" not in said, said
+
+
+def test_a_folder_with_a_filesystem_mounted_in_it_is_removed_without_reaching_into_it(tmp_path: Path) -> None:
+    """As a bootstrap stopped half-way leaves /proc mounted in its root: the mount goes first, so the
+    removal never walks the mounted filesystem (whose files it would try to delete)."""
+    kept = tmp_path / "mounted-elsewhere"
+    kept.mkdir()
+    (kept / "precious").write_text("must survive\n")
+    inner = tmp_path / "run" / "context" / "rootfs" / "proc"
+    inner.mkdir(parents=True)
+    subprocess.run(["mount", "--bind", str(kept), str(inner)], check=True)
+    (inner / "sub").mkdir()  # a folder inside the mount, mounted on in turn
+    subprocess.run(["mount", "-t", "tmpfs", "tmpfs", str(inner / "sub")], check=True)
+    files.remove_tree(tmp_path / "run")
+    assert not (tmp_path / "run").exists() and (kept / "precious").read_text() == "must survive\n"
+    assert str(tmp_path / "run") not in Path("/proc/self/mountinfo").read_text()
 
 
 def test_a_pattern_buildkit_would_refuse_is_named_with_its_file(tmp_path: Path) -> None:

@@ -173,6 +173,50 @@ def test_a_full_cache_disk_says_which_disk_loses_nothing_and_the_next_build_reco
     assert again.returncode == 0 and "1 reused from the cache" in again.stdout + again.stderr, again.stderr
 
 
+# An interrupt while a stand-in is bootstrapped on this machine (the first minute of a bare build):
+# debootstrap and everything it started stop, and its half-made root (with /proc mounted in it, if
+# the interrupt comes during the upgrade) is unmounted and removed. Before, debootstrap ran on to
+# its end, a second try started, and 181 MB were left in /tmp. The stand-in has a name of the
+# tests' own, so an interrupt that came too late could not replace the author's debian:bullseye.
+def test_an_interrupt_during_a_bootstrap_stops_it_and_leaves_nothing(tmp_path: Path) -> None:
+    shutil.copytree(REPO / "dockerfiles" / "bases", tmp_path / "bases")
+    with (tmp_path / "bases" / "bases.yml").open("a") as f:
+        f.write("\nsmallest-go-test/debian:interrupted:\n  recipe: debian\n  build_args: {SUITE: bullseye, VERSION: '11'}\n"
+                "  prepare:\n    debootstrap: {suite: bullseye, variant: minbase, mirror: http://deb.debian.org/debian}\n")
+    (tmp_path / "named").mkdir()
+    (tmp_path / "named" / "Dockerfile.x").write_text("FROM smallest-go-test/debian:interrupted\n")
+    before = set(Path(tempfile.gettempdir()).glob(f"{buildkit.FOLDER_PREFIX}*"))
+    log = tmp_path / "bases.log"
+    env = {**os.environ, "SMALLEST_GO_BASES": str(tmp_path / "bases" / "bases.yml"),
+           "SMALLEST_GO_CACHE": str(seeded_cache(tmp_path / "cache"))}
+    with log.open("w") as out:
+        process = subprocess.Popen([sys.executable, "-m", "macros", "bases", "--dockerfiles", str(tmp_path / "named")],
+                                   cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while "debootstrap --variant" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(5)  # into the bootstrap: packages being fetched and unpacked
+        made = set(Path(tempfile.gettempdir()).glob(f"{buildkit.FOLDER_PREFIX}*")) - before
+        assert made and "bootstrap done" not in log.read_text(), log.read_text()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 130, log.read_text()
+    finally:
+        if process.poll() is None:  # a failed assertion above: stop it the way it is meant to be stopped
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    said = log.read_text()
+    assert "interrupted: stopping the builds in flight" in said and "(try 2)" not in said, said
+    assert not [f for f in made if f.exists()], said
+    mounted = Path("/proc/self/mountinfo").read_text()
+    assert not [f for f in made if str(f) in mounted]
+    running = subprocess.run(["pgrep", "-af", "debootstrap"], capture_output=True, text=True).stdout
+    assert not [f for f in made if str(f) in running], running
+
+
 def _dockerd_args(root: Path) -> str:
     """A dockerd of its own beside the system one: its own data, state, containerd and no bridge.
     It runs in a network namespace of its own (`unshare --net`): a second dockerd in the system's

@@ -115,7 +115,7 @@ def build(client: docker.DockerClient, *, context: Context, what: str, platform:
         if said:
             tail.append(said)
             log(said)
-    with tempfile.TemporaryDirectory(prefix=f"{FOLDER_PREFIX}{RUN_ID}-") as tmp:
+    with run_folder() as tmp:
         metadata, dockerfile = Path(tmp) / "metadata.json", Path(tmp) / "Dockerfile"
         # A file of ours, not `--file -`: buildx 0.13 copies standard input to a /tmp/dockerfile*
         # folder of its own and never removes it (one left per build).
@@ -164,6 +164,12 @@ def build(client: docker.DockerClient, *, context: Context, what: str, platform:
             return record
     raise BuildError(f"{what}: the builder reported image {made[0]}, which the engine does not have",
                      log_tail="\n".join(tail))
+
+
+def run_folder() -> tempfile.TemporaryDirectory[str]:
+    """A folder of this run's in the temporary folder (a build's, a stand-in's context): named by
+    the run, so that an interrupt removes it and the next build removes it if the run died."""
+    return tempfile.TemporaryDirectory(prefix=f"{FOLDER_PREFIX}{RUN_ID}-")
 
 
 def folders_left() -> dict[str, list[Path]]:

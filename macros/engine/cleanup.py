@@ -7,12 +7,12 @@ image away from the author's pages.
 """
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import docker
 from docker.errors import APIError, NotFound
 
+from ..model import files
 from . import buildkit, labels, lock, memory
 from .connection import translated
 
@@ -129,7 +129,7 @@ def remove_leftovers(client: docker.DockerClient, *, runs: Path,
     for run, folders in buildkit.folders_left().items():
         if run != labels.RUN_ID and not lock.alive(runs, run):
             for folder in folders:
-                shutil.rmtree(folder, ignore_errors=True)
+                files.remove_tree(folder)
                 removed["folders"] += 1
     lock.forget_dead(runs)
     return removed

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from functools import partial
@@ -208,7 +207,7 @@ class Provisioner:
         recipe = self.recipes[ref]
         recipe_hash = self.recipe_hash(ref)  # ensures the parents first
         started = time.monotonic()
-        with tempfile.TemporaryDirectory(prefix="smallest-go-base-") as tmp:
+        with buildkit.run_folder() as tmp:
             staging = Path(tmp) / "context"
             shutil.copytree(recipe.folder, staging, ignore=shutil.ignore_patterns("overlay"))
             for kind, spec in recipe.prepare.items():

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -27,13 +26,17 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def _stop_children(wait_s: float = 15.0) -> None:
-    """Interrupt this process's own children (the builds' `docker buildx build`, as Ctrl-C would)
-    and wait for them to end, so that no build goes on after the process."""
+    """Interrupt this process's own children (the builds' `docker buildx build`, as Ctrl-C would;
+    a preparer's host step, debootstrap say, with all it started) and wait for them to end, so that
+    no build goes on after the process."""
     found = subprocess.run(["pgrep", "-P", str(os.getpid())], capture_output=True, text=True, check=False)
     children = [int(pid) for pid in found.stdout.split()]
     for pid in children:
         with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGINT)
+            if os.getpgid(pid) == pid:  # a host step in a session of its own (preparers.py): it and all it
+                os.killpg(pid, signal.SIGTERM)  # started; SIGTERM, which a shell started in the background heeds
+            else:
+                os.kill(pid, signal.SIGINT)
     deadline = time.monotonic() + wait_s
     while children and time.monotonic() < deadline:
         for pid in list(children):
@@ -58,12 +61,13 @@ def abandon(client: docker.DockerClient) -> NoReturn:
     nothing stays behind."""
     from ..engine import buildkit, cleanup, labels
     from ..log import log
+    from ..model import files
 
     log.error("interrupted: stopping the builds in flight")
     try:
         _stop_children()
         for folder in buildkit.folders_left().get(labels.RUN_ID, []):  # the builds have stopped: ours to remove
-            shutil.rmtree(folder, ignore_errors=True)
+            files.remove_tree(folder)
         cleanup.remove_containers(client, run_id=labels.RUN_ID)  # this run's, no one else's
     finally:
         logging.shutdown()

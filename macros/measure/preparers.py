@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tarfile
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ..errors import BaseImageError
+from ..model.files import remove_tree
 from ..model.settings import Settings
 
 Log = Callable[[str], None]
@@ -77,20 +79,18 @@ def _debootstrap(job: Job) -> None:
     rootfs = staging / "rootfs"
     suite, variant, mirror = spec["suite"], spec.get("variant", "minbase"), spec["mirror"]
     for attempt in range(1, tries + 1):
-        shutil.rmtree(rootfs, ignore_errors=True)
+        remove_tree(rootfs)  # a try that failed may have left /proc mounted in it
         started = time.monotonic()
         log(f"{reference}: debootstrap --variant={variant} {suite} from {mirror} (try {attempt})")
-        done = subprocess.run(
-            ["debootstrap", f"--arch={arch}", f"--variant={variant}", suite, str(rootfs), mirror],
-            capture_output=True, text=True,
-        )
+        done = _host_step(["debootstrap", f"--arch={arch}", f"--variant={variant}", suite, str(rootfs), mirror],
+                          reference=reference)
         if done.returncode == 0:
             log(f"{reference}: bootstrap done in {time.monotonic() - started:.1f}s")
             break
         tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-5:])
         log(f"{reference}: debootstrap failed (exit {done.returncode}): {tail}")
     else:
-        shutil.rmtree(rootfs, ignore_errors=True)
+        remove_tree(rootfs)
         last = tail.splitlines()[-1] if tail else f"exit {done.returncode}"
         raise BaseImageError(
             f"{reference}: debootstrap of {suite} from {mirror} failed {tries} times; the last "
@@ -108,13 +108,25 @@ def _debootstrap(job: Job) -> None:
                 shutil.rmtree(path)
             else:
                 path.unlink()
-    packed = subprocess.run(
+    packed = _host_step(
         ["tar", "--numeric-owner", "--xattrs", "-C", str(rootfs), "-cf", str(staging / "rootfs.tar"), "."],
-        capture_output=True, text=True,
-    )
-    shutil.rmtree(rootfs, ignore_errors=True)
+        reference=reference)
+    remove_tree(rootfs)
     if packed.returncode != 0:
         raise BaseImageError(f"{reference}: packing the rootfs failed: {packed.stderr.strip()[-500:]}")
+
+
+def _host_step(argv: list[str], *, reference: str,
+               env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """One program of a preparer, run on this machine in a session of its own, so that an
+    interrupt (interrupt.py) stops it and every program it started (debootstrap's dpkg and wget);
+    one stopped so is not tried again."""
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, start_new_session=True)
+    # killed by the signal, or (a shell script such as debootstrap, after its exit trap) exited 128 + it
+    stopped = next((s for s in (signal.SIGINT, signal.SIGTERM) if done.returncode in (-s, 128 + s)), None)
+    if stopped is not None:
+        raise BaseImageError(f"{reference}: {argv[0]} was stopped ({stopped.name})")
+    return done
 
 
 def _upgrade(rootfs: Path, *, reference: str, log: Log) -> None:
@@ -129,14 +141,14 @@ def _upgrade(rootfs: Path, *, reference: str, log: Log) -> None:
         apt = ["chroot", str(rootfs), "apt-get", "-o", "Acquire::Check-Valid-Until=false", "-qq"]
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "DEBIAN_FRONTEND": "noninteractive", "LC_ALL": "C"}
         for step in (["update"], ["full-upgrade", "-y"]):
-            done = subprocess.run(apt + step, capture_output=True, text=True, env=env)
+            done = _host_step(apt + step, reference=reference, env=env)
             if done.returncode != 0:
                 tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-5:])
                 raise BaseImageError(f"{reference}: apt-get {step[0]} in the bootstrap failed (exit "
                                      f"{done.returncode}): {tail}",
                                      hint="Check that the Debian mirror and its security archive are reachable.")
     finally:
-        subprocess.run(["umount", "--lazy", str(rootfs / "proc")], check=False)
+        subprocess.run(["umount", "--lazy", str(rootfs / "proc")], capture_output=True, check=False)
     log(f"{reference}: updates and security fixes applied in {time.monotonic() - started:.1f}s")
 
 

@@ -12,6 +12,7 @@ import fcntl
 import json
 import os
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -103,6 +104,21 @@ def read_json_object(path: Path) -> dict[str, Any]:
         ignored(path, TypeError("not a JSON object"))
         return {}
     return data
+
+
+def remove_tree(folder: Path) -> None:
+    """Remove a folder of ours, unmounting first (lazily, deepest first) whatever is mounted in it:
+    a bootstrap stopped half-way can leave /proc or /sys mounted in its root, and removing through a
+    mount would reach into the filesystem mounted there."""
+    below = str(folder.resolve()) + "/"
+    try:
+        mounts = [line.split()[4].encode().decode("unicode_escape")
+                  for line in Path("/proc/self/mountinfo").read_text().splitlines()]
+    except OSError:
+        mounts = []
+    for point in sorted((m for m in mounts if m.startswith(below)), key=len, reverse=True):
+        subprocess.run(["umount", "--lazy", point], capture_output=True, check=False)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def remove_all(paths: Iterable[Path]) -> list[Path]:
