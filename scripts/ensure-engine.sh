@@ -113,7 +113,12 @@ command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
 if [ ${#need[@]} -gt 0 ]; then
   echo "engine: installing ${need[*]} from Debian's packages"
   apt-get update -q >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null
+  # --no-remove: never make room by removing what is there (another Docker, docker-ce, say)
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-remove "${need[@]}" >/dev/null; then
+    echo "engine: apt did not install ${need[*]} (above: why); it removed nothing." >&2
+    echo "        --> If another Docker is installed (docker-ce), install its buildx plugin (docker-buildx-plugin) and start it, then run this again." >&2
+    exit 1
+  fi
 fi
 
 start=$(date +%s)
