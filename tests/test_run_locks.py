@@ -63,3 +63,23 @@ def test_a_second_run_of_the_engine_tests_waits_for_this_one_saying_so(tmp_path:
 
 def _scratch() -> set[Path]:
     return set(Path(tempfile.gettempdir()).glob("smallest-go-test-*"))
+
+
+STOPS_LATE_CHILDREN = """
+import subprocess, threading, time
+from macros.measure import interrupt
+first = subprocess.Popen(["sleep", "30"], start_new_session=True)
+later = []
+threading.Timer(0.3, lambda: later.append(subprocess.Popen(["sleep", "30"], start_new_session=True))).start()
+interrupt._stop_children(wait_s=10, quiet_s=1.0)
+print(first.wait(timeout=2), later[0].wait(timeout=2))
+"""
+
+
+def test_an_interrupt_stops_a_child_started_after_it_signalled_the_first() -> None:
+    """A worker may start a preparer's next step just after the interrupt signalled the running
+    ones: it is looked for again, and stopped too. In a process of its own, whose only children
+    are the two it makes."""
+    done = subprocess.run([sys.executable, "-c", STOPS_LATE_CHILDREN], cwd=REPO, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0 and done.stdout.split() == ["-15", "-15"], done.stdout + done.stderr

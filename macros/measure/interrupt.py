@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, NoReturn
 
@@ -25,26 +26,40 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def _stop_children(wait_s: float = 15.0) -> None:
+def _children() -> set[int]:
+    """This process's children that still run (an ended one waits, a zombie, for the thread that
+    started it to collect its status: left to that thread, which reads how it ended)."""
+    found = subprocess.run(["pgrep", "-P", str(os.getpid())], capture_output=True, text=True, check=False)
+    running = set()
+    for pid in map(int, found.stdout.split()):
+        with contextlib.suppress(OSError, IndexError):
+            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                running.add(pid)
+    return running
+
+
+def _stop_children(wait_s: float = 15.0, quiet_s: float = 0.5) -> None:
     """Interrupt this process's own children (the builds' `docker buildx build`, as Ctrl-C would;
     a preparer's host step, debootstrap say, with all it started) and wait for them to end, so that
-    no build goes on after the process."""
-    found = subprocess.run(["pgrep", "-P", str(os.getpid())], capture_output=True, text=True, check=False)
-    children = [int(pid) for pid in found.stdout.split()]
-    for pid in children:
-        with contextlib.suppress(OSError):
-            if os.getpgid(pid) == pid:  # a host step in a session of its own (preparers.py): it and all it
-                os.killpg(pid, signal.SIGTERM)  # started; SIGTERM, which a shell started in the background heeds
-            else:
-                os.kill(pid, signal.SIGINT)
-    deadline = time.monotonic() + wait_s
-    while children and time.monotonic() < deadline:
-        for pid in list(children):
-            try:
-                if os.waitpid(pid, os.WNOHANG)[0]:
-                    children.remove(pid)
-            except ChildProcessError:  # already reaped, by the thread that started it
-                children.remove(pid)
+    no build goes on after the process. A worker may start a child after the first are signalled
+    (a preparer's next step, a build about to begin): children are looked for until none has run
+    for `quiet_s`."""
+    signalled: set[int] = set()
+    deadline = quiet = time.monotonic()
+    deadline += wait_s
+    while time.monotonic() < deadline:
+        running = _children()
+        for pid in running - signalled:
+            signalled.add(pid)
+            with contextlib.suppress(OSError):
+                if os.getpgid(pid) == pid:  # a host step in a session of its own (preparers.py): it and all
+                    os.killpg(pid, signal.SIGTERM)  # it started; SIGTERM, which a shell in the background heeds
+                else:
+                    os.kill(pid, signal.SIGINT)
+        if running:
+            quiet = time.monotonic()
+        elif time.monotonic() - quiet >= quiet_s:
+            return
         time.sleep(0.1)
 
 
