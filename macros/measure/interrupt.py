@@ -14,7 +14,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, NoReturn
 
@@ -28,13 +27,15 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 def _children() -> set[int]:
     """This process's children that still run (an ended one waits, a zombie, for the thread that
-    started it to collect its status: left to that thread, which reads how it ended)."""
-    found = subprocess.run(["pgrep", "-P", str(os.getpid())], capture_output=True, text=True, check=False)
-    running = set()
-    for pid in map(int, found.stdout.split()):
-        with contextlib.suppress(OSError, IndexError):
-            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
-                running.add(pid)
+    started it to collect its status: left to that thread, which reads how it ended). Asked of
+    `ps`, which macOS has as well as Linux."""
+    ps = subprocess.Popen(["ps", "-A", "-o", "pid=,ppid=,stat="], stdout=subprocess.PIPE, text=True)
+    listed, _ = ps.communicate()
+    me, running = str(os.getpid()), set()
+    for line in listed.splitlines():
+        fields = line.split()
+        if len(fields) == 3 and fields[1] == me and not fields[2].startswith("Z") and int(fields[0]) != ps.pid:
+            running.add(int(fields[0]))  # not `ps` itself, a child of ours while it lists
     return running
 
 
