@@ -144,6 +144,27 @@ def test_duplicate_titles(tmp_path: Path) -> None:
     assert "variant 'hello-again'" in message and "the title 'Hello' is also variant 'hello''s" in message
 
 
+@pytest.mark.parametrize(("entry", "key"), [
+    ("    build_args: {GO_VERSION: 1.20}\n", "build_args/GO_VERSION"),
+    ("    matrix: {GO_VERSION: [1.20, \"1.21\"]}\n", "matrix/GO_VERSION/0"),
+], ids=["build-arg", "matrix-value"])
+def test_an_unquoted_version_is_told_to_be_quoted(tmp_path: Path, entry: str, key: str) -> None:
+    """YAML reads an unquoted 1.20 as the number 1.2: the message shows the number it read."""
+    with pytest.raises(ConfigError) as caught:
+        variants.load(Settings.read(), path=_repo(tmp_path, GOOD + entry), repo=tmp_path)
+    assert caught.value.message.endswith(f"variant 'hello': key {key!r}: 1.2 is a number to YAML, and this key "
+                                         "takes text"), caught.value.message
+    assert caught.value.hint.startswith('Quote the value as you meant it ("1.20", not 1.20')
+
+
+def test_a_dockerfile_that_is_a_folder_is_named_so(tmp_path: Path) -> None:
+    path = _repo(tmp_path, GOOD.replace("title: Hello", "title: Hello\n    dockerfile: sub"))
+    (path.parent / "sub").mkdir()
+    with pytest.raises(ConfigError) as caught:
+        variants.load(Settings.read(), path=path, repo=tmp_path)
+    assert caught.value.message.endswith(f"key 'dockerfile': {path.parent / 'sub'} is a folder, not a file")
+
+
 def test_missing_dockerfile(tmp_path: Path) -> None:
     message = _error(tmp_path, GOOD.replace("title: Hello", "title: Hello\n    dockerfile: Dockerfile.nope"))
     assert "'dockerfile'" in message and "Dockerfile.nope" in message and "does not exist" in message

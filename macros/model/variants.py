@@ -195,7 +195,8 @@ def _variant(raw: dict[str, Any], where: str, *, path: Path, repo: Path, family:
     vid = raw["id"]
     dockerfile = (path.parent / raw.get("dockerfile", f"Dockerfile.{vid}")).resolve()
     if not dockerfile.is_file():
-        raise ConfigError(f"{where}: key 'dockerfile': {dockerfile} does not exist",
+        what = "is a folder, not a file" if dockerfile.is_dir() else "does not exist"
+        raise ConfigError(f"{where}: key 'dockerfile': {dockerfile} {what}",
                           hint=f"Create it, or point 'dockerfile' at an existing file in {path.parent}.")
     context = (repo / raw.get("context", defaults.default_context)).resolve()
     if not context.is_relative_to(repo.resolve()):
@@ -255,6 +256,14 @@ def _validate(path: Path, data: Any, raw: bytes, memo: Path | None) -> None:
         raise ConfigError(f"{where}: {error.message.replace('property', 'key')}" + (f" under {key!r}" if key else ""))
     if error.validator == "pattern" and "description" in error.schema:  # its words, not its regular expression
         raise ConfigError(f"{where}: key {key!r}: {error.instance!r} is not {error.schema['description']}")
+    takes = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+    if error.validator in ("oneOf", "anyOf"):  # a matrix value: text, or an object that gives it
+        takes = [sub.get("type") for sub in takes if isinstance(sub, dict)]
+    if error.validator in ("type", "oneOf", "anyOf") and "string" in takes and isinstance(error.instance, (int, float)):
+        # YAML reads an unquoted 1.20 as the number 1.2: a version must be quoted to stay itself
+        raise ConfigError(f"{where}: key {key!r}: {error.instance!r} is a number to YAML, and this key takes text",
+                          hint="Quote the value as you meant it (\"1.20\", not 1.20, which YAML reads as the number "
+                               "1.2).")
     if error.validator == "oneOf" and key == "expect":
         raise ConfigError(f"{where}: key 'expect' must give either 'exit_code' (with optional 'stdout' "
                           "and 'stderr') or 'fails_with', not both and not neither")
