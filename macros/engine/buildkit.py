@@ -33,8 +33,9 @@ from .labels import RUN_ID
 
 Log = Callable[[str], None]
 BUILDX = ("docker", "buildx")
-# A build's own folder in the temporary folder, named by the run (labels.RUN_ID) that made it: a
-# run that does not finish leaves it, and is known by it (interrupt.py, cleanup.py).
+# A folder of a run's in the temporary folder (a build's, a stand-in's context: run_folder), named
+# by the run (labels.RUN_ID) that made it: a run that does not finish leaves it, and is known by it
+# (interrupt.py, cleanup.py).
 FOLDER_PREFIX = "smallest-go-build-"
 INSTALL_HINT = ("Install the docker CLI and its buildx plugin (Debian/Ubuntu: `bash scripts/ensure-engine.sh` as "
                 "root installs docker-cli and docker-buildx; Docker Desktop has both), then build again.")

@@ -71,8 +71,9 @@ def install() -> None:
 
 def abandon(client: docker.DockerClient) -> NoReturn:
     """Interrupted while builds run in worker threads, which cannot be interrupted: interrupt the
-    builds' CLI processes (BuildKit then cancels their steps), remove this run's containers, then
-    end the process. Cache locks are released by the OS, and the builds' folders (which the
+    builds' CLI processes (BuildKit then cancels their steps) and the preparers' host steps, remove
+    this run's containers, then
+    end the process. Cache locks are released by the OS, and the run's folders (which the
     threads building would remove, were they not ended with the process) are removed here, so
     nothing stays behind."""
     from ..engine import buildkit, cleanup, labels
