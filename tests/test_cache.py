@@ -133,14 +133,18 @@ def test_a_folder_with_a_filesystem_mounted_in_it_is_removed_without_reaching_in
     kept = tmp_path / "mounted-elsewhere"
     kept.mkdir()
     (kept / "precious").write_text("must survive\n")
-    inner = tmp_path / "run" / "context" / "rootfs" / "proc"
+    inner = tmp_path / "a rün" / "context" / "rootfs" / "proc"  # mountinfo writes the space as \\040
     inner.mkdir(parents=True)
     subprocess.run(["mount", "--bind", str(kept), str(inner)], check=True)
-    (inner / "sub").mkdir()  # a folder inside the mount, mounted on in turn
-    subprocess.run(["mount", "-t", "tmpfs", "tmpfs", str(inner / "sub")], check=True)
-    files.remove_tree(tmp_path / "run")
-    assert not (tmp_path / "run").exists() and (kept / "precious").read_text() == "must survive\n"
-    assert str(tmp_path / "run") not in Path("/proc/self/mountinfo").read_text()
+    try:
+        (inner / "sub").mkdir()  # a folder inside the mount, mounted on in turn
+        subprocess.run(["mount", "-t", "tmpfs", "tmpfs", str(inner / "sub")], check=True)
+        files.remove_tree(tmp_path / "a rün")
+        assert not (tmp_path / "a rün").exists() and (kept / "precious").read_text() == "must survive\n"
+        assert str(tmp_path / "a\\040rün") not in Path("/proc/self/mountinfo").read_text()
+    finally:  # a failure leaves no mount behind
+        for point in (inner / "sub", inner):
+            subprocess.run(["umount", "--lazy", str(point)], capture_output=True, check=False)
 
 
 def test_a_pattern_buildkit_would_refuse_is_named_with_its_file(tmp_path: Path) -> None:

@@ -108,8 +108,8 @@ def remove_leftovers(client: docker.DockerClient, *, runs: Path,
     an engine that stopped mid-call): their run containers, their cgroup folders (meters; and
     builds' memory caps, once no build of ours is running) and their folders (builds', stand-ins'
     contexts). A run that is still going (lock.alive) keeps everything; so does another machine's
-    run on a shared engine, which this machine cannot ask. (BuildKit runs a build's steps in no container of the
-    engine's, so a build killed mid-way leaves none.)"""
+    run on a shared engine, which this machine cannot ask. (BuildKit runs a build's steps in no
+    container of the engine's, so a build killed mid-way leaves none.)"""
     removed = {"containers": 0, "cgroups": 0, "folders": 0}
     api = client.api
     with translated("remove what earlier runs left"):

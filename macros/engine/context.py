@@ -17,8 +17,8 @@ class Context:
     root: Path
     dockerfile: Path
     dockerfile_text: str       # read once, by whoever made the Context
-    patterns: tuple[str, ...]  # the lines of `ignore_file`
     ignore_file: Path | None   # the ignore file the builder reads (see `ignore_file_of`), if any
+    matcher: PatternMatcher    # its patterns, as BuildKit applies them (none without one)
 
     def keeps_out(self) -> str:
         """The ignore file, as a message names it."""
@@ -31,8 +31,7 @@ class Context:
         (moby/patternmatcher's rules, in a port of it): a path is left out when the last pattern
         that matches it or a folder above it excludes it, and a folder left out is still walked
         when a `!` pattern could bring back something in it."""
-        matcher = PatternMatcher(list(self.patterns))
-        sent: list[str] = []
+        matcher, sent = self.matcher, list[str]()
         for folder, dirs, names in os.walk(self.root):
             here = Path(folder).relative_to(self.root)
             walked = []
@@ -82,12 +81,12 @@ def for_folder(root: Path, dockerfile: Path, *, text: str | None = None) -> Cont
     """A context rooted at `root`, with the patterns of the ignore file BuildKit reads (its lines
     as written: the matcher drops comments and blank lines, as BuildKit's reader does)."""
     ignore = ignore_file_of(root, dockerfile)
-    patterns = tuple(ignore.read_text(encoding="utf-8-sig").splitlines()) if ignore is not None else ()
+    lines = ignore.read_text(encoding="utf-8-sig").splitlines() if ignore is not None else []
     try:
-        PatternMatcher(list(patterns))
+        matcher = PatternMatcher(lines)
     except ValueError as exc:
         raise ConfigError(f"{ignore}: {exc}", hint="Correct the pattern: .dockerignore patterns are Go's "
                           "filepath.Match patterns, with ** for any number of folders.") from None
     if text is None:
         text = dockerfile.read_text(encoding="utf-8")
-    return Context(root=root, dockerfile=dockerfile, dockerfile_text=text, patterns=patterns, ignore_file=ignore)
+    return Context(root=root, dockerfile=dockerfile, dockerfile_text=text, ignore_file=ignore, matcher=matcher)

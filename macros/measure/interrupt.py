@@ -46,8 +46,8 @@ def _stop_children(wait_s: float = 15.0, quiet_s: float = 0.5) -> None:
     (a preparer's next step, a build about to begin): children are looked for until none has run
     for `quiet_s`."""
     signalled: set[int] = set()
-    deadline = quiet = time.monotonic()
-    deadline += wait_s
+    quiet = time.monotonic()  # when a child of ours was last seen running
+    deadline = quiet + wait_s
     while time.monotonic() < deadline:
         running = _children()
         for pid in running - signalled:
@@ -72,10 +72,9 @@ def install() -> None:
 def abandon(client: docker.DockerClient) -> NoReturn:
     """Interrupted while builds run in worker threads, which cannot be interrupted: interrupt the
     builds' CLI processes (BuildKit then cancels their steps) and the preparers' host steps, remove
-    this run's containers, then
-    end the process. Cache locks are released by the OS, and the run's folders (which the
-    threads building would remove, were they not ended with the process) are removed here, so
-    nothing stays behind."""
+    this run's containers, then end the process. Cache locks are released by the OS, and the run's
+    folders (which the threads building would remove, were they not ended with the process) are
+    removed here, so nothing stays behind."""
     from ..engine import buildkit, cleanup, labels
     from ..log import log
     from ..model import files

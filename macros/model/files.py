@@ -11,6 +11,7 @@ import errno
 import fcntl
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -112,7 +113,8 @@ def remove_tree(folder: Path) -> None:
     mount would reach into the filesystem mounted there."""
     below = str(folder.resolve()) + "/"
     try:
-        mounts = [line.split()[4].encode().decode("unicode_escape")
+        # the mount point, with the octal escapes mountinfo writes for a space, a tab, a newline, "\\"
+        mounts = [re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), line.split()[4])
                   for line in Path("/proc/self/mountinfo").read_text().splitlines()]
     except OSError:
         mounts = []
